@@ -1,0 +1,145 @@
+"""The ``chainsim`` command line: a thin layer over the library.
+
+Heavy libraries (Mesa, pandas, SciPy, matplotlib) are imported inside the
+commands, so ``chainsim --help`` starts quickly.
+
+Exit codes: 0 success, 2 bad input (the message names file, field, value and what
+is allowed), 1 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a whole number >= 1")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a whole number >= 0")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``chainsim``."""
+    parser = argparse.ArgumentParser(
+        prog="chainsim",
+        description="Human-trafficking offenders in the Dutch criminal justice chain: "
+                    "an agent-based simulation calibrated to the Dadermonitor 2015-2019.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run a scenario's replications and report the chain",
+                         description="Run N replications of a scenario with the Mesa agent "
+                                     "model; write records, flows, summary and a funnel figure.")
+    run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/baseline.toml")
+    run.add_argument("--reps", type=_positive_int, default=20,
+                     help="replications (default 20)")
+    run.add_argument("--seed", type=_seed, default=0, help="seed of the run (default 0)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output directory (default results/<scenario name>)")
+    run.add_argument("--workers", type=_positive_int, default=None,
+                     help="worker processes (default: one per core); results do not depend on it")
+    run.add_argument("--json", action="store_true",
+                     help="print the summary document (JSON) on stdout instead of a table")
+
+    val = sub.add_parser("validate", help="check a scenario file",
+                         description="Validate a scenario file: every problem is reported "
+                                     "with file, field, value and what is allowed.")
+    val.add_argument("scenario", nargs="+", help="scenario TOML file(s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``chainsim`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from importlib.metadata import version
+
+        print(f"chainsim {version('chainsim')}")
+        return EXIT_OK
+    if args.command is None:
+        parser.print_help()
+        return EXIT_INPUT
+    handler = {"run": cmd_run, "validate": cmd_validate}[args.command]
+    from chainsim.errors import InputError
+
+    try:
+        return handler(args)
+    except InputError as exc:
+        for problem in exc.problems:
+            print(f"chainsim: error: {problem}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("chainsim: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:
+        if os.environ.get("CHAINSIM_DEBUG"):
+            raise
+        print(f"chainsim: internal error: {type(exc).__name__}: {exc}\n"
+              "(set CHAINSIM_DEBUG=1 for the traceback; please report it)", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``chainsim validate``: check scenario files."""
+    from chainsim.config import load_scenario
+    from chainsim.errors import InputError
+    from chainsim.parameters import resolve
+
+    problems = []
+    for path in args.scenario:
+        try:
+            resolve(load_scenario(path), path)
+            print(f"{path}: ok")
+        except InputError as exc:
+            problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """``chainsim run``: replications, files, and a table or the JSON summary."""
+    from chainsim.config import load_scenario
+    from chainsim.parameters import resolve
+    from chainsim.runner import run_to_directory
+
+    scenario = load_scenario(args.scenario)
+    params = resolve(scenario, args.scenario)
+    out = args.out if args.out is not None else Path("results") / scenario.name
+    doc = run_to_directory(scenario, params, out, reps=args.reps, seed=args.seed,
+                           workers=args.workers, progress=not args.json)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        from chainsim.tables import run_table
+
+        print(run_table(doc))
+        print(f"\nresults written to {out}/")
+    return EXIT_OK
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

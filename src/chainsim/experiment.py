@@ -1,0 +1,161 @@
+"""Replications of a scenario: seeds, parallel workers, results.
+
+Replication ``i`` of a run with seed ``S`` uses ``SeedSequence(S).spawn(reps)[i]``,
+so its numbers do not depend on how many workers run or in which order they
+finish; results are always gathered in replication order.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from chainsim.analysis import flows
+from chainsim.config import Scenario
+from chainsim.parameters import ParameterSet, resolve
+from chainsim.streams import replication_seeds
+
+
+@dataclass
+class Replication:
+    """What one replication produced.
+
+    Attributes:
+        rep: Replication index.
+        records: The event records (``None`` if not kept).
+        yearly: Metrics per calendar year (rows: years, columns: metrics).
+        window: Per-year averages over 2015-2019 of every metric.
+        shares: Offender mix shares over 2015-2019.
+        flows: Annual flows by event, form and age group.
+    """
+
+    rep: int
+    records: pd.DataFrame | None
+    yearly: pd.DataFrame
+    window: dict[str, float]
+    shares: dict[str, float]
+    flows: pd.DataFrame
+
+
+def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,
+                    keep_records: bool = True) -> Replication:
+    """Run the agent model once and summarise it.
+
+    Args:
+        params: Resolved parameters.
+        seed: This replication's seed sequence.
+        rep: Its index (stored in the result).
+        keep_records: Return the full record table too.
+
+    Returns:
+        The replication's results.
+    """
+    from chainsim.model import ChainModel
+
+    model = ChainModel(params, seed, keep_history=False).run()
+    records = model.records.to_frame()
+    first, last = params.months[0] // 12, params.months[-1] // 12
+    years = range(first, last + 1)
+    return Replication(
+        rep=rep,
+        records=records if keep_records else None,
+        yearly=flows.annual_metrics(records, years),
+        window=flows.window_metrics(records),
+        shares=flows.mix_shares(records),
+        flows=flows.flow_table(records, years),
+    )
+
+
+def _worker(args: tuple) -> Replication:
+    params, seed, rep, keep = args
+    return run_replication(params, seed, rep, keep)
+
+
+def iter_replications(params: ParameterSet, seed: int, reps: int, workers: int = 1,
+                      keep_records: bool = True) -> Iterator[Replication]:
+    """Yield the replications in order, computed by ``workers`` processes.
+
+    Args:
+        params: Resolved parameters.
+        seed: The run's seed.
+        reps: Number of replications.
+        workers: Worker processes (1 runs in this process).
+        keep_records: Keep each replication's record table.
+    """
+    seeds = replication_seeds(seed, reps)
+    tasks = [(params, s, i, keep_records) for i, s in enumerate(seeds)]
+    if workers <= 1 or reps == 1:
+        for task in tasks:
+            yield _worker(task)
+        return
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["chainsim.model"])
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+        yield from pool.map(_worker, tasks)
+
+
+def default_workers(reps: int) -> int:
+    """Worker processes to use by default: one per core, at most one per replication."""
+    return max(1, min(os.cpu_count() or 1, reps))
+
+
+@dataclass
+class RunResult:
+    """All replications of one scenario.
+
+    Attributes:
+        scenario: The validated scenario.
+        params: Its resolved parameters.
+        seed: The run's seed.
+        reps: The replications, in order (records dropped once written).
+        engine: The engine that produced them.
+    """
+
+    scenario: Scenario
+    params: ParameterSet
+    seed: int
+    reps: list[Replication] = field(default_factory=list)
+    engine: str = "agents"
+
+    def yearly(self) -> pd.DataFrame:
+        """Metrics per replication and year (long: rep, year, metric columns)."""
+        return pd.concat([r.yearly.assign(rep=r.rep) for r in self.reps]).rename_axis(
+            "year").reset_index()
+
+    def flows(self) -> pd.DataFrame:
+        """Annual flows by event, form and age group, per replication."""
+        return pd.concat([r.flows.assign(rep=r.rep) for r in self.reps], ignore_index=True)
+
+
+def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None = None,
+        on_replication: Callable[[Replication], None] | None = None,
+        params: ParameterSet | None = None) -> RunResult:
+    """Run a scenario's replications with the agent model.
+
+    Args:
+        scenario: The validated scenario.
+        reps: Number of replications (at least 1).
+        seed: The run's seed.
+        workers: Worker processes (default: one per core).
+        on_replication: Called with each replication in order (e.g. to stream
+            its records to disk); the records are dropped afterwards.
+        params: Resolved parameters, if already at hand.
+
+    Returns:
+        The results of every replication.
+    """
+    params = params or resolve(scenario)
+    result = RunResult(scenario, params, seed)
+    workers = default_workers(reps) if workers is None else workers
+    for rep in iter_replications(params, seed, reps, workers):
+        if on_replication is not None:
+            on_replication(rep)
+        rep.records = None
+        result.reps.append(rep)
+    return result

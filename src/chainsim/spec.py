@@ -1,0 +1,477 @@
+"""The chain specification: stages, events, strata, parameters and decision rules.
+
+This module is the single statement of the Dutch criminal justice chain that every
+engine reads (the Mesa agent model now; the expected-flow twin and the vectorised
+engine later). It holds data (stages, events, the parameter catalogue) and small,
+vectorised functions (hazards, branch probabilities, duration distributions, the
+conditional-release rule). Engines decide *how* to move offenders; this module
+decides *what* the rules are.
+
+All rule functions accept NumPy arrays and broadcast, so the agent model can call
+them for one offender and a vectorised engine for thousands at once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+from typing import Literal
+
+import numpy as np
+from scipy import stats
+
+# --------------------------------------------------------------------------- strata
+
+FORMS: tuple[str, ...] = ("domestic_sexual", "cross_border_sexual", "labour", "criminal", "other")
+"""Forms of exploitation (the source's split of offenders in the chain)."""
+
+AGE_GROUPS: tuple[str, ...] = ("under23", "23plus")
+"""Age at the offence: under 23 (adolescent law can apply) or 23 and over."""
+
+SEXES: tuple[str, ...] = ("male", "female")
+
+YOUNG_AGE_LIMIT = 23.0
+"""Age (years) below which an offender counts as young, as in the source."""
+
+YOUNG_MIN_ONSET_AGE = 16.0
+"""Youngest age at onset modelled (adolescent law starts at 16)."""
+
+JUVENILE_LAW_AGE = 18.0
+"""Offenders below this age at the offence are sentenced under juvenile law."""
+
+MAX_ONSET_AGE = 70.0
+"""Oldest age at onset; adult onset ages follow an exponential truncated here."""
+
+PRIOR_EFFECT_CAP = 3
+"""Prior convictions beyond this number add no further reoffending risk."""
+
+INFLOW_HEADROOM = 2.0
+"""Potential offenders are drawn at this multiple of the baseline inflow and thinned.
+
+Thinning keeps every potential offender's identity (and so its random draws)
+identical across scenarios that change inflow, which is what common random
+numbers need; a scenario may raise inflow up to this factor.
+"""
+
+AGE_REFERENCE = 30.0
+"""Age (years) at which the desistance hazards take their stated value."""
+
+
+class Stage(IntEnum):
+    """Where an offender is. Every offender is in exactly one stage at every month."""
+
+    NONE = 0
+    """Not yet in the model (the from-stage of the inflow record)."""
+    ACTIVE = 1
+    """Offending, undetected."""
+    SIGNALLED = 2
+    """In view of the police, waiting for investigation capacity (a FIFO queue)."""
+    INVESTIGATION = 3
+    """Under police investigation (opsporing)."""
+    INSPECTION = 4
+    """Under investigation by another service (labour inspectorate, KMar)."""
+    PROSECUTION = 5
+    """Registered at the OM, awaiting its decision."""
+    TRIAL = 6
+    """Summoned (dagvaarding), awaiting judgment at liberty."""
+    PRETRIAL_DETENTION = 7
+    """Summoned, awaiting judgment in pre-trial detention (voorlopige hechtenis)."""
+    SENTENCING = 8
+    """Convicted; the sentence is decided in the same month (a zero-length stage)."""
+    PRISON = 9
+    """Serving an unconditional prison sentence."""
+    PROBATION = 10
+    """Under probation supervision (reclasseringstoezicht), at liberty."""
+    FREE = 11
+    """Out of the chain, at liberty and at risk of reoffending."""
+    DESISTED = 12
+    """Stopped offending for good (absorbing)."""
+
+
+class Event(IntEnum):
+    """What happened at a transition; the analysis counts these."""
+
+    INFLOW = 0
+    """A new offender starts offending."""
+    SIGNALLED = 1
+    """Police signal the suspect (enters the investigation queue)."""
+    INSPECTED = 2
+    """Another investigating service takes the case up."""
+    INVESTIGATION_STARTED = 3
+    """Investigation capacity frees up for a queued suspect."""
+    DROPPED = 4
+    """The signal is not followed up; the suspect is back to undetected offending."""
+    TRACED = 5
+    """A police investigation ends in registration at the OM (opgespoorde verdachte)."""
+    REGISTERED_OTHER = 6
+    """Another service's investigation ends in registration at the OM."""
+    SUMMONED = 7
+    """OM decision: summons (dagvaarding), at liberty."""
+    SUMMONED_DETAINED = 8
+    """OM decision: summons, with the suspect in pre-trial detention."""
+    TECHNICAL_DISMISSAL = 9
+    """OM decision: technical dismissal (technisch sepot), mostly lack of evidence."""
+    POLICY_DISMISSAL = 10
+    """OM decision: policy dismissal (beleidssepot)."""
+    OTHER_DISPOSAL = 11
+    """OM decision: other (joinder, transaction, transfer)."""
+    CONVICTED = 12
+    """Trial outcome: conviction."""
+    ACQUITTED = 13
+    """Trial outcome: acquittal."""
+    PRISON = 14
+    """Sentence: (partly) unconditional prison; ``value`` = months imposed."""
+    NON_CUSTODIAL = 15
+    """Sentence: suspended sentence, community service or fine."""
+    RELEASED = 16
+    """Release from prison; ``value`` = months served in custody (incl. pre-trial)."""
+    PROBATION_START = 17
+    """Start of probation supervision; ``value`` = months of supervision."""
+    PROBATION_END = 18
+    """End of probation supervision."""
+    REOFFENDED = 19
+    """Back into trafficking after the chain (specific recidivism, true)."""
+    GENERAL_OFFENCE = 20
+    """An offence of another kind after the chain (true, a point event)."""
+    GENERAL_CASE = 21
+    """That other offence is registered as a new case (observed, a point event)."""
+    DESISTED = 22
+    """Stops offending for good."""
+
+
+STAGE_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Stage)
+EVENT_NAMES: tuple[str, ...] = tuple(e.name.lower() for e in Event)
+
+OM_OUTCOMES: tuple[Event, ...] = (
+    Event.SUMMONED,
+    Event.TECHNICAL_DISMISSAL,
+    Event.POLICY_DISMISSAL,
+    Event.OTHER_DISPOSAL,
+)
+"""OM decisions in the order of :func:`om_decision_probabilities`."""
+
+MECHANISMS: tuple[str, ...] = (
+    "inflow",
+    "desistance",
+    "detection",
+    "investigation",
+    "prosecution",
+    "trial",
+    "sentencing",
+    "release",
+    "probation",
+    "reoffending",
+)
+"""Random streams, one per mechanism, each derived from the run's seed."""
+
+
+# ----------------------------------------------------------------------- parameters
+
+Role = Literal["calibrated", "lever", "unknown", "fixed"]
+Kind = Literal["probability", "hazard", "rate", "months", "cv", "factor", "years"]
+
+
+@dataclass(frozen=True)
+class ParameterSpec:
+    """One named parameter of the chain.
+
+    Attributes:
+        name: The key used in scenario files.
+        kind: What the number is; sets its allowed range.
+        role: ``calibrated`` (set from the source's figures), ``lever`` (policy
+            controls it), ``unknown`` (nobody knows it; needs a central value and a
+            range) or ``fixed`` (a rule or convention).
+        by_form: Whether the value may differ by form of exploitation.
+        by_age: Whether a factor for offenders under 23 may be given.
+        by_sex: Whether a factor for female offenders may be given.
+        description: One line saying what the parameter is.
+    """
+
+    name: str
+    kind: Kind
+    role: Role
+    by_form: bool
+    by_age: bool
+    by_sex: bool
+    description: str
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The closed interval of allowed values for this kind."""
+        return KIND_BOUNDS[self.kind]
+
+
+KIND_BOUNDS: dict[str, tuple[float, float]] = {
+    "probability": (0.0, 1.0),
+    "hazard": (0.0, 1.0),
+    "rate": (0.0, 1e7),
+    "months": (1.0, 600.0),
+    "cv": (0.01, 5.0),
+    "factor": (0.0, 100.0),
+    "years": (0.1, 60.0),
+}
+
+
+def _p(name, kind, role, description, form=False, age=False, sex=False) -> ParameterSpec:
+    return ParameterSpec(name, kind, role, form, age, sex, description)
+
+
+PARAMETERS: dict[str, ParameterSpec] = {
+    p.name: p
+    for p in (
+        # inflow into undetected offending
+        _p("inflow_rate", "rate", "unknown",
+           "new offenders starting to offend per year (the hidden pool's inflow)"),
+        _p("inflow_form_share", "probability", "calibrated",
+           "share of new offenders by form of exploitation (sums to 1)", form=True),
+        _p("young_share", "probability", "calibrated",
+           "share of new offenders under 23 at onset", form=True),
+        _p("female_share", "probability", "calibrated",
+           "share of new offenders who are female", form=True),
+        _p("prior_conviction_share", "probability", "calibrated",
+           "share of new offenders with earlier convictions for other offences", form=True),
+        _p("adult_onset_excess_years", "years", "calibrated",
+           "mean years above 23 at onset for offenders who start at 23 or older"),
+        # undetected offending
+        _p("desistance_hazard", "hazard", "unknown",
+           "monthly probability an active offender aged 30 stops for good", form=True),
+        _p("desistance_age_factor", "factor", "fixed",
+           "multiplier of desistance hazards per ten years of age"),
+        _p("signal_hazard", "hazard", "calibrated",
+           "monthly probability an active offender is signalled to the police",
+           form=True, age=True),
+        _p("inspection_hazard", "hazard", "calibrated",
+           "monthly probability another service (inspectorate, KMar) takes a case up",
+           form=True),
+        # investigation
+        _p("investigation_capacity", "rate", "lever",
+           "police investigations that can start per year (traced suspects per year)"),
+        _p("queue_drop_hazard", "hazard", "calibrated",
+           "monthly probability a queued signal is not followed up"),
+        _p("investigation_months", "months", "calibrated", "mean investigation length"),
+        _p("investigation_cv", "cv", "fixed", "coefficient of variation of investigation length"),
+        # prosecution
+        _p("om_decision_months", "months", "calibrated",
+           "mean months from OM registration to its decision"),
+        _p("om_decision_cv", "cv", "fixed", "coefficient of variation of OM decision time"),
+        _p("technical_dismissal_share", "probability", "calibrated",
+           "share of OM decisions that are technical dismissals", form=True),
+        _p("policy_dismissal_share", "probability", "calibrated",
+           "share of OM decisions that are policy dismissals", form=True),
+        _p("other_disposal_share", "probability", "calibrated",
+           "share of OM decisions that are joinders, transactions or transfers", form=True),
+        _p("pretrial_detention_share", "probability", "calibrated",
+           "share of summoned suspects held in pre-trial detention until judgment", form=True),
+        # trial and sentence
+        _p("trial_months", "months", "calibrated", "mean months from summons to judgment"),
+        _p("trial_cv", "cv", "fixed", "coefficient of variation of time to judgment"),
+        _p("conviction_prob", "probability", "calibrated",
+           "probability a summoned suspect is convicted", form=True),
+        _p("prison_prob", "probability", "calibrated",
+           "probability a conviction brings (partly) unconditional prison", form=True, age=True),
+        _p("prison_months_mean", "months", "calibrated",
+           "mean unconditional prison term imposed (adult law)", form=True),
+        _p("prison_months_cv", "cv", "calibrated",
+           "coefficient of variation of prison terms (right-skewed, lognormal)"),
+        _p("adolescent_law_share", "probability", "fixed",
+           "share of offenders aged 18-22 at the offence sentenced under juvenile law"),
+        _p("juvenile_sentence_factor", "factor", "fixed",
+           "custody length under juvenile law relative to adult law"),
+        # probation
+        _p("probation_share_prison", "probability", "lever",
+           "probability of supervision on release from prison", form=True, age=True),
+        _p("probation_share_other", "probability", "lever",
+           "probability of supervision with a non-custodial sentence", form=True, age=True),
+        _p("probation_months", "months", "fixed", "mean length of probation supervision"),
+        _p("probation_cv", "cv", "fixed", "coefficient of variation of supervision length"),
+        # after the chain
+        _p("reoffend_hazard", "hazard", "unknown",
+           "monthly probability of going back into trafficking after the chain", age=True),
+        _p("general_offence_hazard", "hazard", "unknown",
+           "monthly probability of another kind of offence after the chain", age=True),
+        _p("general_registration_prob", "probability", "unknown",
+           "probability such an offence is registered as a new case"),
+        _p("post_desistance_hazard", "hazard", "unknown",
+           "monthly probability an offender aged 30 stops for good after the chain",
+           form=True),
+        _p("probation_hazard_ratio", "factor", "unknown",
+           "reoffending hazards under supervision relative to without", age=True),
+        _p("prior_hazard_factor", "factor", "fixed",
+           "multiplier of reoffending hazards per prior conviction (up to 3)"),
+        _p("victims_per_offender", "factor", "unknown",
+           "victims exploited at a time by one active offender (harm proxy)", form=True),
+    )
+}
+"""The catalogue of parameters. Scenario files must set each of these, no others."""
+
+
+# ----------------------------------------------------------------------- rule functions
+
+
+def hazard_to_cumulative(p: np.ndarray) -> np.ndarray:
+    """Cumulative integrated hazard of monthly event probabilities.
+
+    Args:
+        p: Monthly probabilities, last axis is time.
+
+    Returns:
+        ``H[..., k] = -sum_{j<=k} log(1 - p[..., j])`` (``inf`` once ``p`` hits 1).
+    """
+    with np.errstate(divide="ignore"):
+        return np.cumsum(-np.log1p(-np.asarray(p, dtype=float)), axis=-1)
+
+
+def first_passage(p: np.ndarray, u: float) -> int:
+    """Month (0-based, within ``p``) at which an event with monthly probability ``p`` occurs.
+
+    Inverse transform on the integrated hazard: with ``E = -log(u)``, the event
+    falls in the first month whose cumulative hazard reaches ``E``. This gives
+    ``P(event in month k | none before) = p[k]`` exactly, and it is monotone in
+    ``u`` (common random numbers couple scenarios smoothly).
+
+    Args:
+        p: Monthly probabilities over the remaining horizon.
+        u: A uniform draw in (0, 1).
+
+    Returns:
+        The month index, or ``-1`` if the event falls beyond the horizon.
+    """
+    if len(p) == 0:
+        return -1
+    cum = hazard_to_cumulative(p)
+    k = int(np.searchsorted(cum, -np.log(u), side="left"))
+    return k if k < len(cum) else -1
+
+
+def age_factor(age_years: np.ndarray, factor_per_decade: float) -> np.ndarray:
+    """Multiplier of a desistance hazard at the given ages (1 at age 30)."""
+    return np.power(factor_per_decade, (np.asarray(age_years) - AGE_REFERENCE) / 10.0)
+
+
+def desistance_probability(base: np.ndarray, age_years: np.ndarray, factor: float) -> np.ndarray:
+    """Monthly desistance probability rising with age, kept below 1.
+
+    The base hazard applies at age 30 and is scaled on the integrated-hazard
+    scale, so the result is a probability for any age: ``1 - (1 - base) ** m``.
+    """
+    m = age_factor(age_years, factor)
+    return -np.expm1(m * np.log1p(-np.asarray(base, dtype=float)))
+
+
+def reoffending_probability(
+    base: np.ndarray, priors: int, prior_factor: float, supervised: np.ndarray, ratio: np.ndarray
+) -> np.ndarray:
+    """Monthly probability of a new offence after the chain.
+
+    Args:
+        base: Baseline monthly probability (per month of the horizon).
+        priors: Prior convictions; each adds ``prior_factor`` up to
+            :data:`PRIOR_EFFECT_CAP`.
+        prior_factor: Hazard multiplier per prior conviction.
+        supervised: Boolean per month: under probation supervision.
+        ratio: Hazard ratio under supervision (per month).
+
+    Returns:
+        Monthly probabilities, scaled on the integrated-hazard scale.
+    """
+    mult = prior_factor ** min(priors, PRIOR_EFFECT_CAP) * np.where(supervised, ratio, 1.0)
+    return -np.expm1(mult * np.log1p(-np.asarray(base, dtype=float)))
+
+
+def om_decision_probabilities(technical: float, policy: float, other: float) -> np.ndarray:
+    """Probabilities of the OM outcomes in :data:`OM_OUTCOMES` order.
+
+    Summons is what remains after the three kinds of non-prosecution; the
+    configuration is rejected if the three exceed one.
+    """
+    summons = 1.0 - technical - policy - other
+    return np.array([summons, technical, policy, other])
+
+
+def categorical(probabilities: np.ndarray, u: float) -> int:
+    """Index drawn from ``probabilities`` by inverse transform of the uniform ``u``."""
+    cum = np.cumsum(probabilities)
+    return int(min(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1))
+
+
+def duration_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
+    """Discretised gamma distribution of a duration in whole months (at least 1).
+
+    Month ``k >= 1`` gets the gamma mass on ``[k - 0.5, k + 0.5)``; month 1 also
+    takes ``[0, 0.5)``; the tail beyond ``max_months`` is put on the last month
+    so no mass is lost (stated, not silent: keep ``max_months`` well past the mean).
+
+    Args:
+        mean: Mean duration in months.
+        cv: Coefficient of variation.
+        max_months: Longest representable duration.
+
+    Returns:
+        ``pmf[k]`` for ``k = 0..max_months``; ``pmf[0] == 0``.
+    """
+    shape = 1.0 / cv**2
+    dist = stats.gamma(a=shape, scale=mean / shape)
+    edges = np.arange(max_months + 1) + 0.5
+    cdf = dist.cdf(edges)
+    pmf = np.zeros(max_months + 1)
+    pmf[1] = cdf[0] + (cdf[1] - cdf[0])
+    pmf[2:] = np.diff(cdf[1:])
+    pmf[max_months] += 1.0 - cdf[-1]
+    return pmf
+
+
+def sentence_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
+    """Right-skewed (lognormal) distribution of prison terms in whole months (at least 1)."""
+    sigma2 = np.log1p(cv**2)
+    dist = stats.lognorm(s=np.sqrt(sigma2), scale=mean / np.exp(sigma2 / 2))
+    edges = np.arange(max_months + 1) + 0.5
+    cdf = dist.cdf(edges)
+    pmf = np.zeros(max_months + 1)
+    pmf[1] = cdf[1]
+    pmf[2:] = np.diff(cdf[1:])
+    pmf[max_months] += 1.0 - cdf[-1]
+    return pmf
+
+
+def draw_from_pmf(pmf: np.ndarray, u: float) -> int:
+    """Whole months drawn from a pmf by inverse transform."""
+    return int(min(np.searchsorted(np.cumsum(pmf), u, side="right"), len(pmf) - 1))
+
+
+def time_served(sentence_months: np.ndarray | int, juvenile: np.ndarray | bool = False):
+    """Months served under the conditional-release rules in force 2015-2019.
+
+    Voorwaardelijke invrijheidstelling (art. 6:2:10 Sv): none for terms up to one
+    year; for more than one and up to two years, release after one year plus one
+    third of the rest; above two years, after two thirds. Juvenile detention has
+    no conditional release. Fractions of a month are rounded half up.
+
+    Examples:
+        10 months -> 10; 20 months -> 12 + 8/3 -> 15; 36 months -> 24.
+    """
+    s = np.asarray(sentence_months, dtype=float)
+    served = np.where(s <= 12, s, np.where(s <= 24, 12 + (s - 12) / 3, 2 * s / 3))
+    served = np.where(juvenile, s, served)
+    out = np.floor(served + 0.5).astype(int)
+    return int(out) if out.ndim == 0 else out
+
+
+def onset_age(young: bool, u: float, adult_excess_years: float) -> float:
+    """Age in years at onset, by inverse transform of ``u``.
+
+    Young offenders: uniform on [16, 23). Adults: 23 plus an exponential with the
+    given mean, truncated at :data:`MAX_ONSET_AGE` (a proper truncated
+    distribution, not a clip).
+    """
+    if young:
+        return YOUNG_MIN_ONSET_AGE + u * (YOUNG_AGE_LIMIT - YOUNG_MIN_ONSET_AGE)
+    span = MAX_ONSET_AGE - YOUNG_AGE_LIMIT
+    tail = -np.expm1(-span / adult_excess_years)
+    return YOUNG_AGE_LIMIT - adult_excess_years * np.log1p(-u * tail)
+
+
+def prior_convictions(has_priors: bool, u: float) -> int:
+    """Number of earlier convictions: 0, or 1 + geometric (mean 2 when any)."""
+    if not has_priors:
+        return 0
+    return 1 + int(np.floor(np.log(u) / np.log(0.5)))

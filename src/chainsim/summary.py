@@ -1,0 +1,69 @@
+"""The summary document of a run (``summary.json`` and ``chainsim run --json``).
+
+Keys are stable (documented in the README); later versions add keys, never rename.
+"""
+
+from __future__ import annotations
+
+import math
+import platform
+from importlib import metadata
+
+import numpy as np
+
+from chainsim.analysis.flows import METRICS, SHARES
+from chainsim.experiment import RunResult
+
+INTERVAL = (5.0, 95.0)
+"""Percentiles of the replications reported as ``lo`` and ``hi``."""
+
+
+def versions() -> dict[str, str]:
+    """Versions of chainsim, Python and the libraries that shape the numbers."""
+    out = {"python": platform.python_version()}
+    for pkg in ("chainsim", "mesa", "numpy", "scipy", "pandas"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:  # pragma: no cover - always installed
+            out[pkg] = "unknown"
+    return out
+
+
+def describe(values) -> dict[str, float | None]:
+    """``{mean, lo, hi}`` over replications (NaNs ignored; ``None`` if none left)."""
+    arr = np.asarray(list(values), dtype=float)
+    arr = arr[~np.isnan(arr)]
+    if arr.size == 0:
+        return {"mean": None, "lo": None, "hi": None}
+    lo, hi = np.percentile(arr, INTERVAL)
+    return {"mean": _r(arr.mean()), "lo": _r(lo), "hi": _r(hi)}
+
+
+def _r(x: float) -> float:
+    return float(round(float(x), 6)) if math.isfinite(x) else None
+
+
+def summary_document(result: RunResult) -> dict:
+    """The summary of a run as a JSON-ready dict.
+
+    Keys: ``scenario``, ``config_hash``, ``seed``, ``reps``, ``engine``,
+    ``versions``, ``window``, ``window_mean``, ``by_year``, ``shares``.
+    """
+    reps = result.reps
+    yearly = result.yearly()
+    by_year = {
+        str(year): {m: describe(group[m]) for m in METRICS}
+        for year, group in yearly.groupby("year", sort=True)
+    }
+    return {
+        "scenario": result.scenario.name,
+        "config_hash": result.scenario.config_hash(),
+        "seed": result.seed,
+        "reps": len(reps),
+        "engine": result.engine,
+        "versions": versions(),
+        "window": [2015, 2019],
+        "window_mean": {m: describe(r.window[m] for r in reps) for m in METRICS},
+        "by_year": by_year,
+        "shares": {s: describe(r.shares[s] for r in reps) for s in SHARES},
+    }
