@@ -96,6 +96,11 @@ class Offender(mesa.Agent):
         """A parameter's values from next month to the horizon, for this stratum."""
         return self.model.params.series(name, self.model.t + 1, *self.stratum)
 
+    def passage(self, hazard: str, mechanism: str) -> int:
+        """Months after next month until an event with a stratum-level hazard (-1: never)."""
+        cum = self.model.params.cumulative(hazard)[self.form, self.age_group, self.sex]
+        return spec.first_passage_cumulative(cum, self.model.t, self.draw(mechanism))
+
     def move(self, to: Stage, event: Event, value: float = np.nan) -> None:
         """Enter stage ``to`` now, recording the transition."""
         self.model.record(self, self.stage, to, event, value)
@@ -129,8 +134,8 @@ class Offender(mesa.Agent):
             self.spell_month = self.model.month
             self.age_group = 0 if self.age < spec.YOUNG_AGE_LIMIT else 1
         self.move(Stage.ACTIVE, event)
-        signal = spec.first_passage(self.future("signal_hazard"), self.draw("detection"))
-        inspect = spec.first_passage(self.future("inspection_hazard"), self.draw("detection"))
+        signal = self.passage("signal_hazard", "detection")
+        inspect = self.passage("inspection_hazard", "detection")
         base = self.future("desistance_hazard")
         desist_p = spec.desistance_probability(
             base, self._ages_ahead(len(base)), self.model.params.at("desistance_age_factor", 0)
@@ -154,7 +159,7 @@ class Offender(mesa.Agent):
         """Signalled to the police: join the investigation queue."""
         self.move(Stage.SIGNALLED, Event.SIGNALLED)
         self.model.enqueue(self)
-        drop = spec.first_passage(self.future("queue_drop_hazard"), self.draw("investigation"))
+        drop = self.passage("queue_drop_hazard", "investigation")
         if drop >= 0 and self.model.t + drop + 1 <= self.model.params.n_months:
             self._drop_event = self.model.schedule_event(self.dropped, at=self.model.t + drop + 1)
 

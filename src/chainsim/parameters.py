@@ -16,7 +16,15 @@ import numpy as np
 from chainsim.calendar import parse_month
 from chainsim.config import ParameterEntry, Scenario, UnknownEntry
 from chainsim.errors import InputError, Problem
-from chainsim.spec import AGE_GROUPS, FORMS, PARAMETERS, SEXES, duration_pmf, sentence_pmf
+from chainsim.spec import (
+    AGE_GROUPS,
+    FORMS,
+    PARAMETERS,
+    SEXES,
+    duration_pmf,
+    hazard_to_cumulative,
+    sentence_pmf,
+)
 
 MAX_DURATION_MONTHS = 240
 """Longest duration represented in duration distributions (20 years)."""
@@ -76,6 +84,19 @@ class ParameterSet:
     def months(self) -> np.ndarray:
         """Absolute month index of every model time step."""
         return self.start + np.arange(self.n_months + 1)
+
+    def cumulative(self, name: str) -> np.ndarray:
+        """Cumulative integrated hazard of a monthly-probability parameter.
+
+        Shape ``(forms, age groups, sexes, n_months + 1)``: time last, so each
+        stratum's series is contiguous. Cached: hazards that do not depend on the
+        individual (only on time and stratum) are integrated once per run.
+        """
+        cache = self.__dict__.setdefault("_cumulative", {})
+        if name not in cache:
+            series = np.moveaxis(self.values[name], 0, -1)
+            cache[name] = np.ascontiguousarray(hazard_to_cumulative(series))
+        return cache[name]
 
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]

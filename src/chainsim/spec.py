@@ -343,6 +343,23 @@ def first_passage(p: np.ndarray, u: float) -> int:
     return k if k < len(cum) else -1
 
 
+def first_passage_cumulative(cum: np.ndarray, t: int, u: float) -> int:
+    """:func:`first_passage` for events after month ``t``, from a precomputed cumulative hazard.
+
+    Args:
+        cum: Cumulative integrated hazard over the whole horizon
+            (:func:`hazard_to_cumulative` of the monthly probabilities).
+        t: The current month index; events can happen in months ``t+1 ...``.
+        u: A uniform draw in (0, 1).
+
+    Returns:
+        Months after ``t + 1`` (0 = next month), or ``-1`` beyond the horizon.
+    """
+    future = cum[t + 1:]
+    k = int(np.searchsorted(future, cum[t] - np.log(u), side="left"))
+    return k if k < len(future) else -1
+
+
 def age_factor(age_years: np.ndarray, factor_per_decade: float) -> np.ndarray:
     """Multiplier of a desistance hazard at the given ages (1 at age 30)."""
     return np.power(factor_per_decade, (np.asarray(age_years) - AGE_REFERENCE) / 10.0)
