@@ -56,8 +56,10 @@ def funnel_figure(window: pd.DataFrame, targets: dict[str, Target] | None, path:
             ax.plot([i, i], [lo, hi], lw=6, solid_capstyle="butt", label=label, **kw)
         elif target.kind == "lower_bound":
             ax.plot(i, lo, marker="^", ms=11, ls="none", label=label, **kw)
-            ax.annotate(f"> {lo:g}", (i, lo), xytext=(8, -4), textcoords="offset points",
-                        color=kw["color"], fontsize=9)
+            ax.annotate(f"> {lo:g}", (i, lo), xytext=(9, -4), textcoords="offset points",
+                        color=kw["color"], fontsize=9, fontweight="bold",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.85})
         else:
             ax.plot(i, lo, marker="D", ms=9, ls="none", label=label, **kw)
     ax.set_xticks(np.arange(len(keys)), labels)
