@@ -30,8 +30,8 @@ class Offender(mesa.Agent):
             scenarios under common random numbers).
         form: Index into :data:`chainsim.spec.FORMS`.
         sex: Index into :data:`chainsim.spec.SEXES`.
-        onset_month: Absolute month the offender first started offending.
-        onset_age: Age in years at that month.
+        birth_year: Year of birth; ``age`` is the age reached in the current calendar
+            year (the CBS convention "leeftijd in het jaar"), so everyone ages on 1 January.
         spell_month: Absolute month the current offending spell started.
         age_group: 0 if under 23 at the start of the current offending spell, else 1.
         priors: Prior convictions.
@@ -43,14 +43,13 @@ class Offender(mesa.Agent):
     model: ChainModel
 
     def __init__(self, model: ChainModel, offender_id: int, form: int, age_group: int, sex: int,
-                 onset_age: float, priors: int):
+                 onset_age: int, priors: int):
         super().__init__(model)
         self.offender_id = offender_id
         self.form = form
         self.sex = sex
         self.age_group = age_group
-        self.onset_month = model.month
-        self.onset_age = onset_age
+        self.birth_year = model.month // 12 - onset_age
         self.spell_month = model.month
         self.priors = priors
         self.probation = False
@@ -67,9 +66,14 @@ class Offender(mesa.Agent):
     # ------------------------------------------------------------------ helpers
 
     @property
-    def age(self) -> float:
-        """Age in years now."""
-        return self.onset_age + (self.model.month - self.onset_month) / 12.0
+    def age(self) -> int:
+        """Age in years reached in the current calendar year."""
+        return self.model.month // 12 - self.birth_year
+
+    @property
+    def offence_age(self) -> int:
+        """Age at the start of the current offending spell (the offence)."""
+        return self.spell_month // 12 - self.birth_year
 
     @property
     def stratum(self) -> tuple[int, int, int]:
@@ -120,7 +124,8 @@ class Offender(mesa.Agent):
         action()
 
     def _ages_ahead(self, n: int) -> np.ndarray:
-        return self.age + np.arange(1, n + 1) / 12.0
+        """Ages in the months after this one (ageing on 1 January)."""
+        return (self.model.month + np.arange(1, n + 1)) // 12 - self.birth_year
 
     # ------------------------------------------------------ undetected offending
 
@@ -138,8 +143,8 @@ class Offender(mesa.Agent):
         inspect = self.passage("inspection_hazard", "detection")
         base = self.future("desistance_hazard")
         desist_p = spec.desistance_probability(
-            base, self._ages_ahead(len(base)), self.model.params.at("desistance_age_factor", 0)
-        )
+            base, self._ages_ahead(len(base)),
+            self.model.params.at("desistance_age_factor", self.model.t))
         desist = spec.first_passage(desist_p, self.draw("desistance"))
         options = [(k, i) for i, k in enumerate((signal, inspect, desist)) if k >= 0]
         if not options:
@@ -150,6 +155,7 @@ class Offender(mesa.Agent):
 
     def desist(self) -> None:
         """Stop offending for good; the agent leaves the model."""
+        self.probation = False
         self.move(Stage.DESISTED, Event.DESISTED)
         self.model.deregister(self)
 
@@ -235,18 +241,19 @@ class Offender(mesa.Agent):
 
     def _sentence(self) -> None:
         u_prison, u_juvenile, u_length = (self.draw("sentencing") for _ in range(3))
-        offence_age = self.onset_age + (self.spell_month - self.onset_month) / 12.0
+        offence_age = self.offence_age
         juvenile = offence_age < spec.JUVENILE_LAW_AGE or (
             offence_age < spec.YOUNG_AGE_LIMIT
-            and u_juvenile < self.model.params.at("adolescent_law_share", 0))
+            and u_juvenile < self.model.params.at("adolescent_law_share", self.model.t))
         if u_prison >= self.param("prison_prob"):
             self.move(Stage.FREE, Event.NON_CUSTODIAL)
             self._maybe_supervise("probation_share_other")
             return
         mean = self.param("prison_months_mean")
         if juvenile:
-            mean *= self.model.params.at("juvenile_sentence_factor", 0)
-        pmf = cached_sentence_pmf(max(mean, 1.0), self.param("prison_months_cv"))
+            mean *= self.model.params.at("juvenile_sentence_factor", self.model.t)
+        pmf = cached_sentence_pmf(max(mean, 1.0), self.param("prison_months_cv"),
+                                  spec.JUVENILE_MAX_MONTHS if juvenile else None)
         sentence = spec.draw_from_pmf(pmf, u_length)
         self.move(Stage.PRISON, Event.PRISON, float(sentence))
         served = int(spec.time_served(sentence, juvenile))
@@ -263,9 +270,9 @@ class Offender(mesa.Agent):
         self._maybe_supervise("probation_share_prison")
 
     def _maybe_supervise(self, share: str) -> None:
-        if self.draw("probation") < self.param(share):
+        if self.draw("release") < self.param(share):
             pmf = cached_duration_pmf(self.param("probation_months"), self.param("probation_cv"))
-            months = spec.draw_from_pmf(pmf, self.draw("probation"))
+            months = spec.draw_from_pmf(pmf, self.draw("release"))
             self.probation = True
             self.move(Stage.PROBATION, Event.PROBATION_START, float(months))
             self.start_post_chain(months)
@@ -287,13 +294,13 @@ class Offender(mesa.Agent):
         n = len(base)
         supervised = np.arange(n) < supervised_months
         ratio = self.future("probation_hazard_ratio")
-        factor = params.at("prior_hazard_factor", 0)
+        factor = params.at("prior_hazard_factor", self.model.t)
         reoffend_p = spec.reoffending_probability(base, self.priors, factor, supervised, ratio)
         general_p = spec.reoffending_probability(
             self.future("general_offence_hazard"), self.priors, factor, supervised, ratio)
         desist_p = spec.desistance_probability(
             self.future("post_desistance_hazard"), self._ages_ahead(n),
-            params.at("desistance_age_factor", 0))
+            params.at("desistance_age_factor", self.model.t))
         reoffend = spec.first_passage(reoffend_p, self.draw("reoffending"))
         desist = spec.first_passage(desist_p, self.draw("desistance"))
         ends = [(k, i) for i, k in enumerate((reoffend, desist)) if k >= 0]
@@ -302,11 +309,11 @@ class Offender(mesa.Agent):
         registration = self.future("general_registration_prob")
         pos = 0
         while pos < end:
-            k = spec.first_passage(general_p[pos:end], self.draw("reoffending"))
+            k = spec.first_passage(general_p[pos:end], self.draw("general"))
             if k < 0:
                 break
             pos += k
-            registered = self.draw("detection") < registration[pos]
+            registered = self.draw("general") < registration[pos]
             self._general.append((pos + 1, registered))
             self.model.schedule_event(self._general_offence, at=self.model.t + pos + 1)
             pos += 1

@@ -29,6 +29,9 @@ from chainsim.records import RecordLog
 from chainsim.spec import INFLOW_HEADROOM, Event, Stage
 from chainsim.streams import Streams
 
+_POOL_ID_BASE = 1 << 36
+"""Offenders of the initial pool get ids from here, so inflow ids never depend on the pool."""
+
 _COUNT_ID_BASE = 1 << 38
 """Ids above this key the monthly inflow-count draws (offender ids stay below)."""
 
@@ -98,8 +101,8 @@ class ChainModel(mesa.Model):
                        + p["desistance_hazard"][0])
         expected = p["inflow_stratum_rate"][0] / 12.0 / np.maximum(exit_hazard, 1e-6)
         n = self._poisson(expected.sum(), 0)
-        for _ in range(n):
-            self._new_offender(expected.ravel(), accept_ratio=None)
+        for k in range(n):
+            self._new_offender(expected.ravel(), None, _POOL_ID_BASE + k, Event.POOL)
 
     def step(self) -> None:
         """Monthly inflow: potential offenders drawn at the baseline rate, then thinned.
@@ -116,26 +119,27 @@ class ChainModel(mesa.Model):
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(base > 0, effective / (INFLOW_HEADROOM * base), 0.0)
         for _ in range(self._poisson(INFLOW_HEADROOM * base.sum(), t)):
-            self._new_offender(base, accept_ratio=ratio)
+            self._new_offender(base, ratio, self._next_offender_id, Event.INFLOW)
+            self._next_offender_id += 1
 
     def _poisson(self, mean: float, t: int) -> int:
         u = self.streams.uniform("inflow", _COUNT_ID_BASE + t, 0)
         return int(stats.poisson.ppf(u, mean)) if mean > 0 else 0
 
-    def _new_offender(self, stratum_weights: np.ndarray, accept_ratio: np.ndarray | None) -> None:
-        oid = self._next_offender_id
-        self._next_offender_id += 1
-        draws = [self.streams.uniform("inflow", oid, k) for k in range(5)]
-        cell = spec.categorical(stratum_weights, draws[0])
-        if accept_ratio is not None and draws[1] >= accept_ratio[cell]:
+    def _new_offender(self, stratum_weights: np.ndarray, accept_ratio: np.ndarray | None,
+                      oid: int, event: Event) -> None:
+        uniform = self.streams.uniform
+        cell = spec.categorical(stratum_weights, uniform("inflow", oid, 0))
+        if accept_ratio is not None and uniform("inflow", oid, 1) >= accept_ratio[cell]:
             return
+        draws = [None, None, *(uniform("inflow", oid, k) for k in range(2, 5))]
         form, age_group, sex = np.unravel_index(cell, (len(spec.FORMS), 2, 2))
         p = self.params
-        onset = spec.onset_age(age_group == 0, draws[2], p.at("adult_onset_excess_years", 0))
+        onset = spec.onset_age(age_group == 0, draws[2], p.at("adult_onset_excess_years", self.t))
         has_priors = draws[3] < p.at("prior_conviction_share", self.t, form)
         priors = spec.prior_convictions(has_priors, draws[4])
-        agent = Offender(self, oid, int(form), int(age_group), int(sex), float(onset), priors)
-        agent.start_offending(Event.INFLOW)
+        agent = Offender(self, oid, int(form), int(age_group), int(sex), onset, priors)
+        agent.start_offending(event)
 
     # --------------------------------------------------------- investigation queue
 
@@ -171,7 +175,7 @@ class ChainModel(mesa.Model):
                 self.stage_counts[from_stage] -= 1
             self.stage_counts[to_stage] += 1
         self.records.append(agent.offender_id, self.month, int(from_stage), int(to_stage),
-                            int(event), agent.form, round(agent.age, 3), agent.age_group,
+                            int(event), agent.form, agent.age, agent.age_group,
                             agent.sex, agent.priors, agent.probation, value)
 
     def deregister(self, agent: Offender) -> None:

@@ -119,9 +119,9 @@ def cached_duration_pmf(mean: float, cv: float) -> np.ndarray:
 
 
 @lru_cache(maxsize=512)
-def cached_sentence_pmf(mean: float, cv: float) -> np.ndarray:
-    """:func:`chainsim.spec.sentence_pmf`, memoised on ``(mean, cv)``."""
-    pmf = sentence_pmf(mean, cv, MAX_DURATION_MONTHS)
+def cached_sentence_pmf(mean: float, cv: float, cap: int | None = None) -> np.ndarray:
+    """:func:`chainsim.spec.sentence_pmf`, memoised on ``(mean, cv, cap)``."""
+    pmf = sentence_pmf(mean, cv, MAX_DURATION_MONTHS, cap)
     pmf.setflags(write=False)
     return pmf
 
@@ -131,7 +131,8 @@ def _cross_checks(p: dict[str, np.ndarray], file: str) -> list[Problem]:
     shares = p["inflow_form_share"][:, :, 0, 0].sum(axis=1)
     if not np.allclose(shares, 1.0, atol=1e-6):
         problems.append(Problem(file, "parameters.inflow_form_share.by_form",
-                                round(float(shares[0]), 6), "the shares of the forms must sum to 1"))
+                                round(float(shares[0]), 6),
+                                "the shares of the forms must sum to 1"))
     om = p["technical_dismissal_share"] + p["policy_dismissal_share"] + p["other_disposal_share"]
     if om.max() > 1.0 + 1e-12:
         problems.append(Problem(file, "parameters.technical_dismissal_share",

@@ -33,7 +33,7 @@ COLUMNS: tuple[str, ...] = (
 - ``from_stage``, ``to_stage``: stage names (:class:`chainsim.spec.Stage`); equal for point events
 - ``event``: what happened (:class:`chainsim.spec.Event`)
 - ``form``, ``sex``: the offender's form of exploitation and sex
-- ``age``: age in years at the event
+- ``age``: age in years reached in the calendar year of the event
 - ``age_group``: ``under23`` or ``23plus`` at the offence (start of the current offending spell)
 - ``priors``: prior convictions at the event
 - ``probation``: under probation supervision at the event
@@ -68,7 +68,7 @@ class RecordLog:
                 "to_stage": _categorical(c[3], STAGE_NAMES),
                 "event": _categorical(c[4], EVENT_NAMES),
                 "form": _categorical(c[5], FORMS),
-                "age": np.asarray(c[6], dtype=np.float32),
+                "age": np.asarray(c[6], dtype=np.int16),
                 "age_group": _categorical(c[7], AGE_GROUPS),
                 "sex": _categorical(c[8], SEXES),
                 "priors": np.asarray(c[9], dtype=np.int16),

@@ -30,17 +30,20 @@ AGE_GROUPS: tuple[str, ...] = ("under23", "23plus")
 
 SEXES: tuple[str, ...] = ("male", "female")
 
-YOUNG_AGE_LIMIT = 23.0
+YOUNG_AGE_LIMIT = 23
 """Age (years) below which an offender counts as young, as in the source."""
 
-YOUNG_MIN_ONSET_AGE = 16.0
+YOUNG_MIN_ONSET_AGE = 16
 """Youngest age at onset modelled (adolescent law starts at 16)."""
 
-JUVENILE_LAW_AGE = 18.0
+JUVENILE_LAW_AGE = 18
 """Offenders below this age at the offence are sentenced under juvenile law."""
 
-MAX_ONSET_AGE = 70.0
-"""Oldest age at onset; adult onset ages follow an exponential truncated here."""
+MAX_ONSET_AGE = 70
+"""Adult onset ages follow an exponential truncated below this age."""
+
+JUVENILE_MAX_MONTHS = 24
+"""Longest juvenile detention (jeugddetentie, offenders of 16-17: two years)."""
 
 PRIOR_EFFECT_CAP = 3
 """Prior convictions beyond this number add no further reoffending risk."""
@@ -53,7 +56,7 @@ identical across scenarios that change inflow, which is what common random
 numbers need; a scenario may raise inflow up to this factor.
 """
 
-AGE_REFERENCE = 30.0
+AGE_REFERENCE = 30
 """Age (years) at which the desistance hazards take their stated value."""
 
 
@@ -137,6 +140,8 @@ class Event(IntEnum):
     """That other offence is registered as a new case (observed, a point event)."""
     DESISTED = 22
     """Stops offending for good."""
+    POOL = 23
+    """Already offending, undetected, when the run starts (the initial hidden pool)."""
 
 
 STAGE_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Stage)
@@ -159,10 +164,14 @@ MECHANISMS: tuple[str, ...] = (
     "trial",
     "sentencing",
     "release",
-    "probation",
     "reoffending",
+    "general",
 )
-"""Random streams, one per mechanism, each derived from the run's seed."""
+"""Random streams, one per mechanism, each derived from the run's seed.
+
+``release`` serves supervision decisions (on release from prison or with a
+non-custodial sentence); ``general`` the timing and registration of other offences.
+"""
 
 
 # ----------------------------------------------------------------------- parameters
@@ -437,8 +446,16 @@ def duration_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
     return pmf
 
 
-def sentence_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
-    """Right-skewed (lognormal) distribution of prison terms in whole months (at least 1)."""
+def sentence_pmf(mean: float, cv: float, max_months: int, cap: int | None = None) -> np.ndarray:
+    """Right-skewed (lognormal) distribution of prison terms in whole months (at least 1).
+
+    Args:
+        mean: Mean term in months (before any cap).
+        cv: Coefficient of variation.
+        max_months: Longest representable term (the tail beyond is put there).
+        cap: Legal maximum, if any (juvenile detention): the distribution is
+            conditioned on terms up to ``cap`` (renormalised, not clipped).
+    """
     sigma2 = np.log1p(cv**2)
     dist = stats.lognorm(s=np.sqrt(sigma2), scale=mean / np.exp(sigma2 / 2))
     edges = np.arange(max_months + 1) + 0.5
@@ -447,6 +464,9 @@ def sentence_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
     pmf[1] = cdf[1]
     pmf[2:] = np.diff(cdf[1:])
     pmf[max_months] += 1.0 - cdf[-1]
+    if cap is not None:
+        pmf[cap + 1:] = 0.0
+        pmf /= pmf.sum()
     return pmf
 
 
@@ -473,18 +493,18 @@ def time_served(sentence_months: np.ndarray | int, juvenile: np.ndarray | bool =
     return int(out) if out.ndim == 0 else out
 
 
-def onset_age(young: bool, u: float, adult_excess_years: float) -> float:
-    """Age in years at onset, by inverse transform of ``u``.
+def onset_age(young: bool, u: float, adult_excess_years: float) -> int:
+    """Age in whole years at onset, by inverse transform of ``u``.
 
-    Young offenders: uniform on [16, 23). Adults: 23 plus an exponential with the
-    given mean, truncated at :data:`MAX_ONSET_AGE` (a proper truncated
-    distribution, not a clip).
+    Young offenders: uniform over 16..22. Adults: 23 plus the whole years of an
+    exponential with the given mean, truncated below :data:`MAX_ONSET_AGE` (a proper
+    truncated distribution, not a clip).
     """
     if young:
-        return YOUNG_MIN_ONSET_AGE + u * (YOUNG_AGE_LIMIT - YOUNG_MIN_ONSET_AGE)
+        return int(YOUNG_MIN_ONSET_AGE + np.floor(u * (YOUNG_AGE_LIMIT - YOUNG_MIN_ONSET_AGE)))
     span = MAX_ONSET_AGE - YOUNG_AGE_LIMIT
     tail = -np.expm1(-span / adult_excess_years)
-    return YOUNG_AGE_LIMIT - adult_excess_years * np.log1p(-u * tail)
+    return int(YOUNG_AGE_LIMIT + np.floor(-adult_excess_years * np.log1p(-u * tail)))
 
 
 def prior_convictions(has_priors: bool, u: float) -> int:

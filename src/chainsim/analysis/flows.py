@@ -117,7 +117,10 @@ def mix_shares(records: pd.DataFrame, window: tuple[int, int] = WINDOW) -> dict[
 
 
 def flow_table(records: pd.DataFrame, years: range) -> pd.DataFrame:
-    """Annual flows by event, form and age group (long format: year, event, form, age_group, count)."""
+    """Annual flows by event, form and age group.
+
+    Long format: columns ``year``, ``event``, ``form``, ``age_group``, ``count``.
+    """
     rec = with_year(records)
     rec = rec[rec["year"].isin(list(years))]
     table = (rec.groupby(["year", "event", "form", "age_group"], observed=True)
