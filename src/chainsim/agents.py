@@ -290,16 +290,18 @@ class Offender(mesa.Agent):
         Supervision multiplies both reoffending hazards while it lasts.
         """
         params = self.model.params
-        base = self.future("reoffend_hazard")
-        n = len(base)
+        n = params.n_months - self.model.t
         supervised = np.arange(n) < supervised_months
         ratio = self.future("probation_hazard_ratio")
         factor = params.at("prior_hazard_factor", self.model.t)
-        reoffend_p = spec.reoffending_probability(base, self.priors, factor, supervised, ratio)
+        reoffend_p = spec.reoffending_probability(
+            self._after_chain("reoffend_hazard", supervised), self.priors, factor, supervised,
+            ratio)
         general_p = spec.reoffending_probability(
-            self.future("general_offence_hazard"), self.priors, factor, supervised, ratio)
+            self._after_chain("general_offence_hazard", supervised), self.priors, factor,
+            supervised, ratio)
         desist_p = spec.desistance_probability(
-            self.future("post_desistance_hazard"), self._ages_ahead(n),
+            self._after_chain("post_desistance_hazard", supervised), self._ages_ahead(n),
             params.at("desistance_age_factor", self.model.t))
         reoffend = spec.first_passage(reoffend_p, self.draw("reoffending"))
         desist = spec.first_passage(desist_p, self.draw("desistance"))
@@ -321,6 +323,13 @@ class Offender(mesa.Agent):
             self.model.schedule_event(self._end_probation, at=self.model.t + supervised_months)
         if which >= 0:
             self.schedule(end + 1, (self.reoffended, self.desist)[which])
+
+    def _after_chain(self, name: str, supervised: np.ndarray) -> np.ndarray:
+        """An after-chain parameter ahead: its supervised variant while supervised."""
+        plain = self.future(name)
+        if not supervised.any():
+            return plain
+        return np.where(supervised, self.future(name + spec.SUPERVISED_SUFFIX), plain)
 
     def _general_offence(self) -> None:
         _, registered = self._general.pop(0)

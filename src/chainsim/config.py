@@ -6,6 +6,9 @@ A scenario file has three tables::
     [parameters.NAME]     # every calibrated / lever / fixed parameter of the spec
     [unknowns.NAME]       # every unknown: a central value and a plausible range
 
+A scenario may inherit from another (``base = "baseline.toml"``) and add dated
+``[[interventions]]`` on named parameters (see :class:`Intervention`).
+
 Each parameter entry has a ``value`` (an unknown a ``central``, ``low`` and ``high``),
 optionally ``by_form`` (a value per form of exploitation, replacing ``value``),
 ``young_factor`` (multiplier for offenders under 23), ``female_factor``, ``trend``
@@ -26,7 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from chainsim.calendar import parse_month
 from chainsim.errors import InputError, Problem
-from chainsim.spec import FORMS, PARAMETERS
+from chainsim.spec import BY_PROBATION, FORMS, NOT_INTERVENABLE, PARAMETERS
 
 FormName = Literal["domestic_sexual", "cross_border_sexual", "labour", "criminal", "other"]
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -127,12 +130,72 @@ class ScenarioMeta(_Strict):
         return self
 
 
-class Scenario(_Strict):
-    """A validated scenario file."""
+AgeGroupName = Literal["under23", "23plus"]
+SexName = Literal["male", "female"]
 
+
+class Target(_Strict):
+    """Who an intervention reaches (all listed groups; omitted = everyone)."""
+
+    form: list[FormName] | None = None
+    age_group: list[AgeGroupName] | None = None
+    sex: list[SexName] | None = None
+    probation: Literal["supervised", "unsupervised"] | None = None
+
+
+class Intervention(_Strict):
+    """A dated change to one parameter.
+
+    The change phases in linearly over ``ramp_months`` from ``start`` and stops
+    after ``end`` (if given). ``operation`` is ``set`` (replace the value),
+    ``multiply`` or ``add``. Giving ``low`` and ``high`` declares the effect size
+    an unknown (``value`` is then its central value).
+    """
+
+    name: Annotated[str, Field(min_length=1)]
+    parameter: str
+    operation: Literal["set", "multiply", "add"]
+    value: Number
+    low: Number | None = None
+    high: Number | None = None
+    start: str
+    ramp_months: Annotated[int, Field(ge=0, le=600)] = 0
+    end: str | None = None
+    target: Target = Target()
+    note: Note
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_month(v)
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if (self.low is None) != (self.high is None):
+            raise ValueError("give both 'low' and 'high' (an uncertain effect) or neither")
+        if self.low is not None and not self.low <= self.value <= self.high:
+            raise ValueError(
+                f"need low <= value <= high, got {self.low} <= {self.value} <= {self.high}")
+        if self.end is not None and parse_month(self.end) < parse_month(self.start):
+            raise ValueError(f"end ({self.end}) comes before start ({self.start})")
+        return self
+
+    @property
+    def uncertain(self) -> bool:
+        """Whether the effect size is a declared unknown."""
+        return self.low is not None
+
+
+class Scenario(_Strict):
+    """A validated scenario (after inheritance is resolved)."""
+
+    base: str | list[str] | None = None
     scenario: ScenarioMeta
     parameters: dict[str, ParameterEntry]
     unknowns: dict[str, UnknownEntry] = {}
+    interventions: list[Intervention] = []
 
     @property
     def name(self) -> str:
@@ -147,9 +210,12 @@ class Scenario(_Strict):
         """Short SHA-256 of the validated content (notes and description excluded)."""
         doc = self.model_dump(mode="json", exclude_none=True)
         doc["scenario"].pop("description", None)
+        doc.pop("base", None)
         for table in ("parameters", "unknowns"):
             for entry in doc.get(table, {}).values():
                 entry.pop("note", None)
+        for entry in doc.get("interventions", []):
+            entry.pop("note", None)
         blob = json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
         return hashlib.sha256(blob).hexdigest()[:16]
 
@@ -206,6 +272,44 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
                 if not 0 <= v <= 100:
                     problems.append(Problem(file, f"{where}.{key}", v,
                                             "a factor must lie in [0, 100]"))
+    horizon = (parse_month(sc.scenario.start), parse_month(sc.scenario.end))
+    for i, iv in enumerate(sc.interventions):
+        where = f"interventions[{i}]"
+        spec = PARAMETERS.get(iv.parameter)
+        if spec is None:
+            problems.append(Problem(file, f"{where}.parameter", iv.parameter,
+                                    "unknown parameter; allowed: " + ", ".join(PARAMETERS)))
+            continue
+        if iv.parameter in NOT_INTERVENABLE:
+            problems.append(Problem(file, f"{where}.parameter", iv.parameter,
+                                    NOT_INTERVENABLE[iv.parameter]))
+        if iv.parameter == "inflow_rate" and iv.operation != "multiply":
+            problems.append(Problem(file, f"{where}.operation", iv.operation,
+                                    "inflow_rate can only be multiplied (targeted by form, "
+                                    "age group and sex)"))
+        t = iv.target
+        if t.form is not None and not spec.by_form and iv.parameter != "inflow_rate":
+            problems.append(Problem(file, f"{where}.target.form", t.form,
+                                    f"{iv.parameter} does not vary by form"))
+        if t.age_group is not None and not spec.by_age and iv.parameter != "inflow_rate":
+            problems.append(Problem(file, f"{where}.target.age_group", t.age_group,
+                                    f"{iv.parameter} does not vary by age group"))
+        if t.sex is not None and not spec.by_sex and iv.parameter != "inflow_rate":
+            problems.append(Problem(file, f"{where}.target.sex", t.sex,
+                                    f"{iv.parameter} does not vary by sex"))
+        if t.probation is not None and iv.parameter not in BY_PROBATION:
+            problems.append(Problem(file, f"{where}.target.probation", t.probation,
+                                    "only " + ", ".join(BY_PROBATION)
+                                    + " differ by probation status"))
+        for key in ("start", "end"):
+            month = getattr(iv, key)
+            if month is not None and not horizon[0] <= parse_month(month) <= horizon[1]:
+                problems.append(Problem(file, f"{where}.{key}", month,
+                                        f"a month within the horizon {sc.scenario.start}.."
+                                        f"{sc.scenario.end}"))
+        if iv.operation == "multiply" and min(iv.value, iv.low or iv.value) < 0:
+            problems.append(Problem(file, f"{where}.value", iv.value,
+                                    "a multiplier must be >= 0"))
     for name in PARAMETERS:
         if name not in declared:
             role = PARAMETERS[name].role
@@ -215,8 +319,98 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
     return problems
 
 
+def _read_toml(path: Path, file: str) -> dict:
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError.single(file, "(file)", str(path), "no such file") from None
+    except IsADirectoryError:
+        raise InputError.single(file, "(file)", str(path), "a file, not a directory") from None
+    except OSError as exc:
+        raise InputError.single(file, "(file)", str(path), f"cannot read: {exc.strerror}") from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError.single(file, "(file)", f"byte {exc.start}", "a UTF-8 text file") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError.single(file, "(syntax)", str(exc), "valid TOML") from None
+
+
+def _merge(base: dict, child: dict) -> dict:
+    """Child over base: tables of entries are replaced entry by entry; interventions append."""
+    merged = dict(base)
+    for key, value in child.items():
+        if key in ("parameters", "unknowns") and isinstance(value, dict):
+            merged[key] = {**base.get(key, {}), **value}
+        elif key == "scenario" and isinstance(value, dict):
+            meta = {k: v for k, v in base.get("scenario", {}).items()
+                    if k not in ("name", "description")}
+            merged[key] = {**meta, **value}
+        elif key == "interventions" and isinstance(value, list):
+            merged[key] = [*base.get("interventions", []), *value]
+        else:
+            merged[key] = value
+    # a key declared in one table of the child moves it out of the other table of the base
+    for table, other in (("parameters", "unknowns"), ("unknowns", "parameters")):
+        for name in child.get(table, {}) if isinstance(child.get(table), dict) else ():
+            if isinstance(merged.get(other), dict) and name in merged[other] and name not in (
+                    child.get(other) or {}):
+                merged[other] = {k: v for k, v in merged[other].items() if k != name}
+    return merged
+
+
+def _resolve_inheritance(path: Path, file: str, root: Path, chain: tuple[Path, ...]) -> dict:
+    doc = _read_toml(path, file)
+    bases = doc.get("base")
+    if bases is None:
+        return doc
+    if isinstance(bases, str):
+        bases = [bases]
+    if not isinstance(bases, list) or not bases:
+        raise InputError.single(file, "base", bases,
+                                "a scenario file name, e.g. 'baseline.toml', or a list of them")
+    if not isinstance(doc.get("scenario"), dict) or "name" not in doc["scenario"]:
+        raise InputError.single(file, "scenario.name", None,
+                                "a scenario that inherits must give its own name")
+    merged: dict = {}
+    for base in bases:
+        merged = _merge(merged, _load_base(base, path, file, root, chain))
+    return _merge(merged, {k: v for k, v in doc.items() if k != "base"})
+
+
+def _load_base(base: object, path: Path, file: str, root: Path, chain: tuple[Path, ...]) -> dict:
+    if not isinstance(base, str) or not base.strip():
+        raise InputError.single(file, "base", base, "a scenario file name, e.g. 'baseline.toml'")
+    if Path(base).is_absolute():
+        raise InputError.single(file, "base", base,
+                                "a path relative to this file, inside its directory "
+                                f"({root}); absolute paths are not followed")
+    target = (path.parent / base).resolve()
+    if not target.is_relative_to(root):
+        raise InputError.single(file, "base", base,
+                                f"a file inside {root} (the directory of the scenario "
+                                "you named); inheritance never reads outside it")
+    if target in chain:
+        cycle = " -> ".join(p.name for p in (*chain, target))
+        raise InputError.single(file, "base", base, f"no cycles; this one is {cycle}")
+    if len(chain) > 16:
+        raise InputError.single(file, "base", base, "at most 16 levels of inheritance")
+    base_file = str(path.parent / base)
+    base_doc = _resolve_inheritance(target, base_file, root, (*chain, target))
+    return {k: v for k, v in base_doc.items() if k != "base"}
+
+
 def load_scenario(path: str | Path) -> Scenario:
-    """Read and validate a scenario file.
+    """Read and validate a scenario file, resolving ``base = "..."`` inheritance.
+
+    Inheritance rule: ``base`` is a path (or a list of paths) relative to the file
+    that names it and must stay inside the directory of the scenario file you
+    named (no absolute paths, no ``..`` out of it); chains of bases are followed,
+    cycles rejected. Bases are merged in order, then the file itself: a later
+    file replaces whole parameter entries, overrides ``[scenario]`` keys (name and
+    description are never inherited) and appends its interventions.
 
     Args:
         path: The TOML file.
@@ -225,24 +419,14 @@ def load_scenario(path: str | Path) -> Scenario:
         The validated scenario.
 
     Raises:
-        InputError: If the file is missing, unreadable, not TOML, or any field is
-            invalid; every problem names file, field, value and what is allowed.
+        InputError: If the file is missing, unreadable, not TOML, its inheritance
+            is broken, or any field is invalid; every problem names file, field,
+            value and what is allowed.
     """
     file = str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except FileNotFoundError:
-        raise InputError.single(file, "(file)", file, "no such file") from None
-    except OSError as exc:
-        raise InputError.single(file, "(file)", file, f"cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError.single(file, "(file)", f"byte {exc.start}", "a UTF-8 text file") from None
-    try:
-        doc = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError.single(file, "(syntax)", str(exc), "valid TOML") from None
+    p = Path(path)
+    resolved = p.resolve()
+    doc = _resolve_inheritance(p, file, resolved.parent, (resolved,))
     return scenario_from_dict(doc, file)
 
 

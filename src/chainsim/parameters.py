@@ -14,13 +14,16 @@ from functools import lru_cache
 import numpy as np
 
 from chainsim.calendar import parse_month
-from chainsim.config import ParameterEntry, Scenario, UnknownEntry
+from chainsim.config import Intervention, ParameterEntry, Scenario, UnknownEntry
 from chainsim.errors import InputError, Problem
 from chainsim.spec import (
     AGE_GROUPS,
+    BY_PROBATION,
     FORMS,
+    INFLOW_HEADROOM,
     PARAMETERS,
     SEXES,
+    SUPERVISED_SUFFIX,
     duration_pmf,
     hazard_to_cumulative,
     sentence_pmf,
@@ -153,32 +156,83 @@ def _cross_checks(p: dict[str, np.ndarray], file: str) -> list[Problem]:
     return problems
 
 
+def intervention_weight(iv: Intervention, months: np.ndarray) -> np.ndarray:
+    """How far an intervention is in force at each month: 0 before, ramping to 1, 0 after end."""
+    start = parse_month(iv.start)
+    if iv.ramp_months > 0:
+        w = np.clip((months - start + 1) / iv.ramp_months, 0.0, 1.0)
+    else:
+        w = (months >= start).astype(float)
+    if iv.end is not None:
+        w = np.where(months > parse_month(iv.end), 0.0, w)
+    return w
+
+
+def target_mask(iv: Intervention) -> np.ndarray:
+    """Boolean mask over (forms, age groups, sexes) of the strata an intervention reaches."""
+    t = iv.target
+    form = np.isin(FORMS, t.form) if t.form is not None else np.ones(len(FORMS), bool)
+    age = (np.isin(AGE_GROUPS, t.age_group) if t.age_group is not None
+           else np.ones(len(AGE_GROUPS), bool))
+    sex = np.isin(SEXES, t.sex) if t.sex is not None else np.ones(len(SEXES), bool)
+    return form[:, None, None] & age[None, :, None] & sex[None, None, :]
+
+
+def apply_intervention(array: np.ndarray, iv: Intervention, value: float,
+                       months: np.ndarray) -> np.ndarray:
+    """A parameter array with one intervention applied (a new array)."""
+    w = intervention_weight(iv, months)[:, None, None, None] * target_mask(iv)[None]
+    if iv.operation == "set":
+        return array + w * (value - array)
+    if iv.operation == "multiply":
+        return array * (1.0 + w * (value - 1.0))
+    return array + w * value
+
+
+def unknown_keys(scenario: Scenario) -> dict[str, tuple[float, float, float]]:
+    """Every declared unknown as ``key -> (central, low, high)``.
+
+    Keys: parameter names for ``[unknowns]``, ``interventions.NAME`` for
+    interventions with an uncertain effect size.
+    """
+    out = {name: (e.central, e.low, e.high) for name, e in scenario.unknowns.items()}
+    for iv in scenario.interventions:
+        if iv.uncertain:
+            out[f"interventions.{iv.name}"] = (iv.value, iv.low, iv.high)
+    return out
+
+
 def resolve(
-    scenario: Scenario, file: str = "<scenario>", unknown_scales: dict[str, float] | None = None
+    scenario: Scenario, file: str = "<scenario>", draws: dict[str, float] | None = None
 ) -> ParameterSet:
     """Turn a validated scenario into a :class:`ParameterSet`.
+
+    Order: every parameter from its entry (value or per-form values, age and sex
+    factors, trend); the inflow split into strata; the supervised variants of the
+    after-chain hazards; then the interventions in file order (a base's first).
 
     Args:
         scenario: The validated scenario.
         file: Its file name (for error messages).
-        unknown_scales: Optional multipliers for unknowns (sampled values divided
-            by central values); missing names mean 1.
+        draws: Sampled values of declared unknowns (see :func:`unknown_keys`);
+            missing keys take their central value.
 
     Returns:
         The parameter arrays.
 
     Raises:
-        InputError: If resolved values leave their allowed ranges (after factors
-            and trends) or shares are inconsistent.
+        InputError: If resolved values leave their allowed ranges (after factors,
+            trends and interventions) or shares are inconsistent.
     """
     start = parse_month(scenario.scenario.start)
     end = parse_month(scenario.scenario.end)
     months = start + np.arange(end - start + 1)
-    scales = unknown_scales or {}
-    values = {
-        name: resolve_entry(scenario.entry(name), months, scales.get(name, 1.0))
-        for name in PARAMETERS
-    }
+    draws = draws or {}
+    values = {}
+    for name in PARAMETERS:
+        entry = scenario.entry(name)
+        scale = draws[name] / entry.value if name in draws and entry.value else 1.0
+        values[name] = resolve_entry(entry, months, scale)
     problems = _cross_checks(values, file)
     if problems:
         raise InputError(problems)
@@ -191,8 +245,56 @@ def resolve(
         * np.stack([young, 1 - young], axis=2)[:, :, :, None]
         * np.stack([1 - female, female], axis=2)[:, :, None, :]
     )
+    base_inflow = stratified.copy()
     values["inflow_stratum_rate"] = stratified
-    return ParameterSet(scenario, start, end - start, values, base_inflow=stratified.copy())
+    for name in BY_PROBATION:
+        values[name + SUPERVISED_SUFFIX] = values[name].copy()
+    for i, iv in enumerate(scenario.interventions):
+        value = draws.get(f"interventions.{iv.name}", iv.value)
+        if iv.parameter == "inflow_rate":
+            keys = ["inflow_stratum_rate"]
+        elif iv.parameter in BY_PROBATION:
+            keys = {None: [iv.parameter, iv.parameter + SUPERVISED_SUFFIX],
+                    "supervised": [iv.parameter + SUPERVISED_SUFFIX],
+                    "unsupervised": [iv.parameter]}[iv.target.probation]
+        else:
+            keys = [iv.parameter]
+        for key in keys:
+            values[key] = apply_intervention(values[key], iv, value, months)
+        problems += _intervention_checks(values, keys, iv, i, base_inflow, file)
+    if problems:
+        raise InputError(problems)
+    return ParameterSet(scenario, start, end - start, values, base_inflow=base_inflow)
+
+
+def _intervention_checks(values: dict[str, np.ndarray], keys: list[str], iv: Intervention,
+                         i: int, base_inflow: np.ndarray, file: str) -> list[Problem]:
+    where = f"interventions[{i}] ({iv.name})"
+    if iv.parameter == "inflow_rate":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(base_inflow > 0, values["inflow_stratum_rate"] / base_inflow, 1.0)
+        if ratio.max() > INFLOW_HEADROOM + 1e-12:
+            return [Problem(file, f"{where}.value", iv.value,
+                            f"inflow can be raised at most x{INFLOW_HEADROOM:g} (the headroom "
+                            "of the potential-offender draws)")]
+        return []
+    spec = PARAMETERS[iv.parameter]
+    lo, hi = spec.bounds
+    for key in keys:
+        arr = values[key]
+        if arr.min() < lo or arr.max() > hi:
+            bad = float(arr.max() if arr.max() > hi else arr.min())
+            return [Problem(file, f"{where}.value", iv.value,
+                            f"it takes {iv.parameter} to {bad:.6g}; a {spec.kind} must stay in "
+                            f"[{lo:g}, {hi:g}]")]
+    if iv.parameter in ("technical_dismissal_share", "policy_dismissal_share",
+                        "other_disposal_share"):
+        om = (values["technical_dismissal_share"] + values["policy_dismissal_share"]
+              + values["other_disposal_share"])
+        if om.max() > 1.0 + 1e-12:
+            return [Problem(file, f"{where}.value", iv.value,
+                            "technical + policy + other disposal shares must not exceed 1")]
+    return []
 
 
 STRATA_SHAPE = (len(FORMS), len(AGE_GROUPS), len(SEXES))

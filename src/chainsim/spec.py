@@ -313,6 +313,25 @@ PARAMETERS: dict[str, ParameterSpec] = {
 }
 """The catalogue of parameters. Scenario files must set each of these, no others."""
 
+BY_PROBATION: tuple[str, ...] = ("reoffend_hazard", "general_offence_hazard",
+                                 "post_desistance_hazard")
+"""After-chain parameters with a separate value under probation supervision.
+
+Interventions can target supervised or unsupervised offenders for these; the
+supervised value is further multiplied by ``probation_hazard_ratio`` for the two
+reoffending hazards.
+"""
+
+SUPERVISED_SUFFIX = "@supervised"
+"""Key suffix of the supervised variant of a :data:`BY_PROBATION` parameter."""
+
+NOT_INTERVENABLE: dict[str, str] = {
+    "inflow_form_share": "change who starts offending with inflow_rate and a target instead",
+    "young_share": "change who starts offending with inflow_rate and a target instead",
+    "female_share": "change who starts offending with inflow_rate and a target instead",
+}
+"""Parameters interventions may not change, with the alternative to use."""
+
 
 # ----------------------------------------------------------------------- rule functions
 
