@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default results/<scenario name>)")
     run.add_argument("--workers", type=_positive_int, default=None,
                      help="worker processes (default: one per core); results do not depend on it")
+    run.add_argument("--uncertainty", action="store_true",
+                     help="sample the declared unknowns per replication (default: central values)")
     run.add_argument("--json", action="store_true",
                      help="print the summary document (JSON) on stdout instead of a table")
 
@@ -129,7 +131,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     params = resolve(scenario, args.scenario)
     out = args.out if args.out is not None else Path("results") / scenario.name
     doc = run_to_directory(scenario, params, out, reps=args.reps, seed=args.seed,
-                           workers=args.workers, progress=not args.json)
+                           workers=args.workers, progress=not args.json,
+                           uncertainty=args.uncertainty)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")

@@ -20,6 +20,7 @@ from chainsim.analysis import flows
 from chainsim.config import Scenario
 from chainsim.parameters import ParameterSet, resolve
 from chainsim.streams import replication_seeds
+from chainsim.uncertainty import declared_unknowns, sample_unknowns
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Replication:
         window: Per-year averages over 2015-2019 of every metric.
         shares: Offender mix shares over 2015-2019.
         flows: Annual flows by event, form and age group.
+        draws: Sampled values of the unknowns (empty at central values).
     """
 
     rep: int
@@ -41,6 +43,7 @@ class Replication:
     window: dict[str, float]
     shares: dict[str, float]
     flows: pd.DataFrame
+    draws: dict[str, float] = field(default_factory=dict)
 
 
 def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,
@@ -73,31 +76,51 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
 
 
 def _worker(args: tuple) -> Replication:
-    params, seed, rep, keep = args
-    return run_replication(params, seed, rep, keep)
+    scenario, params, draws, seed, rep, keep = args
+    if params is None:
+        params = resolve(scenario, draws=draws)
+    result = run_replication(params, seed, rep, keep)
+    result.draws = draws
+    return result
 
 
-def iter_replications(params: ParameterSet, seed: int, reps: int, workers: int = 1,
-                      keep_records: bool = True) -> Iterator[Replication]:
-    """Yield the replications in order, computed by ``workers`` processes.
+def map_ordered(fn: Callable, tasks: list, workers: int = 1) -> Iterator:
+    """Apply ``fn`` to every task, in ``workers`` processes, yielding results in task order.
 
-    Args:
-        params: Resolved parameters.
-        seed: The run's seed.
-        reps: Number of replications.
-        workers: Worker processes (1 runs in this process).
-        keep_records: Keep each replication's record table.
+    Results never depend on ``workers``: each task carries its own seed.
     """
-    seeds = replication_seeds(seed, reps)
-    tasks = [(params, s, i, keep_records) for i, s in enumerate(seeds)]
-    if workers <= 1 or reps == 1:
+    if workers <= 1 or len(tasks) <= 1:
         for task in tasks:
-            yield _worker(task)
+            yield fn(task)
         return
     ctx = mp.get_context("forkserver")
     ctx.set_forkserver_preload(["chainsim.model"])
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        yield from pool.map(_worker, tasks)
+        yield from pool.map(fn, tasks)
+
+
+def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps: int,
+                      workers: int = 1, keep_records: bool = True,
+                      uncertainty: bool = False) -> Iterator[Replication]:
+    """Yield the replications in order, computed by ``workers`` processes.
+
+    Args:
+        scenario: The validated scenario.
+        params: Its parameters at the central values of the unknowns.
+        seed: The run's seed.
+        reps: Number of replications.
+        workers: Worker processes (1 runs in this process).
+        keep_records: Keep each replication's record table.
+        uncertainty: Sample the declared unknowns anew for every replication.
+    """
+    seeds = replication_seeds(seed, reps)
+    unknowns = declared_unknowns([scenario]) if uncertainty else {}
+    tasks = [
+        (scenario, None, sample_unknowns(unknowns, s), s, i, keep_records) if uncertainty
+        else (scenario, params, {}, s, i, keep_records)
+        for i, s in enumerate(seeds)
+    ]
+    yield from map_ordered(_worker, tasks, workers)
 
 
 def default_workers(reps: int) -> int:
@@ -122,6 +145,7 @@ class RunResult:
     seed: int
     reps: list[Replication] = field(default_factory=list)
     engine: str = "agents"
+    uncertainty: bool = False
 
     def yearly(self) -> pd.DataFrame:
         """Metrics per replication and year (long: rep, year, metric columns)."""
@@ -135,7 +159,7 @@ class RunResult:
 
 def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None = None,
         on_replication: Callable[[Replication], None] | None = None,
-        params: ParameterSet | None = None) -> RunResult:
+        params: ParameterSet | None = None, uncertainty: bool = False) -> RunResult:
     """Run a scenario's replications with the agent model.
 
     Args:
@@ -146,14 +170,17 @@ def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None =
         on_replication: Called with each replication in order (e.g. to stream
             its records to disk); the records are dropped afterwards.
         params: Resolved parameters, if already at hand.
+        uncertainty: Sample the declared unknowns for every replication
+            (triangular on their ranges); otherwise use their central values.
 
     Returns:
         The results of every replication.
     """
     params = params or resolve(scenario)
-    result = RunResult(scenario, params, seed)
+    result = RunResult(scenario, params, seed, uncertainty=uncertainty)
     workers = default_workers(reps) if workers is None else workers
-    for rep in iter_replications(params, seed, reps, workers):
+    for rep in iter_replications(scenario, params, seed, reps, workers,
+                                 uncertainty=uncertainty):
         if on_replication is not None:
             on_replication(rep)
         rep.records = None

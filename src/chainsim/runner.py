@@ -28,7 +28,8 @@ from chainsim.targets import DEFAULT_TARGETS, load_targets
 
 
 def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: int, seed: int,
-                     workers: int | None = None, progress: bool = False) -> dict:
+                     workers: int | None = None, progress: bool = False,
+                     uncertainty: bool = False) -> dict:
     """Run ``reps`` replications and write the run's files to ``out``.
 
     Args:
@@ -39,6 +40,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         seed: The run's seed.
         workers: Worker processes (default: one per core).
         progress: Show a progress bar on stderr.
+        uncertainty: Sample the declared unknowns per replication.
 
     Returns:
         The summary document.
@@ -47,6 +49,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
     out.mkdir(parents=True, exist_ok=True)
     provenance = {"scenario": scenario.name, "config_hash": scenario.config_hash(),
                   "seed": str(seed), "reps": str(reps), "engine": "agents",
+                  "uncertainty": str(uncertainty).lower(),
                   "versions": json.dumps(versions(), sort_keys=True)}
     stream = ParquetStream(out / "records.parquet", provenance)
     bar = _progress(reps, progress)
@@ -57,7 +60,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
 
     try:
         result = run(scenario, reps=reps, seed=seed, workers=workers,
-                     on_replication=on_replication, params=params)
+                     on_replication=on_replication, params=params, uncertainty=uncertainty)
     except BaseException:
         stream.close(ok=False)
         bar.close()

@@ -47,7 +47,8 @@ def summary_document(result: RunResult) -> dict:
     """The summary of a run as a JSON-ready dict.
 
     Keys: ``scenario``, ``config_hash``, ``seed``, ``reps``, ``engine``,
-    ``versions``, ``window``, ``window_mean``, ``by_year``, ``shares``.
+    ``uncertainty``, ``versions``, ``window``, ``window_mean``, ``by_year``,
+    ``shares``, ``unknowns`` (the sampled values, with ``--uncertainty``).
     """
     reps = result.reps
     yearly = result.yearly()
@@ -61,9 +62,12 @@ def summary_document(result: RunResult) -> dict:
         "seed": result.seed,
         "reps": len(reps),
         "engine": result.engine,
+        "uncertainty": result.uncertainty,
         "versions": versions(),
         "window": [2015, 2019],
         "window_mean": {m: describe(r.window[m] for r in reps) for m in METRICS},
         "by_year": by_year,
         "shares": {s: describe(r.shares[s] for r in reps) for s in SHARES},
+        "unknowns": {k: describe(r.draws[k] for r in reps)
+                     for k in sorted(reps[0].draws)} if result.uncertainty else {},
     }
