@@ -64,6 +64,29 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--json", action="store_true",
                      help="print the summary document (JSON) on stdout instead of a table")
 
+    cmp = sub.add_parser("compare", help="compare scenarios with a baseline (paired, with CIs)",
+                         description="Run the baseline and each scenario on common random "
+                                     "numbers; report scenario-minus-baseline deltas of "
+                                     "recidivism, harm and workload proxies with 95% CIs.")
+    cmp.add_argument("baseline", help="baseline scenario TOML, e.g. scenarios/baseline.toml")
+    cmp.add_argument("scenarios", nargs="+", help="scenario TOML file(s) to compare with it")
+    cmp.add_argument("--reps", type=_positive_int, default=20, help="replications per arm "
+                                                                    "(default 20)")
+    cmp.add_argument("--seed", type=_seed, default=0, help="seed (default 0)")
+    cmp.add_argument("--uncertainty", action="store_true",
+                     help="sample the unknowns per replication (shared by the arms)")
+    cmp.add_argument("--out", type=Path, default=None,
+                     help="output directory (default results/compare-<scenarios>)")
+    cmp.add_argument("--workers", type=_positive_int, default=None,
+                     help="worker processes (default: one per core)")
+    cmp.add_argument("--json", action="store_true", help="print the comparison document (JSON)")
+    cmp.add_argument("--report", action="store_true", help="also write DIR/report.html")
+
+    rep = sub.add_parser("report", help="build the HTML report of a saved comparison",
+                         description="Write DIR/report.html from the files 'chainsim compare "
+                                     "--out DIR' saved.")
+    rep.add_argument("directory", type=Path, help="a directory written by chainsim compare")
+
     val = sub.add_parser("validate", help="check a scenario file",
                          description="Validate a scenario file: every problem is reported "
                                      "with file, field, value and what is allowed.")
@@ -83,7 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_INPUT
-    handler = {"run": cmd_run, "validate": cmd_validate}[args.command]
+    handler = {"run": cmd_run, "validate": cmd_validate, "compare": cmd_compare,
+               "report": cmd_report}[args.command]
     from chainsim.errors import InputError
 
     try:
@@ -142,6 +166,62 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(run_table(doc))
         print(f"\nresults written to {out}/")
     return EXIT_OK
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    """``chainsim compare``: paired deltas with confidence intervals, optional report."""
+    from chainsim.compare import compare, comparison_document
+    from chainsim.config import load_scenario
+    from chainsim.parameters import resolve
+    from chainsim.runner import save_comparison
+
+    baseline = load_scenario(args.baseline)
+    resolve(baseline, args.baseline)
+    scenarios = []
+    for path in args.scenarios:
+        sc = load_scenario(path)
+        resolve(sc, path)
+        scenarios.append(sc)
+    names = [sc.name for sc in scenarios]
+    if len(set(names)) < len(names) or (baseline.name in names and args.baseline not in (
+            args.scenarios)):
+        pass  # the same file twice is allowed (a self-comparison); names are labels
+    out = args.out if args.out is not None else Path("results") / (
+        "compare-" + "-".join(dict.fromkeys(names)))
+    bar = _progress_bar((1 + len(scenarios)) * args.reps, enabled=not args.json)
+    cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
+                  uncertainty=args.uncertainty, on_result=lambda _: bar.update(1))
+    bar.close()
+    doc = comparison_document(cmp)
+    save_comparison(cmp, doc, out)
+    if args.report:
+        from chainsim.report import build_report
+
+        build_report(out)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        from chainsim.tables import compare_table
+
+        print(compare_table(doc))
+        print(f"\nresults written to {out}/" + (" (report.html)" if args.report else ""))
+    return EXIT_OK
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``chainsim report DIR``: rebuild the HTML report of a saved comparison."""
+    from chainsim.report import build_report
+
+    print(f"report written to {build_report(args.directory)}")
+    return EXIT_OK
+
+
+def _progress_bar(total: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="runs", unit="run", file=sys.stderr,
+                disable=not enabled or not sys.stderr.isatty())
 
 
 if __name__ == "__main__":  # pragma: no cover

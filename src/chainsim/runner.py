@@ -86,3 +86,22 @@ def _progress(total: int, enabled: bool):
 
     return tqdm(total=total, desc="replications", unit="rep", file=sys.stderr,
                 disable=not enabled or not sys.stderr.isatty())
+
+
+def save_comparison(cmp, doc: dict, out: Path) -> None:
+    """Write a comparison's tables to ``out`` (what :mod:`chainsim.report` reads).
+
+    Files: ``comparison.json`` (the document), ``proxies.csv`` (every proxy per arm
+    and replication), ``yearly.csv`` (chain metrics per arm, replication and year),
+    ``survival.csv`` (Kaplan-Meier curves), ``draws.csv`` (the unknowns' sampled
+    values, with ``--uncertainty``), ``scenarios.json`` (the validated scenarios).
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "proxies.csv", cmp.proxies())
+    write_csv(out / "yearly.csv", cmp.yearly())
+    write_csv(out / "survival.csv", cmp.survival())
+    write_csv(out / "draws.csv", cmp.draws())
+    write_json(out / "scenarios.json",
+               [sc.model_dump(mode="json") for sc in cmp.arms])  # type: ignore[arg-type]
+    write_json(out / "comparison.json", doc)

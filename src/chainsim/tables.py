@@ -41,3 +41,23 @@ def run_table(doc: dict) -> str:
         lines.append(f"{name:<28}{_fmt(s['mean'], True):>9}{_fmt(s['lo'], True):>9}"
                      f"{_fmt(s['hi'], True):>9}   {_observed(share_t.get(name))}")
     return "\n".join(lines)
+
+
+def compare_table(doc: dict) -> str:
+    """Deltas (scenario - baseline) with 95 % CIs, one block per scenario."""
+    from chainsim.compare import PROXIES
+
+    lines = [f"baseline {doc['baseline']}, {doc['reps']} paired replications, seed "
+             f"{doc['seed']}, period {doc['period'][0]}..{doc['period'][1]}"
+             + (", unknowns sampled" if doc["uncertainty"] else "")]
+    for name, entry in doc["scenarios"].items():
+        lines += ["", f"{name} - {doc['baseline']}", f"{'proxy':<30}{'baseline':>11}"
+                  f"{'delta':>11}{'95% CI':>24}"]
+        for proxy in PROXIES:
+            d = entry["deltas"][proxy]
+            base = doc["baseline_levels"][proxy]["mean"]
+            ci = (f"[{d['lo']:.4g}, {d['hi']:.4g}]" if d["lo"] is not None else "-")
+            mean = f"{d['mean']:.4g}" if d["mean"] is not None else "-"
+            lines.append(f"{proxy:<30}{(f'{base:.4g}' if base is not None else '-'):>11}"
+                         f"{mean:>11}{ci:>24}")
+    return "\n".join(lines)

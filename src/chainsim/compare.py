@@ -1,0 +1,292 @@
+"""Paired comparison of scenarios with a baseline, on recidivism, harm and workload proxies.
+
+Replication ``i`` of every arm uses the same seed sequence (and so the same
+per-mechanism streams: common random numbers) and, with ``uncertainty``, the same
+draw of every unknown. Deltas are scenario minus baseline per replication; their
+mean comes with a 95 % confidence interval from the paired differences
+(Student t with ``reps - 1`` degrees of freedom). A scenario compared with itself
+gives exactly zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from chainsim.analysis import flows, occupancy, recidivism
+from chainsim.calendar import format_month, parse_month
+from chainsim.config import Scenario
+from chainsim.experiment import default_workers, map_ordered
+from chainsim.parameters import resolve
+from chainsim.spec import FORMS
+from chainsim.streams import replication_seeds
+from chainsim.uncertainty import declared_unknowns, sample_unknowns
+
+RECIDIVISM_PROXIES: tuple[str, ...] = tuple(
+    f"recid_{kind}_{y}y" for kind in ("observed_general", "observed_specific", "true")
+    for y in (2, 5, 7)
+)
+HARM_PROXIES: tuple[str, ...] = ("active_offender_months", "victim_months",
+                                 "prison_months_served", "probation_caseload", "court_cases")
+PROXIES: tuple[str, ...] = (*RECIDIVISM_PROXIES, *HARM_PROXIES)
+"""Every proxy of a comparison, in report order (see :func:`arm_proxies`)."""
+
+CONFIDENCE = 0.95
+DEFAULT_PERIOD_START = "2021-01"
+
+
+@dataclass
+class ArmReplication:
+    """One arm's results in one replication.
+
+    Attributes:
+        arm: Arm index (0 = baseline).
+        rep: Replication index.
+        proxies: Proxy name -> value.
+        yearly: Chain metrics per calendar year.
+        window: 2015-2019 window metrics.
+        survival: Kaplan-Meier curve of observed general recidivism.
+        draws: The unknowns' sampled values.
+    """
+
+    arm: int
+    rep: int
+    proxies: dict[str, float]
+    yearly: pd.DataFrame
+    window: dict[str, float]
+    survival: pd.DataFrame
+    draws: dict[str, float] = field(default_factory=dict)
+
+
+def arm_proxies(records: pd.DataFrame, period: tuple[int, int],
+                victims_per_offender: dict[str, float]) -> dict[str, float]:
+    """Every proxy of one replication of one arm.
+
+    Recidivism proxies: WODC-style prevalence of a new case within 2, 5 and 7 years
+    of release from prison or a non-custodial sanction, for offenders whose first
+    such index event falls in the period (full follow-up required; see
+    :mod:`chainsim.analysis.recidivism`). Harm and workload, per year of the period:
+    ``active_offender_months`` (months offending: active or signalled),
+    ``victim_months`` (the same times victims per offender), ``prison_months_served``
+    (months in prison or pre-trial detention), ``probation_caseload`` (mean number
+    under supervision), ``court_cases`` (summonses).
+    """
+    start, end = period
+    years = (end - start + 1) / 12.0
+    table = recidivism.recidivism_table(records, start, end, end)
+    out = {f"recid_{k}": float(v) for k, v in table.items()}
+    out["active_offender_months"] = recidivism.active_offender_months(records, start, end) / years
+    out["victim_months"] = recidivism.victim_months(records, start, end,
+                                                    victims_per_offender) / years
+    out["prison_months_served"] = occupancy.months_in_stages(
+        records, ("prison", "pretrial_detention"), start, end) / years
+    out["probation_caseload"] = occupancy.mean_occupancy(records, "probation", start, end)
+    in_period = records["month"].between(start, end)
+    summons = records["event"].isin(("summoned", "summoned_detained"))
+    out["court_cases"] = float((in_period & summons).sum()) / years
+    return out
+
+
+def _arm_task(task: tuple) -> ArmReplication:
+    from chainsim.model import ChainModel
+
+    scenario, arm, rep, seed, draws, period = task
+    params = resolve(scenario, draws=draws)
+    records = ChainModel(params, seed, keep_history=False).run().records.to_frame()
+    vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
+           for i, form in enumerate(FORMS)}
+    first, last = params.months[0] // 12, params.months[-1] // 12
+    return ArmReplication(
+        arm=arm, rep=rep,
+        proxies=arm_proxies(records, period, vpo),
+        yearly=flows.annual_metrics(records, range(first, last + 1)),
+        window=flows.window_metrics(records),
+        survival=recidivism.survival_curve(records, "observed_general", period[0], period[1],
+                                           period[1]),
+        draws=draws,
+    )
+
+
+@dataclass
+class Comparison:
+    """All arms of a comparison.
+
+    Attributes:
+        baseline: The baseline scenario.
+        scenarios: The compared scenarios (arms 1..n).
+        seed: The comparison's seed.
+        reps: Replications per arm.
+        uncertainty: Whether unknowns were sampled per replication.
+        period: First and last month of the analysis period.
+        results: Every (arm, replication) result, arm-major.
+    """
+
+    baseline: Scenario
+    scenarios: list[Scenario]
+    seed: int
+    reps: int
+    uncertainty: bool
+    period: tuple[int, int]
+    results: list[ArmReplication]
+
+    @property
+    def arms(self) -> list[Scenario]:
+        """Baseline first, then the scenarios."""
+        return [self.baseline, *self.scenarios]
+
+    def proxies(self) -> pd.DataFrame:
+        """Proxies per arm and replication (long: arm, scenario, rep, proxy columns)."""
+        rows = [{"arm": r.arm, "scenario": self.arms[r.arm].name, "rep": r.rep, **r.proxies}
+                for r in self.results]
+        return pd.DataFrame(rows)
+
+    def draws(self) -> pd.DataFrame:
+        """The unknowns' sampled values per replication (empty without uncertainty)."""
+        rows = [{"rep": r.rep, **r.draws} for r in self.results if r.arm == 0]
+        return pd.DataFrame(rows)
+
+    def yearly(self) -> pd.DataFrame:
+        """Chain metrics per arm, replication and year."""
+        return pd.concat([r.yearly.assign(arm=r.arm, scenario=self.arms[r.arm].name, rep=r.rep)
+                          for r in self.results]).rename_axis("year").reset_index()
+
+    def survival(self) -> pd.DataFrame:
+        """Kaplan-Meier curves of observed general recidivism per arm and replication."""
+        return pd.concat([r.survival.assign(arm=r.arm, scenario=self.arms[r.arm].name,
+                                            rep=r.rep) for r in self.results],
+                         ignore_index=True)
+
+
+def paired_delta(diff: np.ndarray) -> dict[str, float | None]:
+    """Mean of paired differences with a two-sided 95 % t confidence interval.
+
+    NaN differences (a proxy undefined in a replication) are left out. With one
+    usable pair the interval is undefined (``None``); identical arms give exactly 0.
+    """
+    d = np.asarray(diff, dtype=float)
+    d = d[~np.isnan(d)]
+    if d.size == 0:
+        return {"mean": None, "lo": None, "hi": None, "n": 0}
+    mean = float(d.mean())
+    if d.size == 1:
+        return {"mean": mean, "lo": None, "hi": None, "n": 1}
+    if np.all(d == d[0]):
+        return {"mean": mean, "lo": mean, "hi": mean, "n": int(d.size)}
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    return {"mean": mean, "lo": float(mean - half), "hi": float(mean + half), "n": int(d.size)}
+
+
+def default_period(scenarios: list[Scenario]) -> tuple[int, int]:
+    """From the earliest intervention start (or 2021-01 when none) to the horizon's end."""
+    starts = [parse_month(iv.start) for sc in scenarios for iv in sc.interventions]
+    start = min(starts) if starts else parse_month(DEFAULT_PERIOD_START)
+    return start, max(parse_month(sc.scenario.end) for sc in scenarios)
+
+
+def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed: int = 0,
+            workers: int | None = None, uncertainty: bool = False,
+            period: tuple[int, int] | None = None, on_result=None) -> Comparison:
+    """Run baseline and scenarios on common random numbers.
+
+    Args:
+        baseline: The baseline scenario.
+        scenarios: Scenarios to compare with it.
+        reps: Replications per arm.
+        seed: Seed of the comparison; replication ``i`` of every arm uses
+            ``SeedSequence(seed).spawn(reps)[i]``.
+        workers: Worker processes (default one per core); results do not depend on it.
+        uncertainty: Sample the declared unknowns once per replication, shared by
+            all arms (an intervention's uncertain effect only exists in its arm).
+        period: First and last absolute month of the analysis period (default:
+            :func:`default_period`).
+        on_result: Called with each :class:`ArmReplication` as it is gathered.
+
+    Returns:
+        The comparison.
+    """
+    arms = [baseline, *scenarios]
+    horizons = {(sc.scenario.start, sc.scenario.end) for sc in arms}
+    if len(horizons) > 1:
+        from chainsim.errors import InputError
+
+        raise InputError.single(scenarios[0].name, "scenario.start/end", sorted(horizons),
+                                "every compared scenario must share the baseline's horizon")
+    period = period or default_period(arms)
+    unknowns = declared_unknowns(arms) if uncertainty else {}
+    seeds = replication_seeds(seed, reps)
+    draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
+    tasks = [(sc, a, i, seeds[i], draws[i], period) for a, sc in enumerate(arms)
+             for i in range(reps)]
+    workers = default_workers(len(tasks)) if workers is None else workers
+    results = []
+    for result in map_ordered(_arm_task, tasks, workers):
+        if on_result is not None:
+            on_result(result)
+        results.append(result)
+    return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period, results)
+
+
+def comparison_document(cmp: Comparison) -> dict:
+    """The comparison as a JSON-ready dict (``chainsim compare --json``).
+
+    Keys: ``baseline``, ``seed``, ``reps``, ``engine``, ``uncertainty``,
+    ``period``, ``confidence``, ``baseline_levels``, ``scenarios`` ->
+    ``{name: {"config_hash", "deltas": {proxy: {mean, lo, hi, n}},
+    "levels": {proxy: {mean, lo, hi}}}}``, and ``unknowns`` (influence of each
+    sampled unknown on each scenario's deltas, with ``uncertainty``).
+    """
+    from chainsim.summary import describe, versions
+
+    table = cmp.proxies()
+    base = table[table["arm"] == 0].set_index("rep").sort_index()
+    doc = {
+        "baseline": cmp.baseline.name,
+        "baseline_config_hash": cmp.baseline.config_hash(),
+        "seed": cmp.seed,
+        "reps": cmp.reps,
+        "engine": "agents",
+        "uncertainty": cmp.uncertainty,
+        "versions": versions(),
+        "period": [format_month(cmp.period[0]), format_month(cmp.period[1])],
+        "confidence": CONFIDENCE,
+        "baseline_levels": {p: describe(base[p]) for p in PROXIES},
+        "scenarios": {},
+    }
+    draws = cmp.draws().set_index("rep").sort_index() if cmp.uncertainty else None
+    for a, sc in enumerate(cmp.scenarios, start=1):
+        arm = table[table["arm"] == a].set_index("rep").sort_index()
+        entry = {
+            "config_hash": sc.config_hash(),
+            "deltas": {p: paired_delta((arm[p] - base[p]).to_numpy()) for p in PROXIES},
+            "levels": {p: describe(arm[p]) for p in PROXIES},
+        }
+        if draws is not None and len(draws.columns):
+            entry["unknown_influence"] = unknown_influence(arm[list(PROXIES)] - base[list(PROXIES)],
+                                                           draws)
+        doc["scenarios"][sc.name] = entry
+    return doc
+
+
+def unknown_influence(deltas: pd.DataFrame, draws: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """How much each unknown moves each delta: Spearman rank correlation over replications.
+
+    With ``--uncertainty`` every replication has its own draw of the unknowns; a
+    rank correlation near +-1 means the unknown drives the delta, near 0 that the
+    conclusion does not hinge on it (given the replication noise).
+    """
+    out: dict[str, dict[str, float]] = {}
+    for unknown in draws.columns:
+        x = draws[unknown].to_numpy()
+        row = {}
+        for proxy in deltas.columns:
+            y = deltas[proxy].to_numpy()
+            ok = ~np.isnan(y)
+            if ok.sum() < 3 or np.all(x[ok] == x[ok][0]) or np.all(y[ok] == y[ok][0]):
+                row[proxy] = None
+                continue
+            row[proxy] = round(float(stats.spearmanr(x[ok], y[ok]).statistic), 4)
+        out[unknown] = row
+    return out
