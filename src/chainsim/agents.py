@@ -141,11 +141,10 @@ class Offender(mesa.Agent):
         self.move(Stage.ACTIVE, event)
         signal = self.passage("signal_hazard", "detection")
         inspect = self.passage("inspection_hazard", "detection")
-        base = self.future("desistance_hazard")
-        desist_p = spec.desistance_probability(
-            base, self._ages_ahead(len(base)),
-            self.model.params.at("desistance_age_factor", self.model.t))
-        desist = spec.first_passage(desist_p, self.draw("desistance"))
+        desist = spec.first_passage_cumulative(
+            self.model.desistance_cumulative(self.form, self.age_group, self.sex,
+                                             self.birth_year),
+            self.model.t, self.draw("desistance"))
         options = [(k, i) for i, k in enumerate((signal, inspect, desist)) if k >= 0]
         if not options:
             return

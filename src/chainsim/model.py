@@ -66,6 +66,7 @@ class ChainModel(mesa.Model):
         self.keep_history = keep_history
         self._next_offender_id = 1
         self._capacity_credit = 0.0
+        self._desistance_cache: dict[tuple[int, int, int, int], np.ndarray] = {}
         self._initial_pool()
         self.schedule_recurring(self._serve_queue, Schedule(interval=1, start=1),
                                 priority=Priority.LOW)
@@ -102,7 +103,7 @@ class ChainModel(mesa.Model):
         expected = p["inflow_stratum_rate"][0] / 12.0 / np.maximum(exit_hazard, 1e-6)
         n = self._poisson(expected.sum(), 0)
         for k in range(n):
-            self._new_offender(expected.ravel(), None, _POOL_ID_BASE + k, Event.POOL)
+            self._new_offender(np.cumsum(expected.ravel()), None, _POOL_ID_BASE + k, Event.POOL)
 
     def step(self) -> None:
         """Monthly inflow: potential offenders drawn at the baseline rate, then thinned.
@@ -118,8 +119,9 @@ class ChainModel(mesa.Model):
         effective = self.params["inflow_stratum_rate"][t].ravel() / 12.0
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(base > 0, effective / (INFLOW_HEADROOM * base), 0.0)
+        cumulative = np.cumsum(base)
         for _ in range(self._poisson(INFLOW_HEADROOM * base.sum(), t)):
-            self._new_offender(base, ratio, self._next_offender_id, Event.INFLOW)
+            self._new_offender(cumulative, ratio, self._next_offender_id, Event.INFLOW)
             self._next_offender_id += 1
 
     def _poisson(self, mean: float, t: int) -> int:
@@ -128,8 +130,13 @@ class ChainModel(mesa.Model):
 
     def _new_offender(self, stratum_weights: np.ndarray, accept_ratio: np.ndarray | None,
                       oid: int, event: Event) -> None:
+        """Draw one potential offender; thin it; create and start the agent.
+
+        The stratum comes by inverse transform on the cumulative ``stratum_weights``;
+        the offender is kept with probability ``accept_ratio[stratum]`` (always if None).
+        """
         uniform = self.streams.uniform
-        cell = spec.categorical(stratum_weights, uniform("inflow", oid, 0))
+        cell = spec.categorical_cumulative(stratum_weights, uniform("inflow", oid, 0))
         if accept_ratio is not None and uniform("inflow", oid, 1) >= accept_ratio[cell]:
             return
         draws = [None, None, *(uniform("inflow", oid, k) for k in range(2, 5))]
@@ -140,6 +147,23 @@ class ChainModel(mesa.Model):
         priors = spec.prior_convictions(has_priors, draws[4])
         agent = Offender(self, oid, int(form), int(age_group), int(sex), onset, priors)
         agent.start_offending(event)
+
+    def desistance_cumulative(self, form: int, age_group: int, sex: int,
+                              birth_year: int) -> np.ndarray:
+        """Cumulative desistance hazard over the horizon, for active offenders.
+
+        One array per stratum and birth year (ages change on 1 January), cached
+        for the run.
+        """
+        key = (form, age_group, sex, birth_year)
+        cum = self._desistance_cache.get(key)
+        if cum is None:
+            p = self.params
+            ages = p.months // 12 - birth_year
+            prob = spec.desistance_probability(p["desistance_hazard"][:, form, age_group, sex],
+                                               ages, p["desistance_age_factor"][:, 0, 0, 0])
+            cum = self._desistance_cache[key] = spec.hazard_to_cumulative(prob)
+        return cum
 
     # --------------------------------------------------------- investigation queue
 

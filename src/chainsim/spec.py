@@ -435,8 +435,13 @@ def om_decision_probabilities(technical: float, policy: float, other: float) -> 
 
 def categorical(probabilities: np.ndarray, u: float) -> int:
     """Index drawn from ``probabilities`` by inverse transform of the uniform ``u``."""
-    cum = np.cumsum(probabilities)
-    return int(min(np.searchsorted(cum, u * cum[-1], side="right"), len(cum) - 1))
+    return categorical_cumulative(np.cumsum(probabilities), u)
+
+
+def categorical_cumulative(cumulative: np.ndarray, u: float) -> int:
+    """:func:`categorical` from precomputed cumulative weights (need not sum to 1)."""
+    k = int(np.searchsorted(cumulative, u * cumulative[-1], side="right"))
+    return min(k, len(cumulative) - 1)
 
 
 def duration_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
