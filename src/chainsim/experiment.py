@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chainsim.analysis import flows
+from chainsim.analysis import flows, recidivism
 from chainsim.config import Scenario
 from chainsim.parameters import ParameterSet, resolve
 from chainsim.streams import replication_seeds
@@ -34,6 +34,8 @@ class Replication:
         window: Per-year averages over 2015-2019 of every metric.
         shares: Offender mix shares over 2015-2019.
         flows: Annual flows by event, form and age group.
+        recidivism: Recidivism proxies of the 2015-2019 release cohort: ``overall``
+            and ``by_form``, ``by_age_group``, ``by_probation``.
         draws: Sampled values of the unknowns (empty at central values).
     """
 
@@ -43,6 +45,7 @@ class Replication:
     window: dict[str, float]
     shares: dict[str, float]
     flows: pd.DataFrame
+    recidivism: dict[str, dict] = field(default_factory=dict)
     draws: dict[str, float] = field(default_factory=dict)
 
 
@@ -65,6 +68,8 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
     records = model.records.to_frame()
     first, last = params.months[0] // 12, params.months[-1] // 12
     years = range(first, last + 1)
+    cohort = (flows.WINDOW[0] * 12, flows.WINDOW[1] * 12 + 11, int(params.months[-1]))
+    by_probation = recidivism.recidivism_by(records, "probation", *cohort)
     return Replication(
         rep=rep,
         records=records if keep_records else None,
@@ -72,6 +77,13 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
         window=flows.window_metrics(records),
         shares=flows.mix_shares(records),
         flows=flows.flow_table(records, years),
+        recidivism={
+            "overall": recidivism.recidivism_table(records, *cohort),
+            "by_form": recidivism.recidivism_by(records, "form", *cohort),
+            "by_age_group": recidivism.recidivism_by(records, "age_group", *cohort),
+            "by_probation": {("supervised" if k else "unsupervised"): v
+                             for k, v in by_probation.items()},
+        },
     )
 
 

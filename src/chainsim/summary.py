@@ -11,7 +11,7 @@ from importlib import metadata
 
 import numpy as np
 
-from chainsim.analysis.flows import METRICS, SHARES
+from chainsim.analysis.flows import METRICS, SHARES, WINDOW
 from chainsim.experiment import RunResult
 
 INTERVAL = (5.0, 95.0)
@@ -43,12 +43,26 @@ def _r(x: float) -> float:
     return float(round(float(x), 6)) if math.isfinite(x) else None
 
 
+def _recidivism(reps) -> dict:
+    first = reps[0].recidivism
+    out: dict = {"cohort": [f"{WINDOW[0]}-01", f"{WINDOW[1]}-12"],
+                 "overall": {p: describe(r.recidivism["overall"][p] for r in reps)
+                             for p in first["overall"]}}
+    for by in ("by_form", "by_age_group", "by_probation"):
+        out[by] = {str(group): {p: describe(r.recidivism[by][group][p] for r in reps)
+                                for p in first[by][group]}
+                   for group in first[by]}
+    return out
+
+
 def summary_document(result: RunResult) -> dict:
     """The summary of a run as a JSON-ready dict.
 
     Keys: ``scenario``, ``config_hash``, ``seed``, ``reps``, ``engine``,
     ``uncertainty``, ``versions``, ``window``, ``window_mean``, ``by_year``,
-    ``shares``, ``unknowns`` (the sampled values, with ``--uncertainty``).
+    ``shares``, ``recidivism`` (the 2015-2019 release cohort: ``overall``,
+    ``by_form``, ``by_age_group``, ``by_probation``, each ``{proxy: {mean, lo, hi}}``),
+    ``unknowns`` (the sampled values, with ``--uncertainty``).
     """
     reps = result.reps
     yearly = result.yearly()
@@ -68,6 +82,7 @@ def summary_document(result: RunResult) -> dict:
         "window_mean": {m: describe(r.window[m] for r in reps) for m in METRICS},
         "by_year": by_year,
         "shares": {s: describe(r.shares[s] for r in reps) for s in SHARES},
+        "recidivism": _recidivism(reps),
         "unknowns": {k: describe(r.draws[k] for r in reps)
                      for k in sorted(reps[0].draws)} if result.uncertainty else {},
     }
