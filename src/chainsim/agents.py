@@ -289,10 +289,11 @@ class Offender(mesa.Agent):
         Supervision multiplies both reoffending hazards while it lasts.
         """
         params = self.model.params
-        n = params.n_months - self.model.t
+        t = self.model.t
+        n = params.n_months - t
         supervised = np.arange(n) < supervised_months
         ratio = self.future("probation_hazard_ratio")
-        factor = params.at("prior_hazard_factor", self.model.t)
+        factor = params.at("prior_hazard_factor", t)
         reoffend_p = spec.reoffending_probability(
             self._after_chain("reoffend_hazard", supervised), self.priors, factor, supervised,
             ratio)
@@ -301,25 +302,23 @@ class Offender(mesa.Agent):
             supervised, ratio)
         desist_p = spec.desistance_probability(
             self._after_chain("post_desistance_hazard", supervised), self._ages_ahead(n),
-            params.at("desistance_age_factor", self.model.t))
+            params["desistance_age_factor"][t + 1:, 0, 0, 0])
         reoffend = spec.first_passage(reoffend_p, self.draw("reoffending"))
         desist = spec.first_passage(desist_p, self.draw("desistance"))
         ends = [(k, i) for i, k in enumerate((reoffend, desist)) if k >= 0]
         end, which = min(ends) if ends else (n, -1)
-        # other offences in the months before the spell ends
-        registration = self.future("general_registration_prob")
-        pos = 0
-        while pos < end:
-            k = spec.first_passage(general_p[pos:end], self.draw("general"))
-            if k < 0:
-                break
-            pos += k
-            registered = self.draw("general") < registration[pos]
-            self._general.append((pos + 1, registered))
-            self.model.schedule_event(self._general_offence, at=self.model.t + pos + 1)
-            pos += 1
-        if 0 < supervised_months < end + 1 and self.model.t + supervised_months <= params.n_months:
-            self.model.schedule_event(self._end_probation, at=self.model.t + supervised_months)
+        # other offences, one month at most each, in the months before the spell ends
+        if end > 0:
+            general_cum = spec.hazard_to_cumulative(general_p[:end])
+            registration = self.future("general_registration_prob")
+            pos = spec.next_passage(general_cum, 0, self.draw("general"))
+            while pos >= 0:
+                registered = self.draw("general") < registration[pos]
+                self._general.append((pos + 1, registered))
+                self.model.schedule_event(self._general_offence, at=t + pos + 1)
+                pos = spec.next_passage(general_cum, pos + 1, self.draw("general"))
+        if 0 < supervised_months < end + 1 and t + supervised_months <= params.n_months:
+            self.model.schedule_event(self._end_probation, at=t + supervised_months)
         if which >= 0:
             self.schedule(end + 1, (self.reoffended, self.desist)[which])
 

@@ -366,8 +366,22 @@ def first_passage(p: np.ndarray, u: float) -> int:
     """
     if len(p) == 0:
         return -1
-    cum = hazard_to_cumulative(p)
-    k = int(np.searchsorted(cum, -np.log(u), side="left"))
+    return next_passage(hazard_to_cumulative(p), 0, u)
+
+
+def next_passage(cum: np.ndarray, start: int, u: float) -> int:
+    """First month ``k >= start`` at which an event occurs, from a cumulative hazard.
+
+    Args:
+        cum: Cumulative integrated hazard (:func:`hazard_to_cumulative`), month 0 first.
+        start: The first month the event can fall in.
+        u: A uniform draw in (0, 1).
+
+    Returns:
+        The month index, or ``-1`` if the event falls beyond ``cum``.
+    """
+    base = cum[start - 1] if start > 0 else 0.0
+    k = start + int(np.searchsorted(cum[start:], base - np.log(u), side="left"))
     return k if k < len(cum) else -1
 
 
@@ -383,9 +397,8 @@ def first_passage_cumulative(cum: np.ndarray, t: int, u: float) -> int:
     Returns:
         Months after ``t + 1`` (0 = next month), or ``-1`` beyond the horizon.
     """
-    future = cum[t + 1:]
-    k = int(np.searchsorted(future, cum[t] - np.log(u), side="left"))
-    return k if k < len(future) else -1
+    k = next_passage(cum, t + 1, u)
+    return k - t - 1 if k >= 0 else -1
 
 
 def age_factor(age_years: np.ndarray, factor_per_decade: float) -> np.ndarray:
