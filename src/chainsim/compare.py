@@ -103,7 +103,7 @@ def _arm_task(task: tuple) -> ArmReplication:
         arm=arm, rep=rep,
         proxies=arm_proxies(records, period, vpo),
         yearly=flows.annual_metrics(records, range(first, last + 1)),
-        window=flows.window_metrics(records),
+        window=flows.window_metrics(records, simulated=(first, last)),
         survival=recidivism.survival_curve(records, "observed_general", period[0], period[1],
                                            period[1]),
         draws=draws,

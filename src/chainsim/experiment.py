@@ -74,7 +74,7 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
         rep=rep,
         records=records if keep_records else None,
         yearly=flows.annual_metrics(records, years),
-        window=flows.window_metrics(records),
+        window=flows.window_metrics(records, simulated=(first, last)),
         shares=flows.mix_shares(records),
         flows=flows.flow_table(records, years),
         recidivism={

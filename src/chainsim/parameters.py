@@ -43,7 +43,8 @@ def trend_multipliers(trend: dict[str, float] | None, months: np.ndarray) -> np.
 
 
 def resolve_entry(
-    entry: ParameterEntry | UnknownEntry, months: np.ndarray, scale: float = 1.0
+    entry: ParameterEntry | UnknownEntry, months: np.ndarray, scale: float = 1.0,
+    value: float | None = None,
 ) -> np.ndarray:
     """One parameter's array of shape ``(len(months), forms, age groups, sexes)``.
 
@@ -52,10 +53,15 @@ def resolve_entry(
         months: Absolute month indices of the model's time steps.
         scale: Extra multiplier (used when an unknown is sampled away from its
             central value: every form's value moves by the same factor).
+        value: Replaces every form's value (a sampled unknown whose central
+            value is 0, which no factor can move).
     """
-    base = np.array(
-        [(entry.by_form or {}).get(form, entry.value) for form in FORMS], dtype=float
-    ) * scale
+    if value is not None:
+        base = np.full(len(FORMS), float(value))
+    else:
+        base = np.array(
+            [(entry.by_form or {}).get(form, entry.value) for form in FORMS], dtype=float
+        ) * scale
     age = np.array([entry.young_factor, 1.0])
     sex = np.array([1.0, entry.female_factor])
     time = trend_multipliers(entry.trend, months)
@@ -231,8 +237,12 @@ def resolve(
     values = {}
     for name in PARAMETERS:
         entry = scenario.entry(name)
-        scale = draws[name] / entry.value if name in draws and entry.value else 1.0
-        values[name] = resolve_entry(entry, months, scale)
+        if name in draws and entry.value:
+            values[name] = resolve_entry(entry, months, scale=draws[name] / entry.value)
+        elif name in draws:
+            values[name] = resolve_entry(entry, months, value=draws[name])
+        else:
+            values[name] = resolve_entry(entry, months)
     problems = _cross_checks(values, file)
     if problems:
         raise InputError(problems)

@@ -336,6 +336,15 @@ NOT_INTERVENABLE: dict[str, str] = {
 # ----------------------------------------------------------------------- rule functions
 
 
+MAX_MONTHLY_HAZARD = 64.0
+"""Integrated hazard standing for a certain event (monthly probability 1).
+
+Draws are ``E = -log(u)`` with ``u >= 2**-53``, so ``E < 37``: a month with this
+hazard always catches the event, and cumulative hazards stay finite (a certain
+month in the past must not make every later event certain).
+"""
+
+
 def hazard_to_cumulative(p: np.ndarray) -> np.ndarray:
     """Cumulative integrated hazard of monthly event probabilities.
 
@@ -343,10 +352,12 @@ def hazard_to_cumulative(p: np.ndarray) -> np.ndarray:
         p: Monthly probabilities, last axis is time.
 
     Returns:
-        ``H[..., k] = -sum_{j<=k} log(1 - p[..., j])`` (``inf`` once ``p`` hits 1).
+        ``H[..., k] = sum_{j<=k} h_j`` with ``h_j = -log(1 - p_j)``, where a
+        certain month (``p_j = 1``) counts :data:`MAX_MONTHLY_HAZARD`.
     """
     with np.errstate(divide="ignore"):
-        return np.cumsum(-np.log1p(-np.asarray(p, dtype=float)), axis=-1)
+        h = -np.log1p(-np.asarray(p, dtype=float))
+    return np.cumsum(np.minimum(h, MAX_MONTHLY_HAZARD), axis=-1)
 
 
 def first_passage(p: np.ndarray, u: float) -> int:

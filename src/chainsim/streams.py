@@ -25,8 +25,7 @@ _GAMMA = 0x9E3779B97F4A7C15
 _M1 = 0xBF58476D1CE4E5B9
 _M2 = 0x94D049BB133111EB
 _COUNTER_BITS = 24
-_SCALE = 2.0**-53
-_HALF = 2.0**-54
+_SCALE = 2.0**-52
 
 
 def _mix(z: int) -> int:
@@ -48,7 +47,8 @@ def uniform(key: int, offender: int, counter: int) -> float:
         A float strictly between 0 and 1.
     """
     z = _mix(key ^ _mix((offender << _COUNTER_BITS) | counter))
-    return (z >> 11) * _SCALE + _HALF
+    # 52 random bits, centred in their cell: (k + 0.5) / 2**52 is exact, in (0, 1) strictly
+    return ((z >> 12) + 0.5) * _SCALE
 
 
 def uniform_array(key: int, offenders: np.ndarray, counters: np.ndarray) -> np.ndarray:
@@ -59,7 +59,7 @@ def uniform_array(key: int, offenders: np.ndarray, counters: np.ndarray) -> np.n
         )
         z = np.uint64(key) ^ _mix_array(x)
         z = _mix_array(z)
-    return (z >> np.uint64(11)).astype(np.float64) * _SCALE + _HALF
+    return ((z >> np.uint64(12)).astype(np.float64) + 0.5) * _SCALE
 
 
 def _mix_array(z: np.ndarray) -> np.ndarray:

@@ -80,12 +80,23 @@ def annual_metrics(records: pd.DataFrame, years: range) -> pd.DataFrame:
     return out[list(METRICS)]
 
 
-def window_metrics(records: pd.DataFrame, window: tuple[int, int] = WINDOW) -> dict[str, float]:
+def window_metrics(records: pd.DataFrame, window: tuple[int, int] = WINDOW,
+                   simulated: tuple[int, int] | None = None) -> dict[str, float]:
     """Per-year average of every metric over the window, for one replication.
 
-    Counts are averaged over the years; ``prison_months`` is the mean over all
-    sentences in the window; shares are pooled (window totals divided).
+    Counts are averaged over the window's years that were simulated (all NaN if
+    none was); ``prison_months`` is the mean over all sentences in the window;
+    shares are pooled (window totals divided).
+
+    Args:
+        records: One replication's records.
+        window: First and last calendar year.
+        simulated: First and last calendar year the run covers (default: the window).
     """
+    if simulated is not None:
+        window = (max(window[0], simulated[0]), min(window[1], simulated[1]))
+    if window[1] < window[0]:
+        return dict.fromkeys(METRICS, float("nan"))
     years = range(window[0], window[1] + 1)
     yearly = annual_metrics(records, years)
     counts = event_counts(records, years).sum()

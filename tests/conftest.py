@@ -1,0 +1,166 @@
+"""Shared fixtures and helpers for the chainsim test suite.
+
+Model runs use ``tests/data/short.toml``: the baseline scenario on a 2012-2017
+horizon (about one second per replication instead of four).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chainsim.config import Scenario, load_scenario, scenario_from_dict
+from chainsim.parameters import ParameterSet, resolve
+from chainsim.records import COLUMNS, RecordLog
+from chainsim.spec import AGE_GROUPS, EVENT_NAMES, FORMS, PARAMETERS, SEXES, STAGE_NAMES
+
+TESTS = Path(__file__).resolve().parent
+ROOT = TESTS.parent
+DATA = TESTS / "data"
+SHORT = DATA / "short.toml"
+BASELINE = ROOT / "scenarios" / "baseline.toml"
+
+SEED = 1
+"""Seed of every model run in the suite (fixed so statistical checks are reproducible)."""
+
+
+# ------------------------------------------------------------------ scenario helpers
+
+
+def short_doc() -> dict:
+    """A fresh parsed copy of the short scenario (safe to modify)."""
+    return tomllib.loads(SHORT.read_text(encoding="utf-8"))
+
+
+def set_param(doc: dict, name: str, value: float, **extra) -> dict:
+    """Give parameter ``name`` one plain value (no by_form, factors or trend), in place.
+
+    Unknowns get ``central = value`` with their range widened to contain it.
+    ``extra`` keys (e.g. ``young_factor``) are set on the entry afterwards.
+    """
+    if PARAMETERS[name].role == "unknown":
+        entry = doc["unknowns"][name]
+        entry["central"] = value
+        entry["low"] = min(entry["low"], value)
+        entry["high"] = max(entry["high"], value)
+    else:
+        entry = doc["parameters"][name]
+        entry["value"] = value
+    for key in ("by_form", "young_factor", "female_factor", "trend"):
+        entry.pop(key, None)
+    entry.update(extra)
+    return doc
+
+
+def variant_doc(changes: dict[str, float] | None = None) -> dict:
+    """The short scenario's document with some parameters set to plain values."""
+    doc = short_doc()
+    for name, value in (changes or {}).items():
+        set_param(doc, name, value)
+    return doc
+
+
+def make_scenario(changes: dict[str, float] | None = None, doc: dict | None = None) -> Scenario:
+    """A validated scenario: the short one with ``changes`` applied (or ``doc`` as given)."""
+    return scenario_from_dict(doc if doc is not None else variant_doc(changes), "<test>")
+
+
+def make_params(changes: dict[str, float] | None = None, doc: dict | None = None) -> ParameterSet:
+    """Resolved parameters of :func:`make_scenario`."""
+    return resolve(make_scenario(changes, doc), "<test>")
+
+
+def run_model(changes: dict[str, float] | None = None, seed: int = SEED,
+              doc: dict | None = None):
+    """Run the agent model over the whole short horizon; returns ``(model, records)``."""
+    from chainsim.model import ChainModel
+
+    model = ChainModel(make_params(changes, doc), seed).run()
+    return model, model.records.to_frame()
+
+
+NON_BINDING_CAPACITY = 1e6
+"""Investigation capacity so large the queue never binds (removes the one interaction
+between offenders: competition for investigation places)."""
+
+
+# ------------------------------------------------------------------ record helpers
+
+
+def make_records(rows: Iterable[dict]) -> pd.DataFrame:
+    """A record table with the engine's dtypes, built from readable rows.
+
+    Each row needs ``agent_id``, ``month``, ``event``; the rest default to a plausible
+    value (``from_stage``/``to_stage`` ``free``, form ``domestic_sexual``, age 30,
+    ``23plus``, male, no priors, not on probation, value NaN). The table is made by the
+    engine's own :class:`chainsim.records.RecordLog`, so its dtypes are the engine's.
+    """
+    defaults = {"from_stage": "free", "to_stage": "free", "form": "domestic_sexual",
+                "age": 30, "age_group": "23plus", "sex": "male", "priors": 0,
+                "probation": False, "value": np.nan}
+    codes = {"from_stage": STAGE_NAMES, "to_stage": STAGE_NAMES, "event": EVENT_NAMES,
+             "form": FORMS, "age_group": AGE_GROUPS, "sex": SEXES}
+    log = RecordLog()
+    for row in rows:
+        full = {**defaults, **row}
+        for col, names in codes.items():
+            full[col] = names.index(full[col])
+        log.append(*(full[c] for c in COLUMNS))
+    return log.to_frame()
+
+
+def with_order(records: pd.DataFrame) -> pd.DataFrame:
+    """Records with ``pos`` (global order) and ``i`` (the agent's record number) columns."""
+    out = records.reset_index(drop=True)
+    out["pos"] = np.arange(len(out))
+    out["i"] = out.groupby("agent_id").cumcount()
+    return out
+
+
+def is_point(records: pd.DataFrame) -> pd.Series:
+    """Point events: records whose from-stage equals the to-stage."""
+    return records["from_stage"].astype(str) == records["to_stage"].astype(str)
+
+
+def previous_event(records: pd.DataFrame) -> pd.Series:
+    """The event of each record's previous record of the same agent ('' for the first)."""
+    ev = records["event"].astype(str)
+    return ev.groupby(records["agent_id"]).shift(1).fillna("")
+
+
+# ------------------------------------------------------------------ fixtures
+
+
+@pytest.fixture(scope="session")
+def short_scenario() -> Scenario:
+    return load_scenario(SHORT)
+
+
+@pytest.fixture(scope="session")
+def short_params(short_scenario) -> ParameterSet:
+    return resolve(short_scenario, str(SHORT))
+
+
+@pytest.fixture(scope="session")
+def baseline_run(short_params):
+    """``(model, records)`` of one run of the short scenario with :data:`SEED` (read only)."""
+    from chainsim.model import ChainModel
+
+    model = ChainModel(short_params, SEED).run()
+    return model, model.records.to_frame()
+
+
+@pytest.fixture(scope="session")
+def baseline_records(baseline_run) -> pd.DataFrame:
+    return baseline_run[1]
+
+
+@pytest.fixture
+def doc_factory() -> Callable[..., dict]:
+    """Build a fresh scenario document with some parameters set to plain values."""
+    return variant_doc

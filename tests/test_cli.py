@@ -1,0 +1,259 @@
+"""The command line end to end: ``python -m chainsim`` in a subprocess and ``cli.main``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+
+from chainsim import cli
+from chainsim.model import ChainModel
+from chainsim.streams import replication_seeds
+from conftest import BASELINE, ROOT, SHORT
+
+SHORT_REL = str(SHORT.relative_to(ROOT))
+
+METRIC_KEYS = {"signalled", "traced", "summoned", "technical_dismissals", "policy_dismissals",
+               "convicted", "acquitted", "prison", "probation", "prison_months",
+               "technical_dismissal_share", "before_judge_share"}
+SHARE_KEYS = {"form_domestic_sexual", "form_cross_border_sexual", "form_labour",
+              "form_criminal", "form_other", "under23_domestic_sexual", "under23_criminal",
+              "female"}
+OUTPUT_FILES = {"records.parquet", "annual_flows.csv", "yearly_metrics.csv", "summary.json",
+                "funnel.png"}
+
+
+def chainsim(*args: str, timeout: float = 300) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "CHAINSIM_DEBUG"}
+    return subprocess.run([sys.executable, "-m", "chainsim", *args], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def write_bad_scenario(tmp_path):
+    text = SHORT.read_text(encoding="utf-8") + (
+        '\n[parameters.singal_hazard]\nvalue = 0.1\nnote = "typo of signal_hazard"\n')
+    path = tmp_path / "bad.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# ------------------------------------------------------------------ a real run
+
+
+@pytest.fixture(scope="module")
+def cli_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cli") / "run"
+    proc = chainsim("run", SHORT_REL, "--reps", "2", "--seed", "1", "--out", str(out), "--json")
+    return proc, out
+
+
+def test_run_exits_zero_and_prints_the_summary(cli_run):
+    proc, _ = cli_run
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert {"scenario", "config_hash", "seed", "reps", "engine", "versions", "window_mean",
+            "by_year", "shares"} <= set(doc)
+    assert doc["scenario"] == "baseline_short"
+    assert (doc["seed"], doc["reps"], doc["engine"]) == (1, 2, "agents")
+    assert len(doc["config_hash"]) == 16
+    assert {"python", "chainsim", "mesa", "numpy", "scipy", "pandas"} <= set(doc["versions"])
+    assert set(doc["window_mean"]) == METRIC_KEYS
+    assert set(doc["shares"]) == SHARE_KEYS
+    assert list(doc["by_year"]) == [str(y) for y in range(2012, 2018)]
+    for block in (doc["window_mean"], doc["shares"], *doc["by_year"].values()):
+        for stats in block.values():
+            assert set(stats) == {"mean", "lo", "hi"}
+    # numbers, ordered, for metrics that have cases in 2015-2017
+    for name in ("signalled", "traced", "summoned", "convicted", "prison", "prison_months"):
+        s = doc["window_mean"][name]
+        assert s["lo"] <= s["mean"] <= s["hi"]
+        assert s["mean"] > 0
+    assert 0 < doc["shares"]["form_domestic_sexual"]["mean"] < 1
+
+
+def test_run_writes_the_documented_files(cli_run):
+    proc, out = cli_run
+    assert proc.returncode == 0, proc.stderr
+    assert {p.name for p in out.iterdir()} == OUTPUT_FILES  # no temporary files left
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary == json.loads(proc.stdout)
+    assert (out / "funnel.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    yearly = pd.read_csv(out / "yearly_metrics.csv")
+    assert {"year", "rep", *METRIC_KEYS} <= set(yearly.columns)
+    assert len(yearly) == 2 * 6
+    flows = pd.read_csv(out / "annual_flows.csv")
+    assert {"year", "event", "form", "age_group", "count", "rep"} <= set(flows.columns)
+    assert set(flows["rep"]) == {0, 1}
+    umask = os.umask(0)
+    os.umask(umask)
+    for name in OUTPUT_FILES:
+        assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
+
+
+def test_records_parquet_holds_every_replication_with_provenance(cli_run, short_params):
+    proc, out = cli_run
+    assert proc.returncode == 0, proc.stderr
+    meta = pq.read_schema(out / "records.parquet").metadata
+    doc = json.loads(proc.stdout)
+    assert meta[b"config_hash"].decode() == doc["config_hash"]
+    assert meta[b"seed"] == b"1"
+    assert meta[b"scenario"] == b"baseline_short"
+    assert json.loads(meta[b"versions"]) == doc["versions"]
+    records = pd.read_parquet(out / "records.parquet")
+    assert set(records["rep"]) == {0, 1}
+    rep1 = records[records["rep"] == 1].drop(columns="rep").reset_index(drop=True)
+    direct = ChainModel(short_params, replication_seeds(1, 2)[1]).run().records.to_frame()
+    pd.testing.assert_frame_equal(rep1, direct)
+
+
+def test_running_twice_gives_identical_json(cli_run, tmp_path, capsys):
+    proc, _ = cli_run
+    assert proc.returncode == 0, proc.stderr
+    # in-process this time, one worker: the same seed must give the same document
+    code = cli.main(["run", str(SHORT), "--reps", "2", "--seed", "1", "--out",
+                     str(tmp_path / "again"), "--json", "--workers", "1"])
+    captured = capsys.readouterr()
+    assert code == 0
+    doc = json.loads(captured.out)
+    assert doc == json.loads(proc.stdout)
+    assert {p.name for p in (tmp_path / "again").iterdir()} == OUTPUT_FILES
+
+
+def test_run_prints_a_table_without_json(tmp_path, capsys):
+    code = cli.main(["run", str(SHORT), "--reps", "1", "--seed", "3", "--workers", "1",
+                     "--out", str(tmp_path / "table")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "scenario baseline_short" in out
+    assert "seed 3, 1 replications" in out
+    for name in METRIC_KEYS | SHARE_KEYS:
+        assert name in out
+    assert f"results written to {tmp_path / 'table'}" in out
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(out)
+
+
+# ------------------------------------------------------------------ validate
+
+
+def test_validate_baseline_exits_zero():
+    proc = chainsim("validate", str(BASELINE.relative_to(ROOT)), SHORT_REL)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["scenarios/baseline.toml: ok", f"{SHORT_REL}: ok"]
+
+
+def test_validate_reports_every_problem_in_process(tmp_path, capsys):
+    bad = write_bad_scenario(tmp_path)
+    code = cli.main(["validate", str(SHORT), str(bad)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert f"{SHORT}: ok" in captured.out
+    (line,) = captured.err.splitlines()
+    assert line.startswith(f"chainsim: error: {bad}: parameters.singal_hazard = 'singal_hazard'")
+    assert "unknown parameter" in line
+
+
+# ------------------------------------------------------------------ bad input
+
+
+def test_unknown_parameter_exits_2_without_traceback(tmp_path):
+    bad = write_bad_scenario(tmp_path)
+    out = tmp_path / "never"
+    proc = chainsim("run", str(bad), "--reps", "1", "--out", str(out), "--json")
+    assert proc.returncode == 2
+    assert "singal_hazard" in proc.stderr
+    assert str(bad) in proc.stderr
+    assert "parameters.singal_hazard" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert proc.stdout == ""
+    assert not out.exists()
+
+
+def test_reps_zero_exits_2_without_traceback(tmp_path):
+    out = tmp_path / "never"
+    proc = chainsim("run", SHORT_REL, "--reps", "0", "--out", str(out))
+    assert proc.returncode == 2
+    assert "--reps" in proc.stderr and "0" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", SHORT_REL, "--reps", "0"], ">= 1"),
+        (["run", SHORT_REL, "--reps", "two"], "not a whole number"),
+        (["run", SHORT_REL, "--seed", "-1"], ">= 0"),
+        (["run", SHORT_REL, "--workers", "0"], ">= 1"),
+        (["frobnicate"], "invalid choice"),
+    ],
+)
+def test_bad_options_exit_2_in_process(args, message, capsys):
+    with pytest.raises(SystemExit) as info:
+        cli.main(args)
+    assert info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_input_in_process_writes_nothing(tmp_path, capsys):
+    bad = write_bad_scenario(tmp_path)
+    out = tmp_path / "never"
+    code = cli.main(["run", str(bad), "--reps", "1", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "parameters.singal_hazard" in captured.err
+    assert captured.out == ""
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("content", "field"),
+    [(b"", "(file)"), (b"[scenario\nname = 1\n", "(syntax)"), (b"# caf\xe9\n", "(file)")],
+)
+def test_unreadable_scenarios_exit_2(tmp_path, capsys, content, field):
+    path = tmp_path / "s.toml"
+    path.write_bytes(content)
+    code = cli.main(["validate", str(path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert f"chainsim: error: {path}: {field} = " in err
+
+
+def test_missing_file_exits_2(tmp_path, capsys):
+    path = tmp_path / "nope.toml"
+    assert cli.main(["run", str(path), "--out", str(tmp_path / "o")]) == 2
+    assert f"{path}: (file)" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()
+
+
+def test_internal_error_exits_1_with_a_hint(tmp_path, capsys, monkeypatch):
+    import chainsim.runner
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("engine exploded")
+
+    monkeypatch.delenv("CHAINSIM_DEBUG", raising=False)
+    monkeypatch.setattr(chainsim.runner, "run_to_directory", boom)
+    code = cli.main(["run", str(SHORT), "--out", str(tmp_path / "o")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "internal error: RuntimeError: engine exploded" in err
+    assert "CHAINSIM_DEBUG" in err
+
+
+def test_no_command_prints_help_and_exits_2(capsys):
+    assert cli.main([]) == 2
+    assert "usage: chainsim" in capsys.readouterr().out
+
+
+def test_version(capsys):
+    import chainsim
+
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"chainsim {chainsim.__version__}"
