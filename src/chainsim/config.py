@@ -224,7 +224,26 @@ class Scenario(_Strict):
 
 
 def _loc(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc)
+    return ".".join(str(part) for part in loc if part != "[key]")
+
+
+def _allowed_keys(loc: tuple) -> list[str] | None:
+    """The keys allowed where an unknown key ``loc[-1]`` was found."""
+    path = loc[:-1]
+    model = None
+    if len(path) == 0:
+        model = Scenario
+    elif path[0] == "scenario" and len(path) == 1:
+        model = ScenarioMeta
+    elif path[0] == "parameters" and len(path) == 2:
+        model = ParameterEntry
+    elif path[0] == "unknowns" and len(path) == 2:
+        model = UnknownEntry
+    elif path[0] == "interventions" and len(path) == 2:
+        model = Intervention
+    elif path[0] == "interventions" and len(path) == 3 and path[2] == "target":
+        model = Target
+    return list(model.model_fields) if model is not None else None
 
 
 def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
@@ -445,7 +464,9 @@ def scenario_from_dict(doc: dict, file: str = "<scenario>") -> Scenario:
                 value = str(value)
             msg = err["msg"].removeprefix("Value error, ")
             if err["type"] == "extra_forbidden":
-                msg = "unknown key; not allowed here"
+                allowed = _allowed_keys(err["loc"])
+                msg = ("unknown key; allowed here: " + ", ".join(allowed) if allowed
+                       else "unknown key; not allowed here")
             elif err["type"] == "literal_error":
                 msg = "unknown form; allowed: " + ", ".join(FORMS)
             problems.append(Problem(file, _loc(err["loc"]) or "(document)", value, msg))
