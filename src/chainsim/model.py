@@ -14,7 +14,7 @@ investigation queue, the stage counts and the record log.
 
 from __future__ import annotations
 
-import itertools
+import heapq
 import math
 
 import mesa
@@ -51,7 +51,8 @@ class ChainModel(mesa.Model):
         streams: The per-mechanism random streams.
         records: The event records.
         stage_counts: Offenders per stage now (index: :class:`Stage`).
-        queue: Signalled suspects waiting for investigation, in arrival order.
+        queue: Signalled suspects waiting for investigation, with their place
+            ``(month signalled, offender id)``.
     """
 
     def __init__(self, params: ParameterSet, seed: np.random.SeedSequence | int = 0,
@@ -62,7 +63,7 @@ class ChainModel(mesa.Model):
         self.streams = Streams(ss)
         self.records = RecordLog()
         self.stage_counts = np.zeros(len(Stage), dtype=np.int64)
-        self.queue: dict[Offender, None] = {}
+        self.queue: dict[Offender, tuple[int, int]] = {}
         self.keep_history = keep_history
         self._next_offender_id = 1
         self._capacity_credit = 0.0
@@ -168,8 +169,8 @@ class ChainModel(mesa.Model):
     # --------------------------------------------------------- investigation queue
 
     def enqueue(self, agent: Offender) -> None:
-        """Add a signalled suspect to the back of the queue."""
-        self.queue[agent] = None
+        """Add a signalled suspect to the queue."""
+        self.queue[agent] = (self.t, agent.offender_id)
 
     def dequeue(self, agent: Offender) -> None:
         """Remove a suspect from the queue (signal dropped)."""
@@ -178,14 +179,18 @@ class ChainModel(mesa.Model):
     def _serve_queue(self) -> None:
         """Start as many investigations as this month's capacity allows, first come first.
 
-        Capacity is ``investigation_capacity / 12`` a month; the fractional part
-        carries over, unused whole places do not, so starts in any year never
-        exceed the year's capacity by more than one.
+        Order: month signalled, then offender id (so the order never depends on
+        how events within a month happen to be sequenced). Capacity is
+        ``investigation_capacity / 12`` a month; the fractional part carries over,
+        unused whole places do not, so starts in any year never exceed the year's
+        capacity by more than one.
         """
         self._capacity_credit += self.params.at("investigation_capacity", self.t) / 12.0
         n = min(len(self.queue), math.floor(self._capacity_credit))
         self._capacity_credit = min(self._capacity_credit - n, 1.0)
-        for agent in list(itertools.islice(self.queue, n)):
+        if n == 0:
+            return
+        for agent in heapq.nsmallest(n, self.queue, key=self.queue.__getitem__):
             del self.queue[agent]
             agent.start_investigation()
 
