@@ -293,7 +293,7 @@ class Offender(mesa.Agent):
         n = params.n_months - t
         supervised = np.arange(n) < supervised_months
         ratio = self.future("probation_hazard_ratio")
-        factor = params.at("prior_hazard_factor", t)
+        factor = params["prior_hazard_factor"][t + 1:, 0, 0, 0]
         reoffend_p = spec.reoffending_probability(
             self._after_chain("reoffend_hazard", supervised), self.priors, factor, supervised,
             ratio)

@@ -355,9 +355,7 @@ def hazard_to_cumulative(p: np.ndarray) -> np.ndarray:
         ``H[..., k] = sum_{j<=k} h_j`` with ``h_j = -log(1 - p_j)``, where a
         certain month (``p_j = 1``) counts :data:`MAX_MONTHLY_HAZARD`.
     """
-    with np.errstate(divide="ignore"):
-        h = -np.log1p(-np.asarray(p, dtype=float))
-    return np.cumsum(np.minimum(h, MAX_MONTHLY_HAZARD), axis=-1)
+    return np.cumsum(monthly_hazard(p), axis=-1)
 
 
 def first_passage(p: np.ndarray, u: float) -> int:
@@ -417,34 +415,51 @@ def age_factor(age_years: np.ndarray, factor_per_decade: float) -> np.ndarray:
     return np.power(factor_per_decade, (np.asarray(age_years) - AGE_REFERENCE) / 10.0)
 
 
-def desistance_probability(base: np.ndarray, age_years: np.ndarray, factor: float) -> np.ndarray:
-    """Monthly desistance probability rising with age, kept below 1.
+def monthly_hazard(p: np.ndarray) -> np.ndarray:
+    """Integrated hazard ``-log(1 - p)`` of monthly probabilities (certain months capped)."""
+    with np.errstate(divide="ignore"):
+        h = -np.log1p(-np.asarray(p, dtype=float))
+    return np.minimum(h, MAX_MONTHLY_HAZARD)
 
-    The base hazard applies at age 30 and is scaled on the integrated-hazard
-    scale, so the result is a probability for any age: ``1 - (1 - base) ** m``.
+
+def scale_probability(p: np.ndarray, multiplier: np.ndarray | float) -> np.ndarray:
+    """Monthly probability with its hazard multiplied: ``1 - (1 - p) ** multiplier``.
+
+    Scaling on the integrated-hazard scale keeps the result a probability for any
+    multiplier ``>= 0`` (a certain month stays certain unless the multiplier is 0).
     """
-    m = age_factor(age_years, factor)
-    return -np.expm1(m * np.log1p(-np.asarray(base, dtype=float)))
+    return -np.expm1(-np.asarray(multiplier) * monthly_hazard(p))
 
 
-def reoffending_probability(
-    base: np.ndarray, priors: int, prior_factor: float, supervised: np.ndarray, ratio: np.ndarray
-) -> np.ndarray:
+def desistance_probability(base: np.ndarray, age_years: np.ndarray,
+                           factor: np.ndarray | float) -> np.ndarray:
+    """Monthly desistance probability rising with age.
+
+    The base probability applies at age 30 and its hazard is multiplied by
+    ``factor ** ((age - 30) / 10)`` (:func:`age_factor`).
+    """
+    return scale_probability(base, age_factor(age_years, factor))
+
+
+def reoffending_probability(base: np.ndarray, priors: np.ndarray | int,
+                            prior_factor: np.ndarray | float, supervised: np.ndarray,
+                            ratio: np.ndarray) -> np.ndarray:
     """Monthly probability of a new offence after the chain.
 
     Args:
         base: Baseline monthly probability (per month of the horizon).
-        priors: Prior convictions; each adds ``prior_factor`` up to
-            :data:`PRIOR_EFFECT_CAP`.
-        prior_factor: Hazard multiplier per prior conviction.
+        priors: Prior convictions; each multiplies the hazard by ``prior_factor``,
+            up to :data:`PRIOR_EFFECT_CAP`.
+        prior_factor: Hazard multiplier per prior conviction (per month).
         supervised: Boolean per month: under probation supervision.
         ratio: Hazard ratio under supervision (per month).
 
     Returns:
         Monthly probabilities, scaled on the integrated-hazard scale.
     """
-    mult = prior_factor ** min(priors, PRIOR_EFFECT_CAP) * np.where(supervised, ratio, 1.0)
-    return -np.expm1(mult * np.log1p(-np.asarray(base, dtype=float)))
+    mult = np.power(prior_factor, np.minimum(priors, PRIOR_EFFECT_CAP)) * np.where(
+        supervised, ratio, 1.0)
+    return scale_probability(base, mult)
 
 
 def om_decision_probabilities(technical: float, policy: float, other: float) -> np.ndarray:
