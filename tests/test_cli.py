@@ -257,3 +257,86 @@ def test_version(capsys):
 
     assert cli.main(["--version"]) == 0
     assert capsys.readouterr().out.strip() == f"chainsim {chainsim.__version__}"
+
+
+# ------------------------------------------------------------------ compare and report
+
+
+INTERVENTION = """
+[[interventions]]
+name = "longer terms"
+parameter = "prison_months_mean"
+operation = "multiply"
+value = 1.3
+low = 1.1
+high = 1.6
+start = "2014-01"
+note = "a test intervention on the short horizon"
+"""
+
+
+@pytest.fixture
+def compare_files(tmp_path):
+    """A short baseline and a scenario inheriting from it, side by side in ``tmp_path``."""
+    base = tmp_path / "baseline.toml"
+    base.write_text(SHORT.read_text(encoding="utf-8"), encoding="utf-8")
+    scen = tmp_path / "longer.toml"
+    scen.write_text('base = "baseline.toml"\n\n[scenario]\nname = "longer"\n'
+                    'description = "longer prison terms from 2014"\n' + INTERVENTION,
+                    encoding="utf-8")
+    return base, scen
+
+
+def test_compare_exits_zero_and_prints_the_comparison_document(compare_files, tmp_path):
+    from chainsim.compare import PROXIES
+    from chainsim.report import SAVED_FILES
+
+    base, scen = compare_files
+    out = tmp_path / "cmp"
+    proc = chainsim("compare", str(base), str(scen), "--reps", "1", "--seed", "3", "--json",
+                    "--out", str(out), "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    doc = json.loads(proc.stdout)
+    assert (doc["baseline"], doc["seed"], doc["reps"], doc["uncertainty"]) == (
+        "baseline_short", 3, 1, False)
+    assert doc["period"] == ["2014-01", "2017-12"]
+    assert list(doc["scenarios"]) == ["longer"]
+    deltas = doc["scenarios"]["longer"]["deltas"]
+    assert list(deltas) == list(PROXIES)
+    assert deltas["prison_months_served"]["n"] == 1
+    assert deltas["prison_months_served"]["lo"] is None  # one replication: no interval
+    assert set(SAVED_FILES) <= {p.name for p in out.iterdir()}
+    assert json.loads((out / "comparison.json").read_text(encoding="utf-8")) == doc
+
+
+@pytest.mark.parametrize("which", ["scenario", "baseline"])
+def test_compare_with_a_bad_scenario_exits_2_and_writes_nothing(compare_files, tmp_path,
+                                                                which):
+    base, scen = compare_files
+    bad = write_bad_scenario(tmp_path)
+    args = (str(base), str(bad)) if which == "scenario" else (str(bad), str(scen))
+    out = tmp_path / "never"
+    proc = chainsim("compare", *args, "--reps", "1", "--seed", "3", "--json", "--out",
+                    str(out), "--workers", "1")
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert f"{bad}: parameters.singal_hazard" in proc.stderr
+    assert proc.stdout == ""
+    assert not out.exists()
+
+
+def test_compare_with_another_horizon_exits_2_and_writes_nothing(compare_files, tmp_path,
+                                                                 capsys):
+    base, _ = compare_files
+    other = tmp_path / "other.toml"
+    other.write_text('base = "baseline.toml"\n\n[scenario]\nname = "other"\nend = "2016-12"\n',
+                     encoding="utf-8")
+    out = tmp_path / "never"
+    code = cli.main(["compare", str(base), str(other), "--reps", "1", "--json", "--out",
+                     str(out), "--workers", "1"])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "horizon" in captured.err
+    assert captured.out == ""
+    assert not out.exists()

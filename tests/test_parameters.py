@@ -184,3 +184,165 @@ def test_make_params_helper_sets_plain_values():
     p = make_params({"conviction_prob": 0.5, "reoffend_hazard": 0.03})
     assert np.all(p["conviction_prob"] == 0.5)
     assert np.all(p["reoffend_hazard"] == 0.03)
+
+
+# ------------------------------------------------------------------ interventions
+
+START = parse_month("2014-01")
+T0 = START - parse_month("2012-01")  # model time of the intervention's first month
+UNDER23 = 0
+FEMALE = 1
+
+
+def with_interventions(*interventions: dict, doc: dict | None = None):
+    """Resolved parameters of the short scenario plus ``interventions``."""
+    doc = doc if doc is not None else short_doc()
+    doc["interventions"] = [{"name": f"iv{i}", "start": "2014-01", "note": "a test",
+                             **entry} for i, entry in enumerate(interventions)]
+    return make_params(doc=doc)
+
+
+def expected_weights(start: int, ramp: int, end: int | None) -> np.ndarray:
+    """Hand-written weights over model time: 0 before, (t - start + 1) / ramp, 1, 0 after end."""
+    w = np.zeros(N_MONTHS + 1)
+    for t in range(N_MONTHS + 1):
+        if t < start or (end is not None and t > end):
+            continue
+        w[t] = 1.0 if ramp == 0 else min(1.0, (t - start + 1) / ramp)
+    return w
+
+
+@pytest.fixture(scope="module")
+def plain():
+    """The short scenario's parameters without interventions (read only)."""
+    return make_params()
+
+
+@pytest.mark.parametrize(("operation", "value", "formula"), [
+    ("set", 0.02, lambda x, w: (1 - w) * x + w * 0.02),
+    ("multiply", 1.5, lambda x, w: x * (1 + 0.5 * w)),
+    ("add", 0.004, lambda x, w: x + 0.004 * w),
+])
+def test_each_operation_over_ramp_and_end(plain, operation, value, formula):
+    # signal_hazard varies by form, age group and (through its trend) over time
+    p = with_interventions({"parameter": "signal_hazard", "operation": operation,
+                            "value": value, "ramp_months": 4, "end": "2015-06"})
+    end = parse_month("2015-06") - p.start
+    x, y = plain["signal_hazard"], p["signal_hazard"]
+    w = expected_weights(T0, 4, end)
+    np.testing.assert_array_equal(w[T0:T0 + 5], [0.25, 0.5, 0.75, 1.0, 1.0])
+    # before the start and after the end: exactly the original
+    np.testing.assert_array_equal(y[:T0], x[:T0])
+    np.testing.assert_array_equal(y[end + 1:], x[end + 1:])
+    assert not np.array_equal(y[end], x[end])  # the end month is still in force
+    # during the ramp and at full effect
+    for t in range(T0, end + 1):
+        np.testing.assert_allclose(y[t], formula(x[t], w[t]), rtol=1e-12, err_msg=str(t))
+    if operation == "set":
+        np.testing.assert_allclose(y[T0 + 3:end + 1], value, rtol=1e-12)  # every stratum
+
+
+def test_intervention_without_ramp_or_end_applies_in_full_to_the_horizons_end(plain):
+    p = with_interventions({"parameter": "trial_months", "operation": "add", "value": 3})
+    x, y = plain["trial_months"], p["trial_months"]
+    np.testing.assert_array_equal(y[:T0], x[:T0])
+    np.testing.assert_allclose(y[T0:], x[T0:] + 3)
+
+
+def test_a_long_ramp_is_cut_by_the_horizon(plain):
+    p = with_interventions({"parameter": "trial_months", "operation": "set", "value": 20,
+                            "ramp_months": 120})
+    x, y = plain["trial_months"], p["trial_months"]
+    t = np.arange(T0, N_MONTHS + 1)
+    frac = (t - T0 + 1) / 120
+    np.testing.assert_allclose(y[T0:, 0, 0, 0], x[T0:, 0, 0, 0] + frac * (20 - x[T0:, 0, 0, 0]))
+    assert y[-1, 0, 0, 0] < 20
+
+
+def test_target_form_and_age_group_change_only_those_strata(plain):
+    p = with_interventions({"parameter": "signal_hazard", "operation": "multiply",
+                            "value": 2.0, "target": {"form": ["labour", "criminal"],
+                                                     "age_group": ["under23"]}})
+    x, y = plain["signal_hazard"], p["signal_hazard"]
+    mask = np.zeros(STRATA_SHAPE, bool)
+    mask[[LABOUR, FORMS.index("criminal")], UNDER23, :] = True
+    np.testing.assert_array_equal(y[:, ~mask], x[:, ~mask])
+    np.testing.assert_array_equal(y[:T0], x[:T0])
+    np.testing.assert_allclose(y[T0:, mask], 2 * x[T0:, mask])
+
+
+def test_target_sex_on_inflow(plain):
+    p = with_interventions({"parameter": "inflow_rate", "operation": "multiply", "value": 0.5,
+                            "target": {"sex": ["female"], "form": ["domestic_sexual"]}})
+    x, y = plain["inflow_stratum_rate"], p["inflow_stratum_rate"]
+    mask = np.zeros(STRATA_SHAPE, bool)
+    mask[FORMS.index("domestic_sexual"), :, FEMALE] = True
+    np.testing.assert_array_equal(y[:, ~mask], x[:, ~mask])
+    np.testing.assert_allclose(y[T0:, mask], 0.5 * x[T0:, mask])
+    np.testing.assert_array_equal(y[:T0], x[:T0])
+
+
+def test_inflow_intervention_changes_the_stratum_rate_not_the_base_inflow(plain):
+    p = with_interventions({"parameter": "inflow_rate", "operation": "multiply", "value": 0.75,
+                            "target": {"age_group": ["under23"]}})
+    np.testing.assert_array_equal(p.base_inflow, plain.base_inflow)
+    np.testing.assert_array_equal(p["inflow_rate"], plain["inflow_rate"])
+    np.testing.assert_allclose(p["inflow_stratum_rate"][T0:, :, UNDER23],
+                               0.75 * plain.base_inflow[T0:, :, UNDER23])
+    np.testing.assert_array_equal(p["inflow_stratum_rate"][:, :, 1], plain.base_inflow[:, :, 1])
+
+
+@pytest.mark.parametrize(("probation", "changed", "same"), [
+    ("supervised", "reoffend_hazard@supervised", "reoffend_hazard"),
+    ("unsupervised", "reoffend_hazard", "reoffend_hazard@supervised"),
+])
+def test_probation_target_changes_one_variant(plain, probation, changed, same):
+    from chainsim.spec import SUPERVISED_SUFFIX
+
+    assert changed.removeprefix("reoffend_hazard") in ("", SUPERVISED_SUFFIX)
+    p = with_interventions({"parameter": "reoffend_hazard", "operation": "multiply",
+                            "value": 0.5, "target": {"probation": probation}})
+    np.testing.assert_array_equal(p[same], plain[same])
+    np.testing.assert_array_equal(p[changed][:T0], plain[changed][:T0])
+    np.testing.assert_allclose(p[changed][T0:], 0.5 * plain[changed][T0:])
+
+
+def test_untargeted_probation_parameter_changes_both_variants(plain):
+    p = with_interventions({"parameter": "general_offence_hazard", "operation": "multiply",
+                            "value": 0.5})
+    for key in ("general_offence_hazard", "general_offence_hazard@supervised"):
+        np.testing.assert_allclose(p[key][T0:], 0.5 * plain[key][T0:])
+        np.testing.assert_array_equal(p[key][:T0], plain[key][:T0])
+
+
+def test_two_interventions_on_one_parameter_compose_in_file_order(plain):
+    set_first = with_interventions(
+        {"parameter": "conviction_prob", "operation": "set", "value": 0.8},
+        {"parameter": "conviction_prob", "operation": "multiply", "value": 0.5,
+         "start": "2015-01"})
+    multiply_first = with_interventions(
+        {"parameter": "conviction_prob", "operation": "multiply", "value": 0.5,
+         "start": "2015-01"},
+        {"parameter": "conviction_prob", "operation": "set", "value": 0.8})
+    t15 = parse_month("2015-01") - set_first.start
+    x = plain["conviction_prob"]
+    for p in (set_first, multiply_first):
+        np.testing.assert_array_equal(p["conviction_prob"][:T0], x[:T0])
+        assert np.all(p["conviction_prob"][T0:t15] == 0.8)
+    assert np.allclose(set_first["conviction_prob"][t15:], 0.4)  # 0.8, then halved
+    assert np.all(multiply_first["conviction_prob"][t15:] == 0.8)  # halved, then replaced
+
+
+def test_a_draw_replaces_an_uncertain_effect(plain):
+    doc = short_doc()
+    doc["interventions"] = [{"name": "boost", "parameter": "trial_months", "operation": "add",
+                             "value": 2, "low": 1, "high": 4, "start": "2014-01",
+                             "note": "uncertain"}]
+    sc = make_params(doc=doc).scenario
+    from chainsim.parameters import unknown_keys
+
+    assert unknown_keys(sc)["interventions.boost"] == (2, 1, 4)
+    central = resolve(sc)
+    drawn = resolve(sc, draws={"interventions.boost": 3.5})
+    np.testing.assert_allclose(central["trial_months"][T0:], plain["trial_months"][T0:] + 2)
+    np.testing.assert_allclose(drawn["trial_months"][T0:], plain["trial_months"][T0:] + 3.5)

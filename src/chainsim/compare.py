@@ -180,10 +180,17 @@ def paired_delta(diff: np.ndarray) -> dict[str, float | None]:
 
 
 def default_period(scenarios: list[Scenario]) -> tuple[int, int]:
-    """From the earliest intervention start (or 2021-01 when none) to the horizon's end."""
+    """From the earliest intervention start to the horizon's end.
+
+    Without interventions: from 2021-01, or the last five years of a horizon that
+    ends before 2026, never before the horizon's start.
+    """
+    end = max(parse_month(sc.scenario.end) for sc in scenarios)
+    first = min(parse_month(sc.scenario.start) for sc in scenarios)
     starts = [parse_month(iv.start) for sc in scenarios for iv in sc.interventions]
-    start = min(starts) if starts else parse_month(DEFAULT_PERIOD_START)
-    return start, max(parse_month(sc.scenario.end) for sc in scenarios)
+    if starts:
+        return min(starts), end
+    return max(first, min(parse_month(DEFAULT_PERIOD_START), end - 59)), end
 
 
 def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed: int = 0,

@@ -292,7 +292,13 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
                     problems.append(Problem(file, f"{where}.{key}", v,
                                             "a factor must lie in [0, 100]"))
     horizon = (parse_month(sc.scenario.start), parse_month(sc.scenario.end))
+    seen: dict[str, Intervention] = {}
     for i, iv in enumerate(sc.interventions):
+        if iv.name in seen and seen[iv.name] != iv:
+            problems.append(Problem(file, f"interventions[{i}].name", iv.name,
+                                    "intervention names must be unique within a scenario "
+                                    "(after inheritance); rename one of them"))
+        seen.setdefault(iv.name, iv)
         where = f"interventions[{i}]"
         spec = PARAMETERS.get(iv.parameter)
         if spec is None:
@@ -468,7 +474,7 @@ def scenario_from_dict(doc: dict, file: str = "<scenario>") -> Scenario:
                 msg = ("unknown key; allowed here: " + ", ".join(allowed) if allowed
                        else "unknown key; not allowed here")
             elif err["type"] == "literal_error":
-                msg = "unknown form; allowed: " + ", ".join(FORMS)
+                msg = "not allowed; allowed: " + str(err.get("ctx", {}).get("expected", ""))
             problems.append(Problem(file, _loc(err["loc"]) or "(document)", value, msg))
         raise InputError(problems) from None
     problems = _semantic_problems(sc, file)

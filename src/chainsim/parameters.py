@@ -269,9 +269,19 @@ def resolve(
                     "unsupervised": [iv.parameter]}[iv.target.probation]
         else:
             keys = [iv.parameter]
+        before = {key: values[key] for key in keys}
         for key in keys:
             values[key] = apply_intervention(values[key], iv, value, months)
         problems += _intervention_checks(values, keys, iv, i, base_inflow, file)
+        for extreme in (iv.low, iv.high):  # the whole plausible range must be valid too
+            if extreme is not None and extreme != value:
+                trial = dict(values) | {k: apply_intervention(before[k], iv, extreme, months)
+                                        for k in keys}
+                problems += [Problem(pr.file, pr.field.replace(".value", ".low" if extreme
+                                                               == iv.low else ".high"),
+                                     extreme, pr.allowed)
+                             for pr in _intervention_checks(trial, keys, iv, i, base_inflow,
+                                                            file)]
     if problems:
         raise InputError(problems)
     return ParameterSet(scenario, start, end - start, values, base_inflow=base_inflow)

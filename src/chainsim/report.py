@@ -198,12 +198,13 @@ def _summary_sentences(doc: dict) -> list[str]:
             direction = "raises" if d["mean"] > 0 else "lowers" if d["mean"] < 0 else "leaves"
             label = PROXY_LABELS[proxy].split(" (")[0]
             ci = (f" (95 % CI {_fmt(d['lo'], proxy)} to {_fmt(d['hi'], proxy)})"
-                  if d["lo"] is not None else "")
+                  if d["lo"] is not None else " (one replication: no confidence interval)")
             if direction == "leaves":
                 parts.append(f"leaves {label} unchanged")
             else:
+                unsure = "" if sure or d["lo"] is None else ", not distinguishable from no change"
                 parts.append(f"{direction} {label} by {_fmt(abs(d['mean']), proxy)}{ci}"
-                             f"{'' if sure else ', not distinguishable from no change'} "
+                             f"{unsure} "
                              f"(baseline {_level(base[proxy]['mean'], proxy)})")
         out.append(f"<b>{html.escape(name)}</b> " + "; ".join(parts) + ".")
     return out

@@ -570,6 +570,24 @@ def onset_age(young: bool, u: float, adult_excess_years: float) -> int:
     return int(YOUNG_AGE_LIMIT + np.floor(-adult_excess_years * np.log1p(-u * tail)))
 
 
+def onset_age_pmf(young: bool, adult_excess_years: float) -> np.ndarray:
+    """Distribution of :func:`onset_age`: ``pmf[age]`` for ages 0..MAX_ONSET_AGE-1."""
+    pmf = np.zeros(MAX_ONSET_AGE)
+    if young:
+        pmf[YOUNG_MIN_ONSET_AGE:YOUNG_AGE_LIMIT] = 1.0 / (YOUNG_AGE_LIMIT - YOUNG_MIN_ONSET_AGE)
+        return pmf
+    span = MAX_ONSET_AGE - YOUNG_AGE_LIMIT
+    cdf = -np.expm1(-np.arange(span + 1) / adult_excess_years)
+    pmf[YOUNG_AGE_LIMIT:] = np.diff(cdf) / cdf[-1]
+    return pmf
+
+
+def prior_convictions_pmf(share_with_priors: float) -> np.ndarray:
+    """Distribution of :func:`prior_convictions`, capped: ``P(0), P(1), P(2), P(3 or more)``."""
+    q = share_with_priors
+    return np.array([1 - q, q / 2, q / 4, q / 4])
+
+
 def prior_convictions(has_priors: bool, u: float) -> int:
     """Number of earlier convictions: 0, or 1 + geometric (mean 2 when any)."""
     if not has_priors:

@@ -16,6 +16,7 @@ import zlib
 import numpy as np
 
 from chainsim.config import Scenario
+from chainsim.errors import InputError, Problem
 from chainsim.parameters import unknown_keys
 from chainsim.streams import uniform
 
@@ -34,10 +35,27 @@ def triangular_ppf(u: float, low: float, mode: float, high: float) -> float:
 
 
 def declared_unknowns(scenarios: list[Scenario]) -> dict[str, tuple[float, float, float]]:
-    """Every unknown of the given scenarios: ``key -> (central, low, high)``."""
+    """Every unknown of the given scenarios: ``key -> (central, low, high)``.
+
+    Raises:
+        InputError: If two scenarios declare the same unknown with different
+            central values or ranges (they would share one draw).
+    """
     out: dict[str, tuple[float, float, float]] = {}
+    owner: dict[str, str] = {}
+    problems = []
     for sc in scenarios:
-        out.update(unknown_keys(sc))
+        for key, triple in unknown_keys(sc).items():
+            if key in out and out[key] != triple:
+                problems.append(Problem(sc.name, key, triple,
+                                        f"the same unknown as in {owner[key]} {out[key]}: "
+                                        "arms share one draw per unknown, so declare it "
+                                        "identically or give the intervention another name"))
+                continue
+            out[key] = triple
+            owner.setdefault(key, sc.name)
+    if problems:
+        raise InputError(problems)
     return out
 
 
