@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from chainsim.errors import InputError, Problem
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
+FormName = Literal["domestic_sexual", "cross_border_sexual", "labour", "criminal", "other"]
 
 DEFAULT_TARGETS = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
 """``calibration/targets.toml`` of the source checkout chainsim is installed from."""
@@ -21,6 +22,7 @@ class Target(BaseModel):
 
     Attributes:
         metric: The summary key it constrains.
+        form: Restrict a count to one form of exploitation (``window_mean`` only).
         scope: ``window_mean`` (2015-2019 yearly average), ``by_year`` or ``shares``.
         kind: ``point``, ``range``, ``lower_bound`` or ``share``.
         value: The figure (point, lower bound, share).
@@ -34,6 +36,7 @@ class Target(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     metric: str
+    form: FormName | None = None
     scope: Literal["window_mean", "by_year", "shares"]
     kind: Literal["point", "range", "lower_bound", "share"]
     value: Number | None = None
@@ -45,6 +48,8 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _values(self):
+        if self.form is not None and self.scope != "window_mean":
+            raise ValueError("'form' applies to window_mean targets only")
         if self.kind == "range":
             if self.low is None or self.high is None or self.low > self.high:
                 raise ValueError("a range needs low <= high")

@@ -244,25 +244,26 @@ class Twin:
 
     def _newcomers(self, t: int, stratum_rate: np.ndarray) -> np.ndarray:
         """Expected offenders starting at month ``t`` from per-stratum counts ``(F, A, S)``."""
-        out = np.zeros((N_FORMS, N_SEXES, N_CLASSES, N_PRIORS, self.B))
         excess = self.scalar("adult_onset_excess_years", t)
-        priors = spec.prior_convictions_pmf  # per form below
-        for a, young in ((0, True), (1, False)):
-            pmf = spec.onset_age_pmf(young, excess)
-            ages = np.nonzero(pmf)[0]
-            b_idx = self.years[t] - ages - self.birth_years[0]
-            cls = offence_class(ages)
-            for f in range(N_FORMS):
-                pri = priors(float(self.p.values["prior_conviction_share"][t, f, 0, 0]))
-                for s in range(N_SEXES):
-                    n = stratum_rate[f, a, s]
-                    if n == 0:
-                        continue
-                    for c in np.unique(cls):
-                        sel = cls == c
-                        np.add.at(out[f, s, c], (slice(None), b_idx[sel]),
-                                  n * pri[:, None] * pmf[ages[sel]][None, :])
-        return out if self.full else out.sum(axis=3, keepdims=True)
+        ages = self._age_matrix(int(self.years[t]), excess)             # (A, C, B)
+        share = self.p.values["prior_conviction_share"][t, :, 0, 0]
+        priors = np.stack([spec.prior_convictions_pmf(float(q)) for q in share])  # (F, P)
+        if not self.full:
+            priors = priors.sum(axis=1, keepdims=True)
+        return np.einsum("fas,fp,acb->fscpb", stratum_rate, priors, ages)
+
+    def _age_matrix(self, year: int, excess: float) -> np.ndarray:
+        """Onset-age distribution by age group, as offence class and birth year ``(A, C, B)``."""
+        key = ("ages", year, excess)
+        out = self._memo.get(key)
+        if out is None:
+            out = np.zeros((2, N_CLASSES, self.B))
+            for a, young in ((0, True), (1, False)):
+                pmf = spec.onset_age_pmf(young, excess)
+                ages = np.nonzero(pmf)[0]
+                out[a, offence_class(ages), year - ages - self.birth_years[0]] = pmf[ages]
+            self._memo[key] = out
+        return out
 
     def _initial_pool(self) -> None:
         p = self.p
@@ -488,26 +489,7 @@ class Twin:
         x_shift = self._shift_priors(x)
         kmax = min(len(trial), self.T + 1 - t0)
         stack = {key: arr[t0: t0 + kmax] for key, arr in self._splits_over_time().items()}
-        kern = {key: trial[:kmax] * stack[key]
-                for key in ("acquitted", "convicted", "non_custodial")}
-        kern["acquitted"][0] = kern["convicted"][0] = kern["non_custodial"][0] = 0.0
-        kern["prison"] = np.zeros_like(kern["acquitted"])
-        terms = np.zeros((kmax, N_FORMS, N_SEXES, N_CLASSES))
-        release = None
-        for juvenile in (True, False):
-            share = trial[:kmax] * stack["prison_juvenile" if juvenile else "prison_adult"]
-            share[0] = 0.0
-            if not share.any():
-                continue
-            kern["prison"] += share
-            rel, mean_terms = self._detained_release(t0, share, juvenile)
-            terms += share[..., 0, 0] * mean_terms[:, :, None, None]
-            if release is None:
-                release = rel
-            else:
-                n = max(len(release), len(rel))
-                release = (np.pad(release, [(0, n - len(release))] + [(0, 0)] * 5)
-                           + np.pad(rel, [(0, n - len(rel))] + [(0, 0)] * 5))
+        kern, terms, release = self._detained_kernels(t0, kmax, trial, stack)
         for key in ("acquitted", "non_custodial"):
             self._due(self.sentenced[key], t0, kern[key], x if key == "acquitted" else x_shift)
         self._due(self.sentenced["convicted"], t0, kern["convicted"], x_shift)
@@ -516,6 +498,40 @@ class Twin:
         self.terms_due[t0: t0 + k] += terms[:k] * x_shift.sum(axis=(3, 4))[None]
         if release is not None:
             self._due(self.sentenced["release"], t0, release, x_shift)
+
+    def _detained_kernels(self, t0: int, kmax: int, trial: np.ndarray, stack: dict):
+        """Outcome kernels of a detention cohort.
+
+        Reused while the parameters they depend on are those of the previous cohort.
+        """
+        signature = (kmax, id(trial))
+        cached = self._memo.get("detained")
+        if (cached is not None and cached[0] == signature and not self._sentences_vary
+                and all(np.array_equal(cached[1][k], stack[k]) for k in stack)):
+            return cached[2]
+        kern = {key: trial[:kmax] * stack[key]
+                for key in ("acquitted", "convicted", "non_custodial")}
+        kern["acquitted"][0] = kern["convicted"][0] = kern["non_custodial"][0] = 0.0
+        kern["prison"] = np.zeros_like(kern["acquitted"])
+        terms = np.zeros((kmax, N_FORMS, N_SEXES, N_CLASSES))
+        parts = []
+        for juvenile in (True, False):
+            share = trial[:kmax] * stack["prison_juvenile" if juvenile else "prison_adult"]
+            share[0] = 0.0
+            if not share.any():
+                continue
+            kern["prison"] += share
+            rel, mean_terms = self._detained_release(t0, share, juvenile)
+            terms += share[..., 0, 0] * mean_terms[:, :, None, None]
+            parts.append(rel)
+        release = None
+        if parts:
+            release = np.zeros((max(len(p) for p in parts), *parts[0].shape[1:]))
+            for p in parts:
+                release[: len(p)] += p
+        result = (kern, terms, release)
+        self._memo["detained"] = (signature, {k: v.copy() for k, v in stack.items()}, result)
+        return result
 
     def _detained_release(self, t0: int, share: np.ndarray,
                           juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -526,18 +542,24 @@ class Twin:
         the mean term per judgment month and form ``(K, F)``.
         """
         kmax = len(share)
+        if not self._sentences_vary:
+            served, mean_terms = self._served(0, juvenile)  # the same in every month
+            means = np.broadcast_to(mean_terms, (kmax, N_FORMS))
+            j = max(len(served), kmax)
+            key = ("served_padded", juvenile, j)
+            cached = self._memo.get(key)
+            if cached is None:
+                padded = np.pad(served, [(0, j - len(served)), (0, 0)])
+                cached = self._memo[key] = (padded[:, :, None, None, None, None],
+                                            np.cumsum(padded, axis=0)[:, :, None, None, None,
+                                                                       None])
+            served6, cdf6 = cached
+            sh = np.zeros((j, *share.shape[1:]))
+            sh[:kmax] = share
+            before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
+            return served6 * before + sh * cdf6, means
         per_k = [self._served(min(t0 + k, self.T), juvenile) for k in range(kmax)]
         means = np.stack([m for _, m in per_k])
-        if not self._sentences_vary:
-            served = per_k[0][0]  # (J, F): the same for every judgment month
-            j = max(len(served), kmax)
-            served = np.pad(served, [(0, j - len(served)), (0, 0)])
-            cdf = np.cumsum(served, axis=0)
-            sh = np.pad(share, [(0, j - kmax)] + [(0, 0)] * 5)
-            before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
-            rel = (served[:, :, None, None, None, None] * before
-                   + sh * cdf[:, :, None, None, None, None])
-            return rel, means
         j = max(max(len(s) for s, _ in per_k), kmax)
         rel = np.zeros((j, *share.shape[1:]))
         for k in range(1, kmax):
