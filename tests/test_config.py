@@ -51,7 +51,8 @@ def write(tmp_path, text: str | bytes, name: str = "scenario.toml"):
 
 
 def test_baseline_and_short_scenarios_load():
-    base = load_scenario(BASELINE)
+    # the hand-set baseline (calibration not applied); the short scenario copies it
+    base = load_scenario(BASELINE, calibrated=False)
     short = load_scenario(SHORT)
     assert isinstance(base, Scenario)
     assert base.name == "baseline"

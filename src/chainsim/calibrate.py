@@ -309,7 +309,8 @@ class Calibrator:
                 scale *= 0.5
         self.proposal_scale_ = scale
         self.ensemble_tried_ = tried
-        return np.array(kept[: self.ensemble_size]).reshape(-1, len(self.knobs)), metrics
+        n = self.ensemble_size
+        return np.array(kept[:n]).reshape(-1, len(self.knobs)), metrics[:n]
 
     # ---------------------------------------------------------------- reports
 

@@ -87,6 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
                                      "--out DIR' saved.")
     rep.add_argument("directory", type=Path, help="a directory written by chainsim compare")
 
+    cal = sub.add_parser("calibrate", help="calibrate the chain to the Dadermonitor figures",
+                         description="Fit the parameters the source's figures cannot pin "
+                                     "down directly, on the expected-flow twin; write "
+                                     "calibrated parameters, fit table and figure, "
+                                     "identifiability table and parameter ensemble.")
+    cal.add_argument("--scenario", type=Path, default=Path("scenarios/baseline.toml"),
+                     help="scenario to calibrate (default scenarios/baseline.toml)")
+    cal.add_argument("--targets", type=Path, default=None,
+                     help="targets file (default calibration/targets.toml)")
+    cal.add_argument("--out", type=Path, default=Path("calibration"),
+                     help="output directory (default calibration/)")
+    cal.add_argument("--backtest", action="store_true",
+                     help="also fit without the 2019 points and report how they are predicted")
+    cal.add_argument("--verify", type=int, default=0, metavar="REPS",
+                     help="verify with REPS agent-model replications (e.g. 200)")
+    cal.add_argument("--seed", type=_seed, default=0, help="seed (ensemble, verification)")
+    cal.add_argument("--workers", type=_positive_int, default=None,
+                     help="worker processes for the verification")
+    cal.add_argument("--json", action="store_true", help="print the summary as JSON")
+
     val = sub.add_parser("validate", help="check a scenario file",
                          description="Validate a scenario file: every problem is reported "
                                      "with file, field, value and what is allowed.")
@@ -107,7 +127,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     handler = {"run": cmd_run, "validate": cmd_validate, "compare": cmd_compare,
-               "report": cmd_report}[args.command]
+               "report": cmd_report, "calibrate": cmd_calibrate}[args.command]
     from chainsim.errors import InputError
 
     try:
@@ -206,6 +226,37 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         print(compare_table(doc))
         print(f"\nresults written to {out}/" + (" (report.html)" if args.report else ""))
+    return EXIT_OK
+
+
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``chainsim calibrate``: fit, write the calibration files, print the fit."""
+    from chainsim.config import load_scenario
+    from chainsim.runner import calibrate_to_directory
+    from chainsim.targets import DEFAULT_TARGETS, load_targets
+
+    targets = args.targets if args.targets is not None else DEFAULT_TARGETS
+    load_targets(targets)  # bad input fails here, before any work
+    load_scenario(args.scenario, calibrated=False)
+    if args.verify < 0:
+        from chainsim.errors import InputError
+
+        raise InputError.single("--verify", "--verify", args.verify, "0 or more replications")
+    summary = calibrate_to_directory(args.scenario, targets, args.out, backtest=args.backtest,
+                                     verify=args.verify, seed=args.seed, workers=args.workers)
+    if args.json:
+        json.dump(summary, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        import pandas as pd
+
+        fit = pd.read_csv(args.out / "fit.csv")
+        cols = [c for c in ("target", "observed", "model", "model_lo", "model_hi",
+                            "agent_mean", "residual", "met") if c in fit]
+        print(fit[cols].to_string(index=False))
+        print(f"\n{summary['targets_met']} of {summary['targets']} targets met; "
+              f"{summary['seconds']} s, {summary['twin_evaluations']} twin evaluations; "
+              f"results in {args.out}/")
     return EXIT_OK
 
 

@@ -192,6 +192,7 @@ class Scenario(_Strict):
     """A validated scenario (after inheritance is resolved)."""
 
     base: str | list[str] | None = None
+    calibration: str | None = None
     scenario: ScenarioMeta
     parameters: dict[str, ParameterEntry]
     unknowns: dict[str, UnknownEntry] = {}
@@ -211,6 +212,7 @@ class Scenario(_Strict):
         doc = self.model_dump(mode="json", exclude_none=True)
         doc["scenario"].pop("description", None)
         doc.pop("base", None)
+        doc.pop("calibration", None)
         for table in ("parameters", "unknowns"):
             for entry in doc.get(table, {}).values():
                 entry.pop("note", None)
@@ -386,8 +388,67 @@ def _merge(base: dict, child: dict) -> dict:
     return merged
 
 
-def _resolve_inheritance(path: Path, file: str, root: Path, chain: tuple[Path, ...]) -> dict:
+class CalibratedEntry(_Strict):
+    """A calibrated parameter's values (``calibration/parameters.toml``)."""
+
+    value: Number | None = None
+    by_form: dict[FormName, Number] | None = None
+    trend: dict[str, Number] | None = None
+
+
+class CalibrationFile(BaseModel):
+    """``calibration/parameters.toml``: provenance and calibrated values."""
+
+    model_config = ConfigDict(extra="forbid")
+    meta: dict = {}
+    parameters: dict[str, CalibratedEntry]
+
+
+def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
+    """Overlay the calibrated values a scenario points to (``calibration = "..."``).
+
+    Rule: the file must lie in the ``calibration`` directory beside the scenario's
+    own directory (``../calibration/NAME.toml``); nothing else is read.
+    """
+    ref = doc.get("calibration")
+    if not isinstance(ref, str) or not ref.strip():
+        raise InputError.single(file, "calibration", ref,
+                                "a file name like '../calibration/parameters.toml'")
+    allowed_dir = (path.parent.parent / "calibration").resolve()
+    target = (path.parent / ref).resolve()
+    if target.parent != allowed_dir:
+        raise InputError.single(file, "calibration", ref,
+                                f"a file in {allowed_dir} (the calibration directory beside "
+                                "the scenarios); nothing else is read")
+    cal_file = str(path.parent / ref)
+    raw = _read_toml(target, cal_file)
+    try:
+        cal = CalibrationFile.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError([Problem(cal_file, _loc(e["loc"]), e.get("input"),
+                                  e["msg"].removeprefix("Value error, "))
+                          for e in exc.errors()]) from None
+    params = doc.get("parameters")
+    if not isinstance(params, dict):
+        raise InputError.single(file, "parameters", None, "a [parameters] table")
+    merged = dict(params)
+    for name, entry in cal.parameters.items():
+        if name not in params:
+            raise InputError.single(cal_file, f"parameters.{name}", name,
+                                    f"a parameter declared under [parameters] in {file}")
+        new = dict(params[name])
+        for key, value in entry.model_dump(exclude_none=True).items():
+            new[key] = value
+        new["note"] = f"{params[name].get('note', '')} [calibrated: {Path(ref).name}]"
+        merged[name] = new
+    return {**doc, "parameters": merged}
+
+
+def _resolve_inheritance(path: Path, file: str, root: Path, chain: tuple[Path, ...],
+                         calibrated: bool = True) -> dict:
     doc = _read_toml(path, file)
+    if "calibration" in doc and calibrated:
+        doc = _apply_calibration(doc, path, file)
     bases = doc.get("base")
     if bases is None:
         return doc
@@ -401,11 +462,13 @@ def _resolve_inheritance(path: Path, file: str, root: Path, chain: tuple[Path, .
                                 "a scenario that inherits must give its own name")
     merged: dict = {}
     for base in bases:
-        merged = _merge(merged, _load_base(base, path, file, root, chain))
+        merged = _merge(merged, _load_base(base, path, file, root, chain, calibrated))
     return _merge(merged, {k: v for k, v in doc.items() if k != "base"})
 
 
-def _load_base(base: object, path: Path, file: str, root: Path, chain: tuple[Path, ...]) -> dict:
+
+def _load_base(base: object, path: Path, file: str, root: Path, chain: tuple[Path, ...],
+               calibrated: bool) -> dict:
     if not isinstance(base, str) or not base.strip():
         raise InputError.single(file, "base", base, "a scenario file name, e.g. 'baseline.toml'")
     if Path(base).is_absolute():
@@ -423,11 +486,11 @@ def _load_base(base: object, path: Path, file: str, root: Path, chain: tuple[Pat
     if len(chain) > 16:
         raise InputError.single(file, "base", base, "at most 16 levels of inheritance")
     base_file = str(path.parent / base)
-    base_doc = _resolve_inheritance(target, base_file, root, (*chain, target))
-    return {k: v for k, v in base_doc.items() if k != "base"}
+    base_doc = _resolve_inheritance(target, base_file, root, (*chain, target), calibrated)
+    return {k: v for k, v in base_doc.items() if k not in ("base", "calibration")}
 
 
-def load_scenario(path: str | Path) -> Scenario:
+def load_scenario(path: str | Path, calibrated: bool = True) -> Scenario:
     """Read and validate a scenario file, resolving ``base = "..."`` inheritance.
 
     Inheritance rule: ``base`` is a path (or a list of paths) relative to the file
@@ -439,6 +502,9 @@ def load_scenario(path: str | Path) -> Scenario:
 
     Args:
         path: The TOML file.
+        calibrated: Apply the calibrated values a file points to with
+            ``calibration = "../calibration/parameters.toml"`` (``False``: the
+            hand-set values written in the scenario, where calibration starts).
 
     Returns:
         The validated scenario.
@@ -451,7 +517,7 @@ def load_scenario(path: str | Path) -> Scenario:
     file = str(path)
     p = Path(path)
     resolved = p.resolve()
-    doc = _resolve_inheritance(p, file, resolved.parent, (resolved,))
+    doc = _resolve_inheritance(p, file, resolved.parent, (resolved,), calibrated)
     return scenario_from_dict(doc, file)
 
 

@@ -79,8 +79,8 @@ class ParameterSet:
         start: Absolute month of model time 0.
         n_months: Number of monthly steps (model time runs 0..n_months).
         values: Parameter name -> array ``(n_months + 1, forms, age groups, sexes)``.
-        base_inflow: The inflow array before interventions (potential offenders
-            are drawn from it and thinned to ``values["inflow_rate"]``).
+        base_inflow: The inflow per stratum before interventions (potential
+            offenders are drawn from it and thinned to ``values["inflow_stratum_rate"]``).
     """
 
     scenario: Scenario

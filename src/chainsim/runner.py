@@ -21,7 +21,7 @@ import pandas as pd
 
 from chainsim.config import Scenario
 from chainsim.experiment import Replication, run
-from chainsim.output import ParquetStream, write_csv, write_figure, write_json
+from chainsim.output import ParquetStream, atomic_path, write_csv, write_figure, write_json
 from chainsim.parameters import ParameterSet
 from chainsim.summary import summary_document, versions
 from chainsim.targets import DEFAULT_TARGETS, load_targets
@@ -105,3 +105,132 @@ def save_comparison(cmp, doc: dict, out: Path) -> None:
     write_json(out / "scenarios.json",
                [sc.model_dump(mode="json") for sc in cmp.arms])  # type: ignore[arg-type]
     write_json(out / "comparison.json", doc)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' if "-" in str(k) else
+                                f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, str):
+        return json.dumps(v)
+    return repr(round(float(v), 8))
+
+
+def calibrated_toml(entries: dict[str, dict], meta: dict) -> str:
+    """The text of ``calibration/parameters.toml``."""
+    lines = ["# Calibrated parameter values, written by `chainsim calibrate` (do not edit).",
+             "# scenarios/baseline.toml points here with calibration = \"../calibration/"
+             "parameters.toml\".", "", "[meta]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in meta.items()]
+    for name, entry in entries.items():
+        lines += ["", f"[parameters.{name}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
+def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
+                           backtest: bool = False, verify: int = 0, seed: int = 0,
+                           workers: int | None = None) -> dict:
+    """Calibrate, then write parameters, fit table and figure, identifiability, ensemble.
+
+    Args:
+        scenario_path: The scenario to calibrate (its hand-set values are the start
+            and the prior centre; calibrated values it points to are not applied).
+        targets_path: The targets file.
+        out: Output directory (``calibration/`` for the committed results).
+        backtest: Also calibrate without the 2019 points and report how well they
+            are predicted (``backtest.csv``).
+        verify: Replications of the agent model to verify the fit with (0: none).
+        seed: Seed of the verification runs and of the ensemble.
+        workers: Worker processes for the verification.
+
+    Returns:
+        A summary document (also written as ``calibration.json``).
+    """
+    from chainsim.calibrate import Calibrator
+    from chainsim.config import load_scenario
+    from chainsim.plots import fit_figure
+    from chainsim.targets import load_targets
+
+    scenario = load_scenario(scenario_path, calibrated=False)
+    targets_path = _relative(Path(targets_path))
+    targets = load_targets(targets_path)
+    cal = Calibrator(targets, seed=seed).fit(scenario)
+    fit = cal.fit_table()
+    summary = {"scenario": str(scenario_path), "targets_file": str(targets_path),
+               "seconds": round(cal.seconds_, 1), "twin_evaluations": cal.evaluations_,
+               "cost": round(cal.cost_, 4), "targets_met": int(fit["met"].sum()),
+               "targets": len(fit), "ensemble": len(cal.ensemble_),
+               "ensemble_proposal_scale": cal.proposal_scale_,
+               "versions": versions()}
+    if verify:
+        fit = _verify(cal, fit, targets, verify, seed, workers)
+        summary["verification_reps"] = verify
+        summary["verified_met"] = int(fit["agent_met"].sum())
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    entries = cal.calibrated_entries()
+    meta = {"generated_by": "chainsim calibrate", "chainsim": versions()["chainsim"],
+            "scenario": str(scenario_path), "targets": str(targets_path),
+            "cost": round(cal.cost_, 6), "targets_met": f"{summary['targets_met']} of "
+                                                         f"{summary['targets']}"}
+    with atomic_path(out / "parameters.toml") as tmp:
+        tmp.write_text(calibrated_toml(entries, meta), encoding="utf-8")
+    write_csv(out / "fit.csv", fit)
+    write_csv(out / "identifiability.csv", cal.identifiability_table(scenario))
+    write_csv(out / "ensemble.csv", pd.DataFrame(cal.ensemble_,
+                                                 columns=[k.name for k in cal.knobs]))
+    write_figure(out / "fit.png", lambda p: fit_figure(
+        fit, p, "Calibration: the Dadermonitor 2015-2019 vs chainsim"))
+    if backtest:
+        summary["backtest"] = _backtest(targets, scenario, seed, out)
+    write_json(out / "calibration.json", summary)
+    return summary
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory where possible (for provenance)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+BACKTEST_TARGETS = ("signalled_2019", "traced_2019", "technical_dismissal_share_2019")
+
+
+def _backtest(targets, scenario, seed: int, out: Path) -> list[dict]:
+    from chainsim.calibrate import Calibrator
+
+    held = tuple(n for n in BACKTEST_TARGETS if n in targets)
+    cal = Calibrator(targets, exclude=held, seed=seed).fit(scenario)
+    table = cal.fit_table()
+    rows = table[table["target"].isin(held)][["target", "observed", "model", "model_lo",
+                                               "model_hi", "residual", "met"]].copy()
+    rows["error"] = [round(m - float(o), 4) for m, o in zip(rows["model"], rows["observed"],
+                                                             strict=True)]
+    rows["relative_error"] = [round((m - float(o)) / float(o), 4)
+                              for m, o in zip(rows["model"], rows["observed"], strict=True)]
+    write_csv(out / "backtest.csv", rows)
+    return rows.to_dict(orient="records")
+
+
+def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers):
+    """Add the agent model's mean and 5-95 % range over ``reps`` replications."""
+    import numpy as np
+
+    from chainsim.experiment import run
+    from chainsim.fit import replication_metrics, residual, target_key
+
+    result = run(cal.scenario_, reps=reps, seed=seed, workers=workers)
+    keys = [target_key(t) for t in targets.values()]
+    per_rep = [replication_metrics(r, keys) for r in result.reps]
+    mean, lo, hi, ok = [], [], [], []
+    for t in targets.values():
+        vals = np.array([m[target_key(t)] for m in per_rep], dtype=float)
+        vals = vals[~np.isnan(vals)]
+        mean.append(round(float(vals.mean()), 4))
+        lo.append(round(float(np.percentile(vals, 5)), 4))
+        hi.append(round(float(np.percentile(vals, 95)), 4))
+        ok.append(abs(residual(t, float(vals.mean()))) <= 1.0)
+    return fit.assign(agent_mean=mean, agent_lo=lo, agent_hi=hi, agent_met=ok)

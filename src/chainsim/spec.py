@@ -1,8 +1,8 @@
 """The chain specification: stages, events, strata, parameters and decision rules.
 
 This module is the single statement of the Dutch criminal justice chain that every
-engine reads (the Mesa agent model now; the expected-flow twin and the vectorised
-engine later). It holds data (stages, events, the parameter catalogue) and small,
+engine reads (the Mesa agent model and the expected-flow twin; a vectorised engine
+later). It holds data (stages, events, the parameter catalogue) and small,
 vectorised functions (hazards, branch probabilities, duration distributions, the
 conditional-release rule). Engines decide *how* to move offenders; this module
 decides *what* the rules are.
