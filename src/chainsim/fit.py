@@ -71,14 +71,18 @@ def twin_metrics(ef: ExpectedFlows, keys: list[Key], window: tuple[int, int] = W
     Ratios are ratios of expectations (counts, sums of terms), which is what a
     mean over many replications of the same ratio approaches for large counts.
     """
-    years = range(window[0], window[1] + 1)
+    simulated = set((ef.params.months // 12).tolist())
+    years = [y for y in range(window[0], window[1] + 1) if y in simulated]
     out: dict[Key, float] = {}
     for key in keys:
         scope, metric, form, year = key
         if scope == "shares":
             out[key] = _twin_share(ef, metric, window)
             continue
-        span = [year] if scope == "by_year" else list(years)
+        span = [year] if scope == "by_year" else years
+        if not span:
+            out[key] = float("nan")
+            continue
         out[key] = _twin_metric(ef, metric, form, span)
     return out
 
@@ -130,7 +134,12 @@ def _ratio(num: float, den: float) -> float:
 
 def replication_metrics(rep, keys: list[Key], window: tuple[int, int] = WINDOW
                         ) -> dict[Key, float]:
-    """The same quantities from one agent-model replication (:class:`Replication`)."""
+    """The same quantities from one agent-model replication (:class:`Replication`).
+
+    The replication's window metrics and shares were computed over
+    :data:`chainsim.analysis.flows.WINDOW`; per-form counts use ``window`` (the
+    simulated years of it), so keep the default.
+    """
     out: dict[Key, float] = {}
     for key in keys:
         scope, metric, form, year = key
@@ -142,7 +151,9 @@ def replication_metrics(rep, keys: list[Key], window: tuple[int, int] = WINDOW
             out[key] = float(rep.window[metric])
         else:
             fl = rep.flows
-            sel = (fl["form"] == form) & fl["year"].between(*window) & fl["event"].isin(
+            years = [y for y in range(window[0], window[1] + 1) if y in rep.yearly.index]
+            sel = (fl["form"] == form) & fl["year"].isin(years) & fl["event"].isin(
                 COUNT_METRICS[metric])
-            out[key] = float(fl.loc[sel, "count"].sum()) / (window[1] - window[0] + 1)
+            out[key] = (float(fl.loc[sel, "count"].sum()) / len(years) if years
+                        else float("nan"))
     return out

@@ -282,11 +282,12 @@ class Twin:
         newcomers = self._newcomers(t, self.p["inflow_stratum_rate"][t] / 12.0)
         signals, inspected = self._active_exits(t)
         dropped = self._queue_drops(t)
+        # life after the chain first: who leaves the chain in month t is exposed from t + 1
+        reentries = self._after_chain(t) if self.full else None
         self._investigations_end(t)
         self._om_decisions(t)
         self._judgments(t)
         self._releases(t)
-        reentries = self._after_chain(t) if self.full else None
         # entries of month t
         self.active += newcomers
         self._record(t, Event.INFLOW, newcomers)
