@@ -52,10 +52,9 @@ def _check_trend(trend: dict[str, float] | None) -> dict[str, float] | None:
     return dict(sorted(trend.items(), key=lambda kv: parse_month(kv[0])))
 
 
-class ParameterEntry(_Strict):
-    """A known parameter: a value (or one per form), optional factors and trend, a note."""
+class _Entry(_Strict):
+    """What every parameter entry may carry besides its value."""
 
-    value: Number | None = None
     by_form: dict[FormName, Number] | None = None
     young_factor: Number = 1.0
     female_factor: Number = 1.0
@@ -63,6 +62,12 @@ class ParameterEntry(_Strict):
     note: Note
 
     _check = field_validator("trend")(classmethod(lambda cls, v: _check_trend(v)))
+
+
+class ParameterEntry(_Entry):
+    """A known parameter: a value (or one per form), optional factors and trend, a note."""
+
+    value: Number | None = None
 
     @model_validator(mode="after")
     def _value_or_by_form(self):
@@ -73,24 +78,13 @@ class ParameterEntry(_Strict):
             raise ValueError(f"'by_form' without 'value' must list every form; missing {missing}")
         return self
 
-    def central_value(self) -> float | None:
-        """The scalar value (``None`` when only ``by_form`` is given)."""
-        return self.value
 
-
-class UnknownEntry(_Strict):
+class UnknownEntry(_Entry):
     """A parameter nobody knows: central value, plausible range and where they come from."""
 
     central: Number
     low: Number
     high: Number
-    by_form: dict[FormName, Number] | None = None
-    young_factor: Number = 1.0
-    female_factor: Number = 1.0
-    trend: dict[str, Number] | None = None
-    note: Note
-
-    _check = field_validator("trend")(classmethod(lambda cls, v: _check_trend(v)))
 
     @model_validator(mode="after")
     def _ordered(self):
