@@ -81,6 +81,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="worker processes (default: one per core)")
     cmp.add_argument("--json", action="store_true", help="print the comparison document (JSON)")
     cmp.add_argument("--report", action="store_true", help="also write DIR/report.html")
+    cmp.add_argument("--costs", type=Path, default=None, metavar="FILE",
+                     help="unit costs (TOML [costs] table) to add a cost_per_year proxy")
 
     rep = sub.add_parser("report", help="build the HTML report of a saved comparison",
                          description="Write DIR/report.html from the files 'chainsim compare "
@@ -197,6 +199,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     baseline = load_scenario(args.baseline)
     resolve(baseline, args.baseline)
+    costs = None
+    if args.costs is not None:
+        from chainsim.costs import load_costs
+
+        costs = load_costs(args.costs)
     scenarios = []
     for path in args.scenarios:
         sc = load_scenario(path)
@@ -210,7 +217,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "compare-" + "-".join(dict.fromkeys(names)))
     bar = _progress_bar((1 + len(scenarios)) * args.reps, enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
-                  uncertainty=args.uncertainty, on_result=lambda _: bar.update(1))
+                  uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs)
     bar.close()
     doc = comparison_document(cmp)
     save_comparison(cmp, doc, out)

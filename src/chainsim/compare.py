@@ -30,7 +30,8 @@ RECIDIVISM_PROXIES: tuple[str, ...] = tuple(
     for y in (2, 5, 7)
 )
 HARM_PROXIES: tuple[str, ...] = ("active_offender_months", "victim_months",
-                                 "prison_months_served", "probation_caseload", "court_cases")
+                                 "prison_months_served", "probation_caseload", "court_cases",
+                                 "investigations")
 PROXIES: tuple[str, ...] = (*RECIDIVISM_PROXIES, *HARM_PROXIES)
 """Every proxy of a comparison, in report order (see :func:`arm_proxies`)."""
 
@@ -72,7 +73,8 @@ def arm_proxies(records: pd.DataFrame, period: tuple[int, int],
     ``active_offender_months`` (months offending: active or signalled),
     ``victim_months`` (the same times victims per offender), ``prison_months_served``
     (months in prison or pre-trial detention), ``probation_caseload`` (mean number
-    under supervision), ``court_cases`` (summonses).
+    under supervision), ``court_cases`` (summonses), ``investigations`` (police
+    investigations started).
     """
     start, end = period
     years = (end - start + 1) / 12.0
@@ -87,13 +89,21 @@ def arm_proxies(records: pd.DataFrame, period: tuple[int, int],
     in_period = records["month"].between(start, end)
     summons = records["event"].isin(("summoned", "summoned_detained"))
     out["court_cases"] = float((in_period & summons).sum()) / years
+    started = records["event"] == "investigation_started"
+    out["investigations"] = float((in_period & started).sum()) / years
     return out
+
+
+def _with_costs(proxies: dict[str, float], costs) -> dict[str, float]:
+    if costs is not None:
+        proxies["cost_per_year"] = costs.per_year(proxies)
+    return proxies
 
 
 def _arm_task(task: tuple) -> ArmReplication:
     from chainsim.model import ChainModel
 
-    scenario, arm, rep, seed, draws, period = task
+    scenario, arm, rep, seed, draws, period, costs = task
     params = resolve(scenario, draws=draws)
     records = ChainModel(params, seed, keep_history=False).run().records.to_frame()
     vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
@@ -101,7 +111,7 @@ def _arm_task(task: tuple) -> ArmReplication:
     first, last = params.months[0] // 12, params.months[-1] // 12
     return ArmReplication(
         arm=arm, rep=rep,
-        proxies=arm_proxies(records, period, vpo),
+        proxies=_with_costs(arm_proxies(records, period, vpo), costs),
         yearly=flows.annual_metrics(records, range(first, last + 1)),
         window=flows.window_metrics(records, simulated=(first, last)),
         survival=recidivism.survival_curve(records, "observed_general", period[0], period[1],
@@ -131,6 +141,12 @@ class Comparison:
     uncertainty: bool
     period: tuple[int, int]
     results: list[ArmReplication]
+    costs: object = None
+
+    @property
+    def proxy_names(self) -> tuple[str, ...]:
+        """The proxies of this comparison (with ``cost_per_year`` when costs were given)."""
+        return (*PROXIES, "cost_per_year") if self.costs is not None else PROXIES
 
     @property
     def arms(self) -> list[Scenario]:
@@ -195,7 +211,8 @@ def default_period(scenarios: list[Scenario]) -> tuple[int, int]:
 
 def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed: int = 0,
             workers: int | None = None, uncertainty: bool = False,
-            period: tuple[int, int] | None = None, on_result=None) -> Comparison:
+            period: tuple[int, int] | None = None, on_result=None,
+            costs=None) -> Comparison:
     """Run baseline and scenarios on common random numbers.
 
     Args:
@@ -210,6 +227,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         period: First and last absolute month of the analysis period (default:
             :func:`default_period`).
         on_result: Called with each :class:`ArmReplication` as it is gathered.
+        costs: Unit costs (:class:`chainsim.costs.UnitCosts`); adds the proxy
+            ``cost_per_year``.
 
     Returns:
         The comparison.
@@ -225,7 +244,7 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
     unknowns = declared_unknowns(arms) if uncertainty else {}
     seeds = replication_seeds(seed, reps)
     draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
-    tasks = [(sc, a, i, seeds[i], draws[i], period) for a, sc in enumerate(arms)
+    tasks = [(sc, a, i, seeds[i], draws[i], period, costs) for a, sc in enumerate(arms)
              for i in range(reps)]
     workers = default_workers(len(tasks)) if workers is None else workers
     results = []
@@ -233,7 +252,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         if on_result is not None:
             on_result(result)
         results.append(result)
-    return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period, results)
+    return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period, results,
+                      costs)
 
 
 def comparison_document(cmp: Comparison) -> dict:
@@ -259,7 +279,8 @@ def comparison_document(cmp: Comparison) -> dict:
         "versions": versions(),
         "period": [format_month(cmp.period[0]), format_month(cmp.period[1])],
         "confidence": CONFIDENCE,
-        "baseline_levels": {p: describe(base[p]) for p in PROXIES},
+        "unit_costs": cmp.costs.model_dump() if cmp.costs is not None else None,
+        "baseline_levels": {p: describe(base[p]) for p in cmp.proxy_names},
         "scenarios": {},
     }
     draws = cmp.draws().set_index("rep").sort_index() if cmp.uncertainty else None
@@ -267,12 +288,13 @@ def comparison_document(cmp: Comparison) -> dict:
         arm = table[table["arm"] == a].set_index("rep").sort_index()
         entry = {
             "config_hash": sc.config_hash(),
-            "deltas": {p: paired_delta((arm[p] - base[p]).to_numpy()) for p in PROXIES},
-            "levels": {p: describe(arm[p]) for p in PROXIES},
+            "deltas": {p: paired_delta((arm[p] - base[p]).to_numpy())
+                       for p in cmp.proxy_names},
+            "levels": {p: describe(arm[p]) for p in cmp.proxy_names},
         }
         if draws is not None and len(draws.columns):
-            entry["unknown_influence"] = unknown_influence(arm[list(PROXIES)] - base[list(PROXIES)],
-                                                           draws)
+            names = list(cmp.proxy_names)
+            entry["unknown_influence"] = unknown_influence(arm[names] - base[names], draws)
         doc["scenarios"][sc.name] = entry
     return doc
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chainsim.compare import HARM_PROXIES, PROXIES
+from chainsim.compare import HARM_PROXIES
 from chainsim.config import Scenario
 from chainsim.errors import InputError
 from chainsim.output import atomic_path
@@ -40,6 +40,8 @@ PROXY_LABELS: dict[str, str] = {
     "prison_months_served": "prison-months served per year (incl. pre-trial)",
     "probation_caseload": "probation caseload (mean under supervision)",
     "court_cases": "court cases (summonses) per year",
+    "investigations": "police investigations started per year",
+    "cost_per_year": "cost per year (user's unit costs)",
 }
 FOREST_PROXIES = ("recid_observed_general_2y", "recid_observed_specific_2y", "recid_true_2y",
                   *HARM_PROXIES)
@@ -245,7 +247,7 @@ def _delta_table(doc: dict) -> str:
     head = "<tr><th>proxy</th><th>baseline</th>" + "".join(
         f"<th>{html.escape(n)}</th>" for n in names) + "</tr>"
     rows = []
-    for proxy in PROXIES:
+    for proxy in doc["baseline_levels"]:
         cells = []
         for n in names:
             d = doc["scenarios"][n]["deltas"][proxy]

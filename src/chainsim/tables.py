@@ -45,15 +45,13 @@ def run_table(doc: dict) -> str:
 
 def compare_table(doc: dict) -> str:
     """Deltas (scenario - baseline) with 95 % CIs, one block per scenario."""
-    from chainsim.compare import PROXIES
-
     lines = [f"baseline {doc['baseline']}, {doc['reps']} paired replications, seed "
              f"{doc['seed']}, period {doc['period'][0]}..{doc['period'][1]}"
              + (", unknowns sampled" if doc["uncertainty"] else "")]
     for name, entry in doc["scenarios"].items():
         lines += ["", f"{name} - {doc['baseline']}", f"{'proxy':<30}{'baseline':>11}"
                   f"{'delta':>11}{'95% CI':>24}"]
-        for proxy in PROXIES:
+        for proxy in entry["deltas"]:
             d = entry["deltas"][proxy]
             base = doc["baseline_levels"][proxy]["mean"]
             ci = (f"[{d['lo']:.4g}, {d['hi']:.4g}]" if d["lo"] is not None else "-")

@@ -1,0 +1,66 @@
+"""Unit costs a user supplies, and the yearly cost of a chain they imply.
+
+chainsim ships no cost figures: unit costs differ by year, region and accounting
+convention, so the user gives them (``--costs FILE``)::
+
+    [costs]                      # euros (or any one currency)
+    prison_month = 8000          # one month in prison or pre-trial detention
+    probation_month = 400        # one month of probation supervision
+    court_case = 12000           # one summons brought to trial
+    investigation = 30000        # one police investigation started
+    note = "where the numbers come from"
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from chainsim.errors import InputError, Problem
+
+Cost = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+
+
+class UnitCosts(BaseModel):
+    """Cost of one unit of each kind of work."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    prison_month: Cost = 0.0
+    probation_month: Cost = 0.0
+    court_case: Cost = 0.0
+    investigation: Cost = 0.0
+    note: Annotated[str, Field(min_length=3)]
+
+    def per_year(self, proxies: dict[str, float]) -> float:
+        """Yearly cost from the workload proxies of one replication."""
+        return (self.prison_month * proxies["prison_months_served"]
+                + self.probation_month * 12 * proxies["probation_caseload"]
+                + self.court_case * proxies["court_cases"]
+                + self.investigation * proxies["investigations"])
+
+
+def load_costs(path: str | Path) -> UnitCosts:
+    """Read and validate a unit-costs file (``[costs]`` table).
+
+    Raises:
+        InputError: Naming file, field, value and what is allowed.
+    """
+    file = str(path)
+    try:
+        doc = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
+    except FileNotFoundError:
+        raise InputError.single(file, "(file)", file, "no such file") from None
+    except UnicodeDecodeError as exc:
+        raise InputError.single(file, "(file)", f"byte {exc.start}", "a UTF-8 text file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError.single(file, "(syntax)", str(exc), "valid TOML") from None
+    if set(doc) != {"costs"}:
+        raise InputError.single(file, "(document)", sorted(doc), "exactly one table, [costs]")
+    try:
+        return UnitCosts.model_validate(doc["costs"])
+    except ValidationError as exc:
+        raise InputError([Problem(file, "costs." + ".".join(map(str, e["loc"])), e.get("input"),
+                                  e["msg"]) for e in exc.errors()]) from None
