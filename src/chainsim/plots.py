@@ -42,7 +42,8 @@ def funnel_figure(window: pd.DataFrame, targets: dict[str, Target] | None, path:
     fig, ax = plt.subplots(figsize=(9, 5))
     sns.barplot(data=long, x="stage", y="per year", order=keys, color="#4C72B0",
                 errorbar=("pi", 90), ax=ax, label="chainsim (mean, 90% of replications)")
-    by_metric = {t.metric: t for t in (targets or {}).values() if t.scope == "window_mean"}
+    by_metric = {t.metric: t for t in (targets or {}).values()
+                 if t.scope == "window_mean" and t.form is None}
     first = True
     for i, key in enumerate(keys):
         target = by_metric.get(key)

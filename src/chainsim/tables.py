@@ -25,7 +25,8 @@ def _observed(target) -> str:
 def run_table(doc: dict) -> str:
     """The 2015-2019 window of a summary document, beside the source's figures."""
     targets = load_targets(DEFAULT_TARGETS) if DEFAULT_TARGETS.exists() else {}
-    window_t = {t.metric: t for t in targets.values() if t.scope == "window_mean"}
+    window_t = {t.metric: t for t in targets.values()
+                if t.scope == "window_mean" and t.form is None}
     share_t = {t.metric: t for t in targets.values() if t.scope == "shares"}
     lines = [f"scenario {doc['scenario']} (config {doc['config_hash']}), seed {doc['seed']}, "
              f"{doc['reps']} replications, engine {doc['engine']}", "",
