@@ -1,0 +1,1062 @@
+"""The vectorised engine: the agent model's chain computed for many offenders at once.
+
+:func:`run_fast` reproduces :class:`chainsim.model.ChainModel` exactly: the same
+parameters and seed give the same records (the same rows; within one offender
+and month, the same order of events) and the same stage counts at the end. It
+reads the same chain specification (:mod:`chainsim.spec`), the same parameter
+arrays and cached distributions (:mod:`chainsim.parameters`) and the same
+counter-based random streams (:mod:`chainsim.streams`), and makes every decision
+from the same uniform number with the same floating-point operations.
+
+Why it can be exact and fast: an offender's draws are keyed by (mechanism,
+offender id, the offender's own draw count), so what happens to one offender
+depends on nobody else, except through the police investigation queue (served in
+(month signalled, offender id) order up to a monthly capacity). The engine runs
+every offender's life forward in batches, with NumPy, until the life ends or
+reaches the queue (a police signal); only the queue is simulated month by month,
+in plain Python. When the queue serves or drops a suspect, the rest of that life
+is again computed in batches, up to the next signal.
+
+Batches are formed lazily, each as late as the first month in which its outcome
+could reach the queue, so that few, large batches do the work. That month is known
+in advance without consuming any draw, because a draw is a pure function of its
+counter: a new offending spell is due by its signal month (or four months after
+an inspection: investigation, OM decision and reoffending take a month each, and
+the new spell's signal another), which its two detection draws give; an
+investigation is due by a lower bound on when it could lead to a new signal (its
+investigation and OM decision times, then the soonest reoffending and signal at
+the highest hazards), which the draws it will take give. The records are written
+at the end from what each batch logged, and the other offences after the chain
+(which change nothing else) are drawn at the end too.
+
+Within one offender and month, records are ordered as the agent model makes them
+(:data:`_RANK`); across offenders the table is in month, then offender id, order.
+
+Exactness rests on two things the tests check (``tests/test_fast.py``): NumPy's
+element-wise functions (``log``, ``log1p``, ``expm1``, ``power``) give an element the
+same result alone or inside an array, and ``cumsum`` adds in order. What
+:class:`chainsim.model.ChainModel` computes itself rather than through
+:mod:`chainsim.spec` (the initial pool's size, the thinning of the inflow, the
+desistance hazard of active offenders, the id bases) is restated here, and the
+order in which the agent model takes each mechanism's draws is mirrored in
+:data:`_SPELL_SLOTS` and :data:`_CHAIN_SLOTS`: a change there must be made here too.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from chainsim import spec
+from chainsim.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
+from chainsim.records import COLUMNS
+from chainsim.spec import (
+    AGE_GROUPS,
+    EVENT_NAMES,
+    FORMS,
+    INFLOW_HEADROOM,
+    PRIOR_EFFECT_CAP,
+    SEXES,
+    STAGE_NAMES,
+    SUPERVISED_SUFFIX,
+    Event,
+    Stage,
+)
+from chainsim.streams import Streams, uniform_array
+
+__all__ = ["FastResult", "run_fast"]
+
+POOL_ID_BASE = 1 << 36
+"""Ids of the initial pool's offenders start here (as in :mod:`chainsim.model`)."""
+
+COUNT_ID_BASE = 1 << 38
+"""Ids above this key the monthly inflow-count draws (as in :mod:`chainsim.model`)."""
+
+(_INFLOW, _DESISTANCE, _DETECTION, _INVESTIGATION, _PROSECUTION, _TRIAL, _SENTENCING,
+ _RELEASE, _REOFFENDING, _GENERAL) = range(len(spec.MECHANISMS))
+if spec.MECHANISMS != ("inflow", "desistance", "detection", "investigation", "prosecution",
+                       "trial", "sentencing", "release", "reoffending", "general"):
+    raise RuntimeError("chainsim.fast: the mechanisms of chainsim.spec have changed")
+
+_SERVED, _INSPECTED = 0, 1
+_NEVER = np.iinfo(np.int64).max // 4
+_N_STRATA = len(FORMS) * len(AGE_GROUPS) * len(SEXES)
+_N_PRIORS = PRIOR_EFFECT_CAP + 1
+
+_CHAIN_SLOTS = ((_INVESTIGATION, 0), (_PROSECUTION, 0), (_PROSECUTION, 1), (_PROSECUTION, 2),
+                (_TRIAL, 0), (_TRIAL, 1), (_SENTENCING, 0), (_SENTENCING, 1), (_SENTENCING, 2),
+                (_RELEASE, 0), (_RELEASE, 1), (_REOFFENDING, 0), (_DESISTANCE, 0),
+                (_DETECTION, 0), (_DETECTION, 1))
+"""The draws one investigation can take, in each mechanism's order: (mechanism, n-th).
+
+The last two are not taken in the chain: they are a reoffender's new spell's
+detection draws, looked at to know when that spell could reach the queue.
+"""
+
+_SPELL_SLOTS = ((_DETECTION, 0), (_DETECTION, 1), (_DESISTANCE, 0), (_INVESTIGATION, 0),
+                (_INVESTIGATION, 1), (_PROSECUTION, 0), (_DETECTION, 2), (_DETECTION, 3),
+                (_REOFFENDING, 0))
+"""The draws of a new offending spell (signal, inspection, desistance), then draws
+its outcome takes or may take next, looked at (not taken) to know when later work is
+due: a signal's drop; the investigation time (after the drop draw if signalled, at
+once if inspected) and the OM decision time; the next spell's two detection draws
+(after a drop, or after reoffending); the reoffending draw after the chain."""
+
+_SAFETY = 1.0 + 1e-6
+"""Hazards are inflated by this factor in lower bounds on waiting times (rounding)."""
+
+_FAR = 1e6
+"""Months standing for "never" in lower bounds on waiting times."""
+
+_SPELL_USE = np.zeros(len(spec.MECHANISMS), dtype=np.int64)
+_SPELL_USE[_DETECTION] = 2
+_SPELL_USE[_DESISTANCE] = 1
+
+_CHAIN_USE = np.zeros((8, len(spec.MECHANISMS)), dtype=np.int64)
+"""Draws taken per mechanism for each step reached (rows: registered, decided,
+summoned, judged, convicted, supervision decided, supervised, after the chain)."""
+_CHAIN_USE[0, _PROSECUTION] = 1
+_CHAIN_USE[1, _PROSECUTION] = 2
+_CHAIN_USE[2, _TRIAL] = 1
+_CHAIN_USE[3, _TRIAL] = 1
+_CHAIN_USE[4, _SENTENCING] = 3
+_CHAIN_USE[5, _RELEASE] = 1
+_CHAIN_USE[6, _RELEASE] = 1
+_CHAIN_USE[7, [_REOFFENDING, _DESISTANCE]] = 1
+_CHAIN_USE_ALWAYS = np.zeros(len(spec.MECHANISMS), dtype=np.int64)
+_CHAIN_USE_ALWAYS[_INVESTIGATION] = 1
+
+_RANK = np.zeros(len(Event), dtype=np.int64)
+"""Order of one offender's events within one month, as the agent model makes them.
+
+Events that can share an offender's month: signalled, then investigation started
+(the queue is served last); convicted, then prison or non-custodial, then released
+(pre-trial detention covering the term), then probation start; an other offence,
+then its registration, then the end of probation (scheduled after the offences).
+"""
+_RANK[[Event.INVESTIGATION_STARTED, Event.PRISON, Event.NON_CUSTODIAL,
+       Event.GENERAL_CASE]] = 1
+_RANK[[Event.RELEASED, Event.PROBATION_END]] = 2
+_RANK[Event.PROBATION_START] = 3
+
+_CHUNKS = (36, 120, 1 << 30)
+"""Month boundaries of the chunks in which after-chain hazards are summed."""
+
+_OM_EVENTS = np.array([int(e) for e in spec.OM_OUTCOMES], dtype=np.int64)
+
+
+@dataclass
+class FastResult:
+    """What one run of the vectorised engine produced.
+
+    Attributes:
+        records: The event records, with the columns and dtypes of
+            :meth:`chainsim.records.RecordLog.to_frame`, in chronological order
+            (month, then offender id, then the offender's order of events).
+        stage_counts: Offenders per stage at the end (index: :class:`Stage`), as
+            :attr:`chainsim.model.ChainModel.stage_counts`.
+    """
+
+    records: pd.DataFrame
+    stage_counts: np.ndarray
+
+
+def run_fast(params: ParameterSet, seed: np.random.SeedSequence | int = 0) -> FastResult:
+    """Run the chain with the vectorised engine.
+
+    Args:
+        params: Resolved parameter arrays (see :func:`chainsim.parameters.resolve`).
+        seed: The replication's seed sequence (or int), as for
+            :class:`chainsim.model.ChainModel`.
+
+    Returns:
+        The records and the final stage counts: identical to the agent model's for
+        the same parameters and seed.
+    """
+    return _Engine(params, seed).run()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _cat(chunks: list[np.ndarray]) -> np.ndarray:
+    return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+
+def _fields(log: list[tuple], n: int) -> list[np.ndarray]:
+    return [_cat([entry[i] for entry in log]) for i in range(n)]
+
+
+def _runs(values: np.ndarray) -> zip:
+    """``(value, start, stop)`` of each run of equal values in a sorted array."""
+    cut = np.flatnonzero(values[1:] != values[:-1]) + 1
+    start = np.r_[0, cut]
+    return zip(values[start].tolist(), start.tolist(), np.r_[cut, len(values)].tolist(),
+               strict=True)
+
+
+def _months_at_least(u: np.ndarray, slowness: np.ndarray, slack: float = 0.0) -> np.ndarray:
+    """A lower bound on :func:`chainsim.spec.first_passage` (0-based) given the highest hazard.
+
+    The event needs an integrated hazard ``-log(u)``, so it takes at least
+    ``-log(u) / hazard`` months. ``slowness`` is ``1 / (hazard * _SAFETY)`` (infinite
+    for a zero hazard); ``slack`` is taken off the integrated hazard needed (the
+    rounding of a cumulative sum searched from its middle), and one month less
+    absorbs the rest.
+    """
+    need = np.maximum(-np.log(u) - slack, 0.0)
+    return np.maximum(np.minimum(np.ceil(need * slowness), _FAR) - 2, 0).astype(np.int64)
+
+
+def _om_outcome(technical, policy, other, u) -> np.ndarray:
+    """:func:`chainsim.spec.categorical` on the OM outcome probabilities, for many.
+
+    The cumulative probabilities are summed in NumPy's order and searched the way
+    ``numpy.searchsorted`` bisects four entries, so even a summons share a rounding
+    error below zero gives the agent model's index.
+    """
+    c0 = 1.0 - technical - policy - other
+    c1 = c0 + technical
+    c2 = c1 + policy
+    c3 = c2 + other
+    v = u * c3
+    k = np.where(c2 <= v, np.where(c3 <= v, 4, 3), np.where(c1 <= v, 2, np.where(c0 <= v, 1, 0)))
+    return np.minimum(k, len(spec.OM_OUTCOMES) - 1)
+
+
+def _categorical(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
+    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(names),
+                                     validate=False)
+
+
+class _Table:
+    """A cumulative-hazard table, searchable as sorted (row, value) pairs.
+
+    The pairs are complex numbers ``row + 1j * value``: NumPy orders complex numbers
+    lexicographically, and each row is non-decreasing, so all the pairs are sorted
+    and one :func:`numpy.searchsorted` finds many rows' positions at once.
+    """
+
+    def __init__(self, table: np.ndarray):
+        self.table = table
+        self.filled = len(table)
+        self._pairs = np.zeros(0, dtype=complex)
+
+    def pairs(self) -> np.ndarray:
+        """The filled rows' pairs, flat."""
+        if len(self._pairs) != self.filled * self.table.shape[1]:
+            pairs = np.empty((self.filled, self.table.shape[1]), dtype=complex)
+            pairs.real = np.arange(self.filled)[:, None]
+            pairs.imag = self.table[:self.filled]
+            self._pairs = pairs.ravel()
+        return self._pairs
+
+
+class _Rows(_Table):
+    """Per-(stratum, birth year) tables over the horizon, computed when first needed.
+
+    Strata whose parameter series are identical share rows.
+
+    Args:
+        compute: ``compute(strata, birth_years) -> array (len * per_key, months)``.
+        series: The parameter series that distinguish strata, ``(strata, ...)``.
+        birth_min: Earliest birth year.
+        birth_max: Latest birth year.
+        per_key: Rows per (stratum, birth year).
+        width: Columns of a row.
+    """
+
+    def __init__(self, compute, series: np.ndarray, birth_min: int, birth_max: int,
+                 per_key: int, width: int):
+        self.compute = compute
+        self.per_key = per_key
+        self.birth_min = birth_min
+        seen: dict[bytes, int] = {}
+        self.group = np.array([seen.setdefault(row.tobytes(), len(seen)) for row in
+                               np.ascontiguousarray(series.reshape(len(series), -1))])
+        self.stratum_of = np.unique(self.group, return_index=True)[1]
+        self.index = np.full((len(seen), birth_max - birth_min + 1), -1, dtype=np.int64)
+        super().__init__(np.empty((self.index.size * per_key, width)))
+        self.filled = 0
+
+    def rows(self, c: np.ndarray, birth_year: np.ndarray) -> np.ndarray:
+        """Row numbers (the first of ``per_key``) for strata ``c`` and birth years."""
+        g, col = self.group[c], birth_year - self.birth_min
+        rows = self.index[g, col]
+        missing = rows < 0
+        if missing.any():
+            width = self.index.shape[1]
+            keys = np.unique(g[missing] * width + col[missing])
+            kg, kcol = np.divmod(keys, width)
+            new = self.compute(self.stratum_of[kg], kcol + self.birth_min)
+            self.table[self.filled:self.filled + len(new)] = new
+            self.index[kg, kcol] = self.filled + self.per_key * np.arange(len(keys))
+            self.filled += len(new)
+            rows = self.index[g, col]
+        return rows
+
+
+class _Pmfs:
+    """Cumulative duration (or sentence) pmfs by (month, stratum), computed when first needed.
+
+    Args:
+        mean: Means ``(months, strata)``.
+        cv: Coefficients of variation, same shape.
+        sentence: Lognormal prison terms (:func:`chainsim.spec.sentence_pmf`) instead
+            of gamma durations (:func:`chainsim.spec.duration_pmf`).
+        cap: The juvenile cap of prison terms, or None.
+    """
+
+    def __init__(self, mean: np.ndarray, cv: np.ndarray, sentence: bool = False,
+                 cap: int | None = None):
+        if (mean == mean.flat[0]).all() and (cv == cv.flat[0]).all():
+            self.values = np.array([[mean.flat[0], cv.flat[0]]])
+            self.ids = np.zeros(mean.shape, dtype=np.int64)
+        else:
+            pairs = np.empty(mean.shape, dtype=complex)
+            pairs.real, pairs.imag = mean, cv
+            values, inv = np.unique(pairs.ravel(), return_inverse=True)
+            self.values = np.stack([values.real, values.imag], axis=1)
+            self.ids = inv.reshape(mean.shape)
+        self.sentence = sentence
+        self.cap = cap
+        self.cum: np.ndarray | None = None
+        self.ready = np.zeros(len(self.values), dtype=bool)
+        self.single = len(self.values) == 1
+
+    def draw(self, t: np.ndarray, c: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """:func:`chainsim.spec.draw_from_pmf` for each row's pmf."""
+        if self.single and self.cum is not None:
+            return np.minimum(np.searchsorted(self.cum[0], u, side="right"), self.cum.shape[1] - 1)
+        ids = self.ids[t, c]
+        if not len(ids):
+            return ids
+        if not self.ready[ids].all():
+            for i in np.unique(ids[~self.ready[ids]]).tolist():
+                m, v = float(self.values[i, 0]), float(self.values[i, 1])
+                pmf = (cached_sentence_pmf(m, v, self.cap) if self.sentence
+                       else cached_duration_pmf(m, v))
+                if self.cum is None:
+                    self.cum = np.zeros((len(self.values), len(pmf)))
+                self.cum[i] = np.cumsum(pmf)
+                self.ready[i] = True
+        if (ids == ids[0]).all():
+            k = np.searchsorted(self.cum[ids[0]], u, side="right")
+        else:
+            k = (self.cum[ids] <= u[:, None]).sum(axis=1)
+        return np.minimum(k, self.cum.shape[1] - 1)
+
+
+# --------------------------------------------------------------------------- engine
+
+
+class _Engine:
+    """One replication: offender tables, the queue, pending work and logs."""
+
+    def __init__(self, params: ParameterSet, seed: np.random.SeedSequence | int):
+        self.params = params
+        self.n = n = params.n_months
+        self.start = params.start
+        streams = Streams(seed)
+        self.keys = np.array([streams.keys[m] for m in spec.MECHANISMS], dtype=np.uint64)
+        self.slot_keys = self.keys[[m for m, _ in _CHAIN_SLOTS]]
+        self.slot_mech = np.array([m for m, _ in _CHAIN_SLOTS])
+        self.slot_offset = np.array([k for _, k in _CHAIN_SLOTS])
+        self.spell_keys = self.keys[[m for m, _ in _SPELL_SLOTS]]
+        self.spell_mech = np.array([m for m, _ in _SPELL_SLOTS])
+        self.spell_offset = np.array([k for _, k in _SPELL_SLOTS])
+        # parameters as (time, stratum) tables; stratum = form * 4 + age group * 2 + sex
+        self.P = {name: arr.reshape(n + 1, -1) for name, arr in params.values.items()}
+        self.span = 2 * (n + 1)  # after-chain tables run on with zero hazard past the horizon
+        self.cum_signal = _Table(params.cumulative("signal_hazard").reshape(-1, n + 1))
+        self.cum_inspect = _Table(params.cumulative("inspection_hazard").reshape(-1, n + 1))
+        self.cum_drop = _Table(params.cumulative("queue_drop_hazard").reshape(-1, n + 1))
+        self.capacity = [float(v) / 12.0 for v in params["investigation_capacity"][:, 0, 0, 0]]
+        self.h_reoffend = self._after_table("reoffend_hazard")
+        self.h_general = self._after_table("general_offence_hazard")
+        # the highest monthly hazards, for lower bounds on when work can reach the queue
+        # (as slowness 1 / hazard: see _months_at_least)
+        with np.errstate(divide="ignore"):
+            self.slow_reoffend = 1.0 / (_SAFETY * self.h_reoffend.reshape(2, _N_STRATA, -1)
+                                        .max(axis=(0, 2)))
+            self.slow_signal, self.slow_inspect = (
+                1.0 / (_SAFETY * spec.monthly_hazard(self.P[name]).max(axis=0)
+                       .reshape(-1, 2, 2).max(axis=1).ravel())  # by form * 2 + sex
+                for name in ("signal_hazard", "inspection_hazard"))
+        self.slack_signal, self.slack_inspect = (8 * float(np.spacing(t.table.max()))
+                                                 for t in (self.cum_signal, self.cum_inspect))
+        self.pmfs = {name: _Pmfs(self.P[name + "_months"], self.P[name + "_cv"])
+                     for name in ("investigation", "om_decision", "trial", "probation")}
+        mean, cv = self.P["prison_months_mean"], self.P["prison_months_cv"]
+        juvenile = np.maximum(mean * self.P["juvenile_sentence_factor"][:, :1], 1.0)
+        self.sentences = (_Pmfs(np.maximum(mean, 1.0), cv, sentence=True),
+                          _Pmfs(juvenile, cv, sentence=True, cap=spec.JUVENILE_MAX_MONTHS))
+        self.pending_spells: list[tuple] = []
+        self.pending_chains: list[tuple] = []
+        self.spell_due = _NEVER
+        self.chain_due = _NEVER
+        self.arrivals: list[list[np.ndarray]] = [[] for _ in range(n + 2)]
+        self.drops: list[list[tuple]] = [[] for _ in range(n + 2)]
+        self.queue_month = 0
+        self.spell_log: list[tuple] = []
+        self.signal_log: list[tuple] = []
+        self.desist_log: list[tuple] = []
+        self.chain_log: list[tuple] = []
+        self.post_log: list[tuple] = []
+
+    # ------------------------------------------------------------------ tables
+
+    def _after_table(self, name: str) -> np.ndarray:
+        """Monthly integrated hazard after the chain by (supervised, stratum, priors, month).
+
+        :func:`chainsim.spec.reoffending_probability` then :func:`chainsim.spec.monthly_hazard`
+        for every value it can take (priors capped at :data:`PRIOR_EFFECT_CAP`): what
+        Offender.start_post_chain computes month by month for one offender.
+        """
+        P = self.P
+        factor = P["prior_hazard_factor"][:, 0]
+        ratio = P["probation_hazard_ratio"].T
+        out = np.zeros((2, _N_STRATA, _N_PRIORS, self.span))
+        for s, key in enumerate((name, name + SUPERVISED_SUFFIX)):
+            supervised = np.full(ratio.shape, bool(s))
+            for k in range(_N_PRIORS):
+                p = spec.reoffending_probability(P[key].T, k, factor, supervised, ratio)
+                out[s, :, k, :self.n + 1] = spec.monthly_hazard(p)
+        return out.ravel()
+
+    def _desistance_rows(self, c: np.ndarray, birth_year: np.ndarray) -> np.ndarray:
+        """ChainModel.desistance_cumulative for (stratum, birth year) pairs."""
+        p = self.params
+        ages = p.months[None, :] // 12 - birth_year[:, None]
+        prob = spec.desistance_probability(self.P["desistance_hazard"][:, c].T, ages,
+                                           p["desistance_age_factor"][:, 0, 0, 0])
+        return spec.hazard_to_cumulative(prob)
+
+    def _post_desistance_rows(self, c: np.ndarray, birth_year: np.ndarray) -> np.ndarray:
+        """Monthly integrated desistance hazard after the chain: unsupervised, supervised rows."""
+        p = self.params
+        ages = p.months[None, :] // 12 - birth_year[:, None]
+        out = np.zeros((len(c), 2, self.span))
+        for s, key in enumerate(("post_desistance_hazard",
+                                 "post_desistance_hazard" + SUPERVISED_SUFFIX)):
+            prob = spec.desistance_probability(self.P[key][:, c].T, ages,
+                                               p["desistance_age_factor"][:, 0, 0, 0])
+            out[:, s, :self.n + 1] = spec.monthly_hazard(prob)
+        return out.reshape(-1, self.span)
+
+    # ------------------------------------------------------------------ draws
+
+    def peek(self, mechanism: int, idx: np.ndarray, ahead: int) -> np.ndarray:
+        """The offenders' next ``ahead`` uniforms from a mechanism, not consumed: (n, ahead)."""
+        k = self.counters[idx, mechanism][:, None] + np.arange(ahead)
+        return uniform_array(self.keys[mechanism], self.oid[idx][:, None], k)
+
+    def stratum(self, idx: np.ndarray, age_group: np.ndarray | None = None) -> np.ndarray:
+        """Stratum index ``form * 4 + age group * 2 + sex`` (the current age group by default)."""
+        ag = self.age_group[idx] if age_group is None else age_group
+        return self.form_sex[idx] + 2 * ag
+
+    def passage(self, table: _Table, rows: np.ndarray, t: np.ndarray,
+                u: np.ndarray) -> np.ndarray:
+        """Month of the first event after ``t`` on cumulative hazards ``table[rows]``.
+
+        :func:`chainsim.spec.first_passage_cumulative` for many offenders: the first
+        month ``k > t`` with ``table[row, k] >= table[row, t] - log(u)``; ``_NEVER`` if
+        none within the horizon. One :func:`numpy.searchsorted` finds every row's
+        month: the table is searched as (row, value) pairs, which are in lexicographic
+        order (complex numbers compare that way), so each key lands in its own row.
+        """
+        width = table.table.shape[1]
+        keys = np.empty(len(rows), dtype=complex)
+        keys.real = rows
+        keys.imag = table.table[rows, t] - np.log(u)
+        k = np.searchsorted(table.pairs(), keys, side="left") - rows * width
+        k = np.maximum(k, t + 1)
+        return np.where(k < width, k, _NEVER)
+
+    # ------------------------------------------------------------------ offenders
+
+    def _poisson(self, mean: np.ndarray, t: np.ndarray) -> np.ndarray:
+        u = uniform_array(self.keys[_INFLOW], COUNT_ID_BASE + t, np.zeros_like(t))
+        out = np.zeros(len(t), dtype=np.int64)
+        pos = mean > 0
+        out[pos] = stats.poisson.ppf(u[pos], mean[pos]).astype(np.int64)
+        return out
+
+    def create_offenders(self) -> None:
+        """The initial pool (month 0) and every month's inflow, drawn all at once."""
+        p, n = self.params, self.n
+        key = self.keys[_INFLOW]
+        # initial pool: ChainModel._initial_pool
+        exit_hazard = (p["signal_hazard"][0] + p["inspection_hazard"][0]
+                       + p["desistance_hazard"][0])
+        expected = p["inflow_stratum_rate"][0] / 12.0 / np.maximum(exit_hazard, 1e-6)
+        n_pool = int(self._poisson(np.array([expected.sum()]), np.array([0]))[0])
+        pool_ids = POOL_ID_BASE + np.arange(n_pool, dtype=np.int64)
+        pool_cum = np.cumsum(expected.ravel())
+        u0 = uniform_array(key, pool_ids, np.zeros(n_pool, dtype=np.int64))
+        pool_cell = np.minimum(np.searchsorted(pool_cum, u0 * pool_cum[-1], side="right"),
+                               len(pool_cum) - 1)
+        # inflow: ChainModel.step at t = 1..n, potential offenders thinned
+        base = p.base_inflow[1:].reshape(n, -1) / 12.0
+        effective = p["inflow_stratum_rate"][1:].reshape(n, -1) / 12.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(base > 0, effective / (INFLOW_HEADROOM * base), 0.0)
+        cumulative = np.cumsum(base, axis=1)
+        means = INFLOW_HEADROOM * np.array([row.sum() for row in base])
+        months = np.arange(1, n + 1)
+        counts = self._poisson(means, months)
+        pid = np.arange(1, counts.sum() + 1, dtype=np.int64)
+        row = np.repeat(np.arange(n), counts)
+        u = uniform_array(key, pid[:, None], np.arange(2)[None, :])
+        cum_rows = cumulative[row]
+        cell = (cum_rows <= (u[:, 0] * cum_rows[:, -1])[:, None]).sum(axis=1)
+        cell = np.minimum(cell, base.shape[1] - 1)
+        keep = ~(u[:, 1] >= ratio[row, cell])
+        # offenders: the pool first, then the kept inflow
+        oid = np.concatenate([pool_ids, pid[keep]])
+        t = np.concatenate([np.zeros(n_pool, dtype=np.int64), months[row[keep]]])
+        cell = np.concatenate([pool_cell, cell[keep]])
+        m = len(oid)
+        u = uniform_array(key, oid[:, None], np.arange(2, 5)[None, :])
+        form, age_group, sex = np.unravel_index(cell, (len(FORMS), len(AGE_GROUPS), len(SEXES)))
+        excess = self.P["adult_onset_excess_years"][t, 0]
+        tail = -np.expm1(-(spec.MAX_ONSET_AGE - spec.YOUNG_AGE_LIMIT) / excess)
+        adult = spec.YOUNG_AGE_LIMIT + np.floor(-excess * np.log1p(-u[:, 0] * tail))
+        young = spec.YOUNG_MIN_ONSET_AGE + np.floor(
+            u[:, 0] * (spec.YOUNG_AGE_LIMIT - spec.YOUNG_MIN_ONSET_AGE))
+        onset = np.where(age_group == 0, young, adult).astype(np.int64)
+        has_priors = u[:, 1] < self.P["prior_conviction_share"][t, form * 4]
+        priors = np.where(has_priors, 1 + np.floor(np.log(u[:, 2]) / np.log(0.5)), 0)
+        self.oid = oid
+        self.form = form.astype(np.int64)
+        self.sex = sex.astype(np.int64)
+        self.form_sex = self.form * 4 + self.sex
+        self.age_group = age_group.astype(np.int64)
+        self.priors = priors.astype(np.int64)
+        self.birth_year = (self.start + t) // 12 - onset
+        self.spell_month = self.start + t
+        self.counters = np.zeros((m, len(spec.MECHANISMS)), dtype=np.int64)
+        self.q_token = [-1] * m
+        self.lag = np.full(m, 4, dtype=np.int64)
+        lo, hi = int(self.birth_year.min()), int(self.birth_year.max())
+        self.desistance = _Rows(self._desistance_rows, self.P["desistance_hazard"].T, lo, hi, 1,
+                                n + 1)
+        self.post_desistance = _Rows(
+            self._post_desistance_rows,
+            np.stack([self.P["post_desistance_hazard"].T,
+                      self.P["post_desistance_hazard" + SUPERVISED_SUFFIX].T], axis=1), lo, hi, 2,
+            self.span)
+        idx = np.arange(m, dtype=np.int64)
+        event = np.where(t == 0, int(Event.POOL), int(Event.INFLOW))
+        self.add_spells(idx, t, event, np.ones(m, dtype=bool), np.full(m, int(Stage.NONE)),
+                        due=1)
+
+    # ------------------------------------------------------------------ offending spells
+
+    def add_spells(self, idx, t, event, new_spell, from_stage, due: int) -> None:
+        """Offending spells to start in months ``t``, the first of them due in month ``due``."""
+        if len(idx):
+            self.pending_spells.append((idx, t, event, new_spell, from_stage))
+            self.spell_due = min(self.spell_due, due)
+
+    def first_due(self, idx, t, c, u: np.ndarray) -> np.ndarray:
+        """For spells starting at ``t``: the first month their outcome could reach the queue.
+
+        The signal month, or four months after an inspection (the soonest an
+        inspection can lead to a signal), from the spells' two detection draws ``u``.
+        """
+        return np.minimum(self.passage(self.cum_signal, c, t, u[:, 0]),
+                          self.passage(self.cum_inspect, c, t, u[:, 1]) + 4)
+
+    def chain_lag(self, idx, t, c, u_investigation, u_decision, u_signal, u_inspect,
+                  u_reoffend) -> np.ndarray:
+        """Months after an investigation (or inspection) starts before it could lead to a signal.
+
+        A lower bound: the investigation and OM decision times (exactly, if their
+        distributions are the same in every month, else one month each), then the
+        soonest reoffending and the soonest signal or inspection of the new spell
+        with the highest monthly hazards (a spell after the chain starts at the OM
+        decision at the earliest, and hazards only add up). The ``u_*`` are the
+        offenders' next draws of each kind, looked at.
+        """
+        investigation, decision = self.pmfs["investigation"], self.pmfs["om_decision"]
+        lag = np.full(len(idx), 2)
+        if investigation.single and decision.single:
+            lag = investigation.draw(t, c, u_investigation) + decision.draw(t, c, u_decision)
+        fs = self.form[idx] * 2 + self.sex[idx]
+        reoffend = _months_at_least(u_reoffend, self.slow_reoffend[c])
+        signal = _months_at_least(u_signal, self.slow_signal[fs], self.slack_signal)
+        inspect = _months_at_least(u_inspect, self.slow_inspect[fs], self.slack_inspect)
+        return lag + reoffend + 1 + np.minimum(signal + 1, inspect + 5)
+
+    def add_chains(self, idx, t, kind, due: int) -> None:
+        """Investigations (or inspections) started in months ``t``, the first due in ``due``."""
+        if len(idx):
+            self.pending_chains.append((idx, t, kind))
+            self.chain_due = min(self.chain_due, due)
+
+    def run_spells(self) -> None:
+        """Offender.start_offending for every pending spell, up to its outcome."""
+        idx, t, event, new, frm = _fields(self.pending_spells, 5)
+        self.pending_spells, self.spell_due = [], _NEVER
+        new = new.astype(bool)
+        if new.any():
+            ni, month = idx[new], self.start + t[new]
+            self.spell_month[ni] = month
+            self.age_group[ni] = month // 12 - self.birth_year[ni] >= spec.YOUNG_AGE_LIMIT
+        self.spell_log.append((idx, t, frm, event, self.priors[idx], self.age_group[idx]))
+        c = self.stratum(idx)
+        counts = self.counters[idx]
+        u = uniform_array(self.spell_keys, self.oid[idx][:, None],
+                          counts[:, self.spell_mech] + self.spell_offset)
+        self.counters[idx] = counts + _SPELL_USE
+        rows = self.desistance.rows(c, self.birth_year[idx])
+        when = np.stack([
+            self.passage(self.cum_signal, c, t, u[:, 0]),
+            self.passage(self.cum_inspect, c, t, u[:, 1]),
+            self.passage(self.desistance, rows, t, u[:, 2]),
+        ])
+        which = np.argmin(when, axis=0)
+        month = when[which, np.arange(len(idx))]
+        which[month >= _NEVER] = -1
+        sel = which == 0
+        if sel.any():
+            self.signal(idx[sel], month[sel], c[sel], u[sel, 3:])
+        sel = which == 1
+        if sel.any():
+            lag = self.chain_lag(idx[sel], month[sel], c[sel], u[sel, 3], *u[sel, 5:].T)
+            self.add_chains(idx[sel], month[sel], np.full(sel.sum(), _INSPECTED),
+                            due=int((month[sel] + lag).min()))
+        sel = which == 2
+        if sel.any():
+            self.desist_log.append((idx[sel], month[sel], np.full(sel.sum(), int(Stage.ACTIVE)),
+                                    self.priors[idx[sel]], self.age_group[idx[sel]]))
+
+    def signal(self, idx, t, c, u) -> None:
+        """Offender.signalled: into the queue's arrivals, with the month the signal drops.
+
+        ``u``: the draws of :data:`_SPELL_SLOTS` after the spell's own.
+        """
+        if t.min() <= self.queue_month:
+            raise RuntimeError("chainsim.fast: a signal arrived in a month already served")
+        self.signal_log.append((idx, t, self.priors[idx], self.age_group[idx]))
+        self.counters[idx, _INVESTIGATION] += 1
+        drop = self.passage(self.cum_drop, c, t, u[:, 0])
+        # an investigation started in month v cannot lead to a new signal before v + lag
+        self.lag[idx] = self.chain_lag(idx, t, c, *u[:, 1:].T)
+        order = np.lexsort((self.oid[idx], t))
+        idx, t, drop, c, u = idx[order], t[order], drop[order], c[order], u[order]
+        for a, lo, hi in _runs(t):
+            self.arrivals[a].append(idx[lo:hi])
+        dropping = drop < _NEVER
+        if dropping.any():
+            idx, t, drop = idx[dropping], t[dropping], drop[dropping]
+            due = self.first_due(idx, drop, c[dropping], u[dropping, 3:])
+            order = np.argsort(drop, kind="stable")
+            idx, t, drop, due = idx[order], t[order], drop[order], due[order]
+            for d, lo, hi in _runs(drop):
+                self.drops[d].append((idx[lo:hi], t[lo:hi], due[lo:hi]))
+
+    # ------------------------------------------------------------------ the queue
+
+    def serve_queue(self, m: int, queue: deque) -> None:
+        """Month ``m``'s signals, drops and investigation starts (ChainModel._serve_queue)."""
+        token = self.q_token
+        arrivals = self.arrivals[m]
+        if arrivals:
+            idx = _cat(arrivals)
+            if len(arrivals) > 1:
+                idx = idx[np.argsort(self.oid[idx], kind="stable")]
+            for j in idx.tolist():
+                token[j] = m
+                queue.append((j, m))
+            self.queue_len += len(idx)
+        dropped = []
+        due = _NEVER
+        for i, a, when in self.drops[m]:
+            for j, aj, w in zip(i.tolist(), a.tolist(), when.tolist(), strict=True):
+                if token[j] == aj:
+                    token[j] = -1
+                    dropped.append(j)
+                    due = min(due, w)
+        self.queue_month = m
+        if dropped:
+            self.queue_len -= len(dropped)
+            k = len(dropped)
+            self.add_spells(np.array(dropped, dtype=np.int64), np.full(k, m),
+                            np.full(k, int(Event.DROPPED)), np.zeros(k, dtype=bool),
+                            np.full(k, int(Stage.SIGNALLED)), due=due)
+        self.credit += self.capacity[m]
+        k = min(self.queue_len, math.floor(self.credit))
+        self.credit = min(self.credit - k, 1.0)
+        if k == 0:
+            return
+        served = []
+        while len(served) < k:
+            j, a = queue.popleft()
+            if token[j] == a:
+                token[j] = -1
+                served.append(j)
+        self.queue_len -= k
+        idx = np.array(served, dtype=np.int64)
+        self.add_chains(idx, np.full(k, m), np.full(k, _SERVED), due=m + int(self.lag[idx].min()))
+
+    # ------------------------------------------------------------------ the chain
+
+    def run_chains(self) -> None:
+        """From the start of an investigation (or inspection) to the end of the sanction.
+
+        Offender.start_investigation / inspected, traced / registered_other,
+        om_decision, judgment, _sentence, released and _maybe_supervise, for every
+        pending investigation at once; then :meth:`after_chain`.
+        """
+        idx, t0, kind = _fields(self.pending_chains, 3)
+        self.pending_chains, self.chain_due = [], _NEVER
+        n, P = self.n, self.P
+        c = self.stratum(idx)
+        counts = self.counters[idx]
+        u = uniform_array(self.slot_keys, self.oid[idx][:, None],
+                          counts[:, self.slot_mech] + self.slot_offset)
+        # investigation, then registration at the OM
+        pmfs = self.pmfs
+        t1 = t0 + pmfs["investigation"].draw(t0, c, u[:, 0])
+        registered = t1 <= n
+        t1c = np.minimum(t1, n)
+        t2 = t1 + pmfs["om_decision"].draw(t1c, c, u[:, 1])
+        decided = registered & (t2 <= n)
+        t2c = np.minimum(t2, n)
+        # OM decision
+        outcome = _om_outcome(P["technical_dismissal_share"][t2c, c],
+                              P["policy_dismissal_share"][t2c, c],
+                              P["other_disposal_share"][t2c, c], u[:, 2])
+        detained = u[:, 3] < P["pretrial_detention_share"][t2c, c]
+        dismissed = decided & (outcome > 0)
+        summoned = decided & (outcome == 0)
+        t3 = t2 + pmfs["trial"].draw(t2c, c, u[:, 4])
+        judged = summoned & (t3 <= n)
+        t3c = np.minimum(t3, n)
+        # judgment and sentence
+        acquitted = judged & (u[:, 5] >= P["conviction_prob"][t3c, c])
+        convicted = judged & ~acquitted
+        offence_age = self.spell_month[idx] // 12 - self.birth_year[idx]
+        juvenile = (offence_age < spec.JUVENILE_LAW_AGE) | (
+            (offence_age < spec.YOUNG_AGE_LIMIT) & (u[:, 7] < P["adolescent_law_share"][t3c, 0]))
+        other = convicted & (u[:, 6] >= P["prison_prob"][t3c, c])
+        prison = convicted & ~other
+        adult, young = self.sentences
+        sentence = np.where(prison, np.where(juvenile, young.draw(t3c, c, u[:, 8]),
+                                             adult.draw(t3c, c, u[:, 8])), 0)
+        pretrial = np.where(detained, t3 - t2, 0)
+        served = np.asarray(spec.time_served(sentence, juvenile), dtype=np.int64)
+        custody = np.maximum(served, pretrial)
+        t4 = t3 + np.maximum(served - pretrial, 0)
+        released = prison & (t4 <= n)
+        # supervision, with a non-custodial sentence or on release
+        decide = other | released
+        t5 = np.where(other, t3, t4)
+        t5c = np.minimum(t5, n)
+        share = np.where(other, P["probation_share_other"][t5c, c],
+                         P["probation_share_prison"][t5c, c])
+        supervised = decide & (u[:, 9] < share)
+        months = np.where(supervised, pmfs["probation"].draw(t5c, c, u[:, 10]), 0)
+        post = dismissed | acquitted | decide
+        # bookkeeping: the draws made (_CHAIN_USE), priors, the log
+        made = np.stack([registered, decided, summoned, judged, convicted, decide, supervised,
+                         post], axis=1)
+        self.counters[idx] = counts + made @ _CHAIN_USE + _CHAIN_USE_ALWAYS
+        priors = self.priors[idx]
+        self.priors[idx] = priors + convicted
+        self.chain_log.append((idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome,
+                               detained, summoned, acquitted, convicted, other, prison,
+                               released, supervised, sentence, custody, months, priors,
+                               self.age_group[idx]))
+        p = np.where(dismissed, t2, np.where(released, t4, t3))
+        self.after_chain(idx[post], p[post], months[post], u[post, 11:], c[post])
+
+    def after_chain(self, idx, t, supervised, u, c) -> None:
+        """Offender.start_post_chain: reoffending against desistance (other offences later).
+
+        Both first passages are searched on the cumulative hazard month by month, in
+        chunks of months: most spells end within a few years, so later months are
+        summed only for the offenders still at large (carrying the running sum on,
+        which gives the same sums as one cumulative sum).
+        """
+        if not len(idx):
+            return
+        n, span = self.n, self.span
+        ahead = n - t
+        priors = self.priors[idx]
+        first = t + 1
+        cell_r = (c * _N_PRIORS + np.minimum(priors, PRIOR_EFFECT_CAP)) * span + first
+        cell_d = self.post_desistance.rows(c, self.birth_year[idx]) * span + first
+        target_r = 0.0 - np.log(u[:, 0])
+        target_d = 0.0 - np.log(u[:, 1])
+        table_r, table_d = self.h_reoffend, self.post_desistance.table.ravel()
+        supervised_r = len(table_r) // 2
+        reoffend = np.full(len(idx), _NEVER)
+        desist = np.full(len(idx), _NEVER)
+        rows = np.arange(len(idx))
+        carry_r = carry_d = None
+        lo = 0
+        for hi in _CHUNKS:
+            hi = min(hi, int(ahead[rows].max()))
+            j = np.arange(lo, hi)
+            sup = j < supervised[rows, None]
+            h_r = table_r.take(sup * supervised_r + cell_r[rows, None] + j)
+            h_d = table_d.take(sup * span + cell_d[rows, None] + j)
+            if carry_r is not None:
+                h_r[:, 0] += carry_r
+                h_d[:, 0] += carry_d
+            cum_r = np.cumsum(h_r, axis=1)
+            cum_d = np.cumsum(h_d, axis=1)
+            k_r = lo + (cum_r < target_r[rows, None]).sum(axis=1)
+            k_d = lo + (cum_d < target_d[rows, None]).sum(axis=1)
+            last = np.minimum(hi, ahead[rows])
+            found_r = k_r < last
+            found_d = k_d < last
+            reoffend[rows[found_r]] = k_r[found_r]
+            desist[rows[found_d]] = k_d[found_d]
+            go = ~(found_r | found_d) & (hi < ahead[rows])
+            if not go.any():
+                break
+            rows, carry_r, carry_d = rows[go], cum_r[go, -1], cum_d[go, -1]
+            lo = hi
+        end = np.minimum(reoffend, desist)
+        which = np.where(end >= _NEVER, -1, np.where(reoffend <= desist, 0, 1))
+        end = np.where(which < 0, ahead, end)
+        stage = np.where(supervised > end, int(Stage.PROBATION), int(Stage.FREE))
+        self.post_log.append((idx, t, supervised, end, which, stage, priors, self.age_group[idx],
+                              c))
+        back = which == 0
+        if back.any():
+            idx, r, stage, u = idx[back], (t + end + 1)[back], stage[back], u[back]
+            age_group = (self.start + r) // 12 - self.birth_year[idx] >= spec.YOUNG_AGE_LIMIT
+            c = self.stratum(idx, age_group)
+            due = np.minimum(self.passage(self.cum_signal, c, r, u[:, 2]),
+                             self.passage(self.cum_inspect, c, r, u[:, 3]) + 4)
+            k = len(idx)
+            self.add_spells(idx, r, np.full(k, int(Event.REOFFENDED)), np.ones(k, dtype=bool),
+                            stage, due=int(due.min()))
+
+    # ------------------------------------------------------------------ run
+
+    def expand(self) -> None:
+        """Compute everything pending, up to the next signals."""
+        while self.pending_spells or self.pending_chains:
+            if self.pending_spells:
+                self.run_spells()
+            if self.pending_chains:
+                self.run_chains()
+
+    def run(self) -> FastResult:
+        self.create_offenders()
+        self.expand()
+        queue: deque = deque()
+        self.queue_len = 0
+        self.credit = 0.0
+        for m in range(1, self.n + 1):
+            while True:
+                if self.chain_due <= m:
+                    self.run_chains()
+                elif self.spell_due <= m:
+                    self.run_spells()
+                else:
+                    break
+            self.serve_queue(m, queue)
+        self.queue_month = self.n + 1
+        self.expand()
+        records, counts = _Writer(self).frame()
+        return FastResult(records=records, stage_counts=counts)
+
+
+# --------------------------------------------------------------------------- records
+
+
+class _Writer:
+    """Turns the engine's logs into the record table."""
+
+    def __init__(self, engine: _Engine):
+        self.e = engine
+        self.parts: list[tuple] = []
+
+    def add(self, mask, idx, t, frm, to, event, priors, age_group, value=None,
+            probation=None) -> None:
+        """Records of the rows of ``mask`` (``None``: all); scalars broadcast."""
+        if mask is not None:
+            if not mask.any():
+                return
+            idx, t, priors, age_group = idx[mask], t[mask], priors[mask], age_group[mask]
+            frm, to, event, value, probation = (
+                a[mask] if isinstance(a, np.ndarray) else a
+                for a in (frm, to, event, value, probation))
+        m = len(idx)
+        if not m:
+            return
+
+        def full(a, dtype=np.int64):
+            return a if isinstance(a, np.ndarray) else np.full(m, a, dtype=dtype)
+
+        self.parts.append((idx, t, full(frm), full(to), full(event), priors, age_group,
+                           np.full(m, np.nan) if value is None else value.astype(float),
+                           full(bool(probation), bool) if not isinstance(probation, np.ndarray)
+                           else probation))
+
+    def spells(self) -> None:
+        e = self.e
+        if e.spell_log:
+            idx, t, frm, event, priors, ag = _fields(e.spell_log, 6)
+            self.add(None, idx, t, frm, int(Stage.ACTIVE), event, priors, ag)
+        if e.signal_log:
+            idx, t, priors, ag = _fields(e.signal_log, 4)
+            self.add(None, idx, t, int(Stage.ACTIVE), int(Stage.SIGNALLED),
+                     int(Event.SIGNALLED), priors, ag)
+        if e.desist_log:
+            idx, t, frm, priors, ag = _fields(e.desist_log, 5)
+            self.add(None, idx, t, frm, int(Stage.DESISTED), int(Event.DESISTED), priors, ag)
+
+    def chains(self) -> None:
+        e = self.e
+        if not e.chain_log:
+            return
+        (idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome, detained, summoned,
+         acquitted, convicted, other, prison, released, supervised, sentence, custody, months,
+         priors, ag) = _fields(e.chain_log, 24)
+        police = kind == _SERVED
+        first = np.where(police, int(Stage.INVESTIGATION), int(Stage.INSPECTION))
+        self.add(None, idx, t0, np.where(police, int(Stage.SIGNALLED), int(Stage.ACTIVE)), first,
+                 np.where(police, int(Event.INVESTIGATION_STARTED), int(Event.INSPECTED)),
+                 priors, ag)
+        self.add(registered, idx, t1, first, int(Stage.PROSECUTION),
+                 np.where(police, int(Event.TRACED), int(Event.REGISTERED_OTHER)), priors, ag)
+        self.add(decided & ~summoned, idx, t2, int(Stage.PROSECUTION), int(Stage.FREE),
+                 _OM_EVENTS[outcome], priors, ag)
+        trial = np.where(detained, int(Stage.PRETRIAL_DETENTION), int(Stage.TRIAL))
+        self.add(summoned, idx, t2, int(Stage.PROSECUTION), trial,
+                 np.where(detained, int(Event.SUMMONED_DETAINED), int(Event.SUMMONED)),
+                 priors, ag)
+        self.add(acquitted, idx, t3, trial, int(Stage.FREE), int(Event.ACQUITTED), priors, ag)
+        self.add(convicted, idx, t3, trial, int(Stage.SENTENCING), int(Event.CONVICTED),
+                 priors, ag)
+        after = priors + convicted
+        self.add(other, idx, t3, int(Stage.SENTENCING), int(Stage.FREE),
+                 int(Event.NON_CUSTODIAL), after, ag)
+        self.add(prison, idx, t3, int(Stage.SENTENCING), int(Stage.PRISON), int(Event.PRISON),
+                 after, ag, value=sentence)
+        self.add(released, idx, t4, int(Stage.PRISON), int(Stage.FREE), int(Event.RELEASED),
+                 after, ag, value=custody)
+        self.add(supervised, idx, t5, int(Stage.FREE), int(Stage.PROBATION),
+                 int(Event.PROBATION_START), after, ag, value=months, probation=True)
+
+    def posts(self) -> None:
+        e = self.e
+        if not e.post_log:
+            return
+        idx, t, supervised, end, which, stage, priors, ag, c = _fields(e.post_log, 9)
+        ending = (supervised > 0) & (supervised < end + 1) & (t + supervised <= e.n)
+        self.add(ending, idx, t + supervised, int(Stage.PROBATION), int(Stage.FREE),
+                 int(Event.PROBATION_END), priors, ag)
+        self.add(which == 1, idx, t + end + 1, stage, int(Stage.DESISTED),
+                 int(Event.DESISTED), priors, ag)
+        self.general_offences(idx, t, supervised, end, priors, ag, c)
+
+    def general_offences(self, idx, t, supervised, end, priors, ag, c) -> None:
+        """Other offences after the chain (Offender.start_post_chain), every spell at once.
+
+        They change nothing else, so they are drawn last. The cumulative hazards of
+        all spells are laid end to end in one array (summed in groups of spells of
+        similar length); an offender's spells after the chain are then searched in
+        layers (first, second, ...) because the ``general`` stream's counter runs on
+        from one to the next.
+        """
+        e = self.e
+        keep = end > 0
+        order = np.lexsort((t[keep], idx[keep]))
+        idx, t, supervised, end, priors, ag, c = (
+            a[keep][order] for a in (idx, t, supervised, end, priors, ag, c))
+        m = len(idx)
+        if not m:
+            return
+        first = np.r_[True, idx[1:] != idx[:-1]]
+        layer = np.arange(m) - np.maximum.accumulate(np.where(first, np.arange(m), 0))
+        cell = (c * _N_PRIORS + np.minimum(priors, PRIOR_EFFECT_CAP)) * e.span + t + 1
+        offset = np.r_[0, np.cumsum(end)[:-1]]
+        flat = np.empty(int(end.sum()))
+        half = len(e.h_general) // 2
+        for part in np.array_split(np.argsort(end, kind="stable"), 8):
+            if len(part):
+                j = np.arange(int(end[part].max()))
+                sup = j < supervised[part, None]
+                cum = np.cumsum(e.h_general.take(sup * half + cell[part, None] + j), axis=1)
+                valid = j < end[part, None]
+                flat[(offset[part, None] + j)[valid]] = cum[valid]
+        pairs = np.empty(len(flat), dtype=complex)
+        pairs.real = np.repeat(np.arange(m), end)
+        pairs.imag = flat
+        registration = e.P["general_registration_prob"]
+        pos = np.zeros(m, dtype=np.int64)
+        keys = np.empty(m, dtype=complex)
+        for lay in range(int(layer.max()) + 1):
+            rows = np.flatnonzero(layer == lay)
+            while len(rows):
+                u = e.peek(_GENERAL, idx[rows], 2)
+                at = pos[rows]
+                key = keys[:len(rows)]
+                key.real = rows
+                key.imag = np.where(at > 0, flat[offset[rows] + at - 1], 0.0) - np.log(u[:, 0])
+                k = np.maximum(np.searchsorted(pairs, key, side="left") - offset[rows], at)
+                found = k < end[rows]
+                e.counters[idx[rows], _GENERAL] += 1 + found
+                rows, k, u = rows[found], k[found], u[found]
+                if not len(rows):
+                    break
+                registered = u[:, 1] < registration[t[rows] + 1 + k, c[rows]]
+                month = t[rows] + k + 1
+                on = k + 1 <= supervised[rows]
+                stage = np.where(on, int(Stage.PROBATION), int(Stage.FREE))
+                self.add(None, idx[rows], month, stage, stage, int(Event.GENERAL_OFFENCE),
+                         priors[rows], ag[rows], probation=on)
+                self.add(registered, idx[rows], month, stage, stage, int(Event.GENERAL_CASE),
+                         priors[rows], ag[rows], probation=on)
+                pos[rows] = k + 1
+
+    def frame(self) -> tuple[pd.DataFrame, np.ndarray]:
+        """The records as RecordLog.to_frame gives them (chronological), and the stage counts.
+
+        Stage counts as ChainModel.record keeps them: every transition adds one to its
+        to-stage and takes one from its from-stage.
+        """
+        self.spells()
+        self.chains()
+        self.posts()
+        e = self.e
+        idx, t, frm, to, event, priors, ag, value, probation = _fields(self.parts, 9)
+        rank = np.empty(len(e.oid), dtype=np.int64)
+        rank[np.argsort(e.oid)] = np.arange(len(e.oid))
+        order = np.argsort((t * len(e.oid) + rank[idx]) * 4 + _RANK[event], kind="stable")
+        codes = np.stack([frm, to, event, priors, ag]).astype(np.int16)[:, order]
+        idx, t, value, probation = idx[order], t[order], value[order], probation[order]
+        moved = codes[0] != codes[1]
+        counts = (np.bincount(codes[1][moved], minlength=len(Stage))
+                  - np.bincount(codes[0][moved & (codes[0] != Stage.NONE)], minlength=len(Stage)))
+        month = e.start + t
+        cols = {
+            "agent_id": e.oid[idx],
+            "month": month.astype(np.int32),
+            "from_stage": _categorical(codes[0], STAGE_NAMES),
+            "to_stage": _categorical(codes[1], STAGE_NAMES),
+            "event": _categorical(codes[2], EVENT_NAMES),
+            "form": _categorical(e.form[idx], FORMS),
+            "age": (month // 12 - e.birth_year[idx]).astype(np.int16),
+            "age_group": _categorical(codes[4], AGE_GROUPS),
+            "sex": _categorical(e.sex[idx], SEXES),
+            "priors": codes[3],
+            "probation": probation.astype(bool),
+            "value": value.astype(np.float32),
+        }
+        return pd.DataFrame({name: cols[name] for name in COLUMNS}), counts.astype(np.int64)

@@ -1,0 +1,192 @@
+"""The vectorised engine reproduces the agent model exactly.
+
+Same parameters and seed: the same records (compared after a stable sort by
+offender and month, so within one offender and month the order of events must be
+the agent model's too), the same dtypes and the same stage counts at the end. Runs
+are on the short horizon (2012-2017) unless marked slow.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import chainsim.model
+from chainsim import fast
+from chainsim.config import scenario_from_dict
+from chainsim.fast import FastResult, run_fast
+from chainsim.model import ChainModel
+from chainsim.parameters import ParameterSet, resolve
+from chainsim.streams import replication_seeds
+from chainsim.uncertainty import declared_unknowns, sample_unknowns
+from conftest import BASELINE, NON_BINDING_CAPACITY, SEED, make_params, set_param, short_doc
+
+INTERVENTION_START = "2014-01"
+
+
+def by_offender(records: pd.DataFrame) -> pd.DataFrame:
+    """Records in offender, month order; within those, the order the engine logged them."""
+    return records.sort_values(["agent_id", "month"], kind="stable").reset_index(drop=True)
+
+
+def assert_engines_agree(params: ParameterSet, seed=SEED) -> tuple[ChainModel, FastResult]:
+    model = ChainModel(params, seed, keep_history=False).run()
+    result = run_fast(params, seed)
+    pd.testing.assert_frame_equal(by_offender(result.records),
+                                  by_offender(model.records.to_frame()), check_exact=True)
+    np.testing.assert_array_equal(result.stage_counts, model.stage_counts)
+    return model, result
+
+
+def with_interventions(*entries: dict) -> ParameterSet:
+    doc = short_doc()
+    doc["interventions"] = [{"name": f"test {i}", "start": INTERVENTION_START, "note": "a test",
+                             **entry} for i, entry in enumerate(entries)]
+    return resolve(scenario_from_dict(doc, "interventions.toml"))
+
+
+# ------------------------------------------------------------------ exact equality
+
+
+@pytest.mark.parametrize("seed", [SEED, 2, 3])
+def test_short_baseline_gives_the_agent_models_records(short_params, seed):
+    _, result = assert_engines_agree(short_params, seed)
+    events = set(result.records["event"].astype(str))
+    # the run exercises every path of the chain
+    assert events >= {"pool", "inflow", "signalled", "dropped", "investigation_started",
+                      "inspected", "registered_other", "traced", "summoned",
+                      "summoned_detained", "technical_dismissal", "policy_dismissal",
+                      "other_disposal", "acquitted", "convicted", "prison", "non_custodial",
+                      "released", "probation_start", "probation_end", "reoffended",
+                      "general_offence", "general_case", "desisted"}
+
+
+def test_a_seed_sequence_and_its_spawned_replications_agree(short_params):
+    for seed in replication_seeds(7, 2):
+        assert_engines_agree(short_params, seed)
+
+
+def test_unlimited_capacity_gives_the_agent_models_records():
+    params = make_params({"investigation_capacity": NON_BINDING_CAPACITY})
+    _, result = assert_engines_agree(params, 4)
+    assert (result.records["event"] == "dropped").sum() == 0
+
+
+def test_no_capacity_leaves_every_signal_waiting_or_dropped():
+    params = make_params({"investigation_capacity": 0.0})
+    _, result = assert_engines_agree(params, 5)
+    assert (result.records["event"] == "investigation_started").sum() == 0
+    assert (result.records["event"] == "dropped").sum() > 100
+
+
+def test_high_pretrial_detention_and_probation_shares():
+    params = make_params({"pretrial_detention_share": 0.95, "probation_share_prison": 0.9,
+                          "probation_share_other": 0.9})
+    _, result = assert_engines_agree(params, 6)
+    events = result.records["event"].astype(str)
+    assert (events == "summoned_detained").sum() > 5 * (events == "summoned").sum()
+    # release straight after judgment when pre-trial detention covers the term
+    released = result.records[events == "released"]
+    judged = result.records[events == "prison"]
+    same_month = released.merge(judged, on=["agent_id", "month"])
+    assert len(same_month) > 0
+
+
+def test_many_reoffenders_juveniles_and_long_supervision():
+    """Several chain passes per offender: reoffending, other offences, long probation."""
+    doc = short_doc()
+    for name, value in {"reoffend_hazard": 0.04, "general_offence_hazard": 0.08,
+                        "probation_share_prison": 0.7, "probation_share_other": 0.7,
+                        "probation_months": 60, "signal_hazard": 0.03,
+                        "investigation_capacity": 600, "young_share": 0.6,
+                        "adolescent_law_share": 0.5, "desistance_hazard": 0.004,
+                        "post_desistance_hazard": 0.004}.items():
+        set_param(doc, name, value)
+    params = make_params(doc=doc)
+    _, result = assert_engines_agree(params, 8)
+    records = result.records
+    reoffended = records[records["event"] == "reoffended"].groupby("agent_id").size()
+    assert reoffended.max() >= 3
+    assert (records["priors"] >= 3).any()
+    assert ((records["event"] == "general_offence") & records["probation"]).any()
+
+
+@pytest.mark.parametrize("changes", [
+    # every signal dropped the next month unless served; reoffending at once
+    {"queue_drop_hazard": 1.0, "inspection_hazard": 0.0, "desistance_hazard": 0.0,
+     "reoffend_hazard": 1.0},
+    # desistance at once after the chain; certain other offences (none happen)
+    {"signal_hazard": 0.3, "post_desistance_hazard": 1.0, "general_offence_hazard": 1.0,
+     "investigation_capacity": NON_BINDING_CAPACITY},
+], ids=["certain-drops-and-reoffending", "certain-desistance"])
+def test_certain_and_impossible_events(changes):
+    assert_engines_agree(make_params(changes), 3)
+
+
+@pytest.mark.slow
+def test_the_shortest_chains_and_quick_reoffending():
+    """Every duration one month and high hazards: new signals follow an investigation fast."""
+    params = make_params({"trial_months": 1, "trial_cv": 0.01, "investigation_months": 1,
+                          "investigation_cv": 0.01, "om_decision_months": 1,
+                          "om_decision_cv": 0.01, "reoffend_hazard": 0.5, "signal_hazard": 0.5,
+                          "investigation_capacity": NON_BINDING_CAPACITY})
+    _, result = assert_engines_agree(params, 3)
+    assert (result.records["event"] == "reoffended").sum() > 1000
+
+
+def test_interventions_give_the_agent_models_records():
+    params = with_interventions(
+        {"parameter": "inflow_rate", "operation": "multiply", "value": 0.6,
+         "target": {"form": ["domestic_sexual"], "age_group": ["under23"]}},
+        {"parameter": "signal_hazard", "operation": "multiply", "value": 1.5},
+        {"parameter": "investigation_capacity", "operation": "set", "value": 400},
+        {"parameter": "technical_dismissal_share", "operation": "multiply", "value": 0.6},
+        {"parameter": "prison_months_mean", "operation": "multiply", "value": 1.3},
+        {"parameter": "probation_share_prison", "operation": "set", "value": 0.8,
+         "ramp_months": 6},
+        {"parameter": "reoffend_hazard", "operation": "multiply", "value": 0.5,
+         "target": {"probation": "supervised"}},
+        {"parameter": "investigation_months", "operation": "multiply", "value": 0.7,
+         "ramp_months": 12},
+    )
+    assert_engines_agree(params, 9)
+
+
+def test_sampled_unknowns_give_the_agent_models_records(short_scenario):
+    seed = replication_seeds(11, 1)[0]
+    draws = sample_unknowns(declared_unknowns([short_scenario]), seed)
+    assert draws
+    assert_engines_agree(resolve(short_scenario, draws=draws), seed)
+
+
+@pytest.mark.slow
+def test_full_baseline_gives_the_agent_models_records():
+    from chainsim.config import load_scenario
+
+    params = resolve(load_scenario(BASELINE), str(BASELINE))
+    _, result = assert_engines_agree(params, replication_seeds(2024, 1)[0])
+    assert len(result.records) > 50_000
+
+
+# ------------------------------------------------------------------ the result itself
+
+
+def test_records_have_the_record_logs_columns_and_dtypes(short_params):
+    records = run_fast(short_params, SEED).records
+    expected = ChainModel(short_params, SEED).records.to_frame().iloc[:0]
+    pd.testing.assert_frame_equal(records.iloc[:0], expected)
+
+
+def test_records_are_chronological_and_the_run_is_reproducible(short_params):
+    a = run_fast(short_params, np.random.SeedSequence(SEED))
+    b = run_fast(short_params, SEED)
+    pd.testing.assert_frame_equal(a.records, b.records)
+    np.testing.assert_array_equal(a.stage_counts, b.stage_counts)
+    assert a.records["month"].is_monotonic_increasing
+    assert a.stage_counts.sum() == a.records["agent_id"].nunique()
+
+
+def test_id_bases_are_the_agent_models():
+    assert fast.POOL_ID_BASE == chainsim.model._POOL_ID_BASE
+    assert fast.COUNT_ID_BASE == chainsim.model._COUNT_ID_BASE
