@@ -91,3 +91,11 @@ def test_window_means_average_only_the_simulated_years(by_workers):
         assert len(covered) == 3
         for name in flows.COUNT_METRICS:
             assert rep.window[name] == pytest.approx(covered[name].mean()), name
+
+
+def test_fast_engine_gives_the_same_summary_as_the_agent_model(short_scenario):
+    agents = summary_document(experiment.run(short_scenario, reps=2, seed=5, workers=1))
+    fast = summary_document(experiment.run(short_scenario, reps=2, seed=5, workers=1,
+                                           engine="fast"))
+    assert (agents.pop("engine"), fast.pop("engine")) == ("agents", "fast")
+    assert agents == fast

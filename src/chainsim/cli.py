@@ -59,6 +59,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default results/<scenario name>)")
     run.add_argument("--workers", type=_positive_int, default=None,
                      help="worker processes (default: one per core); results do not depend on it")
+    run.add_argument("--engine", choices=("agents", "fast"), default="agents",
+                     help="agents: the Mesa model (reference); fast: vectorised, same records")
     run.add_argument("--uncertainty", action="store_true",
                      help="sample the declared unknowns per replication (default: central values)")
     run.add_argument("--json", action="store_true",
@@ -73,6 +75,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--reps", type=_positive_int, default=20, help="replications per arm "
                                                                     "(default 20)")
     cmp.add_argument("--seed", type=_seed, default=0, help="seed (default 0)")
+    cmp.add_argument("--engine", choices=("agents", "fast"), default="agents",
+                     help="agents: the Mesa model (reference); fast: vectorised, same records")
     cmp.add_argument("--uncertainty", action="store_true",
                      help="sample the unknowns per replication (shared by the arms)")
     cmp.add_argument("--out", type=Path, default=None,
@@ -178,7 +182,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / scenario.name
     doc = run_to_directory(scenario, params, out, reps=args.reps, seed=args.seed,
                            workers=args.workers, progress=not args.json,
-                           uncertainty=args.uncertainty)
+                           uncertainty=args.uncertainty, engine=args.engine)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -217,7 +221,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
         "compare-" + "-".join(dict.fromkeys(names)))
     bar = _progress_bar((1 + len(scenarios)) * args.reps, enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
-                  uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs)
+                  uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs,
+                  engine=args.engine)
     bar.close()
     doc = comparison_document(cmp)
     save_comparison(cmp, doc, out)

@@ -49,23 +49,38 @@ class Replication:
     draws: dict[str, float] = field(default_factory=dict)
 
 
+ENGINES = ("agents", "fast")
+"""``agents``: the Mesa agent model (the reference); ``fast``: the vectorised engine
+(:mod:`chainsim.fast`), which gives the same records for the same seed."""
+
+
+def simulate(params: ParameterSet, seed: np.random.SeedSequence, engine: str = "agents"
+             ) -> pd.DataFrame:
+    """One replication's event records from the chosen engine."""
+    if engine == "fast":
+        from chainsim.fast import run_fast
+
+        return run_fast(params, seed).records
+    from chainsim.model import ChainModel
+
+    return ChainModel(params, seed, keep_history=False).run().records.to_frame()
+
+
 def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,
-                    keep_records: bool = True) -> Replication:
-    """Run the agent model once and summarise it.
+                    keep_records: bool = True, engine: str = "agents") -> Replication:
+    """Run one replication and summarise it.
 
     Args:
         params: Resolved parameters.
         seed: This replication's seed sequence.
         rep: Its index (stored in the result).
         keep_records: Return the full record table too.
+        engine: ``agents`` or ``fast`` (see :data:`ENGINES`).
 
     Returns:
         The replication's results.
     """
-    from chainsim.model import ChainModel
-
-    model = ChainModel(params, seed, keep_history=False).run()
-    records = model.records.to_frame()
+    records = simulate(params, seed, engine)
     first, last = params.months[0] // 12, params.months[-1] // 12
     years = range(first, last + 1)
     cohort = (flows.WINDOW[0] * 12, flows.WINDOW[1] * 12 + 11, int(params.months[-1]))
@@ -88,10 +103,10 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
 
 
 def _worker(args: tuple) -> Replication:
-    scenario, params, draws, seed, rep, keep = args
+    scenario, params, draws, seed, rep, keep, engine = args
     if params is None:
         params = resolve(scenario, draws=draws)
-    result = run_replication(params, seed, rep, keep)
+    result = run_replication(params, seed, rep, keep, engine)
     result.draws = draws
     return result
 
@@ -113,7 +128,8 @@ def map_ordered(fn: Callable, tasks: list, workers: int = 1) -> Iterator:
 
 def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps: int,
                       workers: int = 1, keep_records: bool = True,
-                      uncertainty: bool = False) -> Iterator[Replication]:
+                      uncertainty: bool = False, engine: str = "agents"
+                      ) -> Iterator[Replication]:
     """Yield the replications in order, computed by ``workers`` processes.
 
     Args:
@@ -124,12 +140,13 @@ def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps:
         workers: Worker processes (1 runs in this process).
         keep_records: Keep each replication's record table.
         uncertainty: Sample the declared unknowns anew for every replication.
+        engine: ``agents`` or ``fast``.
     """
     seeds = replication_seeds(seed, reps)
     unknowns = declared_unknowns([scenario]) if uncertainty else {}
     tasks = [
-        (scenario, None, sample_unknowns(unknowns, s), s, i, keep_records) if uncertainty
-        else (scenario, params, {}, s, i, keep_records)
+        (scenario, None, sample_unknowns(unknowns, s), s, i, keep_records, engine)
+        if uncertainty else (scenario, params, {}, s, i, keep_records, engine)
         for i, s in enumerate(seeds)
     ]
     yield from map_ordered(_worker, tasks, workers)
@@ -171,7 +188,8 @@ class RunResult:
 
 def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None = None,
         on_replication: Callable[[Replication], None] | None = None,
-        params: ParameterSet | None = None, uncertainty: bool = False) -> RunResult:
+        params: ParameterSet | None = None, uncertainty: bool = False,
+        engine: str = "agents") -> RunResult:
     """Run a scenario's replications with the agent model.
 
     Args:
@@ -184,15 +202,16 @@ def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None =
         params: Resolved parameters, if already at hand.
         uncertainty: Sample the declared unknowns for every replication
             (triangular on their ranges); otherwise use their central values.
+        engine: ``agents`` (the Mesa model) or ``fast`` (same records, faster).
 
     Returns:
         The results of every replication.
     """
     params = params or resolve(scenario)
-    result = RunResult(scenario, params, seed, uncertainty=uncertainty)
+    result = RunResult(scenario, params, seed, uncertainty=uncertainty, engine=engine)
     workers = default_workers(reps) if workers is None else workers
     for rep in iter_replications(scenario, params, seed, reps, workers,
-                                 uncertainty=uncertainty):
+                                 uncertainty=uncertainty, engine=engine):
         if on_replication is not None:
             on_replication(rep)
         rep.records = None

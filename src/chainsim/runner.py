@@ -29,7 +29,7 @@ from chainsim.targets import DEFAULT_TARGETS, load_targets
 
 def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: int, seed: int,
                      workers: int | None = None, progress: bool = False,
-                     uncertainty: bool = False) -> dict:
+                     uncertainty: bool = False, engine: str = "agents") -> dict:
     """Run ``reps`` replications and write the run's files to ``out``.
 
     Args:
@@ -41,6 +41,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         workers: Worker processes (default: one per core).
         progress: Show a progress bar on stderr.
         uncertainty: Sample the declared unknowns per replication.
+        engine: ``agents`` or ``fast``.
 
     Returns:
         The summary document.
@@ -48,7 +49,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     provenance = {"scenario": scenario.name, "config_hash": scenario.config_hash(),
-                  "seed": str(seed), "reps": str(reps), "engine": "agents",
+                  "seed": str(seed), "reps": str(reps), "engine": engine,
                   "uncertainty": str(uncertainty).lower(),
                   "versions": json.dumps(versions(), sort_keys=True)}
     stream = ParquetStream(out / "records.parquet", provenance)
@@ -60,7 +61,8 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
 
     try:
         result = run(scenario, reps=reps, seed=seed, workers=workers,
-                     on_replication=on_replication, params=params, uncertainty=uncertainty)
+                     on_replication=on_replication, params=params, uncertainty=uncertainty,
+                     engine=engine)
     except BaseException:
         stream.close(ok=False)
         bar.close()
