@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 
 import pytest
 
@@ -545,13 +546,13 @@ def test_base_outside_the_named_files_directory_is_rejected_unread(tmp_path, mon
     (inside / "link.toml").symlink_to(outside)
     path = write(inside, child_text(base), "child.toml")
     read = []
-    original = chainsim.config._read_toml
+    original = chainsim.config.read_toml
 
-    def recording(p, file):
-        read.append(p.resolve())
+    def recording(p, file=None):
+        read.append(Path(p).resolve())
         return original(p, file)
 
-    monkeypatch.setattr(chainsim.config, "_read_toml", recording)
+    monkeypatch.setattr(chainsim.config, "read_toml", recording)
     p = load_problem(path)
     assert p.field == "base"
     assert p.value == base

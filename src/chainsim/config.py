@@ -21,7 +21,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -30,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from chainsim.calendar import parse_month
 from chainsim.errors import InputError, Problem
 from chainsim.spec import BY_PROBATION, FORMS, NOT_INTERVENABLE, PARAMETERS
+from chainsim.tomlfile import read_toml
 
 FormName = Literal["domestic_sexual", "cross_border_sexual", "labour", "criminal", "other"]
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -340,25 +340,6 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
     return problems
 
 
-def _read_toml(path: Path, file: str) -> dict:
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError.single(file, "(file)", str(path), "no such file") from None
-    except IsADirectoryError:
-        raise InputError.single(file, "(file)", str(path), "a file, not a directory") from None
-    except OSError as exc:
-        raise InputError.single(file, "(file)", str(path), f"cannot read: {exc.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise InputError.single(file, "(file)", f"byte {exc.start}", "a UTF-8 text file") from None
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError.single(file, "(syntax)", str(exc), "valid TOML") from None
-
-
 def _merge(base: dict, child: dict) -> dict:
     """Child over base: tables of entries are replaced entry by entry; interventions append."""
     merged = dict(base)
@@ -415,7 +396,7 @@ def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
                                 f"a file in {allowed_dir} (the calibration directory beside "
                                 "the scenarios); nothing else is read")
     cal_file = str(path.parent / ref)
-    raw = _read_toml(target, cal_file)
+    raw = read_toml(target, cal_file)
     try:
         cal = CalibrationFile.model_validate(raw)
     except ValidationError as exc:
@@ -440,7 +421,7 @@ def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
 
 def _resolve_inheritance(path: Path, file: str, root: Path, chain: tuple[Path, ...],
                          calibrated: bool = True) -> dict:
-    doc = _read_toml(path, file)
+    doc = read_toml(path, file)
     if "calibration" in doc and calibrated:
         doc = _apply_calibration(doc, path, file)
     bases = doc.get("base")

@@ -13,13 +13,13 @@ convention, so the user gives them (``--costs FILE``)::
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from chainsim.errors import InputError, Problem
+from chainsim.tomlfile import read_toml
 
 Cost = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 
@@ -49,14 +49,7 @@ def load_costs(path: str | Path) -> UnitCosts:
         InputError: Naming file, field, value and what is allowed.
     """
     file = str(path)
-    try:
-        doc = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise InputError.single(file, "(file)", file, "no such file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError.single(file, "(file)", f"byte {exc.start}", "a UTF-8 text file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError.single(file, "(syntax)", str(exc), "valid TOML") from None
+    doc = read_toml(path, file)
     if set(doc) != {"costs"}:
         raise InputError.single(file, "(document)", sorted(doc), "exactly one table, [costs]")
     try:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chainsim.errors import InputError, Problem
+from chainsim.tomlfile import read_toml
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
 FormName = Literal["domestic_sexual", "cross_border_sexual", "labour", "criminal", "other"]
@@ -83,14 +83,7 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> dict[str, Target]:
         InputError: If the file is missing, not TOML, or a field is invalid.
     """
     file = str(path)
-    try:
-        doc = tomllib.loads(Path(path).read_bytes().decode("utf-8"))
-    except FileNotFoundError:
-        raise InputError.single(file, "(file)", file, "no such file") from None
-    except UnicodeDecodeError as exc:
-        raise InputError.single(file, "(file)", f"byte {exc.start}", "a UTF-8 text file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError.single(file, "(syntax)", str(exc), "valid TOML") from None
+    doc = read_toml(path, file)
     try:
         return TargetFile.model_validate(doc).targets
     except ValidationError as exc:
