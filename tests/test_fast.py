@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import chainsim.model
 from chainsim import fast
 from chainsim.config import scenario_from_dict
 from chainsim.fast import FastResult, run_fast
@@ -187,6 +186,9 @@ def test_records_are_chronological_and_the_run_is_reproducible(short_params):
     assert a.stage_counts.sum() == a.records["agent_id"].nunique()
 
 
-def test_id_bases_are_the_agent_models():
-    assert fast.POOL_ID_BASE == chainsim.model._POOL_ID_BASE
-    assert fast.COUNT_ID_BASE == chainsim.model._COUNT_ID_BASE
+def test_id_bases_come_from_the_spec():
+    # one definition for both engines: the pool's ids and the inflow-count keys
+    from chainsim import spec
+
+    assert (fast.POOL_ID_BASE, fast.COUNT_ID_BASE) == (spec.POOL_ID_BASE, spec.COUNT_ID_BASE)
+    assert spec.POOL_ID_BASE < spec.COUNT_ID_BASE

@@ -71,11 +71,8 @@ from chainsim.streams import Streams, uniform_array
 
 __all__ = ["FastResult", "run_fast"]
 
-POOL_ID_BASE = 1 << 36
-"""Ids of the initial pool's offenders start here (as in :mod:`chainsim.model`)."""
-
-COUNT_ID_BASE = 1 << 38
-"""Ids above this key the monthly inflow-count draws (as in :mod:`chainsim.model`)."""
+POOL_ID_BASE = spec.POOL_ID_BASE
+COUNT_ID_BASE = spec.COUNT_ID_BASE
 
 (_INFLOW, _DESISTANCE, _DETECTION, _INVESTIGATION, _PROSECUTION, _TRIAL, _SENTENCING,
  _RELEASE, _REOFFENDING, _GENERAL) = range(len(spec.MECHANISMS))
@@ -493,9 +490,7 @@ class _Engine:
         p, n = self.params, self.n
         key = self.keys[_INFLOW]
         # initial pool: ChainModel._initial_pool
-        exit_hazard = (p["signal_hazard"][0] + p["inspection_hazard"][0]
-                       + p["desistance_hazard"][0])
-        expected = p["inflow_stratum_rate"][0] / 12.0 / np.maximum(exit_hazard, 1e-6)
+        expected = p.initial_pool_rates()
         n_pool = int(self._poisson(np.array([expected.sum()]), np.array([0]))[0])
         pool_ids = POOL_ID_BASE + np.arange(n_pool, dtype=np.int64)
         pool_cum = np.cumsum(expected.ravel())
@@ -503,10 +498,8 @@ class _Engine:
         pool_cell = np.minimum(np.searchsorted(pool_cum, u0 * pool_cum[-1], side="right"),
                                len(pool_cum) - 1)
         # inflow: ChainModel.step at t = 1..n, potential offenders thinned
-        base = p.base_inflow[1:].reshape(n, -1) / 12.0
-        effective = p["inflow_stratum_rate"][1:].reshape(n, -1) / 12.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(base > 0, effective / (INFLOW_HEADROOM * base), 0.0)
+        base_all, ratio_all = p.inflow_thinning()
+        base, ratio = base_all[1:], ratio_all[1:]
         cumulative = np.cumsum(base, axis=1)
         means = INFLOW_HEADROOM * np.array([row.sum() for row in base])
         months = np.arange(1, n + 1)

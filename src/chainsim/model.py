@@ -29,12 +29,6 @@ from chainsim.records import RecordLog
 from chainsim.spec import INFLOW_HEADROOM, Event, Stage
 from chainsim.streams import Streams
 
-_POOL_ID_BASE = 1 << 36
-"""Offenders of the initial pool get ids from here, so inflow ids never depend on the pool."""
-
-_COUNT_ID_BASE = 1 << 38
-"""Ids above this key the monthly inflow-count draws (offender ids stay below)."""
-
 
 class ChainModel(mesa.Model):
     """Human-trafficking offenders moving through the Dutch criminal justice chain.
@@ -98,13 +92,10 @@ class ChainModel(mesa.Model):
         the start (signal + inspection + desistance at age 30); a burn-in period
         before the reporting window lets the pool and the chain settle.
         """
-        p = self.params
-        exit_hazard = (p["signal_hazard"][0] + p["inspection_hazard"][0]
-                       + p["desistance_hazard"][0])
-        expected = p["inflow_stratum_rate"][0] / 12.0 / np.maximum(exit_hazard, 1e-6)
+        expected = self.params.initial_pool_rates()
         n = self._poisson(expected.sum(), 0)
         for k in range(n):
-            self._new_offender(np.cumsum(expected.ravel()), None, _POOL_ID_BASE + k, Event.POOL)
+            self._new_offender(np.cumsum(expected.ravel()), None, spec.POOL_ID_BASE + k, Event.POOL)
 
     def step(self) -> None:
         """Monthly inflow: potential offenders drawn at the baseline rate, then thinned.
@@ -116,17 +107,15 @@ class ChainModel(mesa.Model):
         potential offenders (common random numbers).
         """
         t = self.t
-        base = self.params.base_inflow[t].ravel() / 12.0
-        effective = self.params["inflow_stratum_rate"][t].ravel() / 12.0
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(base > 0, effective / (INFLOW_HEADROOM * base), 0.0)
+        base_all, ratio_all = self.params.inflow_thinning()
+        base, ratio = base_all[t], ratio_all[t]
         cumulative = np.cumsum(base)
         for _ in range(self._poisson(INFLOW_HEADROOM * base.sum(), t)):
             self._new_offender(cumulative, ratio, self._next_offender_id, Event.INFLOW)
             self._next_offender_id += 1
 
     def _poisson(self, mean: float, t: int) -> int:
-        u = self.streams.uniform("inflow", _COUNT_ID_BASE + t, 0)
+        u = self.streams.uniform("inflow", spec.COUNT_ID_BASE + t, 0)
         return int(stats.poisson.ppf(u, mean)) if mean > 0 else 0
 
     def _new_offender(self, stratum_weights: np.ndarray, accept_ratio: np.ndarray | None,

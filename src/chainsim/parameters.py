@@ -107,6 +107,36 @@ class ParameterSet:
             cache[name] = np.ascontiguousarray(hazard_to_cumulative(series))
         return cache[name]
 
+    def initial_pool_rates(self) -> np.ndarray:
+        """Expected active offenders per stratum when the run starts, ``(F, A, S)``.
+
+        Each stratum's monthly inflow divided by its monthly exit hazard at the
+        start (signal + inspection + desistance at age 30): the steady-state pool;
+        the burn-in before the reporting window lets pool and chain settle.
+        """
+        v = self.values
+        exit_hazard = v["signal_hazard"][0] + v["inspection_hazard"][0] + v["desistance_hazard"][0]
+        return v["inflow_stratum_rate"][0] / 12.0 / np.maximum(exit_hazard, 1e-6)
+
+    def inflow_thinning(self) -> tuple[np.ndarray, np.ndarray]:
+        """Potential offenders per month and stratum, and the share of them kept.
+
+        Returns:
+            ``base`` (expected potential offenders per month per stratum before
+            interventions, divided by the headroom when drawn) and ``ratio`` (the
+            probability a potential offender of that stratum becomes an offender),
+            both of shape ``(n_months + 1, strata)`` with strata flattened from
+            ``(forms, age groups, sexes)``.
+        """
+        cache = self.__dict__.setdefault("_thinning", None)
+        if cache is None:
+            base = self.base_inflow.reshape(self.n_months + 1, -1) / 12.0
+            effective = self.values["inflow_stratum_rate"].reshape(self.n_months + 1, -1) / 12.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(base > 0, effective / (INFLOW_HEADROOM * base), 0.0)
+            cache = self.__dict__["_thinning"] = (base, ratio)
+        return cache
+
     def __getitem__(self, name: str) -> np.ndarray:
         return self.values[name]
 

@@ -56,6 +56,12 @@ identical across scenarios that change inflow, which is what common random
 numbers need; a scenario may raise inflow up to this factor.
 """
 
+POOL_ID_BASE = 1 << 36
+"""Offenders of the initial pool get ids from here, so inflow ids never depend on the pool."""
+
+COUNT_ID_BASE = 1 << 38
+"""Ids from here key the monthly inflow-count draws (offender ids stay below)."""
+
 AGE_REFERENCE = 30
 """Age (years) at which the desistance hazards take their stated value."""
 

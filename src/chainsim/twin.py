@@ -266,11 +266,7 @@ class Twin:
         return out
 
     def _initial_pool(self) -> None:
-        p = self.p
-        exit_hazard = (p["signal_hazard"][0] + p["inspection_hazard"][0]
-                       + p["desistance_hazard"][0])
-        expected = p["inflow_stratum_rate"][0] / 12.0 / np.maximum(exit_hazard, 1e-6)
-        pool = self._newcomers(0, expected)
+        pool = self._newcomers(0, self.p.initial_pool_rates())
         self.active += pool
         self._record(0, Event.POOL, pool)
 
