@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainsim.analysis.flows import COUNT_METRICS, OM_DECISIONS, WINDOW
+from chainsim.analysis.flows import COUNT_METRICS, RATIO_METRICS, WINDOW, safe_ratio
 from chainsim.spec import FORMS, Event
 from chainsim.targets import Target
 from chainsim.twin import CLASS_AGE_GROUP, ExpectedFlows
@@ -102,10 +102,9 @@ def _twin_metric(ef: ExpectedFlows, metric: str, form: str | None, span: list[in
         if form is not None:
             terms, count = terms[:, FORMS.index(form)], count[:, FORMS.index(form)]
         return float(terms.sum() / count.sum()) if count.sum() > 0 else float("nan")
-    if metric == "technical_dismissal_share":
-        return _ratio(total(("technical_dismissal",)), total(OM_DECISIONS))
-    if metric == "before_judge_share":
-        return _ratio(total(COUNT_METRICS["summoned"]), total(COUNT_METRICS["traced"]))
+    if metric in RATIO_METRICS:
+        num, den = RATIO_METRICS[metric]
+        return safe_ratio(total(num), total(den))
     raise KeyError(f"unknown metric {metric!r}")
 
 
@@ -116,17 +115,13 @@ def _twin_share(ef: ExpectedFlows, share: str, window: tuple[int, int]) -> float
     # entries: (forms, sexes, classes)
     total = entries.sum()
     if share.startswith("form_"):
-        return _ratio(entries[FORMS.index(share.removeprefix("form_"))].sum(), total)
+        return safe_ratio(entries[FORMS.index(share.removeprefix("form_"))].sum(), total)
     if share.startswith("under23_"):
         sub = entries[FORMS.index(share.removeprefix("under23_"))]
-        return _ratio(sub[:, CLASS_AGE_GROUP == 0].sum(), sub.sum())
+        return safe_ratio(sub[:, CLASS_AGE_GROUP == 0].sum(), sub.sum())
     if share == "female":
-        return _ratio(entries[:, 1].sum(), total)
+        return safe_ratio(entries[:, 1].sum(), total)
     raise KeyError(f"unknown share {share!r}")
-
-
-def _ratio(num: float, den: float) -> float:
-    return float(num / den) if den > 0 else float("nan")
 
 
 # ------------------------------------------------------------------ agent model

@@ -33,8 +33,13 @@ COUNT_METRICS: dict[str, tuple[str, ...]] = {
 }
 OM_DECISIONS = ("summoned", "summoned_detained", "technical_dismissal", "policy_dismissal",
                 "other_disposal")
-METRICS: tuple[str, ...] = (*COUNT_METRICS, "prison_months", "technical_dismissal_share",
-                            "before_judge_share")
+RATIO_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "technical_dismissal_share": (("technical_dismissal",), OM_DECISIONS),
+    "before_judge_share": (COUNT_METRICS["summoned"], COUNT_METRICS["traced"]),
+}
+"""Shares: (numerator events, denominator events), pooled over the period."""
+
+METRICS: tuple[str, ...] = (*COUNT_METRICS, "prison_months", *RATIO_METRICS)
 """Every metric of ``window_mean`` and ``by_year``, in report order."""
 
 CHAIN_ENTRY_EVENTS = ("traced", "registered_other")
@@ -74,9 +79,8 @@ def annual_metrics(records: pd.DataFrame, years: range) -> pd.DataFrame:
     rec = with_year(records)
     prison = rec[rec["event"] == "prison"]
     out["prison_months"] = prison.groupby("year")["value"].mean().reindex(out.index)
-    decisions = total(OM_DECISIONS)
-    out["technical_dismissal_share"] = _ratio(total(("technical_dismissal",)), decisions)
-    out["before_judge_share"] = _ratio(out["summoned"], out["traced"])
+    for name, (num, den) in RATIO_METRICS.items():
+        out[name] = _ratio(total(num), total(den))
     return out[list(METRICS)]
 
 
@@ -105,10 +109,9 @@ def window_metrics(records: pd.DataFrame, window: tuple[int, int] = WINDOW,
     out = {name: float(yearly[name].mean()) for name in COUNT_METRICS}
     prison = in_window.loc[in_window["event"] == "prison", "value"]
     out["prison_months"] = float(prison.mean()) if len(prison) else float("nan")
-    decisions = sum(float(counts.get(e, 0)) for e in OM_DECISIONS)
-    out["technical_dismissal_share"] = _safe(float(counts.get("technical_dismissal", 0)),
-                                             decisions)
-    out["before_judge_share"] = _safe(out["summoned"], out["traced"])
+    for name, (num, den) in RATIO_METRICS.items():
+        out[name] = safe_ratio(sum(float(counts.get(e, 0)) for e in num),
+                               sum(float(counts.get(e, 0)) for e in den))
     return out
 
 
@@ -118,12 +121,12 @@ def mix_shares(records: pd.DataFrame, window: tuple[int, int] = WINDOW) -> dict[
     entries = rec[rec["year"].between(*window) & rec["event"].isin(CHAIN_ENTRY_EVENTS)]
     n = len(entries)
     form = entries["form"].astype(str)
-    out = {f"form_{f}": _safe(float((form == f).sum()), n)
+    out = {f"form_{f}": safe_ratio(float((form == f).sum()), n)
            for f in ("domestic_sexual", "cross_border_sexual", "labour", "criminal", "other")}
     for f in ("domestic_sexual", "criminal"):
         sub = entries[form == f]
-        out[f"under23_{f}"] = _safe(float((sub["age_group"] == "under23").sum()), len(sub))
-    out["female"] = _safe(float((entries["sex"] == "female").sum()), n)
+        out[f"under23_{f}"] = safe_ratio(float((sub["age_group"] == "under23").sum()), len(sub))
+    out["female"] = safe_ratio(float((entries["sex"] == "female").sum()), n)
     return out
 
 
@@ -143,5 +146,6 @@ def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
     return (num / den.replace(0, np.nan)).astype(float)
 
 
-def _safe(num: float, den: float) -> float:
+def safe_ratio(num: float, den: float) -> float:
+    """``num / den``, NaN when the denominator is 0."""
     return num / den if den else float("nan")
