@@ -18,24 +18,24 @@ from pathlib import Path
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a whole number >= 1")
-    return value
+def _whole_number(minimum: int):
+    """An argparse type: a whole number of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{value} is not allowed; give a whole number >= {minimum}")
+        return value
+
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{value} is not allowed; give a whole number >= 0")
-    return value
+_positive_int = _whole_number(1)
+_seed = _whole_number(0)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -106,7 +106,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default calibration/)")
     cal.add_argument("--backtest", action="store_true",
                      help="also fit without the 2019 points and report how they are predicted")
-    cal.add_argument("--verify", type=int, default=0, metavar="REPS",
+    cal.add_argument("--verify", type=_whole_number(0), default=0, metavar="REPS",
                      help="verify with REPS agent-model replications (e.g. 200)")
     cal.add_argument("--seed", type=_seed, default=0, help="seed (ensemble, verification)")
     cal.add_argument("--workers", type=_positive_int, default=None,
@@ -250,10 +250,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     targets = args.targets if args.targets is not None else DEFAULT_TARGETS
     load_targets(targets)  # bad input fails here, before any work
     load_scenario(args.scenario, calibrated=False)
-    if args.verify < 0:
-        from chainsim.errors import InputError
-
-        raise InputError.single("--verify", "--verify", args.verify, "0 or more replications")
     summary = calibrate_to_directory(args.scenario, targets, args.out, backtest=args.backtest,
                                      verify=args.verify, seed=args.seed, workers=args.workers)
     if args.json:
