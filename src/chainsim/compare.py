@@ -106,12 +106,12 @@ def _arm_task(task: tuple) -> ArmReplication:
     records = simulate(params, seed, engine)
     vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
            for i, form in enumerate(FORMS)}
-    first, last = params.months[0] // 12, params.months[-1] // 12
+    years = params.years
     return ArmReplication(
         arm=arm, rep=rep,
         proxies=_with_costs(arm_proxies(records, period, vpo), costs),
-        yearly=flows.annual_metrics(records, range(first, last + 1)),
-        window=flows.window_metrics(records, simulated=(first, last)),
+        yearly=flows.annual_metrics(records, years),
+        window=flows.window_metrics(records, simulated=(years[0], years[-1])),
         survival=recidivism.survival_curve(records, "observed_general", period[0], period[1],
                                            period[1]),
         draws=draws,

@@ -81,15 +81,14 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
         The replication's results.
     """
     records = simulate(params, seed, engine)
-    first, last = params.months[0] // 12, params.months[-1] // 12
-    years = range(first, last + 1)
+    years = params.years
     cohort = (flows.WINDOW[0] * 12, flows.WINDOW[1] * 12 + 11, int(params.months[-1]))
     by_probation = recidivism.recidivism_by(records, "probation", *cohort)
     return Replication(
         rep=rep,
         records=records if keep_records else None,
         yearly=flows.annual_metrics(records, years),
-        window=flows.window_metrics(records, simulated=(first, last)),
+        window=flows.window_metrics(records, simulated=(years[0], years[-1])),
         shares=flows.mix_shares(records),
         flows=flows.flow_table(records, years),
         recidivism={

@@ -94,6 +94,11 @@ class ParameterSet:
         """Absolute month index of every model time step."""
         return self.start + np.arange(self.n_months + 1)
 
+    @property
+    def years(self) -> range:
+        """Calendar years the run covers (first to last, partial years included)."""
+        return range(int(self.months[0] // 12), int(self.months[-1] // 12) + 1)
+
     def cumulative(self, name: str) -> np.ndarray:
         """Cumulative integrated hazard of a monthly-probability parameter.
 
