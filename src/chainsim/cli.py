@@ -113,6 +113,14 @@ def build_parser() -> argparse.ArgumentParser:
                      help="worker processes for the verification")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
+    dash = sub.add_parser("dashboard", help="serve the workshop dashboard in the browser",
+                          description="Serve the workshop dashboard (Solara). It listens on "
+                                      "127.0.0.1 unless --host says otherwise.")
+    dash.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this computer only)")
+    dash.add_argument("--port", type=_whole_number(0), default=8765,
+                      help="port (default 8765)")
+
     val = sub.add_parser("validate", help="check a scenario file",
                          description="Validate a scenario file: every problem is reported "
                                      "with file, field, value and what is allowed.")
@@ -133,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT
     handler = {"run": cmd_run, "validate": cmd_validate, "compare": cmd_compare,
-               "report": cmd_report, "calibrate": cmd_calibrate}[args.command]
+               "report": cmd_report, "calibrate": cmd_calibrate,
+               "dashboard": cmd_dashboard}[args.command]
     from chainsim.errors import InputError
 
     try:
@@ -274,6 +283,13 @@ def cmd_report(args: argparse.Namespace) -> int:
 
     print(f"report written to {build_report(args.directory)}")
     return EXIT_OK
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    """``chainsim dashboard``: serve the workshop dashboard until interrupted."""
+    from chainsim.dashboard.server import serve
+
+    return serve(host=args.host, port=args.port)
 
 
 def _progress_bar(total: int, enabled: bool):
