@@ -164,3 +164,64 @@ def baseline_records(baseline_run) -> pd.DataFrame:
 def doc_factory() -> Callable[..., dict]:
     """Build a fresh scenario document with some parameters set to plain values."""
     return variant_doc
+
+
+# ------------------------------------------------------------------ a real Dask cluster
+
+
+@pytest.fixture(scope="session")
+def dask_scheduler(tmp_path_factory) -> Iterable[str]:
+    """Address of a real local Dask cluster: ``dask scheduler`` and two ``dask worker``
+    processes (one thread each) started from this venv, stopped after the session.
+
+    The workers get ``tests/`` on their path so test modules' functions can run there.
+    """
+    import os
+    import subprocess
+    import sys
+
+    from distributed import Client
+
+    bindir = Path(sys.executable).parent
+    workdir = tmp_path_factory.mktemp("dask")
+    scheduler_file = workdir / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(TESTS), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+    log = open(workdir / "cluster.log", "w")
+    procs = [subprocess.Popen(
+        [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
+         "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+        cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)]
+    try:
+        import time
+
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists():
+            if time.monotonic() > deadline or procs[0].poll() is not None:
+                raise RuntimeError(f"dask scheduler did not start; see {workdir}/cluster.log")
+            time.sleep(0.1)
+        procs.append(subprocess.Popen(
+            [str(bindir / "dask"), "worker", "--scheduler-file", str(scheduler_file),
+             "--nworkers", "2", "--nthreads", "1", "--no-dashboard", "--memory-limit", "0",
+             "--local-directory", str(workdir)],
+            cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT))
+        with Client(scheduler_file=str(scheduler_file), timeout="30s") as client:
+            client.wait_for_workers(2, timeout=90)
+            address = client.scheduler.address
+        yield address
+    finally:
+        if len(procs) == 2 and procs[1].poll() is None:
+            try:
+                with Client(scheduler_file=str(scheduler_file), timeout="10s") as client:
+                    client.shutdown()  # stops workers and scheduler cleanly and quickly
+            except Exception:
+                pass
+        for proc in reversed(procs):
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in reversed(procs):
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+        log.close()

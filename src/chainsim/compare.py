@@ -19,7 +19,8 @@ from scipy import stats
 from chainsim.analysis import flows, occupancy, recidivism
 from chainsim.calendar import format_month, parse_month
 from chainsim.config import Scenario
-from chainsim.experiment import default_workers, map_ordered, simulate
+from chainsim.executor import default_workers, map_ordered
+from chainsim.experiment import simulate
 from chainsim.parameters import resolve
 from chainsim.spec import FORMS
 from chainsim.streams import replication_seeds
@@ -211,7 +212,7 @@ def default_period(scenarios: list[Scenario]) -> tuple[int, int]:
 def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed: int = 0,
             workers: int | None = None, uncertainty: bool = False,
             period: tuple[int, int] | None = None, on_result=None,
-            costs=None, engine: str = "agents") -> Comparison:
+            costs=None, engine: str = "agents", scheduler: str | None = None) -> Comparison:
     """Run baseline and scenarios on common random numbers.
 
     Args:
@@ -229,6 +230,7 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         costs: Unit costs (:class:`chainsim.costs.UnitCosts`); adds the proxy
             ``cost_per_year``.
         engine: ``agents`` (the Mesa model) or ``fast`` (same records, faster).
+        scheduler: Address of a Dask scheduler to run on (same results as local).
 
     Returns:
         The comparison.
@@ -249,7 +251,7 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
              for i in range(reps)]
     workers = default_workers(len(tasks)) if workers is None else workers
     results = []
-    for result in map_ordered(_arm_task, tasks, workers):
+    for result in map_ordered(_arm_task, tasks, workers, scheduler=scheduler):
         if on_result is not None:
             on_result(result)
         results.append(result)

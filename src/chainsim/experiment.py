@@ -7,10 +7,7 @@ finish; results are always gathered in replication order.
 
 from __future__ import annotations
 
-import multiprocessing as mp
-import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,6 +15,7 @@ import pandas as pd
 
 from chainsim.analysis import flows, recidivism
 from chainsim.config import Scenario
+from chainsim.executor import default_workers, map_ordered
 from chainsim.parameters import ParameterSet, resolve
 from chainsim.streams import replication_seeds
 from chainsim.uncertainty import declared_unknowns, sample_unknowns
@@ -110,25 +108,10 @@ def _worker(args: tuple) -> Replication:
     return result
 
 
-def map_ordered(fn: Callable, tasks: list, workers: int = 1) -> Iterator:
-    """Apply ``fn`` to every task, in ``workers`` processes, yielding results in task order.
-
-    Results never depend on ``workers``: each task carries its own seed.
-    """
-    if workers <= 1 or len(tasks) <= 1:
-        for task in tasks:
-            yield fn(task)
-        return
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["chainsim.model"])
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        yield from pool.map(fn, tasks)
-
-
 def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps: int,
                       workers: int = 1, keep_records: bool = True,
-                      uncertainty: bool = False, engine: str = "agents"
-                      ) -> Iterator[Replication]:
+                      uncertainty: bool = False, engine: str = "agents",
+                      scheduler: str | None = None) -> Iterator[Replication]:
     """Yield the replications in order, computed by ``workers`` processes.
 
     Args:
@@ -140,6 +123,7 @@ def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps:
         keep_records: Keep each replication's record table.
         uncertainty: Sample the declared unknowns anew for every replication.
         engine: ``agents`` or ``fast``.
+        scheduler: Address of a Dask scheduler to run on instead of local workers.
     """
     seeds = replication_seeds(seed, reps)
     unknowns = declared_unknowns([scenario]) if uncertainty else {}
@@ -148,12 +132,7 @@ def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps:
         if uncertainty else (scenario, params, {}, s, i, keep_records, engine)
         for i, s in enumerate(seeds)
     ]
-    yield from map_ordered(_worker, tasks, workers)
-
-
-def default_workers(reps: int) -> int:
-    """Worker processes to use by default: one per core, at most one per replication."""
-    return max(1, min(os.cpu_count() or 1, reps))
+    yield from map_ordered(_worker, tasks, workers, scheduler=scheduler)
 
 
 @dataclass
@@ -188,7 +167,7 @@ class RunResult:
 def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None = None,
         on_replication: Callable[[Replication], None] | None = None,
         params: ParameterSet | None = None, uncertainty: bool = False,
-        engine: str = "agents") -> RunResult:
+        engine: str = "agents", scheduler: str | None = None) -> RunResult:
     """Run a scenario's replications with the agent model.
 
     Args:
@@ -202,6 +181,8 @@ def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None =
         uncertainty: Sample the declared unknowns for every replication
             (triangular on their ranges); otherwise use their central values.
         engine: ``agents`` (the Mesa model) or ``fast`` (same records, faster).
+        scheduler: Address of a Dask scheduler (``tcp://host:port``) to run the
+            replications on; the results are the same as with local workers.
 
     Returns:
         The results of every replication.
@@ -210,7 +191,8 @@ def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None =
     result = RunResult(scenario, params, seed, uncertainty=uncertainty, engine=engine)
     workers = default_workers(reps) if workers is None else workers
     for rep in iter_replications(scenario, params, seed, reps, workers,
-                                 uncertainty=uncertainty, engine=engine):
+                                 uncertainty=uncertainty, engine=engine,
+                                 scheduler=scheduler):
         if on_replication is not None:
             on_replication(rep)
         rep.records = None

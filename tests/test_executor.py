@@ -1,0 +1,75 @@
+"""The executor: same results in the same order in-process, on a local pool, on Dask."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from chainsim import executor
+from chainsim.errors import InputError
+
+
+def square_with_seed(task):
+    i, seed = task
+    return i, float(np.random.default_rng(seed).random()), i * i
+
+
+def add_shared(shared, task):
+    return shared["offset"] + task
+
+
+_DIE_MARK = "CHAINSIM_TEST_DIE_ONCE"
+
+
+def die_once(marker_dir, task):
+    """Kill the worker process the first time task 3 runs (a marker file remembers)."""
+    marker = os.path.join(marker_dir, "died")
+    if task == 3 and not os.path.exists(marker):
+        open(marker, "w").close()
+        os._exit(1)
+    return task * 10
+
+
+TASKS = [(i, 1000 + i) for i in range(12)]
+
+
+def test_default_workers():
+    assert executor.default_workers(1) == 1
+    assert 1 <= executor.default_workers(100) <= (os.cpu_count() or 1)
+
+
+def test_in_process_and_pool_agree_in_order():
+    serial = list(executor.map_ordered(square_with_seed, TASKS, workers=1))
+    pooled = list(executor.map_ordered(square_with_seed, TASKS, workers=2))
+    assert serial == pooled
+    assert [r[0] for r in pooled] == list(range(12))
+
+
+def test_shared_object_reaches_every_task():
+    out = list(executor.map_ordered(add_shared, list(range(10)), workers=2,
+                                    shared={"offset": 100}))
+    assert out == list(range(100, 110))
+    assert list(executor.map_ordered(add_shared, [1], workers=1, shared={"offset": 5})) == [6]
+
+
+def test_local_pool_recomputes_tasks_of_a_dead_worker(tmp_path):
+    out = list(executor.map_ordered(die_once, list(range(8)), workers=2,
+                                    shared=str(tmp_path)))
+    assert (tmp_path / "died").exists()  # a worker really died
+    assert out == [t * 10 for t in range(8)]
+
+
+def test_unreachable_scheduler_is_bad_input():
+    with pytest.raises(InputError, match="scheduler"):
+        list(executor.map_ordered(square_with_seed, TASKS, scheduler="tcp://127.0.0.1:1"))
+
+
+def test_dask_gives_the_same_results(dask_scheduler):
+    local = list(executor.map_ordered(square_with_seed, TASKS, workers=2))
+    remote = list(executor.map_ordered(square_with_seed, TASKS, scheduler=dask_scheduler))
+    assert remote == local
+    shared = list(executor.map_ordered(add_shared, list(range(5)), scheduler=dask_scheduler,
+                                       shared={"offset": 7}))
+    assert shared == [7, 8, 9, 10, 11]
