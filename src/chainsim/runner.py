@@ -29,7 +29,8 @@ from chainsim.targets import DEFAULT_TARGETS, load_targets
 
 def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: int, seed: int,
                      workers: int | None = None, progress: bool = False,
-                     uncertainty: bool = False, engine: str = "agents") -> dict:
+                     uncertainty: bool = False, engine: str = "agents",
+                     scheduler: str | None = None) -> dict:
     """Run ``reps`` replications and write the run's files to ``out``.
 
     Args:
@@ -42,6 +43,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         progress: Show a progress bar on stderr.
         uncertainty: Sample the declared unknowns per replication.
         engine: ``agents`` or ``fast``.
+        scheduler: Address of a Dask scheduler to run on (same results as local).
 
     Returns:
         The summary document.
@@ -62,7 +64,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
     try:
         result = run(scenario, reps=reps, seed=seed, workers=workers,
                      on_replication=on_replication, params=params, uncertainty=uncertainty,
-                     engine=engine)
+                     engine=engine, scheduler=scheduler)
     except BaseException:
         stream.close(ok=False)
         bar.close()
