@@ -20,14 +20,21 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
+import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from chainsim.calendar import parse_month
-from chainsim.errors import InputError, Problem
+from chainsim.errors import FieldValueError, InputError, Problem, problems_from_validation
 from chainsim.spec import BY_PROBATION, FORMS, NOT_INTERVENABLE, PARAMETERS
 from chainsim.tomlfile import read_toml
 
@@ -36,8 +43,26 @@ Number = Annotated[float, Field(allow_inf_nan=False)]
 Note = Annotated[str, Field(min_length=3)]
 
 
+MAX_MULTIPLIER = 1000.0
+"""Largest trend or intervention multiplier (larger ones are typing errors, not policies)."""
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+"""A scenario name: it names the default output directory, so it is one safe path part."""
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict parsing: a number is a number (not ``true`` or ``"0.5"``), no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+
+
+def _month(text: str) -> int:
+    """:func:`parse_month`, as a validation error naming the text."""
+    try:
+        return parse_month(text)
+    except ValueError as exc:
+        raise FieldValueError(str(exc) + " (a month as YYYY-MM, e.g. '2015-01')", None,
+                              text) from None
 
 
 def _check_trend(trend: dict[str, float] | None) -> dict[str, float] | None:
@@ -46,9 +71,10 @@ def _check_trend(trend: dict[str, float] | None) -> dict[str, float] | None:
     if not trend:
         raise ValueError("a trend needs at least one 'YYYY-MM' = multiplier entry")
     for key, factor in trend.items():
-        parse_month(key)
-        if factor < 0:
-            raise ValueError(f"trend multipliers must be >= 0, got {factor} at {key}")
+        _month(key)
+        if not 0 <= factor <= MAX_MULTIPLIER:
+            raise FieldValueError(f"trend multipliers must be >= 0 and <= {MAX_MULTIPLIER:g}, "
+                                  f"got {factor} at {key}", None, {key: factor})
     return dict(sorted(trend.items(), key=lambda kv: parse_month(kv[0])))
 
 
@@ -72,10 +98,11 @@ class ParameterEntry(_Entry):
     @model_validator(mode="after")
     def _value_or_by_form(self):
         if self.value is None and self.by_form is None:
-            raise ValueError("give 'value' or 'by_form'")
+            raise FieldValueError("give 'value' or 'by_form'", None, "no value")
         if self.by_form is not None and self.value is None and set(self.by_form) != set(FORMS):
             missing = sorted(set(FORMS) - set(self.by_form))
-            raise ValueError(f"'by_form' without 'value' must list every form; missing {missing}")
+            raise FieldValueError(f"'by_form' without 'value' must list every form; missing "
+                                  f"{missing}", None, self.by_form)
         return self
 
 
@@ -89,9 +116,10 @@ class UnknownEntry(_Entry):
     @model_validator(mode="after")
     def _ordered(self):
         if not self.low <= self.central <= self.high:
-            raise ValueError(
-                f"need low <= central <= high, got {self.low} <= {self.central} <= {self.high}"
-            )
+            key = "low" if self.low > self.central else "central"
+            raise FieldValueError(
+                f"need low <= central <= high, got {self.low} <= {self.central} <= {self.high}",
+                key, getattr(self, key))
         return self
 
     @property
@@ -103,24 +131,35 @@ class UnknownEntry(_Entry):
 class ScenarioMeta(_Strict):
     """The ``[scenario]`` table."""
 
-    name: Annotated[str, Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")]
+    name: str
     description: str = ""
     start: str = "2005-01"
     end: str = "2035-12"
 
+    @field_validator("name")
+    @classmethod
+    def _name(cls, v: str) -> str:
+        if not re.match(NAME_PATTERN, v):
+            raise FieldValueError("a name of 1-64 letters, digits, '_', '.' or '-', starting "
+                                  "with a letter or digit (it names the output directory)",
+                                  None, v)
+        return v
+
     @field_validator("start", "end")
     @classmethod
     def _month(cls, v: str) -> str:
-        parse_month(v)
+        _month(v)
         return v
 
     @model_validator(mode="after")
     def _order(self):
         start, end = parse_month(self.start), parse_month(self.end)
         if end <= start:
-            raise ValueError(f"end ({self.end}) must come after start ({self.start})")
+            raise FieldValueError(f"end ({self.end}) must come after start ({self.start})",
+                                  None, f"{self.start}..{self.end}")
         if end - start > 200 * 12:
-            raise ValueError("the horizon may span at most 200 years")
+            raise FieldValueError("the horizon may span at most 200 years", None,
+                                  f"{self.start}..{self.end}")
         return self
 
 
@@ -162,18 +201,23 @@ class Intervention(_Strict):
     @classmethod
     def _month(cls, v: str | None) -> str | None:
         if v is not None:
-            parse_month(v)
+            _month(v)
         return v
 
     @model_validator(mode="after")
     def _consistent(self):
         if (self.low is None) != (self.high is None):
-            raise ValueError("give both 'low' and 'high' (an uncertain effect) or neither")
+            key = "low" if self.low is None else "high"
+            raise FieldValueError("give both 'low' and 'high' (an uncertain effect) or neither",
+                                  key, "missing")
         if self.low is not None and not self.low <= self.value <= self.high:
-            raise ValueError(
-                f"need low <= value <= high, got {self.low} <= {self.value} <= {self.high}")
+            key = "low" if self.low > self.value else "value"
+            raise FieldValueError(
+                f"need low <= value <= high, got {self.low} <= {self.value} <= {self.high}",
+                key, getattr(self, key))
         if self.end is not None and parse_month(self.end) < parse_month(self.start):
-            raise ValueError(f"end ({self.end}) comes before start ({self.start})")
+            raise FieldValueError(f"end ({self.end}) comes before start ({self.start})", "end",
+                                  self.end)
         return self
 
     @property
@@ -328,9 +372,11 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
                 problems.append(Problem(file, f"{where}.{key}", month,
                                         f"a month within the horizon {sc.scenario.start}.."
                                         f"{sc.scenario.end}"))
-        if iv.operation == "multiply" and min(iv.value, iv.low or iv.value) < 0:
+        if iv.operation == "multiply" and not (
+                0 <= min(iv.value, iv.low or iv.value)
+                and max(iv.value, iv.high or iv.value) <= MAX_MULTIPLIER):
             problems.append(Problem(file, f"{where}.value", iv.value,
-                                    "a multiplier must be >= 0"))
+                                    f"a multiplier must be >= 0 and <= {MAX_MULTIPLIER:g}"))
     for name in PARAMETERS:
         if name not in declared:
             role = PARAMETERS[name].role
@@ -340,27 +386,90 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
     return problems
 
 
-def _merge(base: dict, child: dict) -> dict:
-    """Child over base: tables of entries are replaced entry by entry; interventions append."""
+MAX_BASE_FILES = 64
+"""Most files one scenario may read through ``base`` (guards against fan-out)."""
+
+_TABLES = ("parameters", "unknowns")
+
+
+def _origin_of(origins: dict, field: str, default: str) -> str:
+    """The file a (dotted) field's value came from, from the map :func:`_origins` builds."""
+    if not origins:
+        return default
+    m = re.match(r"^(parameters|unknowns)\.([^.\[ ]+)", field)
+    if m:
+        return origins.get((m.group(1), m.group(2)), default)
+    m = re.match(r"^interventions(?:\.|\[)(\d+)", field)
+    if m:
+        return origins.get(("interventions", int(m.group(1))), default)
+    m = re.match(r"^scenario\.(\w+)", field)
+    if m:
+        return origins.get(("scenario", m.group(1)), default)
+    return default
+
+
+def _origins(doc: dict, file: str) -> dict:
+    """Where each entry of a (shape-checked) document comes from: all from ``file``."""
+    out: dict = {}
+    for table in _TABLES:
+        out |= {(table, name): file for name in doc.get(table, {})}
+    out |= {("scenario", key): file for key in doc.get("scenario", {})}
+    out |= {("interventions", i): file for i in range(len(doc.get("interventions", [])))}
+    return out
+
+
+def _check_shape(doc: dict, file: str) -> None:
+    """Top-level tables of one file have the right kind, before files are merged."""
+    problems = []
+    for key, kind, word in (("scenario", dict, "a [scenario] table"),
+                            ("parameters", dict, "[parameters.NAME] tables"),
+                            ("unknowns", dict, "[unknowns.NAME] tables"),
+                            ("interventions", list, "[[interventions]] tables")):
+        if key in doc and not isinstance(doc[key], kind):
+            problems.append(Problem(file, key, doc[key], word))
+    if isinstance(doc.get("interventions"), list):
+        for i, iv in enumerate(doc["interventions"]):
+            if not isinstance(iv, dict):
+                problems.append(Problem(file, f"interventions[{i}]", iv,
+                                        "an [[interventions]] table"))
+    if problems:
+        raise InputError(problems)
+
+
+def _merge(base: dict, child: dict, base_origins: dict | None = None,
+           child_origins: dict | None = None) -> tuple[dict, dict]:
+    """Child over base: tables of entries are replaced entry by entry; interventions append.
+
+    Both documents are shape-checked (:func:`_check_shape`). Returns the merged
+    document and where each of its entries comes from.
+    """
+    base_origins, child_origins = base_origins or {}, child_origins or {}
     merged = dict(base)
+    origins = dict(base_origins)
     for key, value in child.items():
-        if key in ("parameters", "unknowns") and isinstance(value, dict):
+        if key in _TABLES:
             merged[key] = {**base.get(key, {}), **value}
-        elif key == "scenario" and isinstance(value, dict):
+        elif key == "scenario":
             meta = {k: v for k, v in base.get("scenario", {}).items()
                     if k not in ("name", "description")}
+            for k in ("name", "description"):
+                origins.pop(("scenario", k), None)
             merged[key] = {**meta, **value}
-        elif key == "interventions" and isinstance(value, list):
+        elif key == "interventions":
+            offset = len(base.get("interventions", []))
             merged[key] = [*base.get("interventions", []), *value]
+            origins |= {("interventions", offset + i): child_origins.get(("interventions", i))
+                        for i in range(len(value))}
+            continue
         else:
             merged[key] = value
+    origins |= {k: v for k, v in child_origins.items() if k[0] != "interventions"}
     # a key declared in one table of the child moves it out of the other table of the base
     for table, other in (("parameters", "unknowns"), ("unknowns", "parameters")):
-        for name in child.get(table, {}) if isinstance(child.get(table), dict) else ():
-            if isinstance(merged.get(other), dict) and name in merged[other] and name not in (
-                    child.get(other) or {}):
+        for name in child.get(table, {}):
+            if name in merged.get(other, {}) and name not in child.get(other, {}):
                 merged[other] = {k: v for k, v in merged[other].items() if k != name}
-    return merged
+    return merged, origins
 
 
 class CalibratedEntry(_Strict):
@@ -370,13 +479,26 @@ class CalibratedEntry(_Strict):
     by_form: dict[FormName, Number] | None = None
     trend: dict[str, Number] | None = None
 
+    _check = field_validator("trend")(classmethod(lambda cls, v: _check_trend(v)))
+
 
 class CalibrationFile(BaseModel):
     """``calibration/parameters.toml``: provenance and calibrated values."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     meta: dict = {}
     parameters: dict[str, CalibratedEntry]
+
+
+def _bad_reference(ref: object) -> str | None:
+    """Why a ``base`` or ``calibration`` value is not a usable file name (``None``: it is)."""
+    if not isinstance(ref, str) or not ref.strip():
+        return "not a file name"
+    if "\x00" in ref:
+        return "a file name without NUL characters"
+    if len(ref) > 4096:
+        return "a file name of at most 4096 characters"
+    return None
 
 
 def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
@@ -386,7 +508,7 @@ def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
     own directory (``../calibration/NAME.toml``); nothing else is read.
     """
     ref = doc.get("calibration")
-    if not isinstance(ref, str) or not ref.strip():
+    if _bad_reference(ref):
         raise InputError.single(file, "calibration", ref,
                                 "a file name like '../calibration/parameters.toml'")
     allowed_dir = (path.parent.parent / "calibration").resolve()
@@ -400,15 +522,13 @@ def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
     try:
         cal = CalibrationFile.model_validate(raw)
     except ValidationError as exc:
-        raise InputError([Problem(cal_file, _loc(e["loc"]), e.get("input"),
-                                  e["msg"].removeprefix("Value error, "))
-                          for e in exc.errors()]) from None
+        raise InputError(problems_from_validation(exc, cal_file, field_name=_loc)) from None
     params = doc.get("parameters")
     if not isinstance(params, dict):
         raise InputError.single(file, "parameters", None, "a [parameters] table")
     merged = dict(params)
     for name, entry in cal.parameters.items():
-        if name not in params:
+        if not isinstance(params.get(name), dict):
             raise InputError.single(cal_file, f"parameters.{name}", name,
                                     f"a parameter declared under [parameters] in {file}")
         new = dict(params[name])
@@ -419,50 +539,72 @@ def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
     return {**doc, "parameters": merged}
 
 
-def _resolve_inheritance(path: Path, file: str, root: Path, chain: tuple[Path, ...],
-                         calibrated: bool = True) -> dict:
-    doc = read_toml(path, file)
-    if "calibration" in doc and calibrated:
-        doc = _apply_calibration(doc, path, file)
-    bases = doc.get("base")
-    if bases is None:
-        return doc
-    if isinstance(bases, str):
-        bases = [bases]
-    if not isinstance(bases, list) or not bases:
-        raise InputError.single(file, "base", bases,
-                                "a scenario file name, e.g. 'baseline.toml', or a list of them")
-    if not isinstance(doc.get("scenario"), dict) or "name" not in doc["scenario"]:
-        raise InputError.single(file, "scenario.name", None,
-                                "a scenario that inherits must give its own name")
-    merged: dict = {}
-    for base in bases:
-        merged = _merge(merged, _load_base(base, path, file, root, chain, calibrated))
-    return _merge(merged, {k: v for k, v in doc.items() if k != "base"})
+class _Reader:
+    """Follows ``base`` references from the file the user named, within its directory."""
 
+    def __init__(self, root: Path, calibrated: bool):
+        self.root = root
+        self.calibrated = calibrated
+        self.reads = 0
 
+    def read(self, path: Path, file: str, chain: tuple[Path, ...]) -> tuple[dict, dict]:
+        """The merged document of ``path`` and its bases, and where its entries come from."""
+        self.reads += 1
+        doc = read_toml(path, file)
+        _check_shape(doc, file)
+        if "calibration" in doc and self.calibrated:
+            doc = _apply_calibration(doc, path, file)
+        origins = _origins(doc, file)
+        bases = doc.get("base")
+        if bases is None:
+            return doc, origins
+        if isinstance(bases, str):
+            bases = [bases]
+        if not isinstance(bases, list) or not bases:
+            raise InputError.single(file, "base", bases,
+                                    "a scenario file name, e.g. 'baseline.toml', or a list "
+                                    "of them")
+        if not isinstance(doc.get("scenario"), dict) or "name" not in doc["scenario"]:
+            raise InputError.single(file, "scenario.name", "missing",
+                                    "a scenario that inherits must give its own name")
+        merged: dict = {}
+        merged_origins: dict = {}
+        for base in bases:
+            base_doc, base_origins = self.base(base, path, file, chain)
+            merged, merged_origins = _merge(merged, base_doc, merged_origins, base_origins)
+        own = {k: v for k, v in doc.items() if k != "base"}
+        return _merge(merged, own, merged_origins, origins)
 
-def _load_base(base: object, path: Path, file: str, root: Path, chain: tuple[Path, ...],
-               calibrated: bool) -> dict:
-    if not isinstance(base, str) or not base.strip():
-        raise InputError.single(file, "base", base, "a scenario file name, e.g. 'baseline.toml'")
-    if Path(base).is_absolute():
-        raise InputError.single(file, "base", base,
-                                "a path relative to this file, inside its directory "
-                                f"({root}); absolute paths are not followed")
-    target = (path.parent / base).resolve()
-    if not target.is_relative_to(root):
-        raise InputError.single(file, "base", base,
-                                f"a file inside {root} (the directory of the scenario "
-                                "you named); inheritance never reads outside it")
-    if target in chain:
-        cycle = " -> ".join(p.name for p in (*chain, target))
-        raise InputError.single(file, "base", base, f"no cycles; this one is {cycle}")
-    if len(chain) > 16:
-        raise InputError.single(file, "base", base, "at most 16 levels of inheritance")
-    base_file = str(path.parent / base)
-    base_doc = _resolve_inheritance(target, base_file, root, (*chain, target), calibrated)
-    return {k: v for k, v in base_doc.items() if k not in ("base", "calibration")}
+    def base(self, base: object, path: Path, file: str, chain: tuple[Path, ...]
+             ) -> tuple[dict, dict]:
+        """One base a file names, checked against the rule, then read."""
+        what = "a scenario file name relative to this file, e.g. 'baseline.toml'"
+        why = _bad_reference(base)
+        if why:
+            raise InputError.single(file, "base", base, f"{what} ({why})")
+        if Path(base).is_absolute():
+            raise InputError.single(file, "base", base,
+                                    "a path relative to this file, inside its directory "
+                                    f"({self.root}); absolute paths are not followed")
+        target = (path.parent / base).resolve()
+        if not target.is_relative_to(self.root):
+            raise InputError.single(file, "base", base,
+                                    f"a file inside {self.root} (the directory of the scenario "
+                                    "you named); inheritance never reads outside it")
+        if target in chain:
+            cycle = " -> ".join(p.name for p in (*chain, target))
+            raise InputError.single(file, "base", base, f"no cycles; this one is {cycle}")
+        if len(chain) > 16:
+            raise InputError.single(file, "base", base, "at most 16 levels of inheritance")
+        if self.reads >= MAX_BASE_FILES:
+            raise InputError.single(file, "base", base,
+                                    f"at most {MAX_BASE_FILES} files read through 'base' in all")
+        if not target.exists():
+            raise InputError.single(file, "base", base, f"no such file ({target}); {what}")
+        if target.is_dir():
+            raise InputError.single(file, "base", base, f"a file, not a directory; {what}")
+        base_doc, origins = self.read(target, str(path.parent / base), (*chain, target))
+        return {k: v for k, v in base_doc.items() if k not in ("base", "calibration")}, origins
 
 
 def load_scenario(path: str | Path, calibrated: bool = True) -> Scenario:
@@ -470,10 +612,13 @@ def load_scenario(path: str | Path, calibrated: bool = True) -> Scenario:
 
     Inheritance rule: ``base`` is a path (or a list of paths) relative to the file
     that names it and must stay inside the directory of the scenario file you
-    named (no absolute paths, no ``..`` out of it); chains of bases are followed,
-    cycles rejected. Bases are merged in order, then the file itself: a later
-    file replaces whole parameter entries, overrides ``[scenario]`` keys (name and
-    description are never inherited) and appends its interventions.
+    named, subdirectories included (no absolute paths, no ``..`` out of it, no
+    symbolic link pointing out of it: the check is on the resolved path, before
+    the file is opened); chains of bases are followed (at most 16 levels and 64
+    files), cycles rejected. Bases are merged in order, then the file itself: a
+    later file replaces whole parameter entries, overrides ``[scenario]`` keys
+    (name and description are never inherited) and appends its interventions.
+    A problem in a value that comes from a base names that base's file.
 
     Args:
         path: The TOML file.
@@ -490,35 +635,40 @@ def load_scenario(path: str | Path, calibrated: bool = True) -> Scenario:
             value and what is allowed.
     """
     file = str(path)
+    if "\x00" in file:
+        raise InputError.single(file, "(file)", file, "a file name without NUL characters")
     p = Path(path)
-    resolved = p.resolve()
-    doc = _resolve_inheritance(p, file, resolved.parent, (resolved,), calibrated)
-    return scenario_from_dict(doc, file)
+    try:
+        resolved = p.resolve()
+    except (OSError, RuntimeError) as exc:  # a symbolic-link loop
+        raise InputError.single(file, "(file)", file, f"a readable file ({exc})") from None
+    doc, origins = _Reader(resolved.parent, calibrated).read(p, file, (resolved,))
+    return scenario_from_dict(doc, file, origins)
 
 
-def scenario_from_dict(doc: dict, file: str = "<scenario>") -> Scenario:
-    """Validate an already parsed scenario document (see :func:`load_scenario`)."""
+def scenario_from_dict(doc: dict, file: str = "<scenario>", origins: dict | None = None
+                       ) -> Scenario:
+    """Validate an already parsed scenario document (see :func:`load_scenario`).
+
+    Args:
+        doc: The document.
+        file: The file name to report.
+        origins: Where entries come from when bases were merged (problems in them
+            name that file).
+    """
     if not doc:
         raise InputError.single(file, "(file)", "empty",
                                 "a scenario with [scenario], [parameters] and [unknowns]")
+    origins = origins or {}
     try:
         sc = Scenario.model_validate(doc)
     except ValidationError as exc:
-        problems = []
-        for err in exc.errors():
-            value = err.get("input")
-            if isinstance(value, float) and not math.isfinite(value):
-                value = str(value)
-            msg = err["msg"].removeprefix("Value error, ")
-            if err["type"] == "extra_forbidden":
-                allowed = _allowed_keys(err["loc"])
-                msg = ("unknown key; allowed here: " + ", ".join(allowed) if allowed
-                       else "unknown key; not allowed here")
-            elif err["type"] == "literal_error":
-                msg = "not allowed; allowed: " + str(err.get("ctx", {}).get("expected", ""))
-            problems.append(Problem(file, _loc(err["loc"]) or "(document)", value, msg))
-        raise InputError(problems) from None
+        problems = problems_from_validation(exc, file, unknown_key=_allowed_keys,
+                                            field_name=_loc)
+        raise InputError([Problem(_origin_of(origins, p.field, file), p.field, p.value,
+                                  p.allowed) for p in problems]) from None
     problems = _semantic_problems(sc, file)
     if problems:
-        raise InputError(problems)
+        raise InputError([Problem(_origin_of(origins, p.field, file), p.field, p.value,
+                                  p.allowed) for p in problems])
     return sc
