@@ -22,6 +22,7 @@ from chainsim.config import Scenario
 from chainsim.executor import default_workers, map_ordered
 from chainsim.experiment import simulate
 from chainsim.parameters import resolve
+from chainsim.records import RecordArrays
 from chainsim.spec import FORMS
 from chainsim.streams import replication_seeds
 from chainsim.uncertainty import declared_unknowns, sample_unknowns
@@ -63,7 +64,7 @@ class ArmReplication:
     draws: dict[str, float] = field(default_factory=dict)
 
 
-def arm_proxies(records: pd.DataFrame, period: tuple[int, int],
+def arm_proxies(records: pd.DataFrame | RecordArrays, period: tuple[int, int],
                 victims_per_offender: dict[str, float]) -> dict[str, float]:
     """Every proxy of one replication of one arm.
 
@@ -76,21 +77,25 @@ def arm_proxies(records: pd.DataFrame, period: tuple[int, int],
     (months in prison or pre-trial detention), ``probation_caseload`` (mean number
     under supervision), ``court_cases`` (summonses), ``investigations`` (police
     investigations started).
+
+    ``records`` may be the record table or its :class:`chainsim.records.RecordArrays`
+    (the analyses then share what they derive from it: spells, index events).
     """
+    rec = RecordArrays.of(records)
     start, end = period
     years = (end - start + 1) / 12.0
-    table = recidivism.recidivism_table(records, start, end, end)
+    table = recidivism.recidivism_table(rec, start, end, end)
     out = {f"recid_{k}": float(v) for k, v in table.items()}
-    out["active_offender_months"] = recidivism.active_offender_months(records, start, end) / years
-    out["victim_months"] = recidivism.victim_months(records, start, end,
+    out["active_offender_months"] = recidivism.active_offender_months(rec, start, end) / years
+    out["victim_months"] = recidivism.victim_months(rec, start, end,
                                                     victims_per_offender) / years
     out["prison_months_served"] = occupancy.months_in_stages(
-        records, ("prison", "pretrial_detention"), start, end) / years
-    out["probation_caseload"] = occupancy.mean_occupancy(records, "probation", start, end)
-    in_period = records["month"].between(start, end)
-    summons = records["event"].isin(("summoned", "summoned_detained"))
+        rec, ("prison", "pretrial_detention"), start, end) / years
+    out["probation_caseload"] = occupancy.mean_occupancy(rec, "probation", start, end)
+    in_period = (rec.month >= start) & (rec.month <= end)
+    summons = rec.is_event(("summoned", "summoned_detained"))
     out["court_cases"] = float((in_period & summons).sum()) / years
-    started = records["event"] == "investigation_started"
+    started = rec.is_event(("investigation_started",))
     out["investigations"] = float((in_period & started).sum()) / years
     return out
 
@@ -101,19 +106,39 @@ def _with_costs(proxies: dict[str, float], costs) -> dict[str, float]:
     return proxies
 
 
+_PARAMS_CACHE: dict[tuple, object] = {}
+"""Resolved parameters in this (worker) process, by scenario and draws (see :func:`_params`)."""
+
+
+def _params(scenario: Scenario, draws: dict[str, float]):
+    """``resolve(scenario, draws=draws)``, resolved once per process for equal inputs.
+
+    A worker runs many replications of the same arms; without ``--uncertainty``
+    every one has the same parameters. The key is the scenario's full content
+    (its JSON dump, which the config hash digests) and the draws.
+    """
+    key = (scenario.model_dump_json(), tuple(sorted(draws.items())))
+    params = _PARAMS_CACHE.get(key)
+    if params is None:
+        if len(_PARAMS_CACHE) >= 16:
+            _PARAMS_CACHE.clear()
+        params = _PARAMS_CACHE[key] = resolve(scenario, draws=draws)
+    return params
+
+
 def _arm_task(task: tuple) -> ArmReplication:
     scenario, arm, rep, seed, draws, period, costs, engine = task
-    params = resolve(scenario, draws=draws)
-    records = simulate(params, seed, engine)
+    params = _params(scenario, draws)
+    rec = RecordArrays(simulate(params, seed, engine))
     vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
            for i, form in enumerate(FORMS)}
     years = params.years
     return ArmReplication(
         arm=arm, rep=rep,
-        proxies=_with_costs(arm_proxies(records, period, vpo), costs),
-        yearly=flows.annual_metrics(records, years),
-        window=flows.window_metrics(records, simulated=(years[0], years[-1])),
-        survival=recidivism.survival_curve(records, "observed_general", period[0], period[1],
+        proxies=_with_costs(arm_proxies(rec, period, vpo), costs),
+        yearly=flows.annual_metrics(rec, years),
+        window=flows.window_metrics(rec, simulated=(years[0], years[-1])),
+        survival=recidivism.survival_curve(rec, "observed_general", period[0], period[1],
                                            period[1]),
         draws=draws,
     )

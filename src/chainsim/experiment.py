@@ -78,21 +78,24 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
     Returns:
         The replication's results.
     """
+    from chainsim.records import RecordArrays
+
     records = simulate(params, seed, engine)
+    rec = RecordArrays(records)  # the analyses below share its derived arrays
     years = params.years
     cohort = (flows.WINDOW[0] * 12, flows.WINDOW[1] * 12 + 11, int(params.months[-1]))
-    by_probation = recidivism.recidivism_by(records, "probation", *cohort)
+    by_probation = recidivism.recidivism_by(rec, "probation", *cohort)
     return Replication(
         rep=rep,
         records=records if keep_records else None,
-        yearly=flows.annual_metrics(records, years),
-        window=flows.window_metrics(records, simulated=(years[0], years[-1])),
-        shares=flows.mix_shares(records),
-        flows=flows.flow_table(records, years),
+        yearly=flows.annual_metrics(rec, years),
+        window=flows.window_metrics(rec, simulated=(years[0], years[-1])),
+        shares=flows.mix_shares(rec),
+        flows=flows.flow_table(rec, years),
         recidivism={
-            "overall": recidivism.recidivism_table(records, *cohort),
-            "by_form": recidivism.recidivism_by(records, "form", *cohort),
-            "by_age_group": recidivism.recidivism_by(records, "age_group", *cohort),
+            "overall": recidivism.recidivism_table(rec, *cohort),
+            "by_form": recidivism.recidivism_by(rec, "form", *cohort),
+            "by_age_group": recidivism.recidivism_by(rec, "age_group", *cohort),
             "by_probation": {("supervised" if k else "unsupervised"): v
                              for k, v in by_probation.items()},
         },

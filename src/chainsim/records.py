@@ -7,6 +7,8 @@ categorical stage and event names.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import numpy as np
 import pandas as pd
 
@@ -80,3 +82,65 @@ class RecordLog:
 
 def _categorical(codes: list[int], names: tuple[str, ...]) -> pd.Categorical:
     return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int16), categories=list(names))
+
+
+class RecordArrays:
+    """One replication's record table as NumPy arrays, with intermediates analyses share.
+
+    Every analysis function accepts either the DataFrame or this object. Building
+    it once per replication and passing it to several analyses lets them share
+    the column arrays and what they derive from them (the rows in offender order,
+    the stage spells, times to recidivism, counts per year), each computed on
+    first use and kept in :attr:`cache`. The table must not be changed afterwards.
+
+    Attributes:
+        frame: The record table.
+        agent: Offender ids (int64).
+        month: Absolute months (int64).
+        event: Event category codes (``-1`` for a missing value).
+        event_names: The event column's categories.
+        cache: Derived arrays, keyed by the analysis that made them.
+    """
+
+    def __init__(self, records: pd.DataFrame):
+        self.frame = records
+        self.agent = records["agent_id"].to_numpy(dtype=np.int64)
+        self.month = records["month"].to_numpy(dtype=np.int64)
+        event = records["event"].array
+        self.event = np.asarray(event.codes)
+        self.event_names: tuple[str, ...] = tuple(event.categories)
+        self.cache: dict = {}
+
+    @classmethod
+    def of(cls, records: pd.DataFrame | RecordArrays) -> RecordArrays:
+        """``records`` itself if it already is a :class:`RecordArrays`, else its arrays."""
+        return records if isinstance(records, cls) else cls(records)
+
+    def __len__(self) -> int:
+        return len(self.agent)
+
+    def codes(self, names: Iterable[str]) -> list[int]:
+        """Event category codes of ``names`` (names absent from the categories are skipped)."""
+        return [self.event_names.index(n) for n in names if n in self.event_names]
+
+    def is_event(self, names: Iterable[str]) -> np.ndarray:
+        """Mask of the rows whose event is one of ``names``."""
+        table = np.zeros(len(self.event_names) + 1, dtype=bool)  # the last: code -1
+        table[self.codes(names)] = True
+        return table[self.event]
+
+    def column_codes(self, name: str) -> tuple[np.ndarray, tuple]:
+        """A categorical column's codes and categories."""
+        key = ("codes", name)
+        if key not in self.cache:
+            col = self.frame[name].array
+            self.cache[key] = (np.asarray(col.codes), tuple(col.categories))
+        return self.cache[key]
+
+    @property
+    def by_agent(self) -> np.ndarray:
+        """Row positions in offender order (each offender's rows in their own order)."""
+        if "by_agent" not in self.cache:
+            self.cache["by_agent"] = np.argsort(self.agent, kind="stable")
+        return self.cache["by_agent"]
+

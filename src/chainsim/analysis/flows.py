@@ -17,8 +17,12 @@ share. Definitions (the event names are :class:`chainsim.spec.Event`):
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+
+from chainsim.records import RecordArrays
 
 COUNT_METRICS: dict[str, tuple[str, ...]] = {
     "signalled": ("signalled",),
@@ -54,37 +58,100 @@ WINDOW = (2015, 2019)
 """The Dadermonitor's reporting window (inclusive years)."""
 
 
+Records = pd.DataFrame | RecordArrays
+"""A replication's record table, or its :class:`chainsim.records.RecordArrays`."""
+
+
 def with_year(records: pd.DataFrame) -> pd.DataFrame:
     """The records with a ``year`` column added."""
     return records.assign(year=(records["month"] // 12).astype(np.int32))
 
 
-def event_counts(records: pd.DataFrame, years: range) -> pd.DataFrame:
+@dataclass(frozen=True)
+class _YearCounts:
+    """Events per (year, event code) over the years the records cover, and sentences."""
+
+    first: int
+    counts: np.ndarray  # (years, event codes)
+    prison_sum: np.ndarray  # per year: sum of the prison sentences' months (NaN skipped)
+    prison_n: np.ndarray  # per year: number of prison sentences with a value
+
+    def rows(self, years: range) -> np.ndarray:
+        """Positions of ``years`` in the tables (-1 for years the records do not cover)."""
+        pos = np.asarray(list(years), dtype=np.int64) - self.first
+        return np.where((pos >= 0) & (pos < len(self.counts)), pos, -1)
+
+    def take(self, table: np.ndarray, years: range) -> np.ndarray:
+        """Rows of ``table`` for ``years``, zero for years not covered."""
+        pad = np.concatenate([table, np.zeros((1, *table.shape[1:]), dtype=table.dtype)])
+        return pad[self.rows(years)]
+
+
+def _year_counts(rec: RecordArrays) -> _YearCounts:
+    if "year_counts" not in rec.cache:
+        n_events = len(rec.event_names)
+        year = rec.month // 12
+        ok = rec.event >= 0
+        first = int(year.min()) if len(year) else 0
+        n_years = int(year.max()) - first + 1 if len(year) else 0
+        cell = (year - first) * n_events + rec.event
+        counts = np.bincount(cell[ok], minlength=n_years * n_events).reshape(n_years, n_events)
+        prison = rec.is_event(("prison",))
+        value = rec.frame["value"].to_numpy()[prison].astype(np.float64)
+        valid = ~np.isnan(value)
+        y = (year[prison] - first)[valid]
+        rec.cache["year_counts"] = _YearCounts(
+            first, counts, np.bincount(y, weights=value[valid], minlength=n_years),
+            np.bincount(y, minlength=n_years))
+    return rec.cache["year_counts"]
+
+
+def _mean_months(total: np.ndarray, n: np.ndarray, single: bool = False) -> np.ndarray:
+    """Mean sentence months from sums (taken in float64: exact for whole months); NaN if none.
+
+    ``single``: rounded to float32, the precision of the ``value`` column (a plain
+    mean of the column's values is computed in it).
+    """
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = total / n
+    if single:
+        mean = np.asarray(mean).astype(np.float32).astype(np.float64)
+    return np.where(n > 0, mean, np.nan)
+
+
+def event_counts(records: Records, years: range) -> pd.DataFrame:
     """Counts of every event per year (rows: years, columns: event names)."""
-    rec = with_year(records)
-    counts = pd.crosstab(rec["year"], rec["event"].astype(str))
-    return counts.reindex(index=list(years), fill_value=0)
+    rec = RecordArrays.of(records)
+    yc = _year_counts(rec)
+    seen = np.flatnonzero(yc.counts.sum(axis=0) > 0)
+    order = sorted(seen.tolist(), key=lambda code: rec.event_names[code])
+    counts = yc.take(yc.counts, years)[:, order].astype(np.int64)
+    return pd.DataFrame(counts, index=pd.Index(list(years), name="year", dtype=np.int64),
+                        columns=pd.Index([rec.event_names[c] for c in order], name="event"))
 
 
-def annual_metrics(records: pd.DataFrame, years: range) -> pd.DataFrame:
+def _totals(rec: RecordArrays, counts: np.ndarray, events: tuple[str, ...]) -> np.ndarray:
+    """Sum of the ``counts`` columns (event codes) of ``events``, as float."""
+    return counts[..., rec.codes(events)].sum(axis=-1).astype(np.float64)
+
+
+def annual_metrics(records: Records, years: range) -> pd.DataFrame:
     """Every metric per year for one replication (rows: years, columns: metrics)."""
-    counts = event_counts(records, years)
-
-    def total(events):
-        cols = [c for c in events if c in counts]
-        return counts[cols].sum(axis=1) if cols else pd.Series(0, index=counts.index)
-
-    out = pd.DataFrame({name: total(events) for name, events in COUNT_METRICS.items()},
-                       dtype=float)
-    rec = with_year(records)
-    prison = rec[rec["event"] == "prison"]
-    out["prison_months"] = prison.groupby("year")["value"].mean().reindex(out.index)
+    rec = RecordArrays.of(records)
+    yc = _year_counts(rec)
+    counts = yc.take(yc.counts, years)
+    out = {name: _totals(rec, counts, events) for name, events in COUNT_METRICS.items()}
+    out["prison_months"] = _mean_months(yc.take(yc.prison_sum, years),
+                                        yc.take(yc.prison_n, years))
     for name, (num, den) in RATIO_METRICS.items():
-        out[name] = _ratio(total(num), total(den))
-    return out[list(METRICS)]
+        n, d = _totals(rec, counts, num), _totals(rec, counts, den)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[name] = np.where(d != 0, n / d, np.nan)
+    return pd.DataFrame({name: out[name] for name in METRICS},
+                        index=pd.Index(list(years), name="year", dtype=np.int64))
 
 
-def window_metrics(records: pd.DataFrame, window: tuple[int, int] = WINDOW,
+def window_metrics(records: Records, window: tuple[int, int] = WINDOW,
                    simulated: tuple[int, int] | None = None) -> dict[str, float]:
     """Per-year average of every metric over the window, for one replication.
 
@@ -101,49 +168,75 @@ def window_metrics(records: pd.DataFrame, window: tuple[int, int] = WINDOW,
         window = (max(window[0], simulated[0]), min(window[1], simulated[1]))
     if window[1] < window[0]:
         return dict.fromkeys(METRICS, float("nan"))
+    rec = RecordArrays.of(records)
+    yc = _year_counts(rec)
     years = range(window[0], window[1] + 1)
-    yearly = annual_metrics(records, years)
-    counts = event_counts(records, years).sum()
-    rec = with_year(records)
-    in_window = rec[rec["year"].between(*window)]
-    out = {name: float(yearly[name].mean()) for name in COUNT_METRICS}
-    prison = in_window.loc[in_window["event"] == "prison", "value"]
-    out["prison_months"] = float(prison.mean()) if len(prison) else float("nan")
+    counts = yc.take(yc.counts, years)
+    out = {name: float(_totals(rec, counts, events).mean())
+           for name, events in COUNT_METRICS.items()}
+    out["prison_months"] = float(_mean_months(yc.take(yc.prison_sum, years).sum(),
+                                              yc.take(yc.prison_n, years).sum(), single=True))
+    total = counts.sum(axis=0)
     for name, (num, den) in RATIO_METRICS.items():
-        out[name] = safe_ratio(sum(float(counts.get(e, 0)) for e in num),
-                               sum(float(counts.get(e, 0)) for e in den))
+        out[name] = safe_ratio(float(_totals(rec, total, num)), float(_totals(rec, total, den)))
     return out
 
 
-def mix_shares(records: pd.DataFrame, window: tuple[int, int] = WINDOW) -> dict[str, float]:
+def mix_shares(records: Records, window: tuple[int, int] = WINDOW) -> dict[str, float]:
     """Offender mix among registrations at the OM in the window, for one replication."""
-    rec = with_year(records)
-    entries = rec[rec["year"].between(*window) & rec["event"].isin(CHAIN_ENTRY_EVENTS)]
-    n = len(entries)
-    form = entries["form"].astype(str)
-    out = {f"form_{f}": safe_ratio(float((form == f).sum()), n)
+    rec = RecordArrays.of(records)
+    year = rec.month // 12
+    entries = (year >= window[0]) & (year <= window[1]) & rec.is_event(CHAIN_ENTRY_EVENTS)
+    n = int(entries.sum())
+    form, forms = rec.column_codes("form")
+    age_group, groups = rec.column_codes("age_group")
+    sex, sexes = rec.column_codes("sex")
+
+    def code(names: tuple, name: str) -> int:
+        return names.index(name) if name in names else -2  # -2 matches no row
+
+    form_e = form[entries]
+    out = {f"form_{f}": safe_ratio(float((form_e == code(forms, f)).sum()), n)
            for f in ("domestic_sexual", "cross_border_sexual", "labour", "criminal", "other")}
+    young = age_group[entries] == code(groups, "under23")
     for f in ("domestic_sexual", "criminal"):
-        sub = entries[form == f]
-        out[f"under23_{f}"] = safe_ratio(float((sub["age_group"] == "under23").sum()), len(sub))
-    out["female"] = safe_ratio(float((entries["sex"] == "female").sum()), n)
+        sub = form_e == code(forms, f)
+        out[f"under23_{f}"] = safe_ratio(float((young & sub).sum()), int(sub.sum()))
+    out["female"] = safe_ratio(float((sex[entries] == code(sexes, "female")).sum()), n)
     return out
 
 
-def flow_table(records: pd.DataFrame, years: range) -> pd.DataFrame:
+def flow_table(records: Records, years: range) -> pd.DataFrame:
     """Annual flows by event, form and age group.
 
-    Long format: columns ``year``, ``event``, ``form``, ``age_group``, ``count``.
+    Long format: columns ``year``, ``event``, ``form``, ``age_group``, ``count``
+    (only the combinations that occur, ordered by year, then the categories' order).
     """
-    rec = with_year(records)
-    rec = rec[rec["year"].isin(list(years))]
-    table = (rec.groupby(["year", "event", "form", "age_group"], observed=True)
-             .size().rename("count").reset_index())
-    return table
+    rec = RecordArrays.of(records)
+    frame = rec.frame
+    year = rec.month // 12
+    form, forms = rec.column_codes("form")
+    group, groups = rec.column_codes("age_group")
+    n_e, n_f, n_g = len(rec.event_names), len(forms), len(groups)
+    wanted = np.asarray(list(years), dtype=np.int64)
+    keep = np.isin(year, wanted) & (rec.event >= 0) & (form >= 0) & (group >= 0)
+    first = int(wanted.min()) if len(wanted) else 0
+    key = (((year[keep] - first) * n_e + rec.event[keep]) * n_f + form[keep]) * n_g + group[keep]
+    cells, count = np.unique(key, return_counts=True)
+    rest, g = np.divmod(cells, n_g)
+    rest, f = np.divmod(rest, n_f)
+    y, e = np.divmod(rest, n_e)
 
+    def categorical(codes: np.ndarray, column: str) -> pd.Categorical:
+        return pd.Categorical.from_codes(codes, dtype=frame[column].dtype)
 
-def _ratio(num: pd.Series, den: pd.Series) -> pd.Series:
-    return (num / den.replace(0, np.nan)).astype(float)
+    return pd.DataFrame({
+        "year": (y + first).astype(np.int32),
+        "event": categorical(e, "event"),
+        "form": categorical(f, "form"),
+        "age_group": categorical(g, "age_group"),
+        "count": count.astype(np.int64),
+    })
 
 
 def safe_ratio(num: float, den: float) -> float:

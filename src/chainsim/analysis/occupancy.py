@@ -26,15 +26,77 @@ that total divided by the number of months (the average end-of-month stock).
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from chainsim.records import RecordArrays
 
 SPELL_COLUMNS: tuple[str, ...] = ("agent_id", "stage", "start", "end", "form", "age_group", "sex")
 """Columns of :func:`stage_spells`."""
 
 
-def stage_spells(records: pd.DataFrame, end_month: int) -> pd.DataFrame:
+Records = pd.DataFrame | RecordArrays
+"""A replication's record table, or its :class:`chainsim.records.RecordArrays`."""
+
+
+@dataclass(frozen=True)
+class Spells:
+    """The spells of :func:`stage_spells` as arrays (agent, then chronological order).
+
+    Attributes:
+        rows: Each spell's opening record (position in the record table).
+        agent: Offender ids.
+        stage: ``to_stage`` category codes of the opening records.
+        stage_names: The stage categories.
+        start: First month of each spell.
+        end: Month after its last (``start <= end``).
+    """
+
+    rows: np.ndarray
+    agent: np.ndarray
+    stage: np.ndarray
+    stage_names: tuple[str, ...]
+    start: np.ndarray
+    end: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def overlap(self, stages: str | Iterable[str] | None, start_month: int, end_month: int,
+                from_month: np.ndarray | None = None) -> np.ndarray:
+        """:func:`spell_overlap` of these spells."""
+        return _overlap(self.start, self.end, self.stage, self.stage_names, stages,
+                        start_month, end_month, from_month)
+
+
+def spells_of(records: Records, end_month: int) -> Spells:
+    """The spells of :func:`stage_spells`, as arrays (kept with the record arrays)."""
+    rec = RecordArrays.of(records)
+    key = ("spells", end_month)
+    if key not in rec.cache:
+        frm, frm_names = rec.column_codes("from_stage")
+        to, to_names = rec.column_codes("to_stage")
+        if frm_names == to_names:
+            moved = frm != to
+        else:  # pragma: no cover - engines always share the stage categories
+            moved = (np.asarray((*frm_names, None), dtype=object)[frm]
+                     != np.asarray((*to_names, None), dtype=object)[to])
+        order = rec.by_agent
+        rows = order[moved[order]]
+        rows = rows[rec.month[rows] <= end_month]
+        agent = rec.agent[rows]
+        month = rec.month[rows]
+        end = np.full(len(rows), end_month + 1, dtype=np.int64)
+        if len(rows) > 1:
+            same = agent[1:] == agent[:-1]
+            end[:-1] = np.where(same, month[1:], end[:-1])
+        rec.cache[key] = Spells(rows, agent, to[rows], to_names, month, end)
+    return rec.cache[key]
+
+
+def stage_spells(records: Records, end_month: int) -> pd.DataFrame:
     """Every offender's consecutive stays in a stage, up to the horizon.
 
     Args:
@@ -49,26 +111,21 @@ def stage_spells(records: pd.DataFrame, end_month: int) -> pd.DataFrame:
         ``form``, ``age_group`` and ``sex`` on entering the stage. Rows are sorted by
         agent, then chronologically.
     """
-    tr = _transitions(records)
-    tr = tr[tr["month"].to_numpy() <= end_month]
-    agent = tr["agent_id"].to_numpy()
-    month = tr["month"].to_numpy().astype(np.int64)
-    end = np.full(len(tr), end_month + 1, dtype=np.int64)
-    if len(tr) > 1:
-        same = agent[1:] == agent[:-1]
-        end[:-1] = np.where(same, month[1:], end[:-1])
+    rec = RecordArrays.of(records)
+    sp = spells_of(rec, end_month)
+    frame = rec.frame
     return pd.DataFrame({
-        "agent_id": agent,
-        "stage": tr["to_stage"].array,
-        "start": month,
-        "end": end,
-        "form": tr["form"].array,
-        "age_group": tr["age_group"].array,
-        "sex": tr["sex"].array,
+        "agent_id": sp.agent,
+        "stage": frame["to_stage"].array.take(sp.rows),
+        "start": sp.start,
+        "end": sp.end,
+        "form": frame["form"].array.take(sp.rows),
+        "age_group": frame["age_group"].array.take(sp.rows),
+        "sex": frame["sex"].array.take(sp.rows),
     })
 
 
-def months_in_stages(records: pd.DataFrame, stages: str | Iterable[str], start_month: int,
+def months_in_stages(records: Records, stages: str | Iterable[str], start_month: int,
                      end_month: int) -> float:
     """Person-months spent in any of ``stages`` within ``[start_month, end_month]``.
 
@@ -83,11 +140,11 @@ def months_in_stages(records: pd.DataFrame, stages: str | Iterable[str], start_m
     Returns:
         The total overlap of the spells in those stages with the period, in months.
     """
-    spells = stage_spells(records, end_month)
-    return float(spell_overlap(spells, stages, start_month, end_month).sum())
+    spells = spells_of(records, end_month)
+    return float(spells.overlap(stages, start_month, end_month).sum())
 
 
-def mean_occupancy(records: pd.DataFrame, stage: str, start_month: int, end_month: int) -> float:
+def mean_occupancy(records: Records, stage: str, start_month: int, end_month: int) -> float:
     """Average number of offenders in ``stage`` per month over ``[start_month, end_month]``.
 
     Args:
@@ -120,33 +177,33 @@ def spell_overlap(spells: pd.DataFrame, stages: str | Iterable[str] | None, star
     Returns:
         Months per spell (float array aligned with ``spells``).
     """
-    lo = np.full(len(spells), float(start_month))
-    if from_month is not None:
+    stage = spells["stage"].array
+    return _overlap(spells["start"].to_numpy(), spells["end"].to_numpy(),
+                    np.asarray(stage.codes), tuple(stage.categories), stages, start_month,
+                    end_month, from_month)
+
+
+def _overlap(start: np.ndarray, end: np.ndarray, stage: np.ndarray, stage_names: tuple,
+             stages: str | Iterable[str] | None, start_month: int, end_month: int,
+             from_month: np.ndarray | None) -> np.ndarray:
+    if from_month is None:  # whole months: in integers, then as float
+        hi = np.minimum(end, end_month + 1)
+        months = np.maximum(hi - np.maximum(start, start_month), 0).astype(float)
+    else:
         from_month = np.asarray(from_month, dtype=float)
-        lo = np.where(np.isnan(from_month), np.inf, np.fmax(lo, from_month))
-    hi = np.minimum(spells["end"].to_numpy(dtype=float), end_month + 1.0)
-    months = np.clip(hi - np.maximum(spells["start"].to_numpy(dtype=float), lo), 0.0, None)
+        lo = np.where(np.isnan(from_month), np.inf, np.fmax(float(start_month), from_month))
+        hi = np.minimum(end.astype(float), end_month + 1.0)
+        months = np.clip(hi - np.maximum(start.astype(float), lo), 0.0, None)
     if stages is not None:
-        months = np.where(_in_stages(spells["stage"], stages), months, 0.0)
+        months[~_in_stages(stage, stage_names, stages)] = 0.0
     return months
 
 
-def _in_stages(column: pd.Series, stages: str | Iterable[str]) -> np.ndarray:
+def _in_stages(codes: np.ndarray, cats: tuple, stages: str | Iterable[str]) -> np.ndarray:
     names = [stages] if isinstance(stages, str) else list(stages)
-    cats = list(column.cat.categories)
     unknown = [s for s in names if s not in cats]
     if unknown:
-        raise ValueError(f"unknown stage name(s) {unknown}; expected some of {cats}")
-    return np.isin(column.cat.codes.to_numpy(), [cats.index(s) for s in names])
-
-
-def _transitions(records: pd.DataFrame) -> pd.DataFrame:
-    """Transition rows (stage changes), sorted by agent and then chronologically."""
-    frm, to = records["from_stage"], records["to_stage"]
-    if list(frm.cat.categories) == list(to.cat.categories):
-        moved = frm.cat.codes.to_numpy() != to.cat.codes.to_numpy()
-    else:  # pragma: no cover - engines always share the stage categories
-        moved = frm.astype(str).to_numpy() != to.astype(str).to_numpy()
-    tr = records[moved]
-    order = np.argsort(tr["agent_id"].to_numpy(), kind="stable")
-    return tr.iloc[order]
+        raise ValueError(f"unknown stage name(s) {unknown}; expected some of {list(cats)}")
+    table = np.zeros(len(cats) + 1, dtype=bool)  # the last: code -1 (missing)
+    table[[cats.index(s) for s in names]] = True
+    return table[codes]

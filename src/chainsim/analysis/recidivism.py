@@ -47,11 +47,13 @@ Every function reads one replication's records; callers group by ``rep``.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from chainsim.analysis.occupancy import spell_overlap, stage_spells
+from chainsim.analysis.occupancy import spells_of
+from chainsim.records import RecordArrays
 
 KINDS: tuple[str, ...] = ("observed_general", "observed_specific", "true")
 """Recidivism kinds of :func:`recidivism_prevalence`."""
@@ -77,6 +79,9 @@ TRUE_EVENTS: tuple[str, ...] = ("reoffended", "general_offence")
 ACTIVE_STAGES: tuple[str, ...] = ("active", "signalled")
 """Stages counted as offending in the harm proxies."""
 
+Records = pd.DataFrame | RecordArrays
+"""A replication's record table, or its :class:`chainsim.records.RecordArrays`."""
+
 _MONTH_BITS = 20
 _MONTH_MASK = (1 << _MONTH_BITS) - 1
 
@@ -84,7 +89,7 @@ _MONTH_MASK = (1 << _MONTH_BITS) - 1
 # ------------------------------------------------------------------ recidivism
 
 
-def recidivism_prevalence(records: pd.DataFrame, years: float, kind: str, cohort_start: int,
+def recidivism_prevalence(records: Records, years: float, kind: str, cohort_start: int,
                           cohort_end: int, horizon_end: int,
                           by: str | None = None) -> float | dict:
     """Share of index offenders with an event of ``kind`` within ``years`` of the index.
@@ -104,13 +109,13 @@ def recidivism_prevalence(records: pd.DataFrame, years: float, kind: str, cohort
         ``by`` is given (every group of the stratum, NaN for empty ones).
     """
     _check_kind(kind)
-    rec = _Sorted(records)
+    rec = _sorted(records)
     index = _index_events(rec, cohort_start, cohort_end)
     time = _time_to_event(rec, index, kind, horizon_end)
     return _prevalence(index, time, years, horizon_end, by, rec)
 
 
-def recidivism_table(records: pd.DataFrame, cohort_start: int, cohort_end: int,
+def recidivism_table(records: Records, cohort_start: int, cohort_end: int,
                      horizon_end: int) -> dict[str, float]:
     """Every recidivism proxy (:data:`PROXIES`) for one replication.
 
@@ -124,7 +129,7 @@ def recidivism_table(records: pd.DataFrame, cohort_start: int, cohort_end: int,
         ``{"observed_general_2y": share, ...}``; NaN where no index event has full
         follow-up (the denominators differ by window).
     """
-    rec = _Sorted(records)
+    rec = _sorted(records)
     index = _index_events(rec, cohort_start, cohort_end)
     out = {}
     for kind in KINDS:
@@ -134,7 +139,7 @@ def recidivism_table(records: pd.DataFrame, cohort_start: int, cohort_end: int,
     return out
 
 
-def recidivism_by(records: pd.DataFrame, by: str, cohort_start: int, cohort_end: int,
+def recidivism_by(records: Records, by: str, cohort_start: int, cohort_end: int,
                   horizon_end: int) -> dict:
     """:func:`recidivism_table` per group of a stratum.
 
@@ -148,7 +153,7 @@ def recidivism_by(records: pd.DataFrame, by: str, cohort_start: int, cohort_end:
     Returns:
         ``{group: {proxy: share}}`` for every group of the stratum (NaN when empty).
     """
-    rec = _Sorted(records)
+    rec = _sorted(records)
     index = _index_events(rec, cohort_start, cohort_end)
     groups = _group_names(rec, by)
     out: dict = {g: {} for g in groups}
@@ -161,7 +166,7 @@ def recidivism_by(records: pd.DataFrame, by: str, cohort_start: int, cohort_end:
     return out
 
 
-def survival_curve(records: pd.DataFrame, kind: str, cohort_start: int, cohort_end: int,
+def survival_curve(records: Records, kind: str, cohort_start: int, cohort_end: int,
                    horizon_end: int, max_months: int = 84) -> pd.DataFrame:
     """Kaplan-Meier curve of the months from the index to the first event of ``kind``.
 
@@ -184,9 +189,9 @@ def survival_curve(records: pd.DataFrame, kind: str, cohort_start: int, cohort_e
         nobody is at risk).
     """
     _check_kind(kind)
-    rec = _Sorted(records)
+    rec = _sorted(records)
     index = _index_events(rec, cohort_start, cohort_end)
-    index_month = index["month"].to_numpy()
+    index_month = index.month
     time = _time_to_event(rec, index, kind, horizon_end)
     censor = horizon_end - index_month
     keep = censor >= 0
@@ -209,7 +214,7 @@ def survival_curve(records: pd.DataFrame, kind: str, cohort_start: int, cohort_e
 # ------------------------------------------------------------------ harm proxies
 
 
-def active_offender_months(records: pd.DataFrame, start_month: int, end_month: int) -> float:
+def active_offender_months(records: Records, start_month: int, end_month: int) -> float:
     """Offender-months in ``active`` or ``signalled`` within ``[start_month, end_month]``.
 
     Args:
@@ -220,11 +225,11 @@ def active_offender_months(records: pd.DataFrame, start_month: int, end_month: i
     Returns:
         Person-months offending (end-of-month stock summed over the months).
     """
-    spells = stage_spells(records, end_month)
-    return float(spell_overlap(spells, ACTIVE_STAGES, start_month, end_month).sum())
+    spells = spells_of(records, end_month)
+    return float(spells.overlap(ACTIVE_STAGES, start_month, end_month).sum())
 
 
-def victim_months(records: pd.DataFrame, start_month: int, end_month: int,
+def victim_months(records: Records, start_month: int, end_month: int,
                   victims_per_offender: Mapping[str, float]) -> float:
     """Victim-months: active offender-months weighted by the form's victims per offender.
 
@@ -240,20 +245,20 @@ def victim_months(records: pd.DataFrame, start_month: int, end_month: int,
     Raises:
         ValueError: If a form with active months has no victims per offender.
     """
-    spells = stage_spells(records, end_month)
-    months = spell_overlap(spells, ACTIVE_STAGES, start_month, end_month)
-    forms = spells["form"].array
-    cats = list(forms.categories)
+    rec = RecordArrays.of(records)
+    spells = spells_of(rec, end_month)
+    months = spells.overlap(ACTIVE_STAGES, start_month, end_month)
+    form, cats = rec.column_codes("form")
     missing = [f for f in cats if f not in victims_per_offender]
     weights = np.array([float(victims_per_offender.get(f, np.nan)) for f in cats] + [np.nan])
-    w = weights[np.asarray(forms.codes)]  # code -1 (missing form) -> NaN
+    w = weights[form[spells.rows]]  # code -1 (missing form) -> NaN
     bad = (months > 0) & np.isnan(w)
     if bad.any():
         raise ValueError(f"victims_per_offender lacks form(s) {missing} that have active months")
     return float(np.sum(np.where(months > 0, months * np.nan_to_num(w), 0.0)))
 
 
-def active_months_after_first_release(records: pd.DataFrame, start_month: int,
+def active_months_after_first_release(records: Records, start_month: int,
                                       end_month: int) -> float:
     """Active offender-months in the period after each offender's first release or sanction.
 
@@ -269,19 +274,19 @@ def active_months_after_first_release(records: pd.DataFrame, start_month: int,
     Returns:
         Person-months in ``active``/``signalled`` after a first release or sanction.
     """
-    rec = _Sorted(records)
-    is_index = np.isin(rec.event, rec.codes(INDEX_EVENTS))
+    rec = _sorted(records)
+    is_index = rec.is_event(INDEX_EVENTS)
     agents, first = np.unique(rec.agent[is_index], return_index=True)
     first_month = rec.month[is_index][first]
-    spells = stage_spells(records, end_month)
-    spell_agent = spells["agent_id"].to_numpy()
+    spells = spells_of(rec.arrays, end_month)
+    spell_agent = spells.agent
     j = np.minimum(np.searchsorted(agents, spell_agent), max(len(agents) - 1, 0))
     if len(agents):
         from_month = np.where(agents[j] == spell_agent, first_month[j], np.nan)
     else:
         from_month = np.full(len(spells), np.nan)
-    months = spell_overlap(spells, ACTIVE_STAGES, start_month, end_month,
-                           from_month=from_month.astype(float))
+    months = spells.overlap(ACTIVE_STAGES, start_month, end_month,
+                            from_month=from_month.astype(float))
     return float(months.sum())
 
 
@@ -289,17 +294,22 @@ def active_months_after_first_release(records: pd.DataFrame, start_month: int,
 
 
 class _Sorted:
-    """The records' key columns as arrays, sorted by agent (chronological within agent)."""
+    """The records' key columns in offender order (chronological within an offender).
 
-    def __init__(self, records: pd.DataFrame):
-        order = np.argsort(records["agent_id"].to_numpy(), kind="stable")
-        self.agent = records["agent_id"].to_numpy().astype(np.int64)[order]
-        self.month = records["month"].to_numpy().astype(np.int64)[order]
-        event = records["event"].array
-        self.event = np.asarray(event.codes)[order]
-        self._event_names = list(event.categories)
-        self._records = records
+    Kept with the record arrays (:class:`chainsim.records.RecordArrays`), so that
+    the analyses of one replication sort once and share index events and times to
+    recidivism.
+    """
+
+    def __init__(self, rec: RecordArrays):
+        order = rec.by_agent
+        self.arrays = rec
+        self.agent = rec.agent[order]
+        self.month = rec.month[order]
+        self.event = rec.event[order]
+        self._event_names = rec.event_names
         self._order = order
+        self.memo: dict = {}
         if len(self.month) and (self.month.min() < 0 or self.month.max() > _MONTH_MASK):
             raise ValueError("months must be absolute month indexes in [0, 2**20)")
 
@@ -307,9 +317,26 @@ class _Sorted:
         """Category codes of event names (names absent from the categories are skipped)."""
         return [self._event_names.index(n) for n in names if n in self._event_names]
 
-    def column(self, name: str, positions: np.ndarray):
-        """Values of a records column at sorted positions."""
-        return self._records[name].iloc[self._order[positions]].array
+    def is_event(self, names: tuple[str, ...]) -> np.ndarray:
+        """Mask of the (sorted) rows whose event is one of ``names`` (do not modify it)."""
+        key = ("is", names)
+        if key not in self.memo:
+            table = np.zeros(len(self._event_names) + 1, dtype=bool)  # the last: code -1
+            table[self.codes(names)] = True
+            self.memo[key] = table[self.event]
+        return self.memo[key]
+
+    def codes_at(self, name: str, positions: np.ndarray) -> tuple[np.ndarray, tuple]:
+        """A categorical column's codes at sorted positions, and its categories."""
+        codes, cats = self.arrays.column_codes(name)
+        return codes[self._order[positions]], cats
+
+
+def _sorted(records: Records) -> _Sorted:
+    rec = RecordArrays.of(records)
+    if "recidivism" not in rec.cache:
+        rec.cache["recidivism"] = _Sorted(rec)
+    return rec.cache["recidivism"]
 
 
 def _check_kind(kind: str) -> None:
@@ -317,67 +344,91 @@ def _check_kind(kind: str) -> None:
         raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
 
 
-def _index_events(rec: _Sorted, cohort_start: int, cohort_end: int) -> pd.DataFrame:
-    """Each agent's first index event in the cohort window: agent, month and strata."""
-    mask = (np.isin(rec.event, rec.codes(INDEX_EVENTS)) & (rec.month >= cohort_start)
-            & (rec.month <= cohort_end))
-    pos = np.flatnonzero(mask)
-    if len(pos):
-        a = rec.agent[pos]
-        pos = pos[np.concatenate(([True], a[1:] != a[:-1]))]
+@dataclass(frozen=True)
+class _Index:
+    """Each offender's first index event in a cohort: sorted positions, agent, month."""
+
+    pos: np.ndarray
+    agent: np.ndarray
+    month: np.ndarray
+    cohort: tuple[int, int]
+
+    def __len__(self) -> int:
+        return len(self.pos)
+
+
+def _index_events(rec: _Sorted, cohort_start: int, cohort_end: int) -> _Index:
+    """Each agent's first index event in the cohort window."""
+    key = ("index", cohort_start, cohort_end)
+    if key not in rec.memo:
+        mask = rec.is_event(INDEX_EVENTS) & (rec.month >= cohort_start) & (rec.month <= cohort_end)
+        pos = np.flatnonzero(mask)
+        if len(pos):
+            a = rec.agent[pos]
+            pos = pos[np.concatenate(([True], a[1:] != a[:-1]))]
+        rec.memo[key] = _Index(pos, rec.agent[pos], rec.month[pos], (cohort_start, cohort_end))
+    return rec.memo[key]
+
+
+def _supervised(rec: _Sorted, index: _Index) -> np.ndarray:
+    """Whether supervision started with each index (the next record: ``probation_start``)."""
+    pos = index.pos
     nxt = np.minimum(pos + 1, max(len(rec.agent) - 1, 0))
-    supervised = ((pos + 1 < len(rec.agent)) & (rec.agent[nxt] == rec.agent[pos])
-                  & (rec.month[nxt] == rec.month[pos])
-                  & np.isin(rec.event[nxt], rec.codes(("probation_start",))))
-    return pd.DataFrame({
-        "agent_id": rec.agent[pos],
-        "month": rec.month[pos],
-        "form": rec.column("form", pos),
-        "age_group": rec.column("age_group", pos),
-        "probation": supervised,
-    })
+    return ((pos + 1 < len(rec.agent)) & (rec.agent[nxt] == rec.agent[pos])
+            & (rec.month[nxt] == rec.month[pos])
+            & np.isin(rec.event[nxt], rec.codes(("probation_start",))))
 
 
 def _counted_registrations(rec: _Sorted, horizon_end: int) -> np.ndarray:
     """Mask of trafficking registrations whose case does not end in a non-counted outcome."""
-    is_reg = np.isin(rec.event, rec.codes(REGISTRATIONS))
+    key = ("counted", horizon_end)
+    if key in rec.memo:
+        return rec.memo[key]
+    is_reg = rec.is_event(REGISTRATIONS)
     reg = np.flatnonzero(is_reg)
-    out = np.flatnonzero(np.isin(rec.event, rec.codes(CASE_OUTCOMES)))
-    if len(reg) == 0 or len(out) == 0:
-        return is_reg
-    j = np.searchsorted(out, reg, side="right")
-    q = out[np.minimum(j, len(out) - 1)]
-    next_reg = np.concatenate((reg[1:], [len(rec.agent)]))
-    decided = ((j < len(out)) & (rec.agent[q] == rec.agent[reg]) & (q < next_reg)
-               & (rec.month[q] <= horizon_end))
-    excluded = decided & np.isin(rec.event[q], rec.codes(NOT_COUNTED))
+    out = np.flatnonzero(rec.is_event(CASE_OUTCOMES))
     counted = is_reg.copy()
-    counted[reg[excluded]] = False
+    if len(reg) and len(out):
+        j = np.searchsorted(out, reg, side="right")
+        q = out[np.minimum(j, len(out) - 1)]
+        next_reg = np.concatenate((reg[1:], [len(rec.agent)]))
+        decided = ((j < len(out)) & (rec.agent[q] == rec.agent[reg]) & (q < next_reg)
+                   & (rec.month[q] <= horizon_end))
+        excluded = decided & rec.is_event(NOT_COUNTED)[q]
+        counted[reg[excluded]] = False
+    rec.memo[key] = counted
     return counted
 
 
 def _event_mask(rec: _Sorted, kind: str, horizon_end: int) -> np.ndarray:
     if kind == "true":
-        mask = np.isin(rec.event, rec.codes(TRUE_EVENTS))
+        mask = rec.is_event(TRUE_EVENTS)
     else:
         mask = _counted_registrations(rec, horizon_end)
         if kind == "observed_general":
-            mask |= np.isin(rec.event, rec.codes(GENERAL_CASES))
+            mask = mask | rec.is_event(GENERAL_CASES)
     return mask & (rec.month <= horizon_end)
 
 
-def _time_to_event(rec: _Sorted, index: pd.DataFrame, kind: str, horizon_end: int) -> np.ndarray:
+def _time_to_event(rec: _Sorted, index: _Index, kind: str, horizon_end: int) -> np.ndarray:
     """Months from each index to the agent's first later event of ``kind`` (NaN: none)."""
+    key = ("time", kind, horizon_end, index.cohort)
+    if key in rec.memo:
+        return rec.memo[key]
     mask = _event_mask(rec, kind, horizon_end)
-    keys = np.sort((rec.agent[mask] << _MONTH_BITS) | rec.month[mask])
-    agent = index["agent_id"].to_numpy()
-    month = index["month"].to_numpy()
+    # rows are in agent, then month order: the keys come sorted
+    keys = (rec.agent[mask] << _MONTH_BITS) | rec.month[mask]
+    agent = index.agent
+    month = index.month
     if len(keys) == 0:
-        return np.full(len(index), np.nan)
-    j = np.searchsorted(keys, (agent << _MONTH_BITS) | (month + 1), side="left")
-    k = keys[np.minimum(j, len(keys) - 1)]
-    found = (j < len(keys)) & ((k >> _MONTH_BITS) == agent)
-    return np.where(found, (k & _MONTH_MASK) - month, np.nan)
+        time = np.full(len(index), np.nan)
+    else:
+        j = np.searchsorted(keys, (agent << _MONTH_BITS) | (month + 1), side="left")
+        k = keys[np.minimum(j, len(keys) - 1)]
+        found = (j < len(keys)) & ((k >> _MONTH_BITS) == agent)
+        time = np.where(found, (k & _MONTH_MASK) - month, np.nan)
+    rec.memo[key] = time
+    return time
 
 
 def _group_names(rec: _Sorted, by: str) -> list:
@@ -385,19 +436,23 @@ def _group_names(rec: _Sorted, by: str) -> list:
         raise ValueError(f"by must be None or one of {BY}, got {by!r}")
     if by == "probation":
         return [False, True]
-    return list(rec._records[by].cat.categories)
+    return list(rec.arrays.column_codes(by)[1])
 
 
-def _prevalence(index: pd.DataFrame, time: np.ndarray, years: float, horizon_end: int,
+def _prevalence(index: _Index, time: np.ndarray, years: float, horizon_end: int,
                 by: str | None, rec: _Sorted) -> float | dict:
     window = round(12 * years)
-    eligible = index["month"].to_numpy() + window <= horizon_end
+    eligible = index.month + window <= horizon_end
     hit = np.nan_to_num(time, nan=np.inf) <= window
     if by is None:
         return _share(hit[eligible])
     groups = _group_names(rec, by)
-    labels = np.asarray(index[by].to_numpy(), dtype=object)
-    return {g: _share(hit[eligible & (labels == g)]) for g in groups}
+    if by == "probation":
+        labels, codes = _supervised(rec, index), groups
+    else:
+        labels, _ = rec.codes_at(by, index.pos)
+        codes = range(len(groups))
+    return {g: _share(hit[eligible & (labels == c)]) for g, c in zip(groups, codes, strict=True)}
 
 
 def _share(hits: np.ndarray) -> float:
