@@ -1,0 +1,165 @@
+"""The live run: the Mesa agent model stepped month by month for the dashboard.
+
+:class:`LiveRun` wraps :class:`chainsim.model.ChainModel` by composition: it steps
+the model one month at a time, keeps the stage counts of every month for the
+"over time" view, and reads each offender's life history from the model's event
+records. The same parameters and seed give the same records as the fast engine's
+projection, so the live run traces the projection exactly.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from chainsim.calendar import format_month
+from chainsim.model import ChainModel
+from chainsim.parameters import ParameterSet
+from chainsim.spec import Stage
+
+CHAIN_STAGES: tuple[Stage, ...] = (
+    Stage.SIGNALLED, Stage.INVESTIGATION, Stage.INSPECTION, Stage.PROSECUTION, Stage.TRIAL,
+    Stage.PRETRIAL_DETENTION, Stage.PRISON, Stage.PROBATION,
+)
+"""Stages inside the criminal justice chain (shown in the stage-count chart)."""
+
+AGENT_VIEW_STAGES: tuple[Stage, ...] = (Stage.ACTIVE, *CHAIN_STAGES, Stage.FREE)
+"""Stages of the agent view, in chain order."""
+
+
+@dataclass(frozen=True)
+class HistoryRow:
+    """One dated entry of an offender's life history.
+
+    Attributes:
+        month: Absolute calendar month.
+        event: Event name (:class:`chainsim.spec.Event`).
+        stage: Stage entered (the same stage for point events).
+        value: Months for sentence, release and supervision events, else ``None``.
+        age: Age in that year.
+        probation: Under supervision at the event.
+    """
+
+    month: int
+    event: str
+    stage: str
+    value: float | None
+    age: int
+    probation: bool
+
+    @property
+    def date(self) -> str:
+        """``YYYY-MM``."""
+        return format_month(self.month)
+
+
+@dataclass(frozen=True)
+class OffenderHistory:
+    """An offender's attributes and life history (from the records).
+
+    Attributes:
+        offender_id: The offender's id.
+        form: Form of exploitation.
+        sex: Sex.
+        age_group: Age group at the offence (latest spell).
+        rows: The dated entries, oldest first.
+    """
+
+    offender_id: int
+    form: str
+    sex: str
+    age_group: str
+    rows: tuple[HistoryRow, ...]
+
+    @property
+    def summary(self) -> dict[str, int]:
+        """Counts of the key events: convictions, prison terms, supervisions, reoffending."""
+        events = [r.event for r in self.rows]
+        return {name: events.count(name)
+                for name in ("convicted", "prison", "probation_start", "reoffended")}
+
+
+class LiveRun:
+    """The agent model of one scenario, stepped month by month.
+
+    Args:
+        params: Resolved parameters of the scenario.
+        seed: The run's seed (the same seed as the projection gives the same records).
+
+    Attributes:
+        model: The Mesa model.
+        lock: Held while stepping; hold it to read a consistent state from another thread.
+        counts: Stage counts after every simulated month, shape ``(months so far + 1,
+            stages)`` (row 0: the start).
+    """
+
+    def __init__(self, params: ParameterSet, seed: int = 1):
+        self.params = params
+        self.seed = seed
+        self.model = ChainModel(params, seed, keep_history=True)
+        self._counts = [self.model.stage_counts.copy()]
+        self.lock = threading.RLock()
+
+    @property
+    def t(self) -> int:
+        """Months simulated so far."""
+        return self.model.t
+
+    @property
+    def month(self) -> int:
+        """The current absolute calendar month."""
+        return self.model.month
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has reached the scenario's end."""
+        return self.model.t >= self.params.n_months
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Stage counts per month so far."""
+        return np.asarray(self._counts)
+
+    @property
+    def months(self) -> np.ndarray:
+        """Absolute months of the rows of :attr:`counts`."""
+        return self.params.start + np.arange(len(self._counts))
+
+    def step(self, months: int = 1) -> int:
+        """Advance up to ``months`` months (not past the end); returns how many were run."""
+        with self.lock:
+            n = max(0, min(int(months), self.params.n_months - self.model.t))
+            for _ in range(n):
+                self.model.run_for(1)
+                self._counts.append(self.model.stage_counts.copy())
+            return n
+
+    def agents_by_stage(self, limit: int = 0) -> dict[Stage, list[int]]:
+        """Offender ids per stage now, in id order (at most ``limit`` each if > 0)."""
+        out: dict[Stage, list[int]] = {stage: [] for stage in AGENT_VIEW_STAGES}
+        for agent in self.model.agents:
+            ids = out.get(agent.stage)
+            if ids is not None:
+                ids.append(agent.offender_id)
+        for stage, ids in out.items():
+            ids.sort()
+            if limit > 0:
+                out[stage] = ids[:limit]
+        return out
+
+    def history(self, offender_id: int) -> OffenderHistory | None:
+        """An offender's life history from the records (``None`` if unknown)."""
+        records = self.model.records.to_frame()
+        rows = records[records["agent_id"] == offender_id]
+        if rows.empty:
+            return None
+        out = tuple(
+            HistoryRow(month=int(r.month), event=str(r.event), stage=str(r.to_stage),
+                       value=None if r.value != r.value else float(r.value), age=int(r.age),
+                       probation=bool(r.probation))
+            for r in rows.itertuples(index=False))
+        last = rows.iloc[-1]
+        return OffenderHistory(int(offender_id), str(last["form"]), str(last["sex"]),
+                               str(last["age_group"]), out)

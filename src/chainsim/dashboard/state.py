@@ -1,0 +1,192 @@
+"""The dashboard's session state: reactive values and what is derived from them.
+
+:func:`use_state` is a Solara hook: each browser session (and each
+``solara.render`` in a test) gets its own state. Derived objects (scenarios,
+projections, the live run) are memoised on the settings they depend on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import solara
+
+from chainsim.config import Scenario
+from chainsim.dashboard.bands import Bands
+from chainsim.dashboard.levers import (
+    Settings,
+    baseline_scenario,
+    current_scenario,
+    lever_period,
+    neutral_values,
+)
+from chainsim.dashboard.live import LiveRun
+from chainsim.dashboard.projection import Projection, project
+from chainsim.errors import InputError
+from chainsim.parameters import resolve
+
+VIEWS: tuple[str, ...] = ("chain", "time", "recid", "agents", "compare", "workshop")
+"""The views (tabs), in order; labels are ``tab_<view>``."""
+
+PLAY_INTERVAL = 0.25
+"""Seconds between ticks while playing."""
+
+
+@dataclass
+class DashboardState:
+    """Everything a session shows and changes.
+
+    Attributes:
+        lang: ``en`` or ``nl``.
+        settings: Preset, levers and unknowns.
+        seed: Seed of the live run and the projections (and of comparisons).
+        view: The selected view.
+        speed: Months per tick while playing (and per step).
+        playing: Whether the live run plays.
+        tick: Bumped after the live run advances (re-renders its views).
+        selected: Offender selected in the agent view.
+        flow_metric: Metric of the flows-over-time chart.
+        band_metric: Metric of the comparison's band chart.
+        reps: Replications per arm in comparison mode.
+        uncertainty: Propagate the unknowns in comparison mode.
+        bands: The last comparison (or ``None``).
+        progress: (done, total) replications of a running comparison.
+        compare_request: Bumped to start a comparison.
+        guesses: The room's guesses (text).
+        predict_proxy: Proxy of the predict-then-run exercise.
+        revealed: Whether the exercise's result is shown.
+        error: A message to show (a failed comparison).
+        last_step_ms: Server-side time of the last step plus re-render, in ms.
+    """
+
+    lang: solara.Reactive[str]
+    settings: solara.Reactive[Settings]
+    seed: solara.Reactive[int]
+    view: solara.Reactive[str]
+    speed: solara.Reactive[int]
+    playing: solara.Reactive[bool]
+    tick: solara.Reactive[int]
+    selected: solara.Reactive[int | None]
+    flow_metric: solara.Reactive[str]
+    band_metric: solara.Reactive[str]
+    reps: solara.Reactive[int]
+    uncertainty: solara.Reactive[bool]
+    bands: solara.Reactive[Bands | None]
+    progress: solara.Reactive[tuple[int, int]]
+    compare_request: solara.Reactive[int]
+    guesses: solara.Reactive[str]
+    predict_proxy: solara.Reactive[str]
+    revealed: solara.Reactive[bool]
+    error: solara.Reactive[str]
+    reset_count: solara.Reactive[int]
+    last_step_ms: solara.Reactive[float | None]
+    # derived (set by use_state)
+    baseline: Scenario | None = None
+    current: Scenario | None = None
+    period: tuple[int, int] = (0, 0)
+    base_projection: Projection | None = None
+    projection: Projection | None = None
+    live: LiveRun | None = None
+    neutral: dict[str, float] | None = None
+    scenario_error: str = ""
+    step_started: list[float] | None = None
+
+    def step(self, months: int | None = None) -> None:
+        """Advance the live run by ``months`` (default: the speed) and re-render."""
+        if self.live is None:
+            return
+        if self.step_started is not None:
+            self.step_started[0] = time.perf_counter()
+        self.live.step(self.speed.value if months is None else months)
+        self.tick.set(self.tick.value + 1)
+
+
+def use_state() -> DashboardState:
+    """The session's state (a Solara hook: call it at the top of the page)."""
+    state = DashboardState(
+        lang=solara.use_reactive("en"),
+        settings=solara.use_reactive(Settings()),
+        seed=solara.use_reactive(1),
+        view=solara.use_reactive("chain"),
+        speed=solara.use_reactive(3),
+        playing=solara.use_reactive(False),
+        tick=solara.use_reactive(0),
+        selected=solara.use_reactive(None),
+        flow_metric=solara.use_reactive("traced"),
+        band_metric=solara.use_reactive("probation"),
+        reps=solara.use_reactive(20),
+        uncertainty=solara.use_reactive(False),
+        bands=solara.use_reactive(None),
+        progress=solara.use_reactive((0, 0)),
+        compare_request=solara.use_reactive(0),
+        guesses=solara.use_reactive(""),
+        predict_proxy=solara.use_reactive("recid_observed_general_2y"),
+        revealed=solara.use_reactive(False),
+        error=solara.use_reactive(""),
+        reset_count=solara.use_reactive(0),
+        last_step_ms=solara.use_reactive(None),
+    )
+    settings = state.settings.value
+
+    def scenarios() -> tuple[Scenario, Scenario, str]:
+        base = baseline_scenario(settings)
+        try:
+            return base, current_scenario(settings), ""
+        except InputError as exc:
+            return base, base, str(exc)
+
+    state.baseline, state.current, state.scenario_error = solara.use_memo(scenarios, [settings])
+    state.period = lever_period(settings.levers, state.current)
+    state.neutral = neutral_values(settings.preset, settings.levers.start_year)
+    seed = state.seed.value
+    state.base_projection = project(state.baseline, seed, state.period)
+    state.projection = project(state.current, seed, state.period)
+    current_hash = state.current.config_hash()
+    state.live = solara.use_memo(lambda: LiveRun(resolve(state.current), seed),
+                                 [current_hash, state.current.name, seed,
+                                  state.reset_count.value])
+    state.step_started = solara.use_ref([0.0]).current
+    _use_play_loop(state)
+    _use_comparison(state)
+    return state
+
+
+def _use_play_loop(state: DashboardState) -> None:
+    live = state.live
+
+    def loop(cancel: threading.Event | None = None) -> None:
+        while state.playing.value and live is not None and not live.done:
+            state.step()
+            time.sleep(PLAY_INTERVAL)
+            if cancel is not None and cancel.is_set():
+                return
+        if live is not None and live.done:
+            state.playing.set(False)
+
+    solara.use_thread(loop, dependencies=[state.playing.value, id(live)])
+
+
+def _use_comparison(state: DashboardState) -> None:
+    request = state.compare_request.value
+    baseline, current, period = state.baseline, state.current, state.period
+    reps, seed, uncertainty = state.reps.value, state.seed.value, state.uncertainty.value
+
+    def run() -> None:
+        if request == 0 or baseline is None or current is None:
+            return
+        from chainsim.dashboard.bands import run_bands
+
+        state.progress.set((0, 1))
+        try:
+            result = run_bands(baseline, current, reps, seed, period, uncertainty,
+                               progress=lambda done, total: state.progress.set((done, total)))
+        except InputError as exc:
+            state.error.set(str(exc))
+            state.progress.set((0, 0))
+            return
+        state.bands.set(result)
+        state.progress.set((0, 0))
+
+    solara.use_thread(run, dependencies=[request])
