@@ -18,16 +18,19 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from chainsim.errors import InputError, Problem
+from chainsim.errors import InputError, problems_from_validation
 from chainsim.tomlfile import read_toml
 
-Cost = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+MAX_COST = 1e12
+"""Largest unit cost accepted (larger is a typing error; it would overflow the totals)."""
+
+Cost = Annotated[float, Field(ge=0, le=MAX_COST, allow_inf_nan=False)]
 
 
 class UnitCosts(BaseModel):
     """Cost of one unit of each kind of work."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     prison_month: Cost = 0.0
     probation_month: Cost = 0.0
     court_case: Cost = 0.0
@@ -51,9 +54,14 @@ def load_costs(path: str | Path) -> UnitCosts:
     file = str(path)
     doc = read_toml(path, file)
     if set(doc) != {"costs"}:
-        raise InputError.single(file, "(document)", sorted(doc), "exactly one table, [costs]")
+        raise InputError.single(file, "(document)", sorted(doc) or "empty",
+                                "exactly one table, [costs]")
+    if not isinstance(doc["costs"], dict):
+        raise InputError.single(file, "costs", doc["costs"],
+                                "a [costs] table of unit costs and a note")
     try:
         return UnitCosts.model_validate(doc["costs"])
     except ValidationError as exc:
-        raise InputError([Problem(file, "costs." + ".".join(map(str, e["loc"])), e.get("input"),
-                                  e["msg"]) for e in exc.errors()]) from None
+        raise InputError(problems_from_validation(
+            exc, file, prefix="costs.", unknown_key=lambda _: list(UnitCosts.model_fields))
+        ) from None

@@ -101,6 +101,7 @@ _TYPE_WORDS = {
     "model_attributes_type": "a table (key = value pairs)",
     "list_type": "a list [...]",
     "missing": "required: add this key",
+    "too_short": "at least one entry",
     "recursion_loop": "a plain value (the structure is nested too deeply)",
 }
 

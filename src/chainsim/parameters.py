@@ -32,6 +32,10 @@ from chainsim.spec import (
 MAX_DURATION_MONTHS = 240
 """Longest duration represented in duration distributions (20 years)."""
 
+MAX_OFFENDERS = 2_000_000
+"""Most offenders one replication may expect to create (starting pool plus potential
+offenders drawn): about 30 times the baseline to 2100, a few GB of memory."""
+
 
 def trend_multipliers(trend: dict[str, float] | None, months: np.ndarray) -> np.ndarray:
     """Multipliers at absolute ``months``: linear between dated knots, flat outside."""
@@ -186,12 +190,21 @@ def _cross_checks(p: dict[str, np.ndarray], file: str) -> list[Problem]:
     for name, spec in PARAMETERS.items():
         lo, hi = spec.bounds
         arr = p[name]
+        table = "unknowns" if spec.role == "unknown" else "parameters"
+        if not np.isfinite(arr).all():
+            problems.append(Problem(file, f"{table}.{name}", "not finite",
+                                    f"after factors and trend a {spec.kind} must be a finite "
+                                    f"number in [{lo:g}, {hi:g}]"))
+            continue
         if arr.min() < lo or arr.max() > hi:
             bad = float(arr.max() if arr.max() > hi else arr.min())
-            table = "unknowns" if spec.role == "unknown" else "parameters"
             problems.append(Problem(file, f"{table}.{name}", round(bad, 6),
                                     f"after factors and trend a {spec.kind} must stay in "
                                     f"[{lo:g}, {hi:g}]"))
+    if np.isfinite(p["desistance_age_factor"]).all() and p["desistance_age_factor"].min() <= 0:
+        problems.append(Problem(file, "parameters.desistance_age_factor", 0.0,
+                                "a multiplier per decade of age must be > 0 (0 would make "
+                                "desistance certain below age 30 and impossible above)"))
     if p["inflow_rate"].sum() == 0:
         problems.append(Problem(file, "unknowns.inflow_rate", 0.0, "inflow must be positive"))
     return problems
@@ -319,7 +332,56 @@ def resolve(
                                                             file)]
     if problems:
         raise InputError(problems)
-    return ParameterSet(scenario, start, end - start, values, base_inflow=base_inflow)
+    ps = ParameterSet(scenario, start, end - start, values, base_inflow=base_inflow)
+    problems = _size_problems(ps, scenario, file, worst_case=not draws)
+    if problems:
+        raise InputError(problems)
+    return ps
+
+
+def _size_problems(ps: ParameterSet, scenario: Scenario, file: str, worst_case: bool
+                   ) -> list[Problem]:
+    """A run must have a finite starting pool and a number of offenders memory can hold.
+
+    The starting pool is each stratum's inflow over its exit hazard (signal +
+    inspection + desistance) in the first month: with no way out of undetected
+    offending it is unbounded. ``worst_case`` also checks the declared unknowns'
+    extremes (inflow at ``high``, desistance at ``low``) that ``--uncertainty``
+    may draw.
+    """
+    v = ps.values
+    exit_hazard = v["signal_hazard"][0] + v["inspection_hazard"][0] + v["desistance_hazard"][0]
+    inflow = v["inflow_stratum_rate"][0]
+    trapped = (exit_hazard <= 0) & (inflow > 0)
+    if trapped.any():
+        f, a, x = (int(i[0]) for i in np.nonzero(trapped))
+        return [Problem(file, "parameters.signal_hazard", 0.0,
+                        "signal_hazard + inspection_hazard + desistance_hazard must be > 0 at "
+                        f"the start ({scenario.scenario.start}) for every group with inflow "
+                        f"(here {FORMS[f]}, {AGE_GROUPS[a]}, {SEXES[x]}): otherwise no "
+                        "offender ever leaves undetected offending and the starting pool "
+                        "is unbounded")]
+    pool = float(ps.initial_pool_rates().sum())
+    drawn = float(INFLOW_HEADROOM * ps.base_inflow.sum() / 12.0)
+    if worst_case:
+        unknowns = scenario.unknowns
+        if "inflow_rate" in unknowns and unknowns["inflow_rate"].central > 0:
+            e = unknowns["inflow_rate"]
+            pool, drawn = pool * e.high / e.central, drawn * e.high / e.central
+        if "desistance_hazard" in unknowns and unknowns["desistance_hazard"].central > 0:
+            e = unknowns["desistance_hazard"]
+            low_exit = (v["signal_hazard"][0] + v["inspection_hazard"][0]
+                        + v["desistance_hazard"][0] * e.low / e.central)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                ratio = np.where(inflow > 0, exit_hazard / np.maximum(low_exit, 1e-300), 1.0)
+            pool *= float(ratio.max())
+    expected = pool + drawn
+    if not np.isfinite(expected) or expected > MAX_OFFENDERS:
+        return [Problem(file, "unknowns.inflow_rate", f"{expected:.3g} offenders",
+                        f"at most {MAX_OFFENDERS:,} offenders expected in one run (starting "
+                        "pool, inflow over the horizon, at the unknowns' extremes): shorten "
+                        "the horizon, lower inflow_rate or raise the exit hazards")]
+    return []
 
 
 def _intervention_checks(values: dict[str, np.ndarray], keys: list[str], iv: Intervention,
@@ -337,6 +399,10 @@ def _intervention_checks(values: dict[str, np.ndarray], keys: list[str], iv: Int
     lo, hi = spec.bounds
     for key in keys:
         arr = values[key]
+        if not np.isfinite(arr).all():
+            return [Problem(file, f"{where}.value", iv.value,
+                            f"it makes {iv.parameter} non-finite; a {spec.kind} must stay in "
+                            f"[{lo:g}, {hi:g}]")]
         if arr.min() < lo or arr.max() > hi:
             bad = float(arr.max() if arr.max() > hi else arr.min())
             return [Problem(file, f"{where}.value", iv.value,

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from chainsim.errors import InputError, Problem
+from chainsim.errors import FieldValueError, InputError, problems_from_validation
 from chainsim.tomlfile import read_toml
 
 Number = Annotated[float, Field(allow_inf_nan=False)]
@@ -33,7 +33,7 @@ class Target(BaseModel):
         source: Where it comes from.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
     metric: str
     form: FormName | None = None
@@ -48,15 +48,45 @@ class Target(BaseModel):
 
     @model_validator(mode="after")
     def _values(self):
-        if self.form is not None and self.scope != "window_mean":
-            raise ValueError("'form' applies to window_mean targets only")
+        from chainsim.analysis.flows import COUNT_METRICS, METRICS, RATIO_METRICS, SHARES, WINDOW
+
+        names = SHARES if self.scope == "shares" else METRICS
+        if self.metric not in names:
+            raise FieldValueError(f"a {self.scope} metric: " + ", ".join(names), "metric",
+                                  self.metric)
+        if self.form is not None and (self.scope != "window_mean"
+                                      or self.metric not in COUNT_METRICS):
+            raise FieldValueError("'form' applies to window_mean targets of counts only ("
+                                  + ", ".join(COUNT_METRICS) + ")", "form", self.form)
+        window = f"{WINDOW[0]}-{WINDOW[1]}"
+        if self.scope == "by_year":
+            if not (len(self.years) == 4 and WINDOW[0] <= int(self.years) <= WINDOW[1]):
+                raise FieldValueError(f"one year of the source's window, {WINDOW[0]}.."
+                                      f"{WINDOW[1]}, for a by_year target", "years", self.years)
+        elif self.years != window:
+            raise FieldValueError(f"'{window}' (the window {self.scope} targets are "
+                                  "averaged over)", "years", self.years)
+        is_share = self.scope == "shares" or self.metric in RATIO_METRICS
+        if self.kind == "share" and not is_share:
+            raise FieldValueError("point, range or lower_bound (kind share is for shares: "
+                                  + ", ".join((*SHARES, *RATIO_METRICS)) + ")", "kind",
+                                  self.kind)
         if self.kind == "range":
-            if self.low is None or self.high is None or self.low > self.high:
-                raise ValueError("a range needs low <= high")
+            if self.low is None or self.high is None:
+                raise FieldValueError("a range needs low and high", "low" if self.low is None
+                                      else "high", "missing")
+            if self.low > self.high:
+                raise FieldValueError("a range needs low <= high", "low", self.low)
         elif self.value is None:
-            raise ValueError(f"a {self.kind} target needs 'value'")
-        if self.kind == "share" and not 0 <= self.value <= 1:
-            raise ValueError("a share must lie in [0, 1]")
+            raise FieldValueError(f"a {self.kind} target needs 'value'", "value", "missing")
+        lo, hi, what = ((0.0, 1.0, "a share must lie in [0, 1]") if is_share else
+                        (1.0, 600.0, "months must lie in [1, 600]")
+                        if self.metric == "prison_months" else
+                        (0.0, 1e7, "a count per year must lie in [0, 1e7]"))
+        for key in ("value", "low", "high"):
+            v = getattr(self, key)
+            if v is not None and not lo <= v <= hi:
+                raise FieldValueError(what, key, v)
         return self
 
     @property
@@ -72,8 +102,8 @@ class Target(BaseModel):
 class TargetFile(BaseModel):
     """A validated targets file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    targets: dict[str, Target]
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    targets: Annotated[dict[str, Target], Field(min_length=1)]
 
 
 def load_targets(path: str | Path = DEFAULT_TARGETS) -> dict[str, Target]:
@@ -87,8 +117,6 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> dict[str, Target]:
     try:
         return TargetFile.model_validate(doc).targets
     except ValidationError as exc:
-        raise InputError([
-            Problem(file, ".".join(map(str, e["loc"])), e.get("input"),
-                    e["msg"].removeprefix("Value error, "))
-            for e in exc.errors()
-        ]) from None
+        raise InputError(problems_from_validation(
+            exc, file, unknown_key=lambda loc: list(
+                (TargetFile if len(loc) == 1 else Target).model_fields))) from None
