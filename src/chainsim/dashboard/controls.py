@@ -16,6 +16,8 @@ from chainsim.dashboard.levers import (
 )
 from chainsim.dashboard.state import DashboardState
 
+LABEL = {"font-size": "13px", "color": "#333", "margin-top": "4px"}
+
 
 def lever_label(key: str, value: float, neutral: dict[str, float], lang: str) -> str:
     """A lever's label with its value in readable units."""
@@ -63,6 +65,9 @@ def RunControls(state: DashboardState):
                           disabled=live is None or live.done)
             solara.Button(t("step", lang), on_click=lambda: state.step(),
                           classes=["btn-step"], disabled=live is None or live.done)
+            solara.Button(t("skip_burn_in", lang), on_click=state.skip_burn_in, text=True,
+                          classes=["btn-skip"],
+                          disabled=live is None or live.month >= live.window_start)
         solara.SliderInt(t("speed", lang), value=state.speed.value, min=1, max=24,
                          on_value=state.speed.set)
         month = format_month(live.month) if live is not None else "–"
@@ -89,14 +94,17 @@ def LeverPanel(state: DashboardState):
             value = getattr(levers, spec.key)
             if value is None:
                 value = neutral[spec.key]
-            solara.SliderFloat(lever_label(spec.key, value, neutral, lang), value=value,
-                               min=spec.low, max=spec.high, step=spec.step,
-                               on_value=lambda v, k=spec.key: set_lever(k, float(v)),
-                               thumb_label=False)
-        solara.SliderInt(f"{t('start_year', lang)}: {levers.start_year}",
-                         value=levers.start_year, min=2016, max=2030,
-                         on_value=lambda v: set_lever("start_year", int(v)),
-                         thumb_label=False)
+            solara.Text(lever_label(spec.key, value, neutral, lang), style=LABEL,
+                        classes=[f"label-{spec.key}"])
+            with solara.Div(classes=[f"lever-{spec.key}"]):
+                solara.SliderFloat("", value=value, min=spec.low, max=spec.high,
+                                   step=spec.step, thumb_label=False,
+                                   on_value=lambda v, k=spec.key: set_lever(k, float(v)))
+        solara.Text(f"{t('start_year', lang)}: {levers.start_year}", style=LABEL)
+        with solara.Div(classes=["lever-start-year"]):
+            solara.SliderInt("", value=levers.start_year, min=2016, max=2030,
+                             on_value=lambda v: set_lever("start_year", int(v)),
+                             thumb_label=False)
         solara.Button(t("reset_levers", lang), text=True, classes=["btn-neutral"],
                       on_click=lambda: state.settings.set(
                           type(settings)(state.settings.value.preset, Levers(),
@@ -120,7 +128,8 @@ def UnknownsPanel(state: DashboardState):
         solara.Text(t("advanced_help", lang), style={"font-size": "12px", "color": "#555"})
         for name, (central, low, high) in ranges.items():
             value = chosen.get(name, central)
-            solara.SliderFloat(f"{name}: {value:.4g} [{low:g}–{high:g}]", value=value,
-                               min=low, max=high, step=(high - low) / 200,
-                               on_value=lambda v, n=name: set_unknown(n, float(v)),
-                               thumb_label=False)
+            solara.Text(f"{name}: {value:.4g}  [{low:g} – {high:g}]", style=LABEL)
+            with solara.Div(classes=[f"unknown-{name}"]):
+                solara.SliderFloat("", value=value, min=low, max=high, step=(high - low) / 200,
+                                   on_value=lambda v, n=name: set_unknown(n, float(v)),
+                                   thumb_label=False)

@@ -46,6 +46,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "play": ("Play", "Afspelen"),
     "pause": ("Pause", "Pauze"),
     "step": ("Step", "Stap"),
+    "skip_burn_in": ("Skip burn-in (to 2015)", "Inloop overslaan (naar 2015)"),
     "speed": ("Speed (months per tick)", "Snelheid (maanden per tik)"),
     "month": ("Month", "Maand"),
     "live_run": ("Live run (agent model)", "Live run (agentmodel)"),

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainsim.analysis.flows import WINDOW
 from chainsim.calendar import format_month
 from chainsim.model import ChainModel
 from chainsim.parameters import ParameterSet
@@ -98,42 +99,58 @@ class LiveRun:
     def __init__(self, params: ParameterSet, seed: int = 1):
         self.params = params
         self.seed = seed
-        self.model = ChainModel(params, seed, keep_history=True)
-        self._counts = [self.model.stage_counts.copy()]
         self.lock = threading.RLock()
+        self._model: ChainModel | None = None
+        self._counts: list[np.ndarray] = []
+
+    @property
+    def model(self) -> ChainModel:
+        """The Mesa model, built on first use (building it draws the initial pool)."""
+        with self.lock:
+            if self._model is None:
+                self._model = ChainModel(self.params, self.seed, keep_history=True)
+                self._counts = [self._model.stage_counts.copy()]
+            return self._model
 
     @property
     def t(self) -> int:
         """Months simulated so far."""
-        return self.model.t
+        return self._model.t if self._model is not None else 0
 
     @property
     def month(self) -> int:
         """The current absolute calendar month."""
-        return self.model.month
+        return self.params.start + self.t
+
+    @property
+    def window_start(self) -> int:
+        """January of the source's first year (2015), as an absolute month."""
+        return WINDOW[0] * 12
 
     @property
     def done(self) -> bool:
         """Whether the run has reached the scenario's end."""
-        return self.model.t >= self.params.n_months
+        return self.t >= self.params.n_months
 
     @property
     def counts(self) -> np.ndarray:
         """Stage counts per month so far."""
+        _ = self.model
         return np.asarray(self._counts)
 
     @property
     def months(self) -> np.ndarray:
         """Absolute months of the rows of :attr:`counts`."""
-        return self.params.start + np.arange(len(self._counts))
+        return self.params.start + np.arange(max(len(self._counts), 1))
 
     def step(self, months: int = 1) -> int:
         """Advance up to ``months`` months (not past the end); returns how many were run."""
         with self.lock:
-            n = max(0, min(int(months), self.params.n_months - self.model.t))
+            model = self.model
+            n = max(0, min(int(months), self.params.n_months - model.t))
             for _ in range(n):
-                self.model.run_for(1)
-                self._counts.append(self.model.stage_counts.copy())
+                model.run_for(1)
+                self._counts.append(model.stage_counts.copy())
             return n
 
     def agents_by_stage(self, limit: int = 0) -> dict[Stage, list[int]]:

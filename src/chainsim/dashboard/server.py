@@ -54,6 +54,10 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
               f"(not cached: {', '.join(still)})", file=sys.stderr)
     import uvicorn
 
+    from chainsim.dashboard.state import warm_up
+
+    warm_up()
+
     print(f"chainsim: dashboard at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     try:
         uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level="warning",

@@ -102,6 +102,11 @@ class DashboardState:
         self.live.step(self.speed.value if months is None else months)
         self.tick.set(self.tick.value + 1)
 
+    def skip_burn_in(self) -> None:
+        """Run the live run to the start of the source's window (January 2015)."""
+        if self.live is not None:
+            self.step(max(0, self.live.window_start - self.live.month))
+
 
 def use_state() -> DashboardState:
     """The session's state (a Solara hook: call it at the top of the page)."""
@@ -151,6 +156,15 @@ def use_state() -> DashboardState:
     _use_play_loop(state)
     _use_comparison(state)
     return state
+
+
+def warm_up(seed: int = 1) -> None:
+    """Compute what a new session shows first (cached), so the first page loads fast."""
+    settings = Settings()
+    base = baseline_scenario(settings)
+    period = lever_period(settings.levers, base)
+    neutral_values(settings.preset, settings.levers.start_year)
+    project(base, seed, period)
 
 
 def _use_play_loop(state: DashboardState) -> None:

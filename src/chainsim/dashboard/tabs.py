@@ -23,10 +23,10 @@ def _svg(svg: str, css_class: str) -> None:
 @solara.component
 def MetricToggle(metric: solara.Reactive[str], lang: str, css_class: str):
     """Buttons choosing a chain metric (labels in the chosen language)."""
-    with solara.ToggleButtonsSingle(value=metric.value, on_value=metric.set, dense=True,
-                                    classes=[css_class]):
-        for name in views.FLOW_METRICS:
-            solara.Button(t(name, lang), value=name, text=True, classes=[f"metric-{name}"])
+    labels = {t(name, lang): name for name in views.FLOW_METRICS}
+    solara.Select(t("metric", lang), value=t(metric.value, lang), values=list(labels),
+                  on_value=lambda label: metric.set(labels[label]), classes=[css_class],
+                  style={"max-width": "360px"})
 
 
 @solara.component

@@ -1,0 +1,102 @@
+"""Headless smoke tests of the page with ``solara.render`` (no browser)."""
+
+from __future__ import annotations
+
+import time
+
+import ipyvuetify as v
+import pytest
+import solara
+import solara.widgets
+
+from chainsim.dashboard.app import Page
+from chainsim.dashboard.state import VIEWS
+from chainsim.dashboard.widgets import ClickableSvgWidget
+
+
+@pytest.fixture
+def page():
+    _box, rc = solara.render(Page(), handle_error=False)
+    yield rc
+    rc.close()
+
+
+def html(rc, css_class: str) -> str:
+    """The inner HTML of the solara.HTML widget with this class ('' if absent)."""
+    for w in rc.find(solara.widgets.HTML).widgets:
+        if (css_class in (w.attributes or {}).get("class", "").split()
+                or f'class="{css_class}"' in w.unsafe_innerHTML):
+            return w.unsafe_innerHTML
+    return ""
+
+
+def show(rc, view: str) -> None:
+    rc.find(v.BtnToggle, class_="view-tabs").widget.v_model = view
+
+
+def slider(rc, key: str):
+    return rc.find(v.Html, class_=f"lever-{key}").find(v.Slider).widget
+
+
+def month(rc) -> str:
+    return html(rc, "live-month").split('data-month="')[1][:7]
+
+
+def test_every_view_renders(page):
+    for view in VIEWS:
+        show(page, view)
+    show(page, "chain")
+    assert "<svg" in html(page, "chart-funnel")
+    assert "<table" in html(page, "source-table")
+
+
+def test_moving_a_lever_changes_the_funnel(page):
+    before = html(page, "chart-funnel")
+    slider(page, "probation").v_model = 0.9
+    after = html(page, "chart-funnel")
+    assert after != before
+    assert "90%" in page.find(v.Html, class_="label-probation").widget.children[0]
+
+
+def test_step_advances_the_live_run(page):
+    show(page, "time")
+    assert month(page) == "2005-01"
+    page.find(v.Btn, class_="btn-step").widget.click()
+    assert month(page) == "2005-04"  # default speed: 3 months per step
+    assert "data-series" in html(page, "chart-stages")
+
+
+def test_language_toggle_switches_labels(page):
+    assert page.find(v.Btn, class_="tab-chain").widget.children == ["Chain"]
+    page.find(v.Btn, class_="btn-language").widget.click()
+    assert page.find(v.Btn, class_="tab-chain").widget.children == ["Keten"]
+    assert "signalering" in html(page, "chart-funnel")
+    assert "dagvaarding" in html(page, "chart-funnel")
+
+
+def test_clicking_an_offender_shows_its_history(page):
+    page.find(v.Btn, class_="btn-skip").widget.click()
+    assert month(page) == "2015-01"
+    show(page, "agents")
+    widget = page.find(ClickableSvgWidget).widget
+    dots = widget.svg.split('data-agent="')
+    assert len(dots) > 10
+    oid = dots[-1].split('"')[0]  # the last column shown: offenders free after the chain
+    assert html(page, "history-table") == ""
+    widget.vue_select(oid)
+    table = html(page, "history-table")
+    assert table.count("<tr>") >= 4  # header, inflow, signal or inspection, ..., free
+    assert "free after the chain" in table
+    assert f'stroke="#000" stroke-width="2" data-agent="{oid}"' in widget.svg  # ringed now
+
+
+def test_comparison_runs_and_shows_bands(page):
+    slider(page, "capacity").v_model = 250.0
+    show(page, "compare")
+    page.find(v.Slider, label="Replications").widget.v_model = 5
+    page.find(v.Btn, class_="btn-compare").widget.click()
+    deadline = time.monotonic() + 60
+    while "data-band" not in html(page, "chart-bands") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "data-band" in html(page, "chart-bands")
+    assert "<table" in html(page, "delta-table")

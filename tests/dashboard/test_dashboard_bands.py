@@ -1,0 +1,55 @@
+"""Comparison mode (chainsim.dashboard.bands) on the short test scenario."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainsim.calendar import parse_month
+from chainsim.config import scenario_from_dict
+from chainsim.dashboard import bands as bands_module
+from chainsim.dashboard.bands import run_bands
+from chainsim.dashboard.views import DELTA_PROXIES, bands_svg, delta_rows
+
+PERIOD = (parse_month("2015-01"), parse_month("2017-12"))
+
+
+@pytest.fixture(scope="module")
+def more_probation(short_scenario):
+    doc = short_scenario.model_dump(mode="json", exclude_none=True)
+    doc["scenario"]["name"] = "short_probation"
+    doc["interventions"] = [{"name": "p", "parameter": "probation_share_prison",
+                             "operation": "set", "value": 0.9, "start": "2015-01",
+                             "note": "test lever"}]
+    return scenario_from_dict(doc)
+
+
+def test_same_scenario_gives_exactly_zero(short_scenario):
+    result = run_bands(short_scenario, short_scenario, reps=3, seed=5, period=PERIOD)
+    for d in result.deltas(DELTA_PROXIES).values():
+        assert d["mean"] in (0.0, None)
+
+
+def test_bands_deltas_and_baseline_cache(short_scenario, more_probation):
+    calls = []
+    first = run_bands(short_scenario, more_probation, reps=3, seed=5, period=PERIOD,
+                      progress=lambda done, total: calls.append((done, total)))
+    assert calls[-1] == (6, 6) or calls[-1][0] == calls[-1][1]
+    again = []
+    second = run_bands(short_scenario, more_probation, reps=3, seed=5, period=PERIOD,
+                       progress=lambda done, total: again.append((done, total)))
+    assert second.baseline is first.baseline  # the baseline arm is reused
+    assert again[-1] == (3, 3)
+    delta = second.deltas(("probation_caseload",))["probation_caseload"]
+    assert delta["mean"] > 0 and delta["lo"] <= delta["mean"] <= delta["hi"]
+    band = second.yearly_band("current", "probation")
+    assert list(band.columns) == ["year", "mean", "lo", "hi"]
+    assert (band["lo"] <= band["mean"] + 1e-9).all() and (band["mean"] <= band["hi"] + 1e-9).all()
+    level = second.level("current", "probation_caseload")
+    assert level["lo"] <= level["mean"] <= level["hi"]
+    assert "data-band" in bands_svg(second, "probation", "en")
+    rows = delta_rows(second, "en")
+    assert len(rows) == len(DELTA_PROXIES)
+
+
+def test_cache_is_bounded():
+    assert bands_module._CACHE_SIZE >= 1

@@ -1,0 +1,118 @@
+"""Lever settings -> scenario (chainsim.dashboard.levers)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chainsim.calendar import parse_month
+from chainsim.dashboard.levers import (
+    LEVERS,
+    Levers,
+    Settings,
+    baseline_scenario,
+    current_scenario,
+    lever_interventions,
+    lever_period,
+    load_preset,
+    neutral_values,
+    shipped_presets,
+    unknown_ranges,
+)
+from chainsim.parameters import resolve
+from chainsim.spec import FORMS
+
+
+def test_neutral_levers_give_the_baseline():
+    base = load_preset("baseline.toml")
+    sc = current_scenario(Settings())
+    assert sc.config_hash() == base.config_hash()
+    assert sc.interventions == []
+    assert lever_interventions(Levers()) == []
+
+
+def test_neutral_values_read_the_calibrated_baseline():
+    neutral = neutral_values("baseline.toml", 2021)
+    params = resolve(load_preset("baseline.toml"))
+    t = parse_month("2021-01") - params.start
+    assert neutral["probation"] == pytest.approx(params.at("probation_share_prison", t))
+    assert neutral["capacity"] == pytest.approx(params.at("investigation_capacity", t))
+    # a lever set to its neutral value adds nothing
+    assert lever_interventions(Levers(probation=neutral["probation"],
+                                      capacity=neutral["capacity"])) == []
+
+
+@pytest.mark.parametrize(("key", "value", "parameter", "form", "age"), [
+    ("probation", 0.8, "probation_share_prison", 0, 1),
+    ("capacity", 250.0, "investigation_capacity", 0, 1),
+    ("evidence", 0.5, "technical_dismissal_share", 0, 1),
+    ("sentence", 1.5, "prison_months_mean", 0, 1),
+    ("inspection", 2.0, "inspection_hazard", FORMS.index("labour"), 1),
+])
+def test_each_lever_changes_its_parameter_after_the_start_only(key, value, parameter, form,
+                                                               age):
+    base = resolve(load_preset("baseline.toml"))
+    sc = current_scenario(Settings(levers=Levers().with_value(key, value)))
+    assert [iv.parameter for iv in sc.interventions] == [parameter]
+    params = resolve(sc)
+    before = parse_month("2020-12") - params.start
+    after = parse_month("2023-01") - params.start  # past the ramp
+    assert params.at(parameter, before, form, age) == base.at(parameter, before, form, age)
+    changed = params.at(parameter, after, form, age)
+    was = base.at(parameter, after, form, age)
+    expected = value if key in ("probation", "capacity") else was * value
+    assert changed == pytest.approx(expected)
+
+
+def test_inspection_lever_reaches_labour_only():
+    base = resolve(load_preset("baseline.toml"))
+    params = resolve(current_scenario(Settings(levers=Levers(inspection=2.0))))
+    other = FORMS.index("domestic_sexual")
+    hazard = params["inspection_hazard"]
+    assert np.array_equal(hazard[:, other], base["inspection_hazard"][:, other])
+
+
+def test_prevention_lever_thins_the_inflow_of_the_young():
+    base = resolve(load_preset("baseline.toml"))
+    params = resolve(current_scenario(Settings(levers=Levers(prevention=0.3))))
+    t = parse_month("2025-01") - params.start
+    young, old = 0, 1
+    ratio = params["inflow_stratum_rate"][t] / base["inflow_stratum_rate"][t]
+    assert np.allclose(ratio[:, young], 0.7)
+    assert np.allclose(ratio[:, old], 1.0)
+
+
+def test_unknowns_change_baseline_and_levers_alike():
+    settings = Settings(levers=Levers(probation=0.8)).with_unknown("reoffend_hazard", 0.01)
+    assert baseline_scenario(settings).unknowns["reoffend_hazard"].central == 0.01
+    assert current_scenario(settings).unknowns["reoffend_hazard"].central == 0.01
+    assert baseline_scenario(settings).config_hash() != load_preset("baseline.toml").config_hash()
+
+
+def test_unknown_ranges_are_the_baselines():
+    ranges = unknown_ranges(load_preset("baseline.toml"))
+    assert ranges["inflow_rate"] == (600, 300, 1300)
+    assert all(low <= central <= high for central, low, high in ranges.values())
+
+
+def test_presets_are_the_shipped_scenarios_and_levers_add_on_top():
+    presets = shipped_presets()
+    assert presets[0] == "baseline.toml" and "more_probation.toml" in presets
+    preset = load_preset("more_probation.toml")
+    sc = current_scenario(Settings("more_probation.toml", Levers(sentence=1.2)))
+    assert len(sc.interventions) == len(preset.interventions) + 1
+    assert sc.name == "more_probation_levers"
+    with pytest.raises(ValueError):
+        load_preset("../calibration/parameters.toml")
+
+
+def test_every_lever_range_is_valid_at_its_extremes():
+    for spec in LEVERS:
+        for value in (spec.low, spec.high):
+            resolve(current_scenario(Settings(levers=Levers().with_value(spec.key, value))))
+
+
+def test_lever_period_starts_with_the_levers():
+    sc = current_scenario(Settings(levers=Levers(start_year=2024)))
+    assert lever_period(Levers(start_year=2024), sc) == (parse_month("2024-01"),
+                                                          parse_month("2035-12"))
