@@ -132,6 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chainsim`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    for option, most in (("reps", 1_000_000), ("workers", 1024), ("verify", 1_000_000),
+                         ("port", 65535)):
+        if (getattr(args, option, None) or 0) > most:  # numbers argparse lets through
+            print(f"chainsim: error: --{option}: {option} = {getattr(args, option)}: at most "
+                  f"{most:,}", file=sys.stderr)
+            return EXIT_INPUT
     if args.version:
         from importlib.metadata import version
 
@@ -154,6 +160,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("chainsim: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print("chainsim: error: out of memory: the run creates more offenders or records "
+              "than this computer holds; shorten the horizon or lower inflow and recurring "
+              "hazards", file=sys.stderr)
+        return EXIT_INTERNAL
     except Exception as exc:
         if os.environ.get("CHAINSIM_DEBUG"):
             raise
@@ -226,8 +237,15 @@ def cmd_compare(args: argparse.Namespace) -> int:
     if len(set(names)) < len(names) or (baseline.name in names and args.baseline not in (
             args.scenarios)):
         pass  # the same file twice is allowed (a self-comparison); names are labels
-    out = args.out if args.out is not None else Path("results") / (
-        "compare-" + "-".join(dict.fromkeys(names)))
+    label = "-".join(dict.fromkeys(names))  # scenario names are safe path parts
+    if len(label) > 100:
+        import hashlib
+
+        label = label[:80] + "-" + hashlib.sha256(label.encode()).hexdigest()[:8]
+    out = args.out if args.out is not None else Path("results") / ("compare-" + label)
+    from chainsim.output import check_output_dir
+
+    check_output_dir(out)  # before the runs, not after them
     bar = _progress_bar((1 + len(scenarios)) * args.reps, enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
                   uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs,

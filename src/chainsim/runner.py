@@ -1,6 +1,8 @@
 """Run a scenario and write everything a run produces to one directory.
 
-Files (each written atomically: a temporary file renamed into place):
+Files (written as one :class:`~chainsim.output.OutputSet`: temporaries renamed
+into place together when everything is written, so a run that fails or is
+killed leaves an earlier run's files intact):
 
 - ``records.parquet``: every event record of every replication (column ``rep``
   added), with provenance (scenario, config hash, seed, versions) in the file's
@@ -21,7 +23,7 @@ import pandas as pd
 
 from chainsim.config import Scenario
 from chainsim.experiment import Replication, run
-from chainsim.output import ParquetStream, atomic_path, write_csv, write_figure, write_json
+from chainsim.output import OutputSet, check_output_dir
 from chainsim.parameters import ParameterSet
 from chainsim.summary import summary_document, versions
 from chainsim.targets import DEFAULT_TARGETS, load_targets
@@ -49,39 +51,35 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         The summary document.
     """
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     provenance = {"scenario": scenario.name, "config_hash": scenario.config_hash(),
                   "seed": str(seed), "reps": str(reps), "engine": engine,
                   "uncertainty": str(uncertainty).lower(),
                   "versions": json.dumps(versions(), sort_keys=True)}
-    stream = ParquetStream(out / "records.parquet", provenance)
-    bar = _progress(reps, progress)
+    with OutputSet(out) as files:
+        stream = files.parquet("records.parquet", provenance)
+        bar = _progress(reps, progress)
 
-    def on_replication(rep: Replication) -> None:
-        stream.write(rep.records.assign(rep=rep.rep))
-        bar.update(1)
+        def on_replication(rep: Replication) -> None:
+            stream.write(rep.records.assign(rep=rep.rep))
+            bar.update(1)
 
-    try:
-        result = run(scenario, reps=reps, seed=seed, workers=workers,
-                     on_replication=on_replication, params=params, uncertainty=uncertainty,
-                     engine=engine, scheduler=scheduler)
-    except BaseException:
-        stream.close(ok=False)
-        bar.close()
-        raise
-    stream.close()
-    bar.close()
-    doc = summary_document(result)
-    write_csv(out / "annual_flows.csv", result.flows())
-    write_csv(out / "yearly_metrics.csv", result.yearly())
-    write_json(out / "summary.json", doc)
-    targets = load_targets(DEFAULT_TARGETS) if DEFAULT_TARGETS.exists() else None
-    window = pd.DataFrame([r.window for r in result.reps])
-    from chainsim.plots import funnel_figure
+        try:
+            result = run(scenario, reps=reps, seed=seed, workers=workers,
+                         on_replication=on_replication, params=params,
+                         uncertainty=uncertainty, engine=engine, scheduler=scheduler)
+        finally:
+            bar.close()
+        doc = summary_document(result)
+        files.csv("annual_flows.csv", result.flows())
+        files.csv("yearly_metrics.csv", result.yearly())
+        targets = load_targets(DEFAULT_TARGETS) if DEFAULT_TARGETS.exists() else None
+        window = pd.DataFrame([r.window for r in result.reps])
+        from chainsim.plots import funnel_figure
 
-    write_figure(out / "funnel.png", lambda p: funnel_figure(
-        window, targets, p, f"{scenario.name}: the chain, 2015-2019 yearly average "
-                            f"({reps} replications)"))
+        files.figure("funnel.png", lambda p: funnel_figure(
+            window, targets, p, f"{scenario.name}: the chain, 2015-2019 yearly average "
+                                f"({reps} replications)"))
+        files.json("summary.json", doc)
     return doc
 
 
@@ -100,15 +98,13 @@ def save_comparison(cmp, doc: dict, out: Path) -> None:
     ``survival.csv`` (Kaplan-Meier curves), ``draws.csv`` (the unknowns' sampled
     values, with ``--uncertainty``), ``scenarios.json`` (the validated scenarios).
     """
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "proxies.csv", cmp.proxies())
-    write_csv(out / "yearly.csv", cmp.yearly())
-    write_csv(out / "survival.csv", cmp.survival())
-    write_csv(out / "draws.csv", cmp.draws())
-    write_json(out / "scenarios.json",
-               [sc.model_dump(mode="json") for sc in cmp.arms])  # type: ignore[arg-type]
-    write_json(out / "comparison.json", doc)
+    with OutputSet(Path(out)) as files:
+        files.csv("proxies.csv", cmp.proxies())
+        files.csv("yearly.csv", cmp.yearly())
+        files.csv("survival.csv", cmp.survival())
+        files.csv("draws.csv", cmp.draws())
+        files.json("scenarios.json", [sc.model_dump(mode="json") for sc in cmp.arms])
+        files.json("comparison.json", doc)
 
 
 def _toml_value(v) -> str:
@@ -159,6 +155,7 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     scenario = load_scenario(scenario_path, calibrated=False)
     targets_path = _relative(Path(targets_path))
     targets = load_targets(targets_path)
+    check_output_dir(Path(out))  # before minutes of fitting
     cal = Calibrator(targets, seed=seed).fit(scenario)
     fit = cal.fit_table()
     summary = {"scenario": str(scenario_path), "targets_file": str(targets_path),
@@ -171,24 +168,24 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         fit = _verify(cal, fit, targets, verify, seed, workers)
         summary["verification_reps"] = verify
         summary["verified_met"] = int(fit["agent_met"].sum())
-    out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
     entries = cal.calibrated_entries()
     meta = {"generated_by": "chainsim calibrate", "chainsim": versions()["chainsim"],
             "scenario": str(scenario_path), "targets": str(targets_path),
             "cost": round(cal.cost_, 6), "targets_met": f"{summary['targets_met']} of "
                                                          f"{summary['targets']}"}
-    with atomic_path(out / "parameters.toml") as tmp:
-        tmp.write_text(calibrated_toml(entries, meta), encoding="utf-8")
-    write_csv(out / "fit.csv", fit)
-    write_csv(out / "identifiability.csv", cal.identifiability_table(scenario))
-    write_csv(out / "ensemble.csv", pd.DataFrame(cal.ensemble_,
-                                                 columns=[k.name for k in cal.knobs]))
-    write_figure(out / "fit.png", lambda p: fit_figure(
-        fit, p, "Calibration: the Dadermonitor 2015-2019 vs chainsim"))
-    if backtest:
-        summary["backtest"] = _backtest(targets, scenario, seed, out)
-    write_json(out / "calibration.json", summary)
+    backtest_rows = _backtest(targets, scenario, seed) if backtest else None
+    with OutputSet(Path(out)) as files:
+        files.text("parameters.toml", calibrated_toml(entries, meta))
+        files.csv("fit.csv", fit)
+        files.csv("identifiability.csv", cal.identifiability_table(scenario))
+        files.csv("ensemble.csv", pd.DataFrame(cal.ensemble_,
+                                               columns=[k.name for k in cal.knobs]))
+        files.figure("fit.png", lambda p: fit_figure(
+            fit, p, "Calibration: the Dadermonitor 2015-2019 vs chainsim"))
+        if backtest_rows is not None:
+            files.csv("backtest.csv", backtest_rows)
+            summary["backtest"] = backtest_rows.to_dict(orient="records")
+        files.json("calibration.json", summary)
     return summary
 
 
@@ -203,7 +200,7 @@ def _relative(path: Path) -> Path:
 BACKTEST_TARGETS = ("signalled_2019", "traced_2019", "technical_dismissal_share_2019")
 
 
-def _backtest(targets, scenario, seed: int, out: Path) -> list[dict]:
+def _backtest(targets, scenario, seed: int) -> pd.DataFrame:
     from chainsim.calibrate import Calibrator
 
     held = tuple(n for n in BACKTEST_TARGETS if n in targets)
@@ -215,8 +212,7 @@ def _backtest(targets, scenario, seed: int, out: Path) -> list[dict]:
                                                              strict=True)]
     rows["relative_error"] = [round((m - float(o)) / float(o), 4)
                               for m, o in zip(rows["model"], rows["observed"], strict=True)]
-    write_csv(out / "backtest.csv", rows)
-    return rows.to_dict(orient="records")
+    return rows
 
 
 def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers):
