@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="worker processes (default: one per core); results do not depend on it")
     run.add_argument("--engine", choices=("agents", "fast"), default="agents",
                      help="agents: the Mesa model (reference); fast: vectorised, same records")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786 (same results)")
     run.add_argument("--uncertainty", action="store_true",
                      help="sample the declared unknowns per replication (default: central values)")
     run.add_argument("--json", action="store_true",
@@ -83,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default results/compare-<scenarios>)")
     cmp.add_argument("--workers", type=_positive_int, default=None,
                      help="worker processes (default: one per core)")
+    cmp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786 (same results)")
     cmp.add_argument("--json", action="store_true", help="print the comparison document (JSON)")
     cmp.add_argument("--report", action="store_true", help="also write DIR/report.html")
     cmp.add_argument("--costs", type=Path, default=None, metavar="FILE",
@@ -112,6 +116,40 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--workers", type=_positive_int, default=None,
                      help="worker processes for the verification")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "
+                                       "Sobol)",
+                         description="Run every point of a sweep design (replications x arms), "
+                                     "streaming results to Parquet; an interrupted sweep "
+                                     "resumes when run again with the same --out.")
+    swp.add_argument("design", type=Path, help="design TOML, e.g. scenarios/sweeps/levers_lhs.toml")
+    swp.add_argument("--out", type=Path, default=None,
+                     help="output directory (default results/sweep-<name>)")
+    swp.add_argument("--workers", type=_positive_int, default=None,
+                     help="local worker processes (default: one per core)")
+    swp.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786 (same results)")
+    swp.add_argument("--restart", action="store_true",
+                     help="discard what an earlier run of --out left and start again")
+    swp.add_argument("--json", action="store_true", help="print the sweep's manifest (JSON)")
+
+    sen = sub.add_parser("sensitivity", help="Sobol indices and what would change the answer",
+                         description="Sobol first-order and total indices (95%% CIs) of chosen "
+                                     "outcomes and scenario-minus-baseline deltas, and which "
+                                     "factors can reverse the ranking of the arms. Give a "
+                                     "Sobol design (it is run first, resuming if it can) or a "
+                                     "finished sweep directory.")
+    sen.add_argument("source", type=Path, help="Sobol design TOML or a sweep output directory")
+    sen.add_argument("--outcome", action="append", default=None, metavar="PROXY",
+                     help="outcome to analyse (repeatable; default: the design's outcomes)")
+    sen.add_argument("--out", type=Path, default=None,
+                     help="sweep output directory when a design is given "
+                          "(default results/sweep-<name>)")
+    sen.add_argument("--workers", type=_positive_int, default=None,
+                     help="local worker processes (default: one per core)")
+    sen.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run on a Dask cluster (same results)")
+    sen.add_argument("--json", action="store_true", help="print the indices document (JSON)")
 
     dash = sub.add_parser("dashboard", help="serve the workshop dashboard in the browser",
                           description="Serve the workshop dashboard (Solara). It listens on "
@@ -148,7 +186,8 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_INPUT
     handler = {"run": cmd_run, "validate": cmd_validate, "compare": cmd_compare,
                "report": cmd_report, "calibrate": cmd_calibrate,
-               "dashboard": cmd_dashboard}[args.command]
+               "dashboard": cmd_dashboard, "sweep": cmd_sweep,
+               "sensitivity": cmd_sensitivity}[args.command]
     from chainsim.errors import InputError
 
     try:
@@ -202,7 +241,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("results") / scenario.name
     doc = run_to_directory(scenario, params, out, reps=args.reps, seed=args.seed,
                            workers=args.workers, progress=not args.json,
-                           uncertainty=args.uncertainty, engine=args.engine)
+                           uncertainty=args.uncertainty, engine=args.engine,
+                           scheduler=args.scheduler)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -249,7 +289,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     bar = _progress_bar((1 + len(scenarios)) * args.reps, enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
                   uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs,
-                  engine=args.engine)
+                  engine=args.engine, scheduler=args.scheduler)
     bar.close()
     doc = comparison_document(cmp)
     save_comparison(cmp, doc, out)
@@ -300,6 +340,41 @@ def cmd_report(args: argparse.Namespace) -> int:
     from chainsim.report import build_report
 
     print(f"report written to {build_report(args.directory)}")
+    return EXIT_OK
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``chainsim sweep``: run (or resume) a design; print where the results are."""
+    from chainsim.design import load_design
+    from chainsim.sweep import default_out, run_sweep
+
+    design = load_design(args.design)
+    out = args.out if args.out is not None else default_out(design)
+    frame = run_sweep(design, out, workers=args.workers, scheduler=args.scheduler,
+                      progress=not args.json, restart=args.restart)
+    manifest = json.loads((out / "sweep.json").read_text(encoding="utf-8"))
+    if args.json:
+        json.dump(manifest, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        print(f"sweep {design.meta.name}: {manifest['points']} points x {design.meta.reps} "
+              f"replications x {len(design.arms)} arms = {design.runs} runs "
+              f"({len(frame)} rows)\nresults written to {out}/results.parquet")
+    return EXIT_OK
+
+
+def cmd_sensitivity(args: argparse.Namespace) -> int:
+    """``chainsim sensitivity``: Sobol indices, ranking reversals, a figure."""
+    from chainsim.sensitivity import analyse_to_directory, sensitivity_table
+
+    doc = analyse_to_directory(args.source, outcomes=args.outcome, out=args.out,
+                               workers=args.workers, scheduler=args.scheduler,
+                               progress=not args.json)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        print(sensitivity_table(doc))
     return EXIT_OK
 
 
