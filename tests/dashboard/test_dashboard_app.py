@@ -62,7 +62,7 @@ def test_step_advances_the_live_run(page):
     show(page, "time")
     assert month(page) == "2005-01"
     page.find(v.Btn, class_="btn-step").widget.click()
-    assert month(page) == "2005-04"  # default speed: 3 months per step
+    assert month(page) == "2005-02"  # default speed: 1 month per step
     assert "data-series" in html(page, "chart-stages")
 
 
@@ -93,7 +93,7 @@ def test_clicking_an_offender_shows_its_history(page):
 def test_comparison_runs_and_shows_bands(page):
     slider(page, "capacity").v_model = 250.0
     show(page, "compare")
-    page.find(v.Slider, label="Replications").widget.v_model = 5
+    page.find(v.Html, class_="reps-slider").find(v.Slider).widget.v_model = 5
     page.find(v.Btn, class_="btn-compare").widget.click()
     deadline = time.monotonic() + 60
     while "data-band" not in html(page, "chart-bands") and time.monotonic() < deadline:

@@ -8,7 +8,7 @@ live in :mod:`chainsim` and the builders in :mod:`chainsim.dashboard.views`.
 
 from __future__ import annotations
 
-import time
+from html import escape
 
 import solara
 
@@ -33,18 +33,11 @@ def Page():
     """The whole dashboard."""
     state = use_state()
     lang = state.lang.value
-    started = state.step_started
-
-    def measure() -> None:
-        if started is not None and started[0]:
-            state.last_step_ms.set(1000 * (time.perf_counter() - started[0]))
-            started[0] = 0.0
-
-    solara.use_effect(measure, [state.tick.value])
     solara.Title("chainsim")
     with solara.Column(style={"padding": "8px 16px"}, classes=["chainsim-dashboard"]):
         with solara.Row(style={"align-items": "center"}):
-            solara.Markdown(f"## {t('title', lang)}")
+            solara.HTML(tag="h2", unsafe_innerHTML=escape(t("title", lang)),
+                        style={"font-weight": "400", "margin": "4px 0"})
             solara.v.Spacer()
             solara.Button(t("language", lang), outlined=True, classes=["btn-language"],
                           on_click=lambda: state.lang.set("nl" if lang == "en" else "en"))
@@ -53,10 +46,6 @@ def Page():
                 RunControls(state)
                 LeverPanel(state)
                 UnknownsPanel(state)
-                if state.last_step_ms.value is not None:
-                    solara.Text(f"{t('render_ms', lang)}: {state.last_step_ms.value:.0f} ms",
-                                classes=["render-ms"], style={"font-size": "11px",
-                                                              "color": "#777"})
             with solara.Column():
                 with solara.ToggleButtonsSingle(value=state.view.value, on_value=state.view.set,
                                                 classes=["view-tabs"]):

@@ -124,7 +124,13 @@ def UnknownsPanel(state: DashboardState):
     def set_unknown(name: str, value: float) -> None:
         state.settings.set(state.settings.value.with_unknown(name, value))
 
-    with solara.Details(t("advanced", lang)):
+    opened = state.advanced.value
+    with solara.Card(margin=0, classes=["unknowns-panel"]):
+        solara.Button(("▾ " if opened else "▸ ") + t("advanced", lang), text=True,
+                      classes=["btn-advanced"],
+                      on_click=lambda: state.advanced.set(not state.advanced.value))
+        if not opened:
+            return
         solara.Text(t("advanced_help", lang), style={"font-size": "12px", "color": "#555"})
         for name, (central, low, high) in ranges.items():
             value = chosen.get(name, central)

@@ -50,7 +50,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "speed": ("Speed (months per tick)", "Snelheid (maanden per tik)"),
     "month": ("Month", "Maand"),
     "live_run": ("Live run (agent model)", "Live run (agentmodel)"),
-    "render_ms": ("last re-render", "laatste weergave"),
     # tabs
     "tab_chain": ("Chain", "Keten"),
     "tab_time": ("Over time", "In de tijd"),

@@ -30,7 +30,7 @@ from chainsim.parameters import resolve
 VIEWS: tuple[str, ...] = ("chain", "time", "recid", "agents", "compare", "workshop")
 """The views (tabs), in order; labels are ``tab_<view>``."""
 
-PLAY_INTERVAL = 0.25
+PLAY_INTERVAL = 0.2
 """Seconds between ticks while playing."""
 
 
@@ -58,7 +58,7 @@ class DashboardState:
         predict_proxy: Proxy of the predict-then-run exercise.
         revealed: Whether the exercise's result is shown.
         error: A message to show (a failed comparison).
-        last_step_ms: Server-side time of the last step plus re-render, in ms.
+        advanced: Whether the unknowns panel is open.
     """
 
     lang: solara.Reactive[str]
@@ -81,7 +81,7 @@ class DashboardState:
     revealed: solara.Reactive[bool]
     error: solara.Reactive[str]
     reset_count: solara.Reactive[int]
-    last_step_ms: solara.Reactive[float | None]
+    advanced: solara.Reactive[bool]
     # derived (set by use_state)
     baseline: Scenario | None = None
     current: Scenario | None = None
@@ -91,14 +91,11 @@ class DashboardState:
     live: LiveRun | None = None
     neutral: dict[str, float] | None = None
     scenario_error: str = ""
-    step_started: list[float] | None = None
 
     def step(self, months: int | None = None) -> None:
         """Advance the live run by ``months`` (default: the speed) and re-render."""
         if self.live is None:
             return
-        if self.step_started is not None:
-            self.step_started[0] = time.perf_counter()
         self.live.step(self.speed.value if months is None else months)
         self.tick.set(self.tick.value + 1)
 
@@ -115,7 +112,7 @@ def use_state() -> DashboardState:
         settings=solara.use_reactive(Settings()),
         seed=solara.use_reactive(1),
         view=solara.use_reactive("chain"),
-        speed=solara.use_reactive(3),
+        speed=solara.use_reactive(1),
         playing=solara.use_reactive(False),
         tick=solara.use_reactive(0),
         selected=solara.use_reactive(None),
@@ -131,7 +128,7 @@ def use_state() -> DashboardState:
         revealed=solara.use_reactive(False),
         error=solara.use_reactive(""),
         reset_count=solara.use_reactive(0),
-        last_step_ms=solara.use_reactive(None),
+        advanced=solara.use_reactive(False),
     )
     settings = state.settings.value
 
@@ -152,7 +149,6 @@ def use_state() -> DashboardState:
     state.live = solara.use_memo(lambda: LiveRun(resolve(state.current), seed),
                                  [current_hash, state.current.name, seed,
                                   state.reset_count.value])
-    state.step_started = solara.use_ref([0.0]).current
     _use_play_loop(state)
     _use_comparison(state)
     return state

@@ -51,11 +51,17 @@ def TimeView(state: DashboardState):
     lang = state.lang.value
     _ = state.tick.value
     live = state.live
+    metric = state.flow_metric.value
     with live.lock:
-        _svg(views.stages_svg(live, lang), "chart-stages")
-        MetricToggle(state.flow_metric, lang, "flow-metric")
-        _svg(views.flows_svg(state.flow_metric.value, state.base_projection, state.projection,
-                             live, lang), "chart-flows")
+        stages = views.stages_svg(live, lang)
+        # the live line shows completed years only: redraw when a year completes
+        flows = solara.use_memo(
+            lambda: views.flows_svg(metric, state.base_projection, state.projection, live,
+                                    lang),
+            [metric, lang, id(live), live.month // 12, id(state.projection)])
+    _svg(stages, "chart-stages")
+    MetricToggle(state.flow_metric, lang, "flow-metric")
+    _svg(flows, "chart-flows")
 
 
 @solara.component
@@ -107,8 +113,9 @@ def CompareView(state: DashboardState):
     done, total = state.progress.value
     running = total > 0
     with solara.Row():
-        solara.SliderInt(t("reps", lang), value=state.reps.value, min=5, max=50,
-                         on_value=state.reps.set)
+        with solara.Div(classes=["reps-slider"], style={"min-width": "260px"}):
+            solara.SliderInt(t("reps", lang), value=state.reps.value, min=5, max=50,
+                             on_value=state.reps.set)
         solara.Checkbox(label=t("uncertainty", lang), value=state.uncertainty.value,
                         on_value=state.uncertainty.set)
         solara.Button(t("run_compare", lang), color="primary", disabled=running,
@@ -159,6 +166,7 @@ def WorkshopView(state: DashboardState):
                      classes=["guess-input"])
 
     def reveal() -> None:
+        state.bands.set(None)  # never show a result computed for other settings
         state.revealed.set(True)
         state.compare_request.set(state.compare_request.value + 1)
 
@@ -168,7 +176,8 @@ def WorkshopView(state: DashboardState):
     if bad:
         solara.Warning(t("bad_guess", lang, text=", ".join(bad)))
     bands = state.bands.value
-    if not state.revealed.value or bands is None or state.progress.value[1] > 0:
+    if (not state.revealed.value or bands is None or state.progress.value[1] > 0
+            or bands.current_hash != state.current.config_hash()):
         return
     proxy = state.predict_proxy.value
     level = bands.level("current", proxy)
