@@ -152,3 +152,34 @@ def replication_metrics(rep, keys: list[Key], window: tuple[int, int] = WINDOW
             out[key] = (float(fl.loc[sel, "count"].sum()) / len(years) if years
                         else float("nan"))
     return out
+
+
+def target_check(reps: list, targets: dict[str, Target], tolerance_sd: float = 1.0
+                 ) -> dict[str, dict]:
+    """Replications against the calibration targets: mean, 5-95 % range and whether met.
+
+    Args:
+        reps: Replications (:class:`chainsim.experiment.Replication`) covering 2015-2019.
+        targets: Name -> target (:func:`chainsim.targets.load_targets`).
+        tolerance_sd: Points and shares are met within this many target sds of the mean.
+
+    Returns:
+        Name -> ``{kind, observed, sd, mean, lo, hi, residual, met}`` (``observed``
+        is the value, or ``[low, high]`` for a range).
+    """
+    keys = [target_key(t) for t in targets.values()]
+    per_rep = [replication_metrics(r, keys) for r in reps]
+    out = {}
+    for name, t in targets.items():
+        vals = np.array([m[target_key(t)] for m in per_rep], dtype=float)
+        vals = vals[~np.isnan(vals)]
+        if vals.size == 0:
+            continue
+        mean = float(vals.mean())
+        lo, hi = np.percentile(vals, [5, 95])
+        res = residual(t, mean)
+        out[name] = {"kind": t.kind, "observed": [t.low, t.high] if t.kind == "range"
+                     else t.value, "sd": t.sd, "mean": round(mean, 4), "lo": round(float(lo), 4),
+                     "hi": round(float(hi), 4), "residual": round(res, 3),
+                     "met": bool(abs(res) <= tolerance_sd)}
+    return out

@@ -62,7 +62,10 @@ def summary_document(result: RunResult) -> dict:
     ``uncertainty``, ``versions``, ``window``, ``window_mean``, ``by_year``,
     ``shares``, ``recidivism`` (the 2015-2019 release cohort: ``overall``,
     ``by_form``, ``by_age_group``, ``by_probation``, each ``{proxy: {mean, lo, hi}}``),
-    ``unknowns`` (the sampled values, with ``--uncertainty``).
+    ``unknowns`` (the sampled values, with ``--uncertainty``), and ``targets``
+    (when the run covers 2015-2019: each calibration target of
+    ``calibration/targets.toml`` with the run's mean, 5-95 % range, residual in
+    target sds and ``met``; plus ``met`` and ``total`` counts).
     """
     reps = result.reps
     yearly = result.yearly()
@@ -85,4 +88,18 @@ def summary_document(result: RunResult) -> dict:
         "recidivism": _recidivism(reps),
         "unknowns": {k: describe(r.draws[k] for r in reps)
                      for k in sorted(reps[0].draws)} if result.uncertainty else {},
+        "targets": _targets(result),
     }
+
+
+def _targets(result: RunResult) -> dict:
+    from chainsim.targets import DEFAULT_TARGETS, load_targets
+
+    years = result.params.years
+    if not DEFAULT_TARGETS.exists() or WINDOW[0] not in years or WINDOW[1] not in years:
+        return {}
+    from chainsim.fit import target_check
+
+    rows = target_check(result.reps, load_targets(DEFAULT_TARGETS))
+    return {"file": "calibration/targets.toml", "tolerance_sd": 1.0,
+            "met": sum(r["met"] for r in rows.values()), "total": len(rows), "by_target": rows}
