@@ -28,6 +28,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     ValidationError,
     field_validator,
     model_validator,
@@ -116,10 +117,9 @@ class UnknownEntry(_Entry):
     @model_validator(mode="after")
     def _ordered(self):
         if not self.low <= self.central <= self.high:
-            key = "low" if self.low > self.central else "central"
             raise FieldValueError(
                 f"need low <= central <= high, got {self.low} <= {self.central} <= {self.high}",
-                key, getattr(self, key))
+                None, {"low": self.low, "central": self.central, "high": self.high})
         return self
 
     @property
@@ -211,10 +211,9 @@ class Intervention(_Strict):
             raise FieldValueError("give both 'low' and 'high' (an uncertain effect) or neither",
                                   key, "missing")
         if self.low is not None and not self.low <= self.value <= self.high:
-            key = "low" if self.low > self.value else "value"
             raise FieldValueError(
                 f"need low <= value <= high, got {self.low} <= {self.value} <= {self.high}",
-                key, getattr(self, key))
+                None, {"low": self.low, "value": self.value, "high": self.high})
         if self.end is not None and parse_month(self.end) < parse_month(self.start):
             raise FieldValueError(f"end ({self.end}) comes before start ({self.start})", "end",
                                   self.end)
@@ -235,6 +234,20 @@ class Scenario(_Strict):
     parameters: dict[str, ParameterEntry]
     unknowns: dict[str, UnknownEntry] = {}
     interventions: list[Intervention] = []
+    _origins: dict = PrivateAttr(default_factory=dict)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal content (where the entries were read from does not count)."""
+        if not isinstance(other, Scenario):
+            return NotImplemented
+        return self.__dict__ == other.__dict__
+
+    __hash__ = None  # a mutable-content model: not hashable
+
+    def located(self, problems: list[Problem]) -> list[Problem]:
+        """``problems`` with each file replaced by the base file the field was read from."""
+        return [Problem(_origin_of(self._origins, p.field, p.file), p.field, p.value,
+                        p.allowed) for p in problems]
 
     @property
     def name(self) -> str:
@@ -372,11 +385,13 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
                 problems.append(Problem(file, f"{where}.{key}", month,
                                         f"a month within the horizon {sc.scenario.start}.."
                                         f"{sc.scenario.end}"))
-        if iv.operation == "multiply" and not (
-                0 <= min(iv.value, iv.low or iv.value)
-                and max(iv.value, iv.high or iv.value) <= MAX_MULTIPLIER):
-            problems.append(Problem(file, f"{where}.value", iv.value,
-                                    f"a multiplier must be >= 0 and <= {MAX_MULTIPLIER:g}"))
+        if iv.operation == "multiply":
+            for key in ("value", "low", "high"):
+                v = getattr(iv, key)
+                if v is not None and not 0 <= v <= MAX_MULTIPLIER:
+                    problems.append(Problem(file, f"{where}.{key}", v, "a multiplier must be "
+                                            f">= 0 and <= {MAX_MULTIPLIER:g}"))
+                    break
     for name in PARAMETERS:
         if name not in declared:
             role = PARAMETERS[name].role
@@ -667,6 +682,7 @@ def scenario_from_dict(doc: dict, file: str = "<scenario>", origins: dict | None
                                             field_name=_loc)
         raise InputError([Problem(_origin_of(origins, p.field, file), p.field, p.value,
                                   p.allowed) for p in problems]) from None
+    sc._origins = origins
     problems = _semantic_problems(sc, file)
     if problems:
         raise InputError([Problem(_origin_of(origins, p.field, file), p.field, p.value,

@@ -152,6 +152,8 @@ def problems_from_validation(
         elif kind == "missing":
             value = "missing"
             msg = _TYPE_WORDS[kind]
+        elif kind == "string_pattern_mismatch":
+            msg = "text matching " + str((err.get("ctx") or {}).get("pattern", ""))
         elif kind in _TYPE_WORDS:
             msg = _TYPE_WORDS[kind]
         elif msg.startswith("Input should be "):

@@ -293,7 +293,7 @@ def resolve(
             values[name] = resolve_entry(entry, months)
     problems = _cross_checks(values, file)
     if problems:
-        raise InputError(problems)
+        raise InputError(scenario.located(problems))
     inflow = values["inflow_rate"]
     young = values["young_share"][:, :, 0, 0]
     female = values["female_share"][:, :, 0, 0]
@@ -331,11 +331,11 @@ def resolve(
                              for pr in _intervention_checks(trial, keys, iv, i, base_inflow,
                                                             file)]
     if problems:
-        raise InputError(problems)
+        raise InputError(scenario.located(problems))
     ps = ParameterSet(scenario, start, end - start, values, base_inflow=base_inflow)
     problems = _size_problems(ps, scenario, file, worst_case=not draws)
     if problems:
-        raise InputError(problems)
+        raise InputError(scenario.located(problems))
     return ps
 
 

@@ -43,7 +43,7 @@ class Target(BaseModel):
     low: Number | None = None
     high: Number | None = None
     sd: Annotated[float, Field(gt=0, allow_inf_nan=False)]
-    years: Annotated[str, Field(pattern=r"^\d{4}(-\d{4})?$")]
+    years: str
     source: Annotated[str, Field(min_length=3)]
 
     @model_validator(mode="after")
@@ -60,7 +60,8 @@ class Target(BaseModel):
                                   + ", ".join(COUNT_METRICS) + ")", "form", self.form)
         window = f"{WINDOW[0]}-{WINDOW[1]}"
         if self.scope == "by_year":
-            if not (len(self.years) == 4 and WINDOW[0] <= int(self.years) <= WINDOW[1]):
+            if not (len(self.years) == 4 and self.years.isascii() and self.years.isdigit()
+                    and WINDOW[0] <= int(self.years) <= WINDOW[1]):
                 raise FieldValueError(f"one year of the source's window, {WINDOW[0]}.."
                                       f"{WINDOW[1]}, for a by_year target", "years", self.years)
         elif self.years != window:
