@@ -34,7 +34,13 @@ Within one offender and month, records are ordered as the agent model makes them
 
 Exactness rests on two things the tests check (``tests/test_fast.py``): NumPy's
 element-wise functions (``log``, ``log1p``, ``expm1``, ``power``) give an element the
-same result alone or inside an array, and ``cumsum`` adds in order. What
+same result alone or inside an array, and ``cumsum`` adds in order. The few loops
+NumPy cannot express without (offender x month) matrices, month-by-month hazard sums
+and searches in non-decreasing tables, are compiled with numba (``_passages``,
+``_competing_passages``, ``_ragged_cumsum``, ``_next_passages``, ``_upper_bounds``):
+they add in the same order and compare the same numbers (no fast-math), and every
+logarithm is still taken by NumPy. The queue is served in plain Python on lists;
+offenders are indexed in id order, so the queue and the records need no sort by id. What
 :class:`chainsim.model.ChainModel` computes itself rather than through
 :mod:`chainsim.spec` (the initial pool's size, the thinning of the inflow, the
 desistance hazard of active offenders, the id bases) is restated here, and the
@@ -47,9 +53,11 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
+from itertools import chain, repeat
 
 import numpy as np
 import pandas as pd
+from numba import njit
 from scipy import stats
 
 from chainsim import spec
@@ -141,9 +149,6 @@ _RANK[[Event.INVESTIGATION_STARTED, Event.PRISON, Event.NON_CUSTODIAL,
 _RANK[[Event.RELEASED, Event.PROBATION_END]] = 2
 _RANK[Event.PROBATION_START] = 3
 
-_CHUNKS = (36, 120, 1 << 30)
-"""Month boundaries of the chunks in which after-chain hazards are summed."""
-
 _OM_EVENTS = np.array([int(e) for e in spec.OM_OUTCOMES], dtype=np.int64)
 
 
@@ -226,32 +231,128 @@ def _om_outcome(technical, policy, other, u) -> np.ndarray:
     return np.minimum(k, len(spec.OM_OUTCOMES) - 1)
 
 
+# Compiled loops (numba): month-by-month sums and searches on hazard tables, which
+# NumPy can only do on whole (offender x month) matrices. They add in the same order
+# as numpy.cumsum (no fast-math: no reassociation) and compare exactly, so they give
+# the same numbers; logarithms stay in NumPy.
+
+
+@njit(cache=True, nogil=True)
+def _lower_bound(values, lo, hi, target):  # pragma: no cover - compiled
+    """First position in ``values[lo:hi]`` (non-decreasing) holding ``>= target``, else ``hi``."""
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if values[mid] < target:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _upper_bounds(cum, rows, u):  # pragma: no cover - compiled
+    """Per ``i``: how many of ``cum[rows[i]]`` (non-decreasing) are ``<= u[i]``."""
+    width = cum.shape[1]
+    out = np.empty(len(rows), dtype=np.int64)
+    for i in range(len(rows)):
+        lo = 0
+        hi = width
+        while lo < hi:
+            mid = (lo + hi) >> 1
+            if cum[rows[i], mid] <= u[i]:
+                lo = mid + 1
+            else:
+                hi = mid
+        out[i] = lo
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _passages(table, rows, t, target, never):  # pragma: no cover - compiled
+    """Per row: the first month ``k > t`` with ``table[row, k] >= target``, else ``never``."""
+    width = table.shape[1]
+    flat = table.ravel()
+    out = np.empty(len(rows), dtype=np.int64)
+    for i in range(len(rows)):
+        base = rows[i] * width
+        k = _lower_bound(flat, base + t[i] + 1, base + width, target[i]) - base
+        out[i] = k if k < width else never
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _competing_passages(table_r, table_d, start_r, start_d, supervised, offset_r, offset_d,
+                        target_r, target_d, ahead, never):  # pragma: no cover - compiled
+    """Months (from 0) at which two cumulative hazards first reach their targets.
+
+    Row ``i`` sums ``table_x[start_x[i] + j]`` over months ``j = 0, 1, ...`` (reading
+    ``offset_x`` further on while ``j < supervised[i]``) until either sum reaches its
+    target or ``ahead[i]`` months have passed; the one not reached by then stays
+    ``never`` (both are set when both are reached in the same month).
+    """
+    n = len(start_r)
+    first_r = np.full(n, never, dtype=np.int64)
+    first_d = np.full(n, never, dtype=np.int64)
+    for i in range(n):
+        sum_r = 0.0
+        sum_d = 0.0
+        for j in range(ahead[i]):
+            on = j < supervised[i]
+            sum_r += table_r[start_r[i] + j + (offset_r if on else 0)]
+            sum_d += table_d[start_d[i] + j + (offset_d if on else 0)]
+            hit_r = sum_r >= target_r[i]
+            hit_d = sum_d >= target_d[i]
+            if hit_r or hit_d:
+                if hit_r:
+                    first_r[i] = j
+                if hit_d:
+                    first_d[i] = j
+                break
+    return first_r, first_d
+
+
+@njit(cache=True, nogil=True)
+def _ragged_cumsum(table, start, supervised, offset, length, out_start,
+                   out):  # pragma: no cover - compiled
+    """Row ``i``'s cumulative hazard over months ``0 .. length[i] - 1`` into ``out``.
+
+    Month ``j`` reads ``table[start[i] + j]`` (``offset`` further on while
+    ``j < supervised[i]``); the sums go to ``out[out_start[i] + j]``.
+    """
+    for i in range(len(start)):
+        total = 0.0
+        for j in range(length[i]):
+            total += table[start[i] + j + (offset if j < supervised[i] else 0)]
+            out[out_start[i] + j] = total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _next_passages(cum, out_start, at, length, target):  # pragma: no cover - compiled
+    """Per row: the first month ``k >= at[i]`` with ``cum[out_start[i] + k] >= target[i]``."""
+    out = np.empty(len(at), dtype=np.int64)
+    for i in range(len(at)):
+        base = out_start[i]
+        out[i] = _lower_bound(cum, base + at[i], base + length[i], target[i]) - base
+    return out
+
+
 def _categorical(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(names),
                                      validate=False)
 
 
 class _Table:
-    """A cumulative-hazard table, searchable as sorted (row, value) pairs.
+    """A cumulative-hazard table: rows of non-decreasing sums, searched by :func:`_passages`.
 
-    The pairs are complex numbers ``row + 1j * value``: NumPy orders complex numbers
-    lexicographically, and each row is non-decreasing, so all the pairs are sorted
-    and one :func:`numpy.searchsorted` finds many rows' positions at once.
+    Attributes:
+        table: The rows (C-contiguous).
+        filled: How many rows are in use.
     """
 
     def __init__(self, table: np.ndarray):
-        self.table = table
+        self.table = np.ascontiguousarray(table)
         self.filled = len(table)
-        self._pairs = np.zeros(0, dtype=complex)
-
-    def pairs(self) -> np.ndarray:
-        """The filled rows' pairs, flat."""
-        if len(self._pairs) != self.filled * self.table.shape[1]:
-            pairs = np.empty((self.filled, self.table.shape[1]), dtype=complex)
-            pairs.real = np.arange(self.filled)[:, None]
-            pairs.imag = self.table[:self.filled]
-            self._pairs = pairs.ravel()
-        return self._pairs
 
 
 class _Rows(_Table):
@@ -345,7 +446,7 @@ class _Pmfs:
         if (ids == ids[0]).all():
             k = np.searchsorted(self.cum[ids[0]], u, side="right")
         else:
-            k = (self.cum[ids] <= u[:, None]).sum(axis=1)
+            k = _upper_bounds(self.cum, ids, u)
         return np.minimum(k, self.cum.shape[1] - 1)
 
 
@@ -464,17 +565,10 @@ class _Engine:
 
         :func:`chainsim.spec.first_passage_cumulative` for many offenders: the first
         month ``k > t`` with ``table[row, k] >= table[row, t] - log(u)``; ``_NEVER`` if
-        none within the horizon. One :func:`numpy.searchsorted` finds every row's
-        month: the table is searched as (row, value) pairs, which are in lexicographic
-        order (complex numbers compare that way), so each key lands in its own row.
+        none within the horizon (a binary search in each row).
         """
-        width = table.table.shape[1]
-        keys = np.empty(len(rows), dtype=complex)
-        keys.real = rows
-        keys.imag = table.table[rows, t] - np.log(u)
-        k = np.searchsorted(table.pairs(), keys, side="left") - rows * width
-        k = np.maximum(k, t + 1)
-        return np.where(k < width, k, _NEVER)
+        target = table.table[rows, t] - np.log(u)
+        return _passages(table.table[:table.filled], rows, t, target, _NEVER)
 
     # ------------------------------------------------------------------ offenders
 
@@ -511,10 +605,13 @@ class _Engine:
         cell = (cum_rows <= (u[:, 0] * cum_rows[:, -1])[:, None]).sum(axis=1)
         cell = np.minimum(cell, base.shape[1] - 1)
         keep = ~(u[:, 1] >= ratio[row, cell])
-        # offenders: the pool first, then the kept inflow
-        oid = np.concatenate([pool_ids, pid[keep]])
-        t = np.concatenate([np.zeros(n_pool, dtype=np.int64), months[row[keep]]])
-        cell = np.concatenate([pool_cell, cell[keep]])
+        # offenders in id order (the kept inflow, then the pool): an offender's index in
+        # the engine's tables ranks its id, which orders the queue and the records
+        oid = np.concatenate([pid[keep], pool_ids])
+        t = np.concatenate([months[row[keep]], np.zeros(n_pool, dtype=np.int64)])
+        cell = np.concatenate([cell[keep], pool_cell])
+        if len(oid) > 1 and not (oid[1:] > oid[:-1]).all():
+            raise RuntimeError("chainsim.fast: offender ids out of order (spec id bases)")
         m = len(oid)
         u = uniform_array(key, oid[:, None], np.arange(2, 5)[None, :])
         form, age_group, sex = np.unravel_index(cell, (len(FORMS), len(AGE_GROUPS), len(SEXES)))
@@ -536,6 +633,8 @@ class _Engine:
         self.spell_month = self.start + t
         self.counters = np.zeros((m, len(spec.MECHANISMS)), dtype=np.int64)
         self.q_token = [-1] * m
+        self.served: tuple[list[int], list[int]] = ([], [])
+        self.dropped: tuple[list[int], list[int]] = ([], [])
         self.lag = np.full(m, 4, dtype=np.int64)
         lo, hi = int(self.birth_year.min()), int(self.birth_year.max())
         self.desistance = _Rows(self._desistance_rows, self.P["desistance_hazard"].T, lo, hi, 1,
@@ -596,6 +695,7 @@ class _Engine:
 
     def run_spells(self) -> None:
         """Offender.start_offending for every pending spell, up to its outcome."""
+        self.flush_queue()
         idx, t, event, new, frm = _fields(self.pending_spells, 5)
         self.pending_spells, self.spell_due = [], _NEVER
         new = new.astype(bool)
@@ -643,48 +743,53 @@ class _Engine:
         drop = self.passage(self.cum_drop, c, t, u[:, 0])
         # an investigation started in month v cannot lead to a new signal before v + lag
         self.lag[idx] = self.chain_lag(idx, t, c, *u[:, 1:].T)
-        order = np.lexsort((self.oid[idx], t))
+        order = np.lexsort((idx, t))  # month, then id
         idx, t, drop, c, u = idx[order], t[order], drop[order], c[order], u[order]
+        ids = idx.tolist()
         for a, lo, hi in _runs(t):
-            self.arrivals[a].append(idx[lo:hi])
+            self.arrivals[a].append(ids[lo:hi])
         dropping = drop < _NEVER
         if dropping.any():
             idx, t, drop = idx[dropping], t[dropping], drop[dropping]
             due = self.first_due(idx, drop, c[dropping], u[dropping, 3:])
             order = np.argsort(drop, kind="stable")
-            idx, t, drop, due = idx[order], t[order], drop[order], due[order]
+            ids, t, drop, due = idx[order].tolist(), t[order].tolist(), drop[order], due[order]
+            due = due.tolist()
             for d, lo, hi in _runs(drop):
-                self.drops[d].append((idx[lo:hi], t[lo:hi], due[lo:hi]))
+                self.drops[d].append((ids[lo:hi], t[lo:hi], due[lo:hi]))
 
     # ------------------------------------------------------------------ the queue
 
     def serve_queue(self, m: int, queue: deque) -> None:
-        """Month ``m``'s signals, drops and investigation starts (ChainModel._serve_queue)."""
+        """Month ``m``'s signals, drops and investigation starts (ChainModel._serve_queue).
+
+        Plain Python on lists (a month has few suspects); the suspects dropped and
+        served are buffered (:attr:`dropped`, :attr:`served`) and become spells and
+        investigations in the next batch (:meth:`flush_queue`).
+        """
         token = self.q_token
         arrivals = self.arrivals[m]
         if arrivals:
-            idx = _cat(arrivals)
-            if len(arrivals) > 1:
-                idx = idx[np.argsort(self.oid[idx], kind="stable")]
-            for j in idx.tolist():
+            ids = arrivals[0] if len(arrivals) == 1 else sorted(chain.from_iterable(arrivals))
+            for j in ids:
                 token[j] = m
-                queue.append((j, m))
-            self.queue_len += len(idx)
-        dropped = []
+            queue.extend(zip(ids, repeat(m)))
+            self.queue_len += len(ids)
+        dropped = self.dropped[0]
+        before = len(dropped)
         due = _NEVER
         for i, a, when in self.drops[m]:
-            for j, aj, w in zip(i.tolist(), a.tolist(), when.tolist(), strict=True):
+            for j, aj, w in zip(i, a, when, strict=True):
                 if token[j] == aj:
                     token[j] = -1
                     dropped.append(j)
-                    due = min(due, w)
+                    if w < due:
+                        due = w
         self.queue_month = m
-        if dropped:
-            self.queue_len -= len(dropped)
-            k = len(dropped)
-            self.add_spells(np.array(dropped, dtype=np.int64), np.full(k, m),
-                            np.full(k, int(Event.DROPPED)), np.zeros(k, dtype=bool),
-                            np.full(k, int(Stage.SIGNALLED)), due=due)
+        if len(dropped) > before:
+            self.queue_len -= len(dropped) - before
+            self.dropped[1].extend(repeat(m, len(dropped) - before))
+            self.spell_due = min(self.spell_due, due)
         self.credit += self.capacity[m]
         k = min(self.queue_len, math.floor(self.credit))
         self.credit = min(self.credit - k, 1.0)
@@ -697,8 +802,25 @@ class _Engine:
                 token[j] = -1
                 served.append(j)
         self.queue_len -= k
-        idx = np.array(served, dtype=np.int64)
-        self.add_chains(idx, np.full(k, m), np.full(k, _SERVED), due=m + int(self.lag[idx].min()))
+        self.served[0].extend(served)
+        self.served[1].extend(repeat(m, k))
+        self.chain_due = min(self.chain_due, m + int(self.lag[served].min()))
+
+    def flush_queue(self) -> None:
+        """The suspects the queue dropped or served since the last batch, as pending work."""
+        for (idx, t), add in ((self.dropped, self._add_dropped), (self.served, self._add_served)):
+            if idx:
+                add(np.array(idx, dtype=np.int64), np.array(t, dtype=np.int64))
+                idx.clear()
+                t.clear()
+
+    def _add_dropped(self, idx: np.ndarray, t: np.ndarray) -> None:
+        k = len(idx)
+        self.pending_spells.append((idx, t, np.full(k, int(Event.DROPPED)),
+                                    np.zeros(k, dtype=bool), np.full(k, int(Stage.SIGNALLED))))
+
+    def _add_served(self, idx: np.ndarray, t: np.ndarray) -> None:
+        self.pending_chains.append((idx, t, np.full(len(idx), _SERVED)))
 
     # ------------------------------------------------------------------ the chain
 
@@ -709,6 +831,7 @@ class _Engine:
         om_decision, judgment, _sentence, released and _maybe_supervise, for every
         pending investigation at once; then :meth:`after_chain`.
         """
+        self.flush_queue()
         idx, t0, kind = _fields(self.pending_chains, 3)
         self.pending_chains, self.chain_due = [], _NEVER
         n, P = self.n, self.P
@@ -743,8 +866,10 @@ class _Engine:
         other = convicted & (u[:, 6] >= P["prison_prob"][t3c, c])
         prison = convicted & ~other
         adult, young = self.sentences
-        sentence = np.where(prison, np.where(juvenile, young.draw(t3c, c, u[:, 8]),
-                                             adult.draw(t3c, c, u[:, 8])), 0)
+        sentence = np.zeros(len(idx), dtype=np.int64)
+        for law, jail in ((young, prison & juvenile), (adult, prison & ~juvenile)):
+            if jail.any():
+                sentence[jail] = law.draw(t3c[jail], c[jail], u[jail, 8])
         pretrial = np.where(detained, t3 - t2, 0)
         served = np.asarray(spec.time_served(sentence, juvenile), dtype=np.int64)
         custody = np.maximum(served, pretrial)
@@ -775,10 +900,8 @@ class _Engine:
     def after_chain(self, idx, t, supervised, u, c) -> None:
         """Offender.start_post_chain: reoffending against desistance (other offences later).
 
-        Both first passages are searched on the cumulative hazard month by month, in
-        chunks of months: most spells end within a few years, so later months are
-        summed only for the offenders still at large (carrying the running sum on,
-        which gives the same sums as one cumulative sum).
+        Both first passages are searched on the cumulative hazards, summed month by
+        month until one of them is reached (:func:`_competing_passages`).
         """
         if not len(idx):
             return
@@ -790,36 +913,10 @@ class _Engine:
         cell_d = self.post_desistance.rows(c, self.birth_year[idx]) * span + first
         target_r = 0.0 - np.log(u[:, 0])
         target_d = 0.0 - np.log(u[:, 1])
-        table_r, table_d = self.h_reoffend, self.post_desistance.table.ravel()
-        supervised_r = len(table_r) // 2
-        reoffend = np.full(len(idx), _NEVER)
-        desist = np.full(len(idx), _NEVER)
-        rows = np.arange(len(idx))
-        carry_r = carry_d = None
-        lo = 0
-        for hi in _CHUNKS:
-            hi = min(hi, int(ahead[rows].max()))
-            j = np.arange(lo, hi)
-            sup = j < supervised[rows, None]
-            h_r = table_r.take(sup * supervised_r + cell_r[rows, None] + j)
-            h_d = table_d.take(sup * span + cell_d[rows, None] + j)
-            if carry_r is not None:
-                h_r[:, 0] += carry_r
-                h_d[:, 0] += carry_d
-            cum_r = np.cumsum(h_r, axis=1)
-            cum_d = np.cumsum(h_d, axis=1)
-            k_r = lo + (cum_r < target_r[rows, None]).sum(axis=1)
-            k_d = lo + (cum_d < target_d[rows, None]).sum(axis=1)
-            last = np.minimum(hi, ahead[rows])
-            found_r = k_r < last
-            found_d = k_d < last
-            reoffend[rows[found_r]] = k_r[found_r]
-            desist[rows[found_d]] = k_d[found_d]
-            go = ~(found_r | found_d) & (hi < ahead[rows])
-            if not go.any():
-                break
-            rows, carry_r, carry_d = rows[go], cum_r[go, -1], cum_d[go, -1]
-            lo = hi
+        table_d = self.post_desistance.table[:self.post_desistance.filled].ravel()
+        reoffend, desist = _competing_passages(
+            self.h_reoffend, table_d, cell_r, cell_d, supervised, len(self.h_reoffend) // 2, span,
+            target_r, target_d, ahead, _NEVER)
         end = np.minimum(reoffend, desist)
         which = np.where(end >= _NEVER, -1, np.where(reoffend <= desist, 0, 1))
         end = np.where(which < 0, ahead, end)
@@ -841,6 +938,7 @@ class _Engine:
 
     def expand(self) -> None:
         """Compute everything pending, up to the next signals."""
+        self.flush_queue()
         while self.pending_spells or self.pending_chains:
             if self.pending_spells:
                 self.run_spells()
@@ -962,10 +1060,9 @@ class _Writer:
         """Other offences after the chain (Offender.start_post_chain), every spell at once.
 
         They change nothing else, so they are drawn last. The cumulative hazards of
-        all spells are laid end to end in one array (summed in groups of spells of
-        similar length); an offender's spells after the chain are then searched in
-        layers (first, second, ...) because the ``general`` stream's counter runs on
-        from one to the next.
+        all spells are laid end to end in one array; an offender's spells after the
+        chain are then searched in layers (first, second, ...) because the
+        ``general`` stream's counter runs on from one to the next.
         """
         e = self.e
         keep = end > 0
@@ -979,30 +1076,18 @@ class _Writer:
         layer = np.arange(m) - np.maximum.accumulate(np.where(first, np.arange(m), 0))
         cell = (c * _N_PRIORS + np.minimum(priors, PRIOR_EFFECT_CAP)) * e.span + t + 1
         offset = np.r_[0, np.cumsum(end)[:-1]]
-        flat = np.empty(int(end.sum()))
         half = len(e.h_general) // 2
-        for part in np.array_split(np.argsort(end, kind="stable"), 8):
-            if len(part):
-                j = np.arange(int(end[part].max()))
-                sup = j < supervised[part, None]
-                cum = np.cumsum(e.h_general.take(sup * half + cell[part, None] + j), axis=1)
-                valid = j < end[part, None]
-                flat[(offset[part, None] + j)[valid]] = cum[valid]
-        pairs = np.empty(len(flat), dtype=complex)
-        pairs.real = np.repeat(np.arange(m), end)
-        pairs.imag = flat
+        flat = _ragged_cumsum(e.h_general, cell, supervised, half, end, offset,
+                              np.empty(int(end.sum())))
         registration = e.P["general_registration_prob"]
         pos = np.zeros(m, dtype=np.int64)
-        keys = np.empty(m, dtype=complex)
         for lay in range(int(layer.max()) + 1):
             rows = np.flatnonzero(layer == lay)
             while len(rows):
                 u = e.peek(_GENERAL, idx[rows], 2)
                 at = pos[rows]
-                key = keys[:len(rows)]
-                key.real = rows
-                key.imag = np.where(at > 0, flat[offset[rows] + at - 1], 0.0) - np.log(u[:, 0])
-                k = np.maximum(np.searchsorted(pairs, key, side="left") - offset[rows], at)
+                target = np.where(at > 0, flat[offset[rows] + at - 1], 0.0) - np.log(u[:, 0])
+                k = _next_passages(flat, offset[rows], at, end[rows], target)
                 found = k < end[rows]
                 e.counters[idx[rows], _GENERAL] += 1 + found
                 rows, k, u = rows[found], k[found], u[found]
@@ -1029,9 +1114,8 @@ class _Writer:
         self.posts()
         e = self.e
         idx, t, frm, to, event, priors, ag, value, probation = _fields(self.parts, 9)
-        rank = np.empty(len(e.oid), dtype=np.int64)
-        rank[np.argsort(e.oid)] = np.arange(len(e.oid))
-        order = np.argsort((t * len(e.oid) + rank[idx]) * 4 + _RANK[event], kind="stable")
+        # offenders' indexes rank their ids (create_offenders)
+        order = np.argsort((t * len(e.oid) + idx) * 4 + _RANK[event], kind="stable")
         codes = np.stack([frm, to, event, priors, ag]).astype(np.int16)[:, order]
         idx, t, value, probation = idx[order], t[order], value[order], probation[order]
         moved = codes[0] != codes[1]
