@@ -195,6 +195,7 @@ def test_comparison_mode_shows_bands(page):
     page.locator(".btn-compare").click()
     expect(page.locator(".chart-bands svg polygon[data-band]")).to_have_count(2, timeout=120_000)
     TIMINGS["comparison_5_reps_s"] = round(time.perf_counter() - started, 2)
+    expect(page.locator(".compare-progress")).to_have_count(0)
     assert page.locator(".delta-table tr").count() > 5
     shot(page, "compare")
 
@@ -212,8 +213,11 @@ def test_language_toggle_switches_labels(page):
 
 
 def test_clicking_an_agent_opens_its_history(page):
+    page.locator(".btn-skip").click()  # the lever test restarted the live run
+    expect(page.locator(".live-month")).to_have_attribute("data-month", "2015-01",
+                                                          timeout=60_000)
     view(page, "agents")
-    dots = page.locator(".chainsim-clickable-svg circle[data-agent]")
+    dots = page.locator(".chainsim-clickable-svg circle[data-stage='prison']")
     dots.first.wait_for()
     assert page.locator(".history-table").count() == 0
     target = dots.nth(dots.count() - 1)

@@ -56,7 +56,7 @@ def test_bar_chart_labels_every_bar():
 
 
 def test_agent_grid_and_guess_strip():
-    root = parse(agent_grid([("prison (vrijheidsstraf)", [3, 5], 9, "#000")], title="A",
+    root = parse(agent_grid([("prison (vrijheidsstraf)", [3, 5], 9, "#000", "prison")], title="A",
                             selected=5, more_label="+{n} more"))
     circles = root.findall(f"{SVG}circle")
     assert [c.get("data-agent") for c in circles] == ["3", "5"]
@@ -66,9 +66,10 @@ def test_agent_grid_and_guess_strip():
     assert len(root.findall(f"{SVG}circle")) == 2
 
 
-def test_nice_ticks_cover_the_range():
-    ticks = nice_ticks(3, 287)
-    assert ticks[0] <= 3 and ticks[-1] >= 287 and len(ticks) <= 8
+@pytest.mark.parametrize(("lo", "hi"), [(3, 287), (20, 30.5), (0, 1), (0.2, 0.21), (-5, 5)])
+def test_nice_ticks_cover_the_range(lo, hi):
+    ticks = nice_ticks(lo, hi)
+    assert ticks[0] <= lo and ticks[-1] >= hi and 2 <= len(ticks) <= 9
 
 
 def test_table_escapes_cells():

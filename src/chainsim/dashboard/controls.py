@@ -65,9 +65,9 @@ def RunControls(state: DashboardState):
                           disabled=live is None or live.done)
             solara.Button(t("step", lang), on_click=lambda: state.step(),
                           classes=["btn-step"], disabled=live is None or live.done)
-            solara.Button(t("skip_burn_in", lang), on_click=state.skip_burn_in, text=True,
-                          classes=["btn-skip"],
-                          disabled=live is None or live.month >= live.window_start)
+        solara.Button(t("skip_burn_in", lang), on_click=state.skip_burn_in, text=True,
+                      classes=["btn-skip"],
+                      disabled=live is None or live.month >= live.window_start)
         solara.SliderInt(t("speed", lang), value=state.speed.value, min=1, max=24,
                          on_value=state.speed.set)
         month = format_month(live.month) if live is not None else "–"

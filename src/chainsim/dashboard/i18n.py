@@ -175,9 +175,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "no_interventions": ("none (the status quo)", "geen (de huidige situatie)"),
     "predict_title": ("Predict, then run", "Eerst voorspellen, dan draaien"),
     "predict_help": ("Pick a proxy, write down the room's guesses for the lever settings "
-                     "(comma-separated), then run.",
+                     "(separated by spaces or semicolons), then run.",
                      "Kies een maat, noteer de schattingen van de zaal voor de huidige "
-                     "knoppen (met komma's gescheiden) en draai dan."),
+                     "knoppen (gescheiden door spaties of puntkomma's) en draai dan."),
     "guesses": ("Guesses", "Schattingen"),
     "run_predict": ("Run and reveal", "Draaien en onthullen"),
     "result": ("model: {mean} (95% CI {lo} to {hi}); baseline {base}",

@@ -196,7 +196,7 @@ def _use_comparison(state: DashboardState) -> None:
             state.error.set(str(exc))
             state.progress.set((0, 0))
             return
-        state.bands.set(result)
         state.progress.set((0, 0))
+        state.bands.set(result)
 
     solara.use_thread(run, dependencies=[request])

@@ -70,13 +70,9 @@ def nice_ticks(lo: float, hi: float, n: int = 5) -> list[float]:
     raw = (hi - lo) / max(n, 1)
     mag = 10 ** math.floor(math.log10(raw))
     step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw)
-    first = math.floor(lo / step) * step
-    ticks = []
-    v = first
-    while v <= hi + step * 0.5:
-        ticks.append(round(v, 10))
-        v += step
-    return ticks
+    first = math.floor(lo / step)
+    last = math.ceil(hi / step - 1e-9)
+    return [round(k * step, 10) for k in range(first, max(last, first + 1) + 1)]
 
 
 def _fmt(v: float) -> str:
@@ -310,13 +306,13 @@ def guess_strip(guesses: Sequence[float], result: tuple[float, float, float],
     return "".join(parts)
 
 
-def agent_grid(columns: Sequence[tuple[str, Sequence[int], int, str]], *, title: str,
+def agent_grid(columns: Sequence[tuple[str, Sequence[int], int, str, str]], *, title: str,
                selected: int | None = None, width: int = 900, per_row: int = 6,
                more_label: str = "+{n}") -> str:
     """Offenders as clickable dots, one column per stage.
 
     Args:
-        columns: Per stage: (label, offender ids shown, total in the stage, colour).
+        columns: Per stage: (label, offender ids shown, total in the stage, colour, stage key).
         title: Chart title.
         selected: The selected offender id (drawn with a ring).
         width: Width in pixels.
@@ -325,10 +321,10 @@ def agent_grid(columns: Sequence[tuple[str, Sequence[int], int, str]], *, title:
     """
     col_w = width / max(len(columns), 1)
     cell = min(14.0, (col_w - 8) / per_row)
-    rows = max((math.ceil(len(ids) / per_row) for _, ids, _, _ in columns), default=1)
+    rows = max((math.ceil(len(ids) / per_row) for _, ids, _, _, _ in columns), default=1)
     height = int(74 + rows * cell + 24)
     parts = _open(width, height, title, "agents")
-    for i, (label, ids, total, color) in enumerate(columns):
+    for i, (label, ids, total, color, key) in enumerate(columns):
         x0 = i * col_w + 4
         words = label.split(" (")
         for k, word in enumerate(words[:2]):
@@ -343,7 +339,8 @@ def agent_grid(columns: Sequence[tuple[str, Sequence[int], int, str]], *, title:
             cy = 76 + (k // per_row + 0.5) * cell
             ring = ' stroke="#000" stroke-width="2"' if oid == selected else ""
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{cell * 0.38:.1f}" '
-                         f'fill="{color}"{ring} data-agent="{int(oid)}" style="cursor:pointer">'
+                         f'fill="{color}"{ring} data-agent="{int(oid)}" data-stage="{escape(key)}" '
+                         f'style="cursor:pointer">'
                          f'<title>{int(oid)}</title></circle>')
         if total > len(ids):
             y = 76 + math.ceil(len(ids) / per_row) * cell + 12

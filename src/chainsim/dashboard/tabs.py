@@ -7,7 +7,13 @@ import solara
 from chainsim.dashboard import views
 from chainsim.dashboard.html import table
 from chainsim.dashboard.i18n import t
-from chainsim.dashboard.levers import Levers, Settings, describe_period, shipped_presets
+from chainsim.dashboard.levers import (
+    Levers,
+    Settings,
+    describe_period,
+    load_preset,
+    shipped_presets,
+)
 from chainsim.dashboard.state import DashboardState
 from chainsim.dashboard.svg import guess_strip
 from chainsim.dashboard.widgets import ClickableSvg
@@ -153,14 +159,16 @@ def WorkshopView(state: DashboardState):
 
     solara.Select(t("preset", lang), value=settings.preset, values=shipped_presets(),
                   on_value=load)
-    base = state.current
-    solara.Markdown(f"*{base.scenario.description}*")
-    names = [iv.name for iv in base.interventions] or [t("no_interventions", lang)]
+    preset = load_preset(settings.preset)
+    solara.Markdown(f"*{preset.scenario.description}*")
+    names = [iv.name for iv in preset.interventions] or [t("no_interventions", lang)]
     solara.Markdown(f"**{t('preset_interventions', lang)}:** " + "; ".join(names))
     solara.Markdown(f"### {t('predict_title', lang)}")
     solara.Text(t("predict_help", lang), style=NOTE)
-    solara.Select(t("proxy", lang), value=state.predict_proxy.value,
-                  values=list(views.PREDICT_PROXIES), on_value=state.predict_proxy.set)
+    labels = {t(name, lang): name for name in views.PREDICT_PROXIES}
+    solara.Select(t("proxy", lang), value=t(state.predict_proxy.value, lang),
+                  values=list(labels),
+                  on_value=lambda label: state.predict_proxy.set(labels[label]))
     solara.InputText(t("guesses", lang), value=state.guesses.value,
                      on_value=state.guesses.set, continuous_update=True,
                      classes=["guess-input"])

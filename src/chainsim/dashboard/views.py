@@ -226,7 +226,7 @@ def agents_svg(live: LiveRun, selected: int | None, lang: str, per_stage: int = 
     for stage in AGENT_VIEW_STAGES:
         ids = shown[stage]
         columns.append((t(f"stage_{stage.name.lower()}", lang), ids[:per_stage], len(ids),
-                        STAGE_COLORS[stage]))
+                        STAGE_COLORS[stage], stage.name.lower()))
     return agent_grid(columns, title=t("agents_title", lang), selected=selected,
                       more_label=t("more", lang, n="{n}"))
 
