@@ -210,18 +210,12 @@ def dask_scheduler(tmp_path_factory) -> Iterable[str]:
             address = client.scheduler.address
         yield address
     finally:
-        if len(procs) == 2 and procs[1].poll() is None:
-            try:
-                with Client(scheduler_file=str(scheduler_file), timeout="10s") as client:
-                    client.shutdown()  # stops workers and scheduler cleanly and quickly
-            except Exception:
-                pass
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                proc.terminate()
+        for proc in reversed(procs):  # workers first (their nannies stop their processes)
+            proc.terminate()
         for proc in reversed(procs):
             try:
-                proc.wait(timeout=20)
+                proc.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 proc.kill()
+                proc.wait()
         log.close()

@@ -73,3 +73,12 @@ def test_dask_gives_the_same_results(dask_scheduler):
     shared = list(executor.map_ordered(add_shared, list(range(5)), scheduler=dask_scheduler,
                                        shared={"offset": 7}))
     assert shared == [7, 8, 9, 10, 11]
+
+
+def test_dask_recomputes_the_task_of_a_dead_worker(tmp_path, dask_scheduler):
+    """A worker process dies mid-task (os._exit); its nanny restarts it, the scheduler
+    reschedules the task, and the results are those of an undisturbed run."""
+    out = list(executor.map_ordered(die_once, list(range(8)), scheduler=dask_scheduler,
+                                    shared=str(tmp_path)))
+    assert (tmp_path / "died").exists()
+    assert out == [t * 10 for t in range(8)]
