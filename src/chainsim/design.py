@@ -41,7 +41,6 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
-import math
 import os
 import re
 from dataclasses import dataclass, field
@@ -52,7 +51,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chainsim.config import Scenario, load_scenario
-from chainsim.errors import InputError, Problem
+from chainsim.errors import InputError, Problem, problems_from_validation
 from chainsim.spec import PARAMETERS
 from chainsim.tomlfile import read_toml
 
@@ -63,7 +62,9 @@ MAX_POINTS = 1_000_000
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    """Strict parsing: a number is a number (not ``true`` or ``"4"``), no unknown keys."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class Factor(_Strict):
@@ -159,27 +160,15 @@ class Design:
         return len(self.points) * self.meta.reps * len(self.arms)
 
 
-def _problems_from(exc: ValidationError, file: str) -> list[Problem]:
-    out = []
-    for err in exc.errors():
-        value = err.get("input")
-        if isinstance(value, float) and not math.isfinite(value):
-            value = str(value)
-        msg = err["msg"].removeprefix("Value error, ")
-        loc = ".".join(str(p) for p in err["loc"] if p != "[key]") or "(document)"
-        if err["type"] == "extra_forbidden":
-            parts = err["loc"]
-            model = {1: DesignFile}.get(len(parts))
-            if len(parts) == 2 and parts[0] == "sweep":
-                model = SweepMeta
-            elif len(parts) == 3 and parts[0] == "factors":
-                model = Factor
-            msg = ("unknown key; allowed here: " + ", ".join(model.model_fields)
-                   if model is not None else "unknown key; not allowed here")
-        elif err["type"] == "literal_error":
-            msg = "not allowed; allowed: " + str(err.get("ctx", {}).get("expected", ""))
-        out.append(Problem(file, loc, value, msg))
-    return out
+def _allowed_keys(loc: tuple) -> list[str] | None:
+    """The keys allowed where an unknown key ``loc[-1]`` was found."""
+    if len(loc) == 1:
+        return list(DesignFile.model_fields)
+    if len(loc) == 2 and loc[0] == "sweep":
+        return list(SweepMeta.model_fields)
+    if len(loc) == 3 and loc[0] == "factors":
+        return list(Factor.model_fields)
+    return None
 
 
 def _scenario_path(design_path: Path, given: str, file: str, fld: str) -> Path:
@@ -192,6 +181,10 @@ def _scenario_path(design_path: Path, given: str, file: str, fld: str) -> Path:
         raise InputError.single(file, fld, given,
                                 f"a scenario inside {root} (the design file's directory "
                                 "or the one above it)")
+    if not target.is_file():
+        raise InputError.single(file, fld, given,
+                                f"an existing scenario file relative to the design file "
+                                f"(not found: {target})")
     return Path(os.path.normpath(design_path.parent / given))
 
 
@@ -216,7 +209,7 @@ def load_design(path: str | Path) -> Design:
     try:
         spec = DesignFile.model_validate(doc)
     except ValidationError as exc:
-        raise InputError(_problems_from(exc, file)) from None
+        raise InputError(problems_from_validation(exc, file, unknown_key=_allowed_keys)) from None
     meta = spec.sweep
     arms = [load_scenario(_scenario_path(path, meta.scenario, file, "sweep.scenario"))]
     for i, arm in enumerate(meta.arms):

@@ -38,7 +38,15 @@ class Problem:
         value = _short_repr(self.value)
         if len(value) > 80:
             value = value[:77] + "..."
-        return f"{self.file}: {self.field} = {value}: {self.allowed}"
+        return f"{_printable(self.file)}: {_printable(self.field)} = {value}: {self.allowed}"
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped (one problem, one line)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in text)
 
 
 def _short_repr(value: object) -> str:
