@@ -122,6 +122,12 @@ _SPELL_USE = np.zeros(len(spec.MECHANISMS), dtype=np.int64)
 _SPELL_USE[_DETECTION] = 2
 _SPELL_USE[_DESISTANCE] = 1
 
+_SPELL_USE_SLOTS = _SPELL_SLOTS[:3]
+"""The draws a new spell takes (the rest of :data:`_SPELL_SLOTS` is looked at when needed)."""
+if not np.array_equal(np.bincount([m for m, _ in _SPELL_USE_SLOTS], minlength=len(_SPELL_USE)),
+                      _SPELL_USE):
+    raise RuntimeError("chainsim.fast: a spell's own draws must come first in _SPELL_SLOTS")
+
 _CHAIN_USE = np.zeros((8, len(spec.MECHANISMS)), dtype=np.int64)
 """Draws taken per mechanism for each step reached (rows: registered, decided,
 summoned, judged, convicted, supervision decided, supervised, after the chain)."""
@@ -192,6 +198,25 @@ def _cat(chunks: list[np.ndarray]) -> np.ndarray:
 
 def _fields(log: list[tuple], n: int) -> list[np.ndarray]:
     return [_cat([entry[i] for entry in log]) for i in range(n)]
+
+
+def _stable_order(key: np.ndarray) -> np.ndarray:
+    """``numpy.argsort(key, kind="stable")`` for non-negative integer keys, faster.
+
+    A least-significant-digit radix sort: one stable pass per 16 bits of the key,
+    each a NumPy radix sort of 16-bit digits.
+    """
+    order = None
+    top = int(key.max()) if len(key) else 0
+    shift = 0
+    while True:
+        part = key if order is None else key[order]
+        digit = ((part >> shift) & 0xFFFF).astype(np.uint16)
+        step = np.argsort(digit, kind="stable")
+        order = step if order is None else order[step]
+        shift += 16
+        if top >> shift == 0:
+            return order
 
 
 def _runs(values: np.ndarray) -> zip:
@@ -337,8 +362,14 @@ def _next_passages(cum, out_start, at, length, target):  # pragma: no cover - co
     return out
 
 
+_DTYPES: dict[tuple[str, ...], pd.CategoricalDtype] = {}
+
+
 def _categorical(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(codes.astype(np.int16), categories=list(names),
+    dtype = _DTYPES.get(names)
+    if dtype is None:
+        dtype = _DTYPES[names] = pd.CategoricalDtype(list(names))
+    return pd.Categorical.from_codes(codes.astype(np.int16, copy=False), dtype=dtype,
                                      validate=False)
 
 
@@ -706,8 +737,9 @@ class _Engine:
         self.spell_log.append((idx, t, frm, event, self.priors[idx], self.age_group[idx]))
         c = self.stratum(idx)
         counts = self.counters[idx]
-        u = uniform_array(self.spell_keys, self.oid[idx][:, None],
-                          counts[:, self.spell_mech] + self.spell_offset)
+        own = len(_SPELL_USE_SLOTS)  # the spell's own draws; the others are looked at later
+        u = uniform_array(self.spell_keys[:own], self.oid[idx][:, None],
+                          counts[:, self.spell_mech[:own]] + self.spell_offset[:own])
         self.counters[idx] = counts + _SPELL_USE
         rows = self.desistance.rows(c, self.birth_year[idx])
         when = np.stack([
@@ -720,16 +752,26 @@ class _Engine:
         which[month >= _NEVER] = -1
         sel = which == 0
         if sel.any():
-            self.signal(idx[sel], month[sel], c[sel], u[sel, 3:])
+            self.signal(idx[sel], month[sel], c[sel], self.next_draws(idx[sel], counts[sel]))
         sel = which == 1
         if sel.any():
-            lag = self.chain_lag(idx[sel], month[sel], c[sel], u[sel, 3], *u[sel, 5:].T)
+            ahead = self.next_draws(idx[sel], counts[sel])
+            lag = self.chain_lag(idx[sel], month[sel], c[sel], ahead[:, 0], *ahead[:, 2:].T)
             self.add_chains(idx[sel], month[sel], np.full(sel.sum(), _INSPECTED),
                             due=int((month[sel] + lag).min()))
         sel = which == 2
         if sel.any():
             self.desist_log.append((idx[sel], month[sel], np.full(sel.sum(), int(Stage.ACTIVE)),
                                     self.priors[idx[sel]], self.age_group[idx[sel]]))
+
+    def next_draws(self, idx: np.ndarray, counts: np.ndarray) -> np.ndarray:
+        """The draws of :data:`_SPELL_SLOTS` after a spell's own, looked at (not taken).
+
+        ``counts``: the offenders' draw counters when the spell started.
+        """
+        own = len(_SPELL_USE_SLOTS)
+        return uniform_array(self.spell_keys[own:], self.oid[idx][:, None],
+                             counts[:, self.spell_mech[own:]] + self.spell_offset[own:])
 
     def signal(self, idx, t, c, u) -> None:
         """Offender.signalled: into the queue's arrivals, with the month the signal drops.
@@ -1115,8 +1157,8 @@ class _Writer:
         e = self.e
         idx, t, frm, to, event, priors, ag, value, probation = _fields(self.parts, 9)
         # offenders' indexes rank their ids (create_offenders)
-        order = np.argsort((t * len(e.oid) + idx) * 4 + _RANK[event], kind="stable")
-        codes = np.stack([frm, to, event, priors, ag]).astype(np.int16)[:, order]
+        order = _stable_order((t * len(e.oid) + idx) * 4 + _RANK[event])
+        codes = [a.astype(np.int16)[order] for a in (frm, to, event, priors, ag)]
         idx, t, value, probation = idx[order], t[order], value[order], probation[order]
         moved = codes[0] != codes[1]
         counts = (np.bincount(codes[1][moved], minlength=len(Stage))
