@@ -16,6 +16,9 @@ SCENARIOS = ROOT / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.toml"))
 SINGLE = ["better_evidence", "detection_target_190", "labour_sector_inventory",
           "more_probation", "youth_prevention", "youth_resocialisation"]
+STRESS = "stress_million"
+"""The engine's stress case (about a million offenders): only loaded and resolved here,
+never simulated by the suite (tests/test_scale.py runs a scaled-down copy)."""
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +27,7 @@ def loaded():
 
 
 def test_the_expected_scenarios_are_shipped():
-    assert {p.stem for p in FILES} == {"baseline", "combined", *SINGLE}
+    assert {p.stem for p in FILES} == {"baseline", "combined", *SINGLE, STRESS}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -78,3 +81,21 @@ def test_combined_holds_the_interventions_of_all_six_others(loaded):
     for name in SINGLE:
         for iv in loaded[name].interventions:
             assert iv in combined, (name, iv.name)
+
+
+def test_the_stress_case_says_what_it_is_and_scales_the_baseline(loaded):
+    sc, base = loaded[STRESS], loaded["baseline"]
+    raw = tomllib.loads((SCENARIOS / f"{STRESS}.toml").read_text(encoding="utf-8"))
+    assert raw["base"] == "baseline.toml"
+    assert "stress" in sc.scenario.description.lower()
+    assert "not policy" in sc.scenario.description.lower()
+    assert not sc.interventions
+    assert (sc.scenario.start, sc.scenario.end) == (base.scenario.start, base.scenario.end)
+    params, ref = resolve(sc), resolve(base)
+    scale = params["inflow_stratum_rate"].sum() / ref["inflow_stratum_rate"].sum()
+    capacity = params["investigation_capacity"] / ref["investigation_capacity"]
+    assert 40 <= scale <= 50
+    np.testing.assert_allclose(capacity, scale, rtol=0.01)  # capacity scaled alike
+    # about a million offenders: the starting pool plus the inflow over the horizon
+    expected = params.initial_pool_rates().sum() + params["inflow_stratum_rate"][1:].sum() / 12
+    assert 0.9e6 <= expected <= 1.1e6
