@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness import TALLY
+from faults.harness import TALLY
 
 SUMMARY = Path(__file__).resolve().parents[2] / "test-output" / "faults-summary.md"
 

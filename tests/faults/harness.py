@@ -8,7 +8,7 @@ no output directory and no stray file.
 
 Adding a loader (e.g. sweep designs)::
 
-    from harness import case, expect_rejected, expect_cli_rejected, dumps
+    from faults.harness import case, expect_rejected, expect_cli_rejected, dumps
 
     @settings(FAULTS)
     @given(...)
@@ -196,6 +196,7 @@ def check_problems(problems: list[Problem], file: str, field: str | None = None,
         assert about, f"no problem names field {field!r} of {file!r}: {problems}"
     if value is not ...:
         assert any(_holds(p.value, value) or any(s in str(p) for s in spellings(value))
+                   or (isinstance(value, dict | list | tuple) and _holds(value, p.value))
                    for p in about), f"no problem shows the value {shown(value)}: {about}"
     if allowed is not None:
         assert any(allowed in p.allowed for p in about), (
@@ -250,7 +251,10 @@ def expect_cli_rejected(argv: list[str], work: Workspace, file: str | None = Non
     if field is not None:
         assert field in normalise_text(text), f"field {field!r} not named:\n{text}"
     if value is not ...:
-        assert any(s in text for s in spellings(value)), (
+        parts = ([value] if not isinstance(value, dict | list | tuple) or not value
+                 else list(value.values()) if isinstance(value, dict) else list(value))
+        assert any(s in text for s in spellings(value)) or any(
+            s in text for part in parts for s in spellings(part)), (
             f"value {shown(value)} not shown:\n{text}")
     assert not work.out.exists(), f"{work.out} was created"
     after = work.snapshot()

@@ -12,13 +12,13 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 
-from harness import case, dumps, examples, expect_cli_rejected, expect_rejected
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from chainsim.analysis.flows import COUNT_METRICS, METRICS, RATIO_METRICS, SHARES
 from chainsim.costs import MAX_COST, UnitCosts, load_costs
 from chainsim.targets import Target, TargetFile, load_targets
+from faults.harness import case, dumps, examples, expect_cli_rejected, expect_rejected
 
 ROOT = Path(__file__).resolve().parents[2]
 TARGETS = tomllib.loads((ROOT / "calibration" / "targets.toml").read_text(encoding="utf-8"))
@@ -54,7 +54,7 @@ def reject_targets(doc: dict | str | bytes, kind: str, **expect) -> None:
                             field=expect.get("field"), value=expect.get("value", ...))
 
 
-@examples(250)
+@examples(200)
 @given(name=st.sampled_from(NAMES), data=st.data())
 def test_bad_target_fields(name, data):
     doc = copy.deepcopy(TARGETS)
@@ -118,7 +118,7 @@ def test_bad_target_fields(name, data):
     reject_targets(doc, what, field=field, value=value)
 
 
-@examples(60)
+@examples(40)
 @given(data=st.data())
 def test_bad_targets_documents(data):
     what = data.draw(st.sampled_from(["empty", "no targets", "targets not a table",
@@ -161,7 +161,7 @@ def reject_costs(doc: dict | str | bytes, kind: str, **expect) -> None:
                             value=expect.get("value", ...))
 
 
-@examples(250)
+@examples(200)
 @given(data=st.data())
 def test_bad_unit_costs(data):
     doc = copy.deepcopy(COSTS)
@@ -199,7 +199,7 @@ def test_bad_unit_costs(data):
     reject_costs(doc, what, field=field, value=value)
 
 
-@examples(40)
+@examples(30)
 @given(data=st.data())
 def test_bad_unit_cost_documents(data):
     what = data.draw(st.sampled_from(["empty", "no [costs] table", "extra table",

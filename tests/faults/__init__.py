@@ -1,0 +1,1 @@
+"""Fault suite: bad inputs, killed runs, unwritable outputs, numerical extremes."""
