@@ -32,9 +32,10 @@ from chainsim.spec import (
 MAX_DURATION_MONTHS = 240
 """Longest duration represented in duration distributions (20 years)."""
 
-MAX_OFFENDERS = 2_000_000
-"""Most offenders one replication may expect to create (starting pool plus potential
-offenders drawn): about 30 times the baseline to 2100, a few GB of memory."""
+MAX_OFFENDERS = 5_000_000
+"""Most offenders one replication may expect (starting pool plus inflow over the
+horizon): five times the engine's stress case (``scenarios/stress_million.toml``),
+about 80 times the baseline run to 2100; beyond it memory, not the model, decides."""
 
 
 def trend_multipliers(trend: dict[str, float] | None, months: np.ndarray) -> np.ndarray:
@@ -343,7 +344,8 @@ def _size_problems(ps: ParameterSet, scenario: Scenario, file: str, worst_case: 
                    ) -> list[Problem]:
     """A run must have a finite starting pool and a number of offenders memory can hold.
 
-    The starting pool is each stratum's inflow over its exit hazard (signal +
+    Expected offenders: the starting pool plus the inflow over the horizon. The
+    starting pool is each stratum's inflow over its exit hazard (signal +
     inspection + desistance) in the first month: with no way out of undetected
     offending it is unbounded. ``worst_case`` also checks the declared unknowns'
     extremes (inflow at ``high``, desistance at ``low``) that ``--uncertainty``
@@ -362,7 +364,7 @@ def _size_problems(ps: ParameterSet, scenario: Scenario, file: str, worst_case: 
                         "offender ever leaves undetected offending and the starting pool "
                         "is unbounded")]
     pool = float(ps.initial_pool_rates().sum())
-    drawn = float(INFLOW_HEADROOM * ps.base_inflow.sum() / 12.0)
+    drawn = float(ps.base_inflow.sum() / 12.0)
     if worst_case:
         unknowns = scenario.unknowns
         if "inflow_rate" in unknowns and unknowns["inflow_rate"].central > 0:
