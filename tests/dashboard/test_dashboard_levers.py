@@ -98,6 +98,7 @@ def test_unknown_ranges_are_the_baselines():
 def test_presets_are_the_shipped_scenarios_and_levers_add_on_top():
     presets = shipped_presets()
     assert presets[0] == "baseline.toml" and "more_probation.toml" in presets
+    assert not any(name.startswith("stress_") for name in presets)
     preset = load_preset("more_probation.toml")
     sc = current_scenario(Settings("more_probation.toml", Levers(sentence=1.2)))
     assert len(sc.interventions) == len(preset.interventions) + 1

@@ -125,9 +125,15 @@ class Settings:
         return replace(self, unknowns=tuple(sorted(values.items())))
 
 
+NOT_PRESETS = ("stress_",)
+"""File-name prefixes of shipped scenarios that are test cases, not workshop presets
+(``stress_million.toml``: a million offenders, for the scale tests only)."""
+
+
 def shipped_presets(directory: Path = SCENARIO_DIR) -> list[str]:
-    """File names of the shipped scenarios, baseline first."""
-    names = sorted(p.name for p in directory.glob("*.toml"))
+    """File names of the shipped scenarios usable as presets, baseline first."""
+    names = sorted(p.name for p in directory.glob("*.toml")
+                   if not p.name.startswith(NOT_PRESETS))
     return sorted(names, key=lambda n: n != "baseline.toml")
 
 
