@@ -51,6 +51,7 @@ order in which the agent model takes each mechanism's draws is mirrored in
 from __future__ import annotations
 
 import math
+import weakref
 from collections import deque
 from dataclasses import dataclass
 from itertools import chain, repeat
@@ -62,7 +63,7 @@ from scipy import stats
 
 from chainsim import spec
 from chainsim.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
-from chainsim.records import COLUMNS
+from chainsim.records import COLUMNS, stable_argsort
 from chainsim.spec import (
     AGE_GROUPS,
     EVENT_NAMES,
@@ -200,31 +201,11 @@ def _fields(log: list[tuple], n: int) -> list[np.ndarray]:
     return [_cat([entry[i] for entry in log]) for i in range(n)]
 
 
-def _stable_order(key: np.ndarray) -> np.ndarray:
-    """``numpy.argsort(key, kind="stable")`` for non-negative integer keys, faster.
-
-    A least-significant-digit radix sort: one stable pass per 16 bits of the key,
-    each a NumPy radix sort of 16-bit digits.
-    """
-    order = None
-    top = int(key.max()) if len(key) else 0
-    shift = 0
-    while True:
-        part = key if order is None else key[order]
-        digit = ((part >> shift) & 0xFFFF).astype(np.uint16)
-        step = np.argsort(digit, kind="stable")
-        order = step if order is None else order[step]
-        shift += 16
-        if top >> shift == 0:
-            return order
-
-
 def _runs(values: np.ndarray) -> zip:
     """``(value, start, stop)`` of each run of equal values in a sorted array."""
-    cut = np.flatnonzero(values[1:] != values[:-1]) + 1
-    start = np.r_[0, cut]
-    return zip(values[start].tolist(), start.tolist(), np.r_[cut, len(values)].tolist(),
-               strict=True)
+    cut = (np.flatnonzero(values[1:] != values[:-1]) + 1).tolist()
+    start = [0, *cut]
+    return zip(values[start].tolist(), start, [*cut, len(values)], strict=True)
 
 
 def _months_at_least(u: np.ndarray, slowness: np.ndarray, slack: float = 0.0) -> np.ndarray:
@@ -484,24 +465,22 @@ class _Pmfs:
 # --------------------------------------------------------------------------- engine
 
 
-class _Engine:
-    """One replication: offender tables, the queue, pending work and logs."""
+class _Tables:
+    """What a run needs from its parameters alone: hazard tables, pmfs, bounds.
 
-    def __init__(self, params: ParameterSet, seed: np.random.SeedSequence | int):
+    Built once per :class:`ParameterSet` in a process and shared by its runs
+    (:func:`_tables`): replications of one scenario differ only in their seeds.
+    Every table is a pure function of the parameters (the desistance rows of
+    :class:`_Rows` of a (stratum, birth year) too), so sharing changes no number.
+    """
+
+    def __init__(self, params: ParameterSet):
+        n = params.n_months
+        self.n = n
         self.params = params
-        self.n = n = params.n_months
-        self.start = params.start
-        streams = Streams(seed)
-        self.keys = np.array([streams.keys[m] for m in spec.MECHANISMS], dtype=np.uint64)
-        self.slot_keys = self.keys[[m for m, _ in _CHAIN_SLOTS]]
-        self.slot_mech = np.array([m for m, _ in _CHAIN_SLOTS])
-        self.slot_offset = np.array([k for _, k in _CHAIN_SLOTS])
-        self.spell_keys = self.keys[[m for m, _ in _SPELL_SLOTS]]
-        self.spell_mech = np.array([m for m, _ in _SPELL_SLOTS])
-        self.spell_offset = np.array([k for _, k in _SPELL_SLOTS])
+        self.span = 2 * (n + 1)
         # parameters as (time, stratum) tables; stratum = form * 4 + age group * 2 + sex
         self.P = {name: arr.reshape(n + 1, -1) for name, arr in params.values.items()}
-        self.span = 2 * (n + 1)  # after-chain tables run on with zero hazard past the horizon
         self.cum_signal = _Table(params.cumulative("signal_hazard").reshape(-1, n + 1))
         self.cum_inspect = _Table(params.cumulative("inspection_hazard").reshape(-1, n + 1))
         self.cum_drop = _Table(params.cumulative("queue_drop_hazard").reshape(-1, n + 1))
@@ -525,20 +504,25 @@ class _Engine:
         juvenile = np.maximum(mean * self.P["juvenile_sentence_factor"][:, :1], 1.0)
         self.sentences = (_Pmfs(np.maximum(mean, 1.0), cv, sentence=True),
                           _Pmfs(juvenile, cv, sentence=True, cap=spec.JUVENILE_MAX_MONTHS))
-        self.pending_spells: list[tuple] = []
-        self.pending_chains: list[tuple] = []
-        self.spell_due = _NEVER
-        self.chain_due = _NEVER
-        self.arrivals: list[list[np.ndarray]] = [[] for _ in range(n + 2)]
-        self.drops: list[list[tuple]] = [[] for _ in range(n + 2)]
-        self.queue_month = 0
-        self.spell_log: list[tuple] = []
-        self.signal_log: list[tuple] = []
-        self.desist_log: list[tuple] = []
-        self.chain_log: list[tuple] = []
-        self.post_log: list[tuple] = []
+        # every birth year an offender can have: onset ages 16 .. 70 over the horizon
+        first, last = params.start // 12, (params.start + n) // 12
+        self.birth_range = (first - spec.MAX_ONSET_AGE, last - spec.YOUNG_MIN_ONSET_AGE)
+        self.desistance = self._desistance_tables(*self.birth_range)
 
-    # ------------------------------------------------------------------ tables
+    def _desistance_tables(self, lo: int, hi: int) -> tuple[_Rows, _Rows]:
+        """Desistance rows (while offending, after the chain) for birth years ``lo .. hi``."""
+        P, n = self.P, self.n
+        return (_Rows(self._desistance_rows, P["desistance_hazard"].T, lo, hi, 1, n + 1),
+                _Rows(self._post_desistance_rows,
+                      np.stack([P["post_desistance_hazard"].T,
+                                P["post_desistance_hazard" + SUPERVISED_SUFFIX].T], axis=1),
+                      lo, hi, 2, self.span))
+
+    def desistance_for(self, lo: int, hi: int) -> tuple[_Rows, _Rows]:
+        """The shared desistance rows, or new ones if birth years ``lo .. hi`` fall outside."""
+        if self.birth_range[0] <= lo and hi <= self.birth_range[1]:
+            return self.desistance
+        return self._desistance_tables(lo, hi)  # pragma: no cover - onset ages are bounded
 
     def _after_table(self, name: str) -> np.ndarray:
         """Monthly integrated hazard after the chain by (supervised, stratum, priors, month).
@@ -577,6 +561,58 @@ class _Engine:
                                                p["desistance_age_factor"][:, 0, 0, 0])
             out[:, s, :self.n + 1] = spec.monthly_hazard(prob)
         return out.reshape(-1, self.span)
+
+
+_TABLES: dict[int, tuple[weakref.ref, _Tables]] = {}
+"""The tables of the parameter sets in use, by ``id`` (with a weak reference to check it)."""
+
+
+def _tables(params: ParameterSet) -> _Tables:
+    """The parameters' :class:`_Tables`, built on first use and kept while ``params`` lives."""
+    key = id(params)
+    entry = _TABLES.get(key)
+    if entry is not None and entry[0]() is params:
+        return entry[1]
+    tables = _Tables(params)
+    _TABLES[key] = (weakref.ref(params, lambda _, key=key: _TABLES.pop(key, None)), tables)
+    return tables
+
+
+class _Engine:
+    """One replication: offender tables, the queue, pending work and logs."""
+
+    def __init__(self, params: ParameterSet, seed: np.random.SeedSequence | int):
+        self.params = params
+        self.n = n = params.n_months
+        self.start = params.start
+        streams = Streams(seed)
+        self.keys = np.array([streams.keys[m] for m in spec.MECHANISMS], dtype=np.uint64)
+        self.slot_keys = self.keys[[m for m, _ in _CHAIN_SLOTS]]
+        self.slot_mech = np.array([m for m, _ in _CHAIN_SLOTS])
+        self.slot_offset = np.array([k for _, k in _CHAIN_SLOTS])
+        self.spell_keys = self.keys[[m for m, _ in _SPELL_SLOTS]]
+        self.spell_mech = np.array([m for m, _ in _SPELL_SLOTS])
+        self.spell_offset = np.array([k for _, k in _SPELL_SLOTS])
+        self.span = 2 * (n + 1)  # after-chain tables run on with zero hazard past the horizon
+        tables = _tables(params)
+        self.P = tables.P
+        self.tables = tables
+        for name in ("cum_signal", "cum_inspect", "cum_drop", "capacity", "h_reoffend",
+                     "h_general", "slow_reoffend", "slow_signal", "slow_inspect", "slack_signal",
+                     "slack_inspect", "pmfs", "sentences"):
+            setattr(self, name, getattr(tables, name))
+        self.pending_spells: list[tuple] = []
+        self.pending_chains: list[tuple] = []
+        self.spell_due = _NEVER
+        self.chain_due = _NEVER
+        self.arrivals: list[list[np.ndarray]] = [[] for _ in range(n + 2)]
+        self.drops: list[list[tuple]] = [[] for _ in range(n + 2)]
+        self.queue_month = 0
+        self.spell_log: list[tuple] = []
+        self.signal_log: list[tuple] = []
+        self.desist_log: list[tuple] = []
+        self.chain_log: list[tuple] = []
+        self.post_log: list[tuple] = []
 
     # ------------------------------------------------------------------ draws
 
@@ -668,13 +704,7 @@ class _Engine:
         self.dropped: tuple[list[int], list[int]] = ([], [])
         self.lag = np.full(m, 4, dtype=np.int64)
         lo, hi = int(self.birth_year.min()), int(self.birth_year.max())
-        self.desistance = _Rows(self._desistance_rows, self.P["desistance_hazard"].T, lo, hi, 1,
-                                n + 1)
-        self.post_desistance = _Rows(
-            self._post_desistance_rows,
-            np.stack([self.P["post_desistance_hazard"].T,
-                      self.P["post_desistance_hazard" + SUPERVISED_SUFFIX].T], axis=1), lo, hi, 2,
-            self.span)
+        self.desistance, self.post_desistance = self.tables.desistance_for(lo, hi)
         idx = np.arange(m, dtype=np.int64)
         event = np.where(t == 0, int(Event.POOL), int(Event.INFLOW))
         self.add_spells(idx, t, event, np.ones(m, dtype=bool), np.full(m, int(Stage.NONE)),
@@ -1157,7 +1187,7 @@ class _Writer:
         e = self.e
         idx, t, frm, to, event, priors, ag, value, probation = _fields(self.parts, 9)
         # offenders' indexes rank their ids (create_offenders)
-        order = _stable_order((t * len(e.oid) + idx) * 4 + _RANK[event])
+        order = stable_argsort((t * len(e.oid) + idx) * 4 + _RANK[event])
         codes = [a.astype(np.int16)[order] for a in (frm, to, event, priors, ag)]
         idx, t, value, probation = idx[order], t[order], value[order], probation[order]
         moved = codes[0] != codes[1]
