@@ -1,61 +1,160 @@
-"""Time per replication of the agent model and the vectorised engine on the full baseline.
+"""Engine speed: agent model vs fast engine vs expected-flow twin, compare at scale, start-up.
 
-Usage: ``python benchmarks/bench_engines.py [--reps N] [--scenario PATH]``
+Usage: ``python benchmarks/bench_engines.py [--quick] [--reps N] [--compare-reps N]``
 
-Both engines run in this process, alternately, on the same parameters and seeds
-(so background load hits both alike); the medians and their ratio are printed.
-The first run of each is a warm-up (imports, cached distributions) and not timed.
+Every figure is measured in this run and printed with its ratio to the others
+(the machine may be shared: engines run alternately on the same seeds, so load
+hits them alike, and medians are reported):
+
+1. one replication of the full baseline (2005-2035) with the agent model, the
+   fast engine (same records; checked) and the expected-flow twin
+   (:func:`chainsim.twin.expected_flows`): seconds each and the ratios;
+2. the fast engine's replication split into engine and analysis (what
+   ``compare`` computes per arm and replication);
+3. ``chainsim compare baseline more_probation --reps 200 --engine fast`` as a
+   subprocess of the CLI: wall time (target <= 15 s on 2 cores), and the same with
+   ``--reps 1`` (the fixed cost: start-up, worker processes);
+4. ``chainsim --help`` start-up time (target <= 0.5 s).
+
+``--quick`` times 2 replications per engine, compare with 20 replications and
+3 start-ups (about a minute); the default takes a few minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
-from chainsim.config import load_scenario
-from chainsim.fast import run_fast
-from chainsim.model import ChainModel
-from chainsim.parameters import resolve
-from chainsim.streams import replication_seeds
-
 ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def time_engines(reps: int) -> dict[str, float]:
+    """Medians (s) of one replication: agent model, fast engine (+ analysis), twin."""
+    import numpy as np
+
+    from chainsim.compare import _arm_task, default_period
+    from chainsim.config import load_scenario
+    from chainsim.fast import run_fast
+    from chainsim.model import ChainModel
+    from chainsim.parameters import resolve
+    from chainsim.streams import replication_seeds
+    from chainsim.twin import expected_flows
+
+    baseline = load_scenario(SCENARIOS / "baseline.toml")
+    policy = load_scenario(SCENARIOS / "more_probation.toml")
+    params = resolve(baseline)
+    period = default_period([baseline, policy])
+    seeds = replication_seeds(2024, reps + 1)
+    # warm-up (imports, compiled loops, cached distributions): not timed
+    ChainModel(params, seeds[0], keep_history=False).run()
+    run_fast(params, seeds[0])
+    expected_flows(params)
+    _arm_task((baseline, 0, 0, seeds[0], {}, period, None, "fast"))
+    out: dict[str, list[float]] = {k: [] for k in ("agent", "fast", "twin", "task")}
+    for i, seed in enumerate(seeds[1:]):
+        t0 = time.perf_counter()
+        model = ChainModel(params, seed, keep_history=False).run()
+        records = model.records.to_frame()
+        out["agent"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        result = run_fast(params, seed)
+        out["fast"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        expected_flows(params)
+        out["twin"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        _arm_task((baseline, 0, i, seed, {}, period, None, "fast"))
+        out["task"].append(time.perf_counter() - t0)
+        if len(result.records) != len(records) or not np.array_equal(result.stage_counts,
+                                                                     model.stage_counts):
+            raise SystemExit("the engines disagree (run the tests: tests/test_fast.py)")
+    return {k: median(v) for k, v in out.items()} | {"records": len(records),
+                                                     "months": params.n_months + 1}
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "chainsim", *args]
+
+
+def time_compare(reps: int, workers: int | None) -> float:
+    """Wall time (s) of ``chainsim compare baseline more_probation`` as a subprocess."""
+    args = ["compare", str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "more_probation.toml"),
+            "--reps", str(reps), "--seed", "3", "--engine", "fast", "--json"]
+    if workers is not None:
+        args += ["--workers", str(workers)]
+    t0 = time.perf_counter()
+    subprocess.run(cli(*args), check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+    return time.perf_counter() - t0
+
+
+def time_help(n: int) -> float:
+    """Median wall time (s) of ``chainsim --help``."""
+    times = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        subprocess.run(cli("--help"), check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+    return median(times)
+
+
+def verdict(ok: bool) -> str:
+    return "meets target" if ok else "MISSES target"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--reps", type=int, default=5, help="timed replications per engine")
-    parser.add_argument("--scenario", type=Path, default=ROOT / "scenarios" / "baseline.toml")
-    parser.add_argument("--seed", type=int, default=2024)
+    parser.add_argument("--quick", action="store_true", help="fewer repetitions (~1 minute)")
+    parser.add_argument("--reps", type=int, help="timed replications per engine")
+    parser.add_argument("--compare-reps", type=int, help="replications of the compare run")
+    parser.add_argument("--workers", type=int, help="compare workers (default: one per core)")
     args = parser.parse_args()
+    reps = args.reps or (2 if args.quick else 5)
+    compare_reps = args.compare_reps or (20 if args.quick else 200)
+    cores = os.cpu_count()
+    print(f"machine: {cores} cores, load average {os.getloadavg()[0]:.1f} at start")
 
-    params = resolve(load_scenario(args.scenario), str(args.scenario))
-    seeds = replication_seeds(args.seed, args.reps + 1)
-    ChainModel(params, seeds[0], keep_history=False).run()
-    run_fast(params, seeds[0])
-    agent, fast = [], []
-    for seed in seeds[1:]:
-        t0 = time.perf_counter()
-        model = ChainModel(params, seed, keep_history=False).run()
-        records = model.records.to_frame()
-        agent.append(time.perf_counter() - t0)
-        t0 = time.perf_counter()
-        result = run_fast(params, seed)
-        fast.append(time.perf_counter() - t0)
-        if len(result.records) != len(records) or not np.array_equal(result.stage_counts,
-                                                                     model.stage_counts):
-            raise SystemExit("the engines disagree (run the tests: tests/test_fast.py)")
-    a, f = statistics.median(agent), statistics.median(fast)
-    months = params.n_months + 1
-    print(f"scenario: {params.scenario.name} ({months} months), {args.reps} replications each, "
-          f"{len(records)} records in the last")
-    print(f"agent model : {a:8.3f} s per replication (median; min {min(agent):.3f})")
-    print(f"fast engine : {f:8.3f} s per replication (median; min {min(fast):.3f})")
-    print(f"ratio       : {a / f:8.1f} x (medians; per-pair median "
-          f"{statistics.median(x / y for x, y in zip(agent, fast, strict=True)):.1f} x)")
+    e = time_engines(reps)
+    print(f"\n1. one replication of the baseline ({e['months']} months, {e['records']} records), "
+          f"median of {reps}:")
+    print(f"   agent model       {e['agent']:8.3f} s")
+    speedup = e["agent"] / e["fast"]
+    print(f"   fast engine       {e['fast']:8.3f} s   agent / fast = {speedup:6.1f} x"
+          f"   (target >= 20 x: {verdict(speedup >= 20)})")
+    print(f"   expected-flow twin{e['twin']:8.3f} s   fast / twin  = "
+          f"{e['fast'] / e['twin']:6.2f} x")
+    print(f"\n2. one compare arm-replication (fast engine + proxies, yearly, window, survival): "
+          f"{e['task']:.3f} s, of which analysis {e['task'] - e['fast']:.3f} s")
+
+    fixed = time_compare(1, args.workers)
+    wall = time_compare(compare_reps, args.workers)
+    tasks = 2 * compare_reps
+    per_task = (wall - fixed) / tasks
+    print("\n3. chainsim compare baseline more_probation --engine fast (subprocess, wall):")
+    print(f"   --reps 1            {fixed:7.2f} s  (fixed cost: start-up, imports, workers)")
+    print(f"   --reps {compare_reps:<4d}         {wall:7.2f} s  ({per_task * 1000:.0f} ms per "
+          f"arm-replication beyond the fixed cost; one worker per core)")
+    if compare_reps == 200:
+        print(f"   target <= 15 s: {verdict(wall <= 15)}")
+    else:
+        projected = fixed + per_task * 400
+        print(f"   projected to --reps 200: {projected:.1f} s (target <= 15 s: "
+              f"{verdict(projected <= 15)})")
+
+    startup = time_help(3 if args.quick else 7)
+    print(f"\n4. chainsim --help start-up: {startup:.3f} s (median; target <= 0.5 s: "
+          f"{verdict(startup <= 0.5)})")
+    print(f"\nload average at end {os.getloadavg()[0]:.1f} (above {cores} means other jobs "
+          "competed for the cores and the wall times are inflated)")
 
 
 if __name__ == "__main__":
