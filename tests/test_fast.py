@@ -192,3 +192,17 @@ def test_id_bases_come_from_the_spec():
 
     assert (fast.POOL_ID_BASE, fast.COUNT_ID_BASE) == (spec.POOL_ID_BASE, spec.COUNT_ID_BASE)
     assert spec.POOL_ID_BASE < spec.COUNT_ID_BASE
+
+
+def test_compiled_draws_are_the_streams_draws():
+    # the engine's compiled draws (fast._uniforms) restate chainsim.streams.uniform_array
+    from chainsim.streams import Streams, uniform_array
+
+    rng = np.random.default_rng(0)
+    keys = np.array(list(Streams(SEED).keys.values()), dtype=np.uint64)
+    ids = np.concatenate([rng.integers(0, 1 << 20, 500), fast.POOL_ID_BASE + np.arange(50),
+                          [0, fast.COUNT_ID_BASE + 400]]).astype(np.int64)
+    counters = rng.integers(0, 1 << 24, (len(ids), len(keys))).astype(np.int64)
+    counters[:3] = 0
+    np.testing.assert_array_equal(fast._uniforms(keys, ids, counters),
+                                  uniform_array(keys, ids[:, None], counters))

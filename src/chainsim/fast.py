@@ -61,7 +61,7 @@ import pandas as pd
 from numba import njit
 from scipy import stats
 
-from chainsim import spec
+from chainsim import spec, streams
 from chainsim.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
 from chainsim.records import COLUMNS, stable_argsort
 from chainsim.spec import (
@@ -241,6 +241,37 @@ def _om_outcome(technical, policy, other, u) -> np.ndarray:
 # NumPy can only do on whole (offender x month) matrices. They add in the same order
 # as numpy.cumsum (no fast-math: no reassociation) and compare exactly, so they give
 # the same numbers; logarithms stay in NumPy.
+
+
+_U_GAMMA, _U_M1, _U_M2 = (np.uint64(v) for v in (streams._GAMMA, streams._M1, streams._M2))
+_U_COUNTER_BITS, _U_SCALE = np.uint64(streams._COUNTER_BITS), streams._SCALE
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _mix(z):  # pragma: no cover - compiled
+    z = z + _U_GAMMA
+    z = (z ^ (z >> np.uint64(30))) * _U_M1
+    z = (z ^ (z >> np.uint64(27))) * _U_M2
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, nogil=True)
+def _uniforms(keys, ids, counters):  # pragma: no cover - compiled
+    """:func:`chainsim.streams.uniform_array` of ``(keys[j], ids[i], counters[i, j])``.
+
+    The same SplitMix64 mixing with the stream module's constants, in one pass and
+    in unsigned 64-bit arithmetic throughout; ``tests/test_fast.py`` checks it
+    against :func:`chainsim.streams.uniform_array`.
+    """
+    n, k = counters.shape
+    out = np.empty((n, k))
+    for i in range(n):
+        base = np.uint64(ids[i]) << _U_COUNTER_BITS
+        for j in range(k):
+            z = keys[j] ^ _mix(base | np.uint64(counters[i, j]))
+            z = _mix(z)
+            out[i, j] = (np.float64(z >> np.uint64(12)) + 0.5) * _U_SCALE
+    return out
 
 
 @njit(cache=True, nogil=True)
@@ -619,7 +650,7 @@ class _Engine:
     def peek(self, mechanism: int, idx: np.ndarray, ahead: int) -> np.ndarray:
         """The offenders' next ``ahead`` uniforms from a mechanism, not consumed: (n, ahead)."""
         k = self.counters[idx, mechanism][:, None] + np.arange(ahead)
-        return uniform_array(self.keys[mechanism], self.oid[idx][:, None], k)
+        return _uniforms(self.keys[[mechanism] * ahead], self.oid[idx], k)
 
     def stratum(self, idx: np.ndarray, age_group: np.ndarray | None = None) -> np.ndarray:
         """Stratum index ``form * 4 + age group * 2 + sex`` (the current age group by default)."""
@@ -768,8 +799,8 @@ class _Engine:
         c = self.stratum(idx)
         counts = self.counters[idx]
         own = len(_SPELL_USE_SLOTS)  # the spell's own draws; the others are looked at later
-        u = uniform_array(self.spell_keys[:own], self.oid[idx][:, None],
-                          counts[:, self.spell_mech[:own]] + self.spell_offset[:own])
+        u = _uniforms(self.spell_keys[:own], self.oid[idx],
+                      counts[:, self.spell_mech[:own]] + self.spell_offset[:own])
         self.counters[idx] = counts + _SPELL_USE
         rows = self.desistance.rows(c, self.birth_year[idx])
         when = np.stack([
@@ -800,8 +831,8 @@ class _Engine:
         ``counts``: the offenders' draw counters when the spell started.
         """
         own = len(_SPELL_USE_SLOTS)
-        return uniform_array(self.spell_keys[own:], self.oid[idx][:, None],
-                             counts[:, self.spell_mech[own:]] + self.spell_offset[own:])
+        return _uniforms(self.spell_keys[own:], self.oid[idx],
+                         counts[:, self.spell_mech[own:]] + self.spell_offset[own:])
 
     def signal(self, idx, t, c, u) -> None:
         """Offender.signalled: into the queue's arrivals, with the month the signal drops.
@@ -909,8 +940,7 @@ class _Engine:
         n, P = self.n, self.P
         c = self.stratum(idx)
         counts = self.counters[idx]
-        u = uniform_array(self.slot_keys, self.oid[idx][:, None],
-                          counts[:, self.slot_mech] + self.slot_offset)
+        u = _uniforms(self.slot_keys, self.oid[idx], counts[:, self.slot_mech] + self.slot_offset)
         # investigation, then registration at the OM
         pmfs = self.pmfs
         t1 = t0 + pmfs["investigation"].draw(t0, c, u[:, 0])
