@@ -699,8 +699,8 @@ class _Engine:
         pid = np.arange(1, counts.sum() + 1, dtype=np.int64)
         row = np.repeat(np.arange(n), counts)
         u = uniform_array(key, pid[:, None], np.arange(2)[None, :])
-        cum_rows = cumulative[row]
-        cell = (cum_rows <= (u[:, 0] * cum_rows[:, -1])[:, None]).sum(axis=1)
+        cumulative = np.ascontiguousarray(cumulative)
+        cell = _upper_bounds(cumulative, row, u[:, 0] * cumulative[row, -1])
         cell = np.minimum(cell, base.shape[1] - 1)
         keep = ~(u[:, 1] >= ratio[row, cell])
         # offenders in id order (the kept inflow, then the pool): an offender's index in
