@@ -187,10 +187,13 @@ def test_reps_zero_exits_2_without_traceback(tmp_path):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["run", SHORT_REL, "--reps", "0"], ">= 1"),
+        (["run", SHORT_REL, "--reps", "0"], "from 1 to 1,000,000"),
+        (["run", SHORT_REL, "--reps", "1000001"], "from 1 to 1,000,000"),
         (["run", SHORT_REL, "--reps", "two"], "not a whole number"),
-        (["run", SHORT_REL, "--seed", "-1"], ">= 0"),
-        (["run", SHORT_REL, "--workers", "0"], ">= 1"),
+        (["run", SHORT_REL, "--seed", "-1"], "from 0 to"),
+        (["run", SHORT_REL, "--workers", "0"], "from 1 to 1,024"),
+        (["sweep", "d.toml", "--workers", "2000"], "from 1 to 1,024"),
+        (["dashboard", "--port", "70000"], "from 0 to 65,535"),
         (["frobnicate"], "invalid choice"),
     ],
 )

@@ -18,24 +18,25 @@ from pathlib import Path
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 
-def _whole_number(minimum: int):
-    """An argparse type: a whole number of at least ``minimum``."""
+def _whole_number(minimum: int, maximum: int = 1_000_000):
+    """An argparse type: a whole number from ``minimum`` to ``maximum``."""
 
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-        if value < minimum:
+        if not minimum <= value <= maximum:
             raise argparse.ArgumentTypeError(
-                f"{value} is not allowed; give a whole number >= {minimum}")
+                f"{value} is not allowed; give a whole number from {minimum} to {maximum:,}")
         return value
 
     return parse
 
 
 _positive_int = _whole_number(1)
-_seed = _whole_number(0)
+_seed = _whole_number(0, 2**63 - 1)
+_workers = _whole_number(1, 1024)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -57,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=_seed, default=0, help="seed of the run (default 0)")
     run.add_argument("--out", type=Path, default=None,
                      help="output directory (default results/<scenario name>)")
-    run.add_argument("--workers", type=_positive_int, default=None,
+    run.add_argument("--workers", type=_workers, default=None,
                      help="worker processes (default: one per core); results do not depend on it")
     run.add_argument("--engine", choices=("agents", "fast"), default="agents",
                      help="agents: the Mesa model (reference); fast: vectorised, same records")
@@ -83,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
                      help="sample the unknowns per replication (shared by the arms)")
     cmp.add_argument("--out", type=Path, default=None,
                      help="output directory (default results/compare-<scenarios>)")
-    cmp.add_argument("--workers", type=_positive_int, default=None,
+    cmp.add_argument("--workers", type=_workers, default=None,
                      help="worker processes (default: one per core)")
     cmp.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786 (same results)")
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--verify", type=_whole_number(0), default=0, metavar="REPS",
                      help="verify with REPS agent-model replications (e.g. 200)")
     cal.add_argument("--seed", type=_seed, default=0, help="seed (ensemble, verification)")
-    cal.add_argument("--workers", type=_positive_int, default=None,
+    cal.add_argument("--workers", type=_workers, default=None,
                      help="worker processes for the verification")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("design", type=Path, help="design TOML, e.g. scenarios/sweeps/levers_lhs.toml")
     swp.add_argument("--out", type=Path, default=None,
                      help="output directory (default results/sweep-<name>)")
-    swp.add_argument("--workers", type=_positive_int, default=None,
+    swp.add_argument("--workers", type=_workers, default=None,
                      help="local worker processes (default: one per core)")
     swp.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786 (same results)")
@@ -145,7 +146,7 @@ def build_parser() -> argparse.ArgumentParser:
     sen.add_argument("--out", type=Path, default=None,
                      help="sweep output directory when a design is given "
                           "(default results/sweep-<name>)")
-    sen.add_argument("--workers", type=_positive_int, default=None,
+    sen.add_argument("--workers", type=_workers, default=None,
                      help="local worker processes (default: one per core)")
     sen.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run on a Dask cluster (same results)")
@@ -156,7 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "127.0.0.1 unless --host says otherwise.")
     dash.add_argument("--host", default="127.0.0.1",
                       help="address to listen on (default 127.0.0.1: this computer only)")
-    dash.add_argument("--port", type=_whole_number(0), default=8765,
+    dash.add_argument("--port", type=_whole_number(0, 65535), default=8765,
                       help="port (default 8765)")
 
     val = sub.add_parser("validate", help="check a scenario file",
@@ -170,12 +171,6 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``chainsim`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for option, most in (("reps", 1_000_000), ("workers", 1024), ("verify", 1_000_000),
-                         ("port", 65535)):
-        if (getattr(args, option, None) or 0) > most:  # numbers argparse lets through
-            print(f"chainsim: error: --{option}: {option} = {getattr(args, option)}: at most "
-                  f"{most:,}", file=sys.stderr)
-            return EXIT_INPUT
     if args.version:
         from importlib.metadata import version
 
