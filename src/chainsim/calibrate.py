@@ -176,6 +176,7 @@ class Calibrator:
         seed: Seed of the ensemble draws.
         max_residual: An ensemble member is kept only if it meets every fitted
             target within this many sds (so members are consistent with the targets).
+        on_evaluation: Called after every twin evaluation (e.g. a progress bar).
 
     Attributes (after :meth:`fit`):
         values_: Fitted knob values.
@@ -192,7 +193,8 @@ class Calibrator:
 
     def __init__(self, targets: dict[str, Target], knobs: tuple[Knob, ...] = DEFAULT_KNOBS,
                  prior_sd: float = 0.5, exclude: tuple[str, ...] = (),
-                 ensemble_size: int = 40, seed: int = 0, max_residual: float = 2.0):
+                 ensemble_size: int = 40, seed: int = 0, max_residual: float = 2.0,
+                 on_evaluation=None):
         self.targets = targets
         self.knobs = knobs
         self.prior_sd = prior_sd
@@ -200,6 +202,7 @@ class Calibrator:
         self.ensemble_size = ensemble_size
         self.seed = seed
         self.max_residual = max_residual
+        self.on_evaluation = on_evaluation
 
     # --------------------------------------------------------------- internals
 
@@ -212,6 +215,8 @@ class Calibrator:
         params = resolve(sc, "<calibration>")
         ef = expected_flows(params, full=full, reentries=None if full else self._reentries)
         self.evaluations_ += 1
+        if self.on_evaluation is not None:
+            self.on_evaluation()
         keys = [target_key(t) for t in targets.values()]
         return twin_metrics(ef, keys), ef
 

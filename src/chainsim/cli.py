@@ -116,6 +116,8 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--seed", type=_seed, default=0, help="seed (ensemble, verification)")
     cal.add_argument("--workers", type=_workers, default=None,
                      help="worker processes for the verification")
+    cal.add_argument("--engine", choices=("agents", "fast"), default="agents",
+                     help="engine of the verification runs (fast: same records, faster)")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "
@@ -281,7 +283,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from chainsim.output import check_output_dir
 
     check_output_dir(out)  # before the runs, not after them
-    bar = _progress_bar((1 + len(scenarios)) * args.reps, enabled=not args.json)
+    from chainsim.progress import progress_bar
+
+    bar = progress_bar((1 + len(scenarios)) * args.reps, "runs", "run", enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
                   uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs,
                   engine=args.engine, scheduler=args.scheduler)
@@ -313,7 +317,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     load_targets(targets)  # bad input fails here, before any work
     load_scenario(args.scenario, calibrated=False)
     summary = calibrate_to_directory(args.scenario, targets, args.out, backtest=args.backtest,
-                                     verify=args.verify, seed=args.seed, workers=args.workers)
+                                     verify=args.verify, seed=args.seed, workers=args.workers,
+                                     engine=args.engine, progress=not args.json)
     if args.json:
         json.dump(summary, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -378,13 +383,6 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from chainsim.dashboard.server import serve
 
     return serve(host=args.host, port=args.port)
-
-
-def _progress_bar(total: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="runs", unit="run", file=sys.stderr,
-                disable=not enabled or not sys.stderr.isatty())
 
 
 if __name__ == "__main__":  # pragma: no cover

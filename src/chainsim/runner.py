@@ -16,7 +16,6 @@ killed leaves an earlier run's files intact):
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -25,6 +24,7 @@ from chainsim.config import Scenario
 from chainsim.experiment import Replication, run
 from chainsim.output import OutputSet, check_output_dir
 from chainsim.parameters import ParameterSet
+from chainsim.progress import progress_bar
 from chainsim.summary import summary_document, versions
 from chainsim.targets import DEFAULT_TARGETS, load_targets
 
@@ -57,7 +57,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
                   "versions": json.dumps(versions(), sort_keys=True)}
     with OutputSet(out) as files:
         stream = files.parquet("records.parquet", provenance)
-        bar = _progress(reps, progress)
+        bar = progress_bar(reps, "replications", "rep", progress)
 
         def on_replication(rep: Replication) -> None:
             stream.write(rep.records.assign(rep=rep.rep))
@@ -82,12 +82,6 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         files.json("summary.json", doc)
     return doc
 
-
-def _progress(total: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, desc="replications", unit="rep", file=sys.stderr,
-                disable=not enabled or not sys.stderr.isatty())
 
 
 def save_comparison(cmp, doc: dict, out: Path) -> None:
@@ -130,7 +124,8 @@ def calibrated_toml(entries: dict[str, dict], meta: dict) -> str:
 
 def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            backtest: bool = False, verify: int = 0, seed: int = 0,
-                           workers: int | None = None) -> dict:
+                           workers: int | None = None, engine: str = "agents",
+                           progress: bool = False) -> dict:
     """Calibrate, then write parameters, fit table and figure, identifiability, ensemble.
 
     Args:
@@ -140,9 +135,12 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         out: Output directory (``calibration/`` for the committed results).
         backtest: Also calibrate without the 2019 points and report how well they
             are predicted (``backtest.csv``).
-        verify: Replications of the agent model to verify the fit with (0: none).
+        verify: Replications of the model to verify the fit with (0: none).
         seed: Seed of the verification runs and of the ensemble.
         workers: Worker processes for the verification.
+        engine: Engine of the verification (``agents``, the reference, or ``fast``:
+            the same records, faster).
+        progress: Progress bars on stderr (twin evaluations, verification runs).
 
     Returns:
         A summary document (also written as ``calibration.json``).
@@ -156,7 +154,9 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     targets_path = _relative(Path(targets_path))
     targets = load_targets(targets_path)
     check_output_dir(Path(out))  # before minutes of fitting
-    cal = Calibrator(targets, seed=seed).fit(scenario)
+    bar = progress_bar(None, "fitting (twin evaluations)", "eval", progress)
+    cal = Calibrator(targets, seed=seed, on_evaluation=lambda: bar.update(1)).fit(scenario)
+    bar.close()
     fit = cal.fit_table()
     summary = {"scenario": str(scenario_path), "targets_file": str(targets_path),
                "seconds": round(cal.seconds_, 1), "twin_evaluations": cal.evaluations_,
@@ -165,8 +165,9 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                "ensemble_proposal_scale": cal.proposal_scale_,
                "versions": versions()}
     if verify:
-        fit = _verify(cal, fit, targets, verify, seed, workers)
+        fit = _verify(cal, fit, targets, verify, seed, workers, engine, progress)
         summary["verification_reps"] = verify
+        summary["verification_engine"] = engine
         summary["verified_met"] = int(fit["agent_met"].sum())
     entries = cal.calibrated_entries()
     meta = {"generated_by": "chainsim calibrate", "chainsim": versions()["chainsim"],
@@ -215,22 +216,17 @@ def _backtest(targets, scenario, seed: int) -> pd.DataFrame:
     return rows
 
 
-def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers):
-    """Add the agent model's mean and 5-95 % range over ``reps`` replications."""
-    import numpy as np
-
+def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
+            engine: str = "agents", progress: bool = False):
+    """Add the model's mean and 5-95 % range over ``reps`` replications to the fit table."""
     from chainsim.experiment import run
-    from chainsim.fit import replication_metrics, residual, target_key
+    from chainsim.fit import target_check
 
-    result = run(cal.scenario_, reps=reps, seed=seed, workers=workers)
-    keys = [target_key(t) for t in targets.values()]
-    per_rep = [replication_metrics(r, keys) for r in result.reps]
-    mean, lo, hi, ok = [], [], [], []
-    for t in targets.values():
-        vals = np.array([m[target_key(t)] for m in per_rep], dtype=float)
-        vals = vals[~np.isnan(vals)]
-        mean.append(round(float(vals.mean()), 4))
-        lo.append(round(float(np.percentile(vals, 5)), 4))
-        hi.append(round(float(np.percentile(vals, 95)), 4))
-        ok.append(abs(residual(t, float(vals.mean()))) <= 1.0)
-    return fit.assign(agent_mean=mean, agent_lo=lo, agent_hi=hi, agent_met=ok)
+    bar = progress_bar(reps, "verification", "rep", progress)
+    result = run(cal.scenario_, reps=reps, seed=seed, workers=workers, engine=engine,
+                 on_replication=lambda _: bar.update(1))
+    bar.close()
+    check = target_check(result.reps, targets)
+    rows = [check[name] for name in targets]
+    return fit.assign(agent_mean=[r["mean"] for r in rows], agent_lo=[r["lo"] for r in rows],
+                      agent_hi=[r["hi"] for r in rows], agent_met=[r["met"] for r in rows])

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 import shutil
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,6 +42,7 @@ from chainsim.design import Design
 from chainsim.errors import InputError
 from chainsim.executor import default_workers, map_ordered
 from chainsim.output import atomic_path, write_csv, write_json
+from chainsim.progress import progress_bar
 
 TARGET_CHUNKS = 200
 """About how many part files a sweep is split into (resume granularity)."""
@@ -203,7 +203,8 @@ def run_sweep(design: Design, out: Path | None = None, workers: int | None = Non
                        seeds=tuple(np.random.SeedSequence(design.meta.seed).spawn(reps)),
                        period=default_period(design.arms), engine=design.meta.engine)
     pending = [t for c in todo for t in tasks[c * chunk:c * chunk + sizes[c]]]
-    bar = _progress(len(tasks), len(tasks) - len(pending), progress)
+    bar = progress_bar(len(tasks), "sweep", "task", progress,
+                       initial=len(tasks) - len(pending))
     workers = default_workers(len(pending)) if workers is None else workers
     metadata = _schema_metadata(man)
     results = map_ordered(sweep_task, pending, workers, scheduler=scheduler, shared=ctx)
@@ -275,9 +276,3 @@ def load_results(directory: Path) -> tuple[pd.DataFrame, dict]:
                                 "a finished sweep (run `chainsim sweep` again to resume it)")
     return pq.read_table(path).to_pandas(), man
 
-
-def _progress(total: int, initial: int, enabled: bool):
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=initial, desc="sweep", unit="task", file=sys.stderr,
-                disable=not enabled or not sys.stderr.isatty())
