@@ -208,19 +208,6 @@ def _runs(values: np.ndarray) -> zip:
     return zip(values[start].tolist(), start, [*cut, len(values)], strict=True)
 
 
-def _months_at_least(u: np.ndarray, slowness: np.ndarray, slack: float = 0.0) -> np.ndarray:
-    """A lower bound on :func:`chainsim.spec.first_passage` (0-based) given the highest hazard.
-
-    The event needs an integrated hazard ``-log(u)``, so it takes at least
-    ``-log(u) / hazard`` months. ``slowness`` is ``1 / (hazard * _SAFETY)`` (infinite
-    for a zero hazard); ``slack`` is taken off the integrated hazard needed (the
-    rounding of a cumulative sum searched from its middle), and one month less
-    absorbs the rest.
-    """
-    need = np.maximum(-np.log(u) - slack, 0.0)
-    return np.maximum(np.minimum(np.ceil(need * slowness), _FAR) - 2, 0).astype(np.int64)
-
-
 def _om_outcome(technical, policy, other, u) -> np.ndarray:
     """:func:`chainsim.spec.categorical` on the OM outcome probabilities, for many.
 
@@ -314,6 +301,65 @@ def _passages(table, rows, t, target, never):  # pragma: no cover - compiled
         base = rows[i] * width
         k = _lower_bound(flat, base + t[i] + 1, base + width, target[i]) - base
         out[i] = k if k < width else never
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _spell_outcomes(signal, inspect, desist, c, rows, t, target_s, target_i, target_d,
+                    never):  # pragma: no cover - compiled
+    """A new spell's first event: signal (0), inspection (1) or desistance (2), and its month.
+
+    :func:`_passages` of the three tables (rows ``c``, ``c`` and ``rows``); the earliest
+    wins, ties in that order; ``-1`` and ``never`` if none falls within the horizon.
+    """
+    n = len(t)
+    month = np.empty(n, dtype=np.int64)
+    which = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        best = never
+        kind = -1
+        for k in range(3):
+            table = signal if k == 0 else (inspect if k == 1 else desist)
+            row = rows[i] if k == 2 else c[i]
+            target = target_s[i] if k == 0 else (target_i[i] if k == 1 else target_d[i])
+            width = table.shape[1]
+            flat = table.ravel()
+            base = row * width
+            at = _lower_bound(flat, base + t[i] + 1, base + width, target) - base
+            if at < width and at < best:
+                best = at
+                kind = k
+        month[i] = best
+        which[i] = kind
+    return month, which
+
+
+@njit(cache=True, nogil=True)
+def _months_bound(log_u, slowness, slack):  # pragma: no cover - compiled
+    """A lower bound on :func:`chainsim.spec.first_passage` (0-based) given the highest hazard.
+
+    The event needs an integrated hazard ``-log(u)`` (``log_u`` is taken by NumPy),
+    so it takes at least ``-log(u) / hazard`` months. ``slowness`` is
+    ``1 / (hazard * _SAFETY)`` (infinite for a zero hazard); ``slack`` is taken off
+    the integrated hazard needed (the rounding of a cumulative sum searched from its
+    middle), and one month less absorbs the rest. Nothing needed is no wait.
+    """
+    need = max(-log_u - slack, 0.0)
+    if need == 0.0:
+        return 0
+    return max(np.int64(min(np.ceil(need * slowness), _FAR)) - 2, 0)
+
+
+@njit(cache=True, nogil=True)
+def _lag_bound(lag, log_r, log_s, log_i, slow_r, slow_s, slow_i, slack_s,
+               slack_i):  # pragma: no cover - compiled
+    """:meth:`_Engine.chain_lag` after the investigation and OM decision times ``lag``."""
+    out = np.empty(len(lag), dtype=np.int64)
+    for i in range(len(lag)):
+        reoffend = _months_bound(log_r[i], slow_r[i], 0.0)
+        signal = _months_bound(log_s[i], slow_s[i], slack_s)
+        inspect = _months_bound(log_i[i], slow_i[i], slack_i)
+        out[i] = lag[i] + reoffend + 1 + min(signal + 1, inspect + 5)
     return out
 
 
@@ -519,7 +565,7 @@ class _Tables:
         self.h_reoffend = self._after_table("reoffend_hazard")
         self.h_general = self._after_table("general_offence_hazard")
         # the highest monthly hazards, for lower bounds on when work can reach the queue
-        # (as slowness 1 / hazard: see _months_at_least)
+        # (as slowness 1 / hazard: see _months_bound)
         with np.errstate(divide="ignore"):
             self.slow_reoffend = 1.0 / (_SAFETY * self.h_reoffend.reshape(2, _N_STRATA, -1)
                                         .max(axis=(0, 2)))
@@ -733,7 +779,7 @@ class _Engine:
         self.q_token = [-1] * m
         self.served: tuple[list[int], list[int]] = ([], [])
         self.dropped: tuple[list[int], list[int]] = ([], [])
-        self.lag = np.full(m, 4, dtype=np.int64)
+        self.lag = [4] * m  # per offender: see chain_lag (a list: read one by one by the queue)
         lo, hi = int(self.birth_year.min()), int(self.birth_year.max())
         self.desistance, self.post_desistance = self.tables.desistance_for(lo, hi)
         idx = np.arange(m, dtype=np.int64)
@@ -774,10 +820,9 @@ class _Engine:
         if investigation.single and decision.single:
             lag = investigation.draw(t, c, u_investigation) + decision.draw(t, c, u_decision)
         fs = self.form[idx] * 2 + self.sex[idx]
-        reoffend = _months_at_least(u_reoffend, self.slow_reoffend[c])
-        signal = _months_at_least(u_signal, self.slow_signal[fs], self.slack_signal)
-        inspect = _months_at_least(u_inspect, self.slow_inspect[fs], self.slack_inspect)
-        return lag + reoffend + 1 + np.minimum(signal + 1, inspect + 5)
+        return _lag_bound(lag, np.log(u_reoffend), np.log(u_signal), np.log(u_inspect),
+                          self.slow_reoffend[c], self.slow_signal[fs], self.slow_inspect[fs],
+                          self.slack_signal, self.slack_inspect)
 
     def add_chains(self, idx, t, kind, due: int) -> None:
         """Investigations (or inspections) started in months ``t``, the first due in ``due``."""
@@ -803,14 +848,12 @@ class _Engine:
                       counts[:, self.spell_mech[:own]] + self.spell_offset[:own])
         self.counters[idx] = counts + _SPELL_USE
         rows = self.desistance.rows(c, self.birth_year[idx])
-        when = np.stack([
-            self.passage(self.cum_signal, c, t, u[:, 0]),
-            self.passage(self.cum_inspect, c, t, u[:, 1]),
-            self.passage(self.desistance, rows, t, u[:, 2]),
-        ])
-        which = np.argmin(when, axis=0)
-        month = when[which, np.arange(len(idx))]
-        which[month >= _NEVER] = -1
+        log_u = np.log(u)
+        signal, inspect, desist = self.cum_signal, self.cum_inspect, self.desistance
+        month, which = _spell_outcomes(
+            signal.table, inspect.table, desist.table[:desist.filled], c, rows, t,
+            signal.table[c, t] - log_u[:, 0], inspect.table[c, t] - log_u[:, 1],
+            desist.table[rows, t] - log_u[:, 2], _NEVER)
         sel = which == 0
         if sel.any():
             self.signal(idx[sel], month[sel], c[sel], self.next_draws(idx[sel], counts[sel]))
@@ -845,7 +888,10 @@ class _Engine:
         self.counters[idx, _INVESTIGATION] += 1
         drop = self.passage(self.cum_drop, c, t, u[:, 0])
         # an investigation started in month v cannot lead to a new signal before v + lag
-        self.lag[idx] = self.chain_lag(idx, t, c, *u[:, 1:].T)
+        lag = self.lag
+        for j, v in zip(idx.tolist(), self.chain_lag(idx, t, c, *u[:, 1:].T).tolist(),
+                        strict=True):
+            lag[j] = v
         order = np.lexsort((idx, t))  # month, then id
         idx, t, drop, c, u = idx[order], t[order], drop[order], c[order], u[order]
         ids = idx.tolist()
@@ -907,7 +953,8 @@ class _Engine:
         self.queue_len -= k
         self.served[0].extend(served)
         self.served[1].extend(repeat(m, k))
-        self.chain_due = min(self.chain_due, m + int(self.lag[served].min()))
+        lag = self.lag
+        self.chain_due = min(self.chain_due, m + min([lag[j] for j in served]))
 
     def flush_queue(self) -> None:
         """The suspects the queue dropped or served since the last batch, as pending work."""
