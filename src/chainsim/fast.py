@@ -34,13 +34,17 @@ Within one offender and month, records are ordered as the agent model makes them
 
 Exactness rests on two things the tests check (``tests/test_fast.py``): NumPy's
 element-wise functions (``log``, ``log1p``, ``expm1``, ``power``) give an element the
-same result alone or inside an array, and ``cumsum`` adds in order. The few loops
-NumPy cannot express without (offender x month) matrices, month-by-month hazard sums
-and searches in non-decreasing tables, are compiled with numba (``_passages``,
-``_competing_passages``, ``_ragged_cumsum``, ``_next_passages``, ``_upper_bounds``):
-they add in the same order and compare the same numbers (no fast-math), and every
-logarithm is still taken by NumPy. The queue is served in plain Python on lists;
-offenders are indexed in id order, so the queue and the records need no sort by id. What
+same result alone or inside an array, and ``cumsum`` adds in order. The loops
+NumPy cannot express without (offender x month) matrices or many small calls are
+compiled with numba: month-by-month hazard sums and searches in non-decreasing
+tables (``_passages``, ``_spell_outcomes``, ``_competing_passages``,
+``_ragged_cumsum``, ``_next_passages``, ``_upper_bounds``), the draws
+(``_uniforms``: the streams' hash, checked against :mod:`chainsim.streams`) and the
+lag bounds. They add in the same order and compare the same numbers (no
+fast-math), and every logarithm that decides an outcome is taken by NumPy. The
+queue is served in plain Python on lists; offenders are indexed in id order, so the
+queue and the records need no sort by id. Tables that depend on the parameters only
+(:class:`_Tables`) are built once per parameter set and shared by its runs. What
 :class:`chainsim.model.ChainModel` computes itself rather than through
 :mod:`chainsim.spec` (the initial pool's size, the thinning of the inflow, the
 desistance hazard of active offenders, the id bases) is restated here, and the
