@@ -86,7 +86,7 @@ def map_ordered(fn: Callable, tasks: list, workers: int = 1, scheduler: str | No
 
 def _local_pool(fn: Callable, tasks: list, workers: int, shared: Any) -> Iterator:
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["chainsim.experiment"])
+    ctx.set_forkserver_preload(["chainsim.experiment", "chainsim.fast"])
     done = 0
     restarts = 0
     while done < len(tasks):
