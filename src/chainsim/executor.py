@@ -11,8 +11,9 @@ number of workers; :func:`map_ordered` always yields them in task order.
   recomputed task gives the same result.
 - ``scheduler="tcp://host:port"`` sends the tasks to an existing Dask distributed
   cluster (``dask scheduler`` plus ``dask worker`` processes whose Python can
-  import chainsim). Dask reschedules the tasks of a worker that dies
-  (``retries`` covers tasks that raise).
+  import chainsim), in batches of consecutive tasks (about eight per worker
+  thread). Dask reschedules the batches of a worker that dies (``retries``
+  covers batches that raise); a recomputed task gives the same result.
 
 ``shared`` is an object every task needs (e.g. the validated scenarios of a sweep):
 it is sent to each worker once (pool initializer, or ``Client.scatter`` with
@@ -129,21 +130,37 @@ def _dask(fn: Callable, tasks: list, scheduler: str, shared: Any) -> Iterator:
                                 f"a reachable Dask scheduler address such as "
                                 f"tcp://127.0.0.1:8786 ({type(exc).__name__}: {exc})") from None
     try:
-        if shared is _NOTHING:
-            futures = client.map(fn, tasks, pure=False, retries=MAX_RESTARTS)
-        else:
-            shared_future = client.scatter(shared, broadcast=True, hash=False)
-            futures = client.map(_call_shared_dask, tasks, fn=fn, shared=shared_future,
-                                 pure=False, retries=MAX_RESTARTS)
+        size = _batch_size(len(tasks), sum(client.nthreads().values()))
+        batches = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+        has_shared = shared is not _NOTHING
+        shared_arg = client.scatter(shared, broadcast=True, hash=False) if has_shared else None
+        futures = client.map(_run_batch, batches, fn=fn, shared=shared_arg,
+                             has_shared=has_shared, pure=False, retries=MAX_RESTARTS)
         queue = deque(futures)
         del futures
         while queue:
             future = queue.popleft()
-            result = future.result()
+            results = future.result()
             future.release()
-            yield result
+            yield from results
     finally:
         client.close()
+
+
+DASK_BATCHES_PER_THREAD = 8
+"""Dask tasks per worker thread: tasks are sent in batches, so the scheduler's cost
+per task (which competes with the workers for the cores) is paid per batch."""
+
+
+def _batch_size(tasks: int, threads: int) -> int:
+    """Tasks per Dask batch: about :data:`DASK_BATCHES_PER_THREAD` batches per thread."""
+    return max(1, -(-tasks // (max(1, threads) * DASK_BATCHES_PER_THREAD)))
+
+
+def _run_batch(batch: list, fn: Callable, shared: Any, has_shared: bool) -> list:
+    if has_shared:
+        return [fn(shared, task) for task in batch]
+    return [fn(task) for task in batch]
 
 
 def _probe(address: str) -> None:
@@ -157,5 +174,3 @@ def _probe(address: str) -> None:
             pass
 
 
-def _call_shared_dask(task: Any, fn: Callable, shared: Any) -> Any:
-    return fn(shared, task)

@@ -558,7 +558,8 @@ class _Tables:
     def __init__(self, params: ParameterSet):
         n = params.n_months
         self.n = n
-        self.params = params
+        # a weak proxy: _TABLES must not keep the parameter set (and so itself) alive
+        self.params = weakref.proxy(params)
         self.span = 2 * (n + 1)
         # parameters as (time, stratum) tables; stratum = form * 4 + age group * 2 + sex
         self.P = {name: arr.reshape(n + 1, -1) for name, arr in params.values.items()}
