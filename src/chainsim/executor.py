@@ -11,7 +11,7 @@ number of workers; :func:`map_ordered` always yields them in task order.
   recomputed task gives the same result.
 - ``scheduler="tcp://host:port"`` sends the tasks to an existing Dask distributed
   cluster (``dask scheduler`` plus ``dask worker`` processes whose Python can
-  import chainsim), in batches of consecutive tasks (about eight per worker
+  import chainsim), in batches of consecutive tasks (about three per worker
   thread). Dask reschedules the batches of a worker that dies (``retries``
   covers batches that raise); a recomputed task gives the same result.
 
@@ -147,7 +147,7 @@ def _dask(fn: Callable, tasks: list, scheduler: str, shared: Any) -> Iterator:
         client.close()
 
 
-DASK_BATCHES_PER_THREAD = 8
+DASK_BATCHES_PER_THREAD = 3
 """Dask tasks per worker thread: tasks are sent in batches, so the scheduler's cost
 per task (which competes with the workers for the cores) is paid per batch."""
 
