@@ -107,10 +107,10 @@ def _with_costs(proxies: dict[str, float], costs) -> dict[str, float]:
 
 
 _PARAMS_CACHE: dict[tuple, object] = {}
-"""Resolved parameters in this (worker) process, by scenario and draws (see :func:`_params`)."""
+"""Resolved parameters in this (worker) process (see :func:`resolve_cached`)."""
 
 
-def _params(scenario: Scenario, draws: dict[str, float]):
+def resolve_cached(scenario: Scenario, draws: dict[str, float]):
     """``resolve(scenario, draws=draws)``, resolved once per process for equal inputs.
 
     A worker runs many replications of the same arms; without ``--uncertainty``
@@ -126,16 +126,20 @@ def _params(scenario: Scenario, draws: dict[str, float]):
     return params
 
 
+def victims_per_offender(params) -> dict[str, float]:
+    """Victims per offender by form, as the harm proxies read it (first month of the run)."""
+    return {form: float(params["victims_per_offender"][0, i, 0, 0])
+            for i, form in enumerate(FORMS)}
+
+
 def _arm_task(task: tuple) -> ArmReplication:
     scenario, arm, rep, seed, draws, period, costs, engine = task
-    params = _params(scenario, draws)
+    params = resolve_cached(scenario, draws)
     rec = RecordArrays(simulate(params, seed, engine))
-    vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
-           for i, form in enumerate(FORMS)}
     years = params.years
     return ArmReplication(
         arm=arm, rep=rep,
-        proxies=_with_costs(arm_proxies(rec, period, vpo), costs),
+        proxies=_with_costs(arm_proxies(rec, period, victims_per_offender(params)), costs),
         yearly=flows.annual_metrics(rec, years),
         window=flows.window_metrics(rec, simulated=(years[0], years[-1])),
         survival=recidivism.survival_curve(rec, "observed_general", period[0], period[1],

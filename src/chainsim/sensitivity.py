@@ -52,12 +52,13 @@ def point_means(frame: pd.DataFrame, arms: list[str], outcomes: list[str]) -> pd
         Rows: points (sorted); columns: ``OUTCOME`` for the baseline level and
         ``delta:ARM:OUTCOME`` for the other arms.
     """
-    base = frame[frame["arm"] == 0].set_index(["point", "rep"]).sort_index()
+    by_arm = [frame[frame["arm"] == a].set_index(["point", "rep"]).sort_index()
+              for a in range(len(arms))]
+    base = by_arm[0]
     cols = {}
     for outcome in outcomes:
         cols[outcome] = base[outcome].groupby(level="point").mean()
-        for a, name in enumerate(arms[1:], start=1):
-            arm = frame[frame["arm"] == a].set_index(["point", "rep"]).sort_index()
+        for name, arm in zip(arms[1:], by_arm[1:], strict=True):
             cols[f"delta:{name}:{outcome}"] = (arm[outcome] - base[outcome]).groupby(
                 level="point").mean()
     return pd.DataFrame(cols)

@@ -53,7 +53,6 @@ class SweepContext:
     """What every task of a sweep needs (shipped to each worker once)."""
 
     arms: tuple[Scenario, ...]
-    file: str
     seeds: tuple[np.random.SeedSequence, ...]
     period: tuple[int, int]
     engine: str
@@ -69,24 +68,19 @@ def sweep_task(ctx: SweepContext, task: tuple[int, dict[str, float], int]) -> li
     Returns:
         One row per arm (``point``, ``rep``, ``arm`` and the proxies).
     """
-    from chainsim.compare import arm_proxies
+    from chainsim.compare import arm_proxies, resolve_cached, victims_per_offender
     from chainsim.experiment import simulate
-    from chainsim.parameters import resolve
-    from chainsim.spec import FORMS
+    from chainsim.records import RecordArrays
 
     point, values, rep = task
     rows = []
     for arm, scenario in enumerate(ctx.arms):
-        own = {k: v for k, v in values.items()
-               if not k.startswith("interventions.")
-               or any(iv.name == k.removeprefix("interventions.")
-                      for iv in scenario.interventions)}
-        params = resolve(scenario, ctx.file, draws=own)
-        records = simulate(params, ctx.seeds[rep], ctx.engine)
-        vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
-               for i, form in enumerate(FORMS)}
+        # an intervention factor only changes the arm that has the intervention:
+        # resolve() reads the draws of its own interventions and ignores the others
+        params = resolve_cached(scenario, values)
+        records = RecordArrays(simulate(params, ctx.seeds[rep], ctx.engine))
         rows.append({"point": point, "rep": rep, "arm": arm,
-                     **arm_proxies(records, ctx.period, vpo)})
+                     **arm_proxies(records, ctx.period, victims_per_offender(params))})
     return rows
 
 
@@ -199,7 +193,7 @@ def run_sweep(design: Design, out: Path | None = None, workers: int | None = Non
               .rename_axis("point").reset_index())
     done = _existing_parts(out, chunks, sizes, len(design.arms))
     todo = [c for c in range(chunks) if c not in done]
-    ctx = SweepContext(arms=tuple(design.arms), file=design.file,
+    ctx = SweepContext(arms=tuple(design.arms),
                        seeds=tuple(np.random.SeedSequence(design.meta.seed).spawn(reps)),
                        period=default_period(design.arms), engine=design.meta.engine)
     pending = [t for c in todo for t in tasks[c * chunk:c * chunk + sizes[c]]]
