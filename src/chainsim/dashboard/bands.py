@@ -16,9 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from chainsim.compare import CONFIDENCE, ArmReplication, compare, paired_delta
+from chainsim.compare import ArmReplication, compare, paired_delta
 from chainsim.config import Scenario
 
 _BASELINE_CACHE: OrderedDict[tuple, list[ArmReplication]] = OrderedDict()
@@ -84,14 +83,11 @@ class Bands:
     def level(self, arm: str, proxy: str) -> dict[str, float | None]:
         """Mean of a proxy over replications with its 95 % t confidence interval."""
         values = _by_rep(self.baseline if arm == "baseline" else self.current)[proxy]
-        x = values.dropna().to_numpy(dtype=float)
-        if x.size == 0:
-            return {"mean": None, "lo": None, "hi": None}
-        mean = float(x.mean())
-        if x.size == 1 or np.all(x == x[0]):
-            return {"mean": mean, "lo": mean, "hi": mean}
-        half = stats.t.ppf(0.5 + CONFIDENCE / 2, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size)
-        return {"mean": mean, "lo": mean - float(half), "hi": mean + float(half)}
+        # the t interval of a mean is the paired-delta interval of the values themselves
+        interval = paired_delta(values.to_numpy(dtype=float))
+        if interval["lo"] is None and interval["mean"] is not None:  # one replication
+            interval["lo"] = interval["hi"] = interval["mean"]
+        return {k: interval[k] for k in ("mean", "lo", "hi")}
 
 
 def _by_rep(results: list[ArmReplication]) -> pd.DataFrame:
