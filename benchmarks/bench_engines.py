@@ -14,7 +14,9 @@ hits them alike, and medians are reported):
    ``compare`` computes per arm and replication);
 3. ``chainsim compare baseline more_probation --reps 200 --engine fast`` as a
    subprocess of the CLI: wall time (target <= 15 s on 2 cores), and the same with
-   ``--reps 1`` (the fixed cost: start-up, worker processes);
+   ``--reps 1`` (the fixed cost: start-up, worker processes); the median of
+   ``--compare-runs`` runs each (3; 1 with ``--quick``), as a shared machine's
+   wall times vary by 10-15 % from run to run;
 4. ``chainsim --help`` start-up time (target <= 0.5 s).
 
 ``--quick`` times 2 replications per engine, compare with 20 replications and
@@ -49,7 +51,6 @@ def time_engines(reps: int) -> dict[str, float]:
     from chainsim.fast import run_fast
     from chainsim.model import ChainModel
     from chainsim.parameters import resolve
-    from chainsim.records import RecordArrays
     from chainsim.spec import FORMS
     from chainsim.streams import replication_seeds
     from chainsim.twin import expected_flows
@@ -87,7 +88,7 @@ def time_engines(reps: int) -> dict[str, float]:
         _arm_task((baseline, 0, i, seed, {}, period, None, "fast"))
         out["task"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()  # what _arm_task does after the engine
-        rec = RecordArrays(result.records)
+        rec = result.arrays()
         arm_proxies(rec, period, vpo)
         flows.annual_metrics(rec, params.years)
         flows.window_metrics(rec, simulated=(params.years[0], params.years[-1]))
@@ -104,15 +105,18 @@ def cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "chainsim", *args]
 
 
-def time_compare(reps: int, workers: int | None) -> float:
-    """Wall time (s) of ``chainsim compare baseline more_probation`` as a subprocess."""
+def time_compare(reps: int, workers: int | None, runs: int = 1) -> float:
+    """Median wall time (s) of ``chainsim compare baseline more_probation`` (subprocess)."""
     args = ["compare", str(SCENARIOS / "baseline.toml"), str(SCENARIOS / "more_probation.toml"),
             "--reps", str(reps), "--seed", "3", "--engine", "fast", "--json"]
     if workers is not None:
         args += ["--workers", str(workers)]
-    t0 = time.perf_counter()
-    subprocess.run(cli(*args), check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
-    return time.perf_counter() - t0
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        subprocess.run(cli(*args), check=True, stdout=subprocess.DEVNULL, cwd=ROOT)
+        times.append(time.perf_counter() - t0)
+    return median(times)
 
 
 def time_help(n: int) -> float:
@@ -135,6 +139,8 @@ def main() -> None:
     parser.add_argument("--reps", type=int, help="timed replications per engine")
     parser.add_argument("--compare-reps", type=int, help="replications of the compare run")
     parser.add_argument("--workers", type=int, help="compare workers (default: one per core)")
+    parser.add_argument("--compare-runs", type=int,
+                        help="runs of each compare timing; the median is reported")
     args = parser.parse_args()
     reps = args.reps or (2 if args.quick else 5)
     compare_reps = args.compare_reps or (20 if args.quick else 200)
@@ -155,11 +161,13 @@ def main() -> None:
     print(f"\n2. one compare arm-replication (fast engine + proxies, yearly, window, survival): "
           f"{e['task']:.3f} s; the analysis alone {e['analysis']:.3f} s")
 
-    fixed = time_compare(1, args.workers)
-    wall = time_compare(compare_reps, args.workers)
+    runs = args.compare_runs or (1 if args.quick else 3)
+    fixed = time_compare(1, args.workers, runs)
+    wall = time_compare(compare_reps, args.workers, runs)
     tasks = 2 * compare_reps
     per_task = (wall - fixed) / tasks
-    print("\n3. chainsim compare baseline more_probation --engine fast (subprocess, wall):")
+    print(f"\n3. chainsim compare baseline more_probation --engine fast (subprocess, wall, "
+          f"median of {runs}):")
     print(f"   --reps 1            {fixed:7.2f} s  (fixed cost: start-up, imports, workers)")
     print(f"   --reps {compare_reps:<4d}         {wall:7.2f} s  ({per_task * 1000:.0f} ms per "
           f"arm-replication beyond the fixed cost; one worker per core)")

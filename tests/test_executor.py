@@ -82,3 +82,22 @@ def test_dask_recomputes_the_task_of_a_dead_worker(tmp_path, dask_scheduler):
                                     shared=str(tmp_path)))
     assert (tmp_path / "died").exists()
     assert out == [t * 10 for t in range(8)]
+
+
+def test_start_local_pool_starts_the_forkserver_only_for_pool_work():
+    import subprocess
+    import sys
+
+    code = """
+import multiprocessing.forkserver as fs
+from chainsim.executor import start_local_pool
+start_local_pool(1, None)          # one task: runs in this process
+start_local_pool(10, 1)            # one worker: in this process
+start_local_pool(10, 2, "tcp://127.0.0.1:1")  # a Dask scheduler: no local pool
+before = fs._forkserver._forkserver_pid
+start_local_pool(10, 2)
+print(before, fs._forkserver._forkserver_pid is not None)
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, timeout=120)
+    assert out.stdout.split() == ["None", "True"]

@@ -186,6 +186,40 @@ def test_records_are_chronological_and_the_run_is_reproducible(short_params):
     assert a.stage_counts.sum() == a.records["agent_id"].nunique()
 
 
+def test_the_record_arrays_need_no_dataframe_and_match_the_tables(short_params):
+    # FastResult.arrays() (what compare and sweeps analyse) holds the same arrays as
+    # RecordArrays of the DataFrame, and the engine's offender order is the sorted one
+    from chainsim.records import CATEGORIES, DTYPES, RecordArrays, stable_argsort
+
+    result = run_fast(short_params, SEED)
+    fast_arrays = result.arrays()
+    assert fast_arrays._frame is None
+    from_frame = RecordArrays(result.records)
+    for name in ("agent", "month", "event"):
+        a, b = getattr(fast_arrays, name), getattr(from_frame, name)
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+    assert fast_arrays.event_names == from_frame.event_names
+    for name in CATEGORIES:
+        codes, cats = fast_arrays.column_codes(name)
+        expected_codes, expected_cats = from_frame.column_codes(name)
+        np.testing.assert_array_equal(codes, expected_codes)
+        assert cats == expected_cats
+    for name in DTYPES:
+        np.testing.assert_array_equal(fast_arrays.values(name), from_frame.values(name))
+    np.testing.assert_array_equal(fast_arrays.by_agent,
+                                  stable_argsort(result.records["agent_id"].to_numpy()))
+    pd.testing.assert_frame_equal(fast_arrays.frame, result.records)
+
+
+def test_counting_order_is_a_stable_sort():
+    rng = np.random.default_rng(1)
+    keys = rng.integers(0, 7, 1000)
+    start = rng.permutation(1000)
+    order = fast._counting_order(keys, 7, start)
+    np.testing.assert_array_equal(order, start[np.argsort(keys[start], kind="stable")])
+
+
 def test_id_bases_come_from_the_spec():
     # one definition for both engines: the pool's ids and the inflow-count keys
     from chainsim import spec

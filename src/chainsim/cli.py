@@ -229,6 +229,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``chainsim run``: replications, files, and a table or the JSON summary."""
+    from chainsim.executor import start_local_pool
+
+    start_local_pool(args.reps, args.workers, args.scheduler)
     from chainsim.config import load_scenario
     from chainsim.parameters import resolve
     from chainsim.runner import run_to_directory
@@ -253,6 +256,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``chainsim compare``: paired deltas with confidence intervals, optional report."""
+    from chainsim.executor import start_local_pool
+
+    start_local_pool(args.reps * (1 + len(args.scenarios)), args.workers, args.scheduler)
     from chainsim.compare import compare, comparison_document
     from chainsim.config import load_scenario
     from chainsim.parameters import resolve

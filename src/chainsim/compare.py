@@ -14,13 +14,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import special
 
 from chainsim.analysis import flows, occupancy, recidivism
 from chainsim.calendar import format_month, parse_month
 from chainsim.config import Scenario
 from chainsim.executor import default_workers, map_ordered
-from chainsim.experiment import simulate
+from chainsim.experiment import simulate_records
 from chainsim.parameters import resolve
 from chainsim.records import RecordArrays
 from chainsim.spec import FORMS
@@ -135,7 +135,7 @@ def victims_per_offender(params) -> dict[str, float]:
 def _arm_task(task: tuple) -> ArmReplication:
     scenario, arm, rep, seed, draws, period, costs, engine = task
     params = resolve_cached(scenario, draws)
-    rec = RecordArrays(simulate(params, seed, engine))
+    rec = simulate_records(params, seed, engine)
     years = params.years
     return ArmReplication(
         arm=arm, rep=rep,
@@ -195,14 +195,22 @@ class Comparison:
 
     def yearly(self) -> pd.DataFrame:
         """Chain metrics per arm, replication and year."""
-        return pd.concat([r.yearly.assign(arm=r.arm, scenario=self.arms[r.arm].name, rep=r.rep)
-                          for r in self.results]).rename_axis("year").reset_index()
+        return self._labelled([r.yearly for r in self.results],
+                              ignore_index=False).rename_axis("year").reset_index()
 
     def survival(self) -> pd.DataFrame:
         """Kaplan-Meier curves of observed general recidivism per arm and replication."""
-        return pd.concat([r.survival.assign(arm=r.arm, scenario=self.arms[r.arm].name,
-                                            rep=r.rep) for r in self.results],
-                         ignore_index=True)
+        return self._labelled([r.survival for r in self.results], ignore_index=True)
+
+    def _labelled(self, frames: list[pd.DataFrame], ignore_index: bool) -> pd.DataFrame:
+        """The results' frames one under the other, with columns arm, scenario and rep."""
+        table = pd.concat(frames, ignore_index=ignore_index)
+        sizes = [len(f) for f in frames]
+        names = np.array([sc.name for sc in self.arms], dtype=object)
+        arm = np.repeat(np.array([r.arm for r in self.results], dtype=np.int64), sizes)
+        return table.assign(arm=arm, scenario=names[arm],
+                            rep=np.repeat(np.array([r.rep for r in self.results],
+                                                   dtype=np.int64), sizes))
 
 
 def paired_delta(diff: np.ndarray) -> dict[str, float | None]:
@@ -220,7 +228,9 @@ def paired_delta(diff: np.ndarray) -> dict[str, float | None]:
         return {"mean": mean, "lo": None, "hi": None, "n": 1}
     if np.all(d == d[0]):
         return {"mean": mean, "lo": mean, "hi": mean, "n": int(d.size)}
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, d.size - 1) * d.std(ddof=1) / np.sqrt(d.size)
+    # the Student t quantile (what scipy.stats.t.ppf computes; scipy.stats takes a second
+    # to import)
+    half = special.stdtrit(d.size - 1, 0.5 + CONFIDENCE / 2) * d.std(ddof=1) / np.sqrt(d.size)
     return {"mean": mean, "lo": float(mean - half), "hi": float(mean + half), "n": int(d.size)}
 
 
@@ -338,6 +348,8 @@ def unknown_influence(deltas: pd.DataFrame, draws: pd.DataFrame) -> dict[str, di
     rank correlation near +-1 means the unknown drives the delta, near 0 that the
     conclusion does not hinge on it (given the replication noise).
     """
+    from scipy.stats import spearmanr
+
     out: dict[str, dict[str, float]] = {}
     for unknown in draws.columns:
         x = draws[unknown].to_numpy()
@@ -348,6 +360,6 @@ def unknown_influence(deltas: pd.DataFrame, draws: pd.DataFrame) -> dict[str, di
             if ok.sum() < 3 or np.all(x[ok] == x[ok][0]) or np.all(y[ok] == y[ok][0]):
                 row[proxy] = None
                 continue
-            row[proxy] = round(float(stats.spearmanr(x[ok], y[ok]).statistic), 4)
+            row[proxy] = round(float(spearmanr(x[ok], y[ok]).statistic), 4)
         out[unknown] = row
     return out

@@ -51,6 +51,34 @@ def _call_with_shared(fn: Callable, task: Any) -> Any:
     return fn(_shared, task)
 
 
+_PRELOAD = ["chainsim.preload"]
+"""Modules the forkserver imports before forking workers (see :mod:`chainsim.preload`)."""
+
+
+def _forkserver_context() -> mp.context.BaseContext:
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(_PRELOAD)
+    return ctx
+
+
+def start_local_pool(tasks: int, workers: int | None, scheduler: str | None = None) -> None:
+    """Start the local pool's forkserver now, if the work will run on a local pool.
+
+    The forkserver imports :mod:`chainsim.preload` (about 1.5 s) in its own process,
+    while this one goes on reading and checking the input; the first worker then
+    forks from a ready server. Nothing happens with ``scheduler`` or if ``tasks``
+    will run in this process (one worker, one task: see :func:`map_ordered`).
+    Idempotent.
+    """
+    workers = default_workers(tasks) if workers is None else workers
+    if scheduler or workers <= 1 or tasks <= 1:
+        return
+    from multiprocessing import forkserver
+
+    _forkserver_context()
+    forkserver.ensure_running()
+
+
 def default_workers(tasks: int) -> int:
     """Worker processes to use by default: one per core, at most one per task."""
     return max(1, min(os.cpu_count() or 1, tasks))
@@ -86,8 +114,7 @@ def map_ordered(fn: Callable, tasks: list, workers: int = 1, scheduler: str | No
 
 
 def _local_pool(fn: Callable, tasks: list, workers: int, shared: Any) -> Iterator:
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["chainsim.experiment", "chainsim.fast"])
+    ctx = _forkserver_context()
     done = 0
     restarts = 0
     while done < len(tasks):

@@ -17,6 +17,7 @@ from chainsim.analysis import flows, recidivism
 from chainsim.config import Scenario
 from chainsim.executor import default_workers, map_ordered
 from chainsim.parameters import ParameterSet, resolve
+from chainsim.records import RecordArrays
 from chainsim.streams import replication_seeds
 from chainsim.uncertainty import declared_unknowns, sample_unknowns
 
@@ -64,6 +65,21 @@ def simulate(params: ParameterSet, seed: np.random.SeedSequence, engine: str = "
     return ChainModel(params, seed, keep_history=False).run().records.to_frame()
 
 
+def simulate_records(params: ParameterSet, seed: np.random.SeedSequence,
+                     engine: str = "agents") -> RecordArrays:
+    """:func:`simulate`, as the record arrays the analyses share.
+
+    The fast engine hands over its columns and the rows' offender order (it knows
+    it from its offender indexes): no DataFrame is built unless an analysis asks
+    for one, and the analyses need not sort the table by offender.
+    """
+    if engine == "fast":
+        from chainsim.fast import run_fast
+
+        return run_fast(params, seed).arrays()
+    return RecordArrays(simulate(params, seed, engine))
+
+
 def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,
                     keep_records: bool = True, engine: str = "agents") -> Replication:
     """Run one replication and summarise it.
@@ -78,10 +94,8 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
     Returns:
         The replication's results.
     """
-    from chainsim.records import RecordArrays
-
-    records = simulate(params, seed, engine)
-    rec = RecordArrays(records)  # the analyses below share its derived arrays
+    rec = simulate_records(params, seed, engine)  # the analyses below share its arrays
+    records = rec.frame
     years = params.years
     cohort = (flows.WINDOW[0] * 12, flows.WINDOW[1] * 12 + 11, int(params.months[-1]))
     by_probation = recidivism.recidivism_by(rec, "probation", *cohort)

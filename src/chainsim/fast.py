@@ -58,6 +58,7 @@ import math
 import weakref
 from collections import deque
 from dataclasses import dataclass
+from functools import cached_property
 from itertools import chain, repeat
 
 import numpy as np
@@ -67,15 +68,13 @@ from scipy import stats
 
 from chainsim import spec, streams
 from chainsim.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
-from chainsim.records import COLUMNS, stable_argsort
+from chainsim.records import RecordArrays, records_frame
 from chainsim.spec import (
     AGE_GROUPS,
-    EVENT_NAMES,
     FORMS,
     INFLOW_HEADROOM,
     PRIOR_EFFECT_CAP,
     SEXES,
-    STAGE_NAMES,
     SUPERVISED_SUFFIX,
     Event,
     Stage,
@@ -168,15 +167,28 @@ class FastResult:
     """What one run of the vectorised engine produced.
 
     Attributes:
-        records: The event records, with the columns and dtypes of
-            :meth:`chainsim.records.RecordLog.to_frame`, in chronological order
+        columns: The record table's columns (categorical ones as codes: see
+            :func:`chainsim.records.records_frame`), in chronological order
             (month, then offender id, then the offender's order of events).
         stage_counts: Offenders per stage at the end (index: :class:`Stage`), as
             :attr:`chainsim.model.ChainModel.stage_counts`.
+        by_agent: Row positions in offender order (each offender's rows in their
+            order): what :attr:`chainsim.records.RecordArrays.by_agent` computes,
+            known here from the engine's offender indexes.
     """
 
-    records: pd.DataFrame
+    columns: dict[str, np.ndarray]
     stage_counts: np.ndarray
+    by_agent: np.ndarray
+
+    @cached_property
+    def records(self) -> pd.DataFrame:
+        """The event records (the columns and dtypes of RecordLog.to_frame)."""
+        return records_frame(self.columns)
+
+    def arrays(self) -> RecordArrays:
+        """The records as the arrays the analyses share (no DataFrame is built)."""
+        return RecordArrays.from_columns(self.columns, self.by_agent)
 
 
 def run_fast(params: ParameterSet, seed: np.random.SeedSequence | int = 0) -> FastResult:
@@ -424,15 +436,48 @@ def _next_passages(cum, out_start, at, length, target):  # pragma: no cover - co
     return out
 
 
-_DTYPES: dict[tuple[str, ...], pd.CategoricalDtype] = {}
+@njit(cache=True, nogil=True)
+def _counting_order(keys, n_keys, order):  # pragma: no cover - compiled
+    """``order`` stably re-sorted by ``keys[order]`` (integers in ``0 .. n_keys - 1``).
+
+    One counting-sort pass: rows with equal keys keep their order in ``order``, so
+    passes on the less significant key first sort by several keys (LSD).
+    """
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(len(order)):
+        start[keys[order[i]] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    out = np.empty(len(order), dtype=np.int64)
+    for i in range(len(order)):
+        k = keys[order[i]]
+        out[start[k]] = order[i]
+        start[k] += 1
+    return out
 
 
-def _categorical(codes: np.ndarray, names: tuple[str, ...]) -> pd.Categorical:
-    dtype = _DTYPES.get(names)
-    if dtype is None:
-        dtype = _DTYPES[names] = pd.CategoricalDtype(list(names))
-    return pd.Categorical.from_codes(codes.astype(np.int16, copy=False), dtype=dtype,
-                                     validate=False)
+def load_compiled() -> None:
+    """Load every compiled loop (from numba's cache, or compile it) with the run's types.
+
+    The first call of a compiled function in a process sets up numba's code
+    generator (about 0.3 s) and loads the function; the local pool's forkserver
+    calls this once (:mod:`chainsim.preload`), so the workers it forks start ready.
+    Calls with one-element arrays of the types a run passes; computes nothing useful.
+    """
+    one_i = np.zeros(1, dtype=np.int64)
+    one_f = np.ones(1)
+    table = np.ones((1, 2))
+    keys = np.zeros(1, dtype=np.uint64)
+    for counters in (np.zeros((1, 1), dtype=np.int64), np.zeros((1, 1), dtype=np.int64, order="F")):
+        _uniforms(keys, one_i, counters)
+    _upper_bounds(table, one_i, one_f)
+    _passages(table, one_i, one_i, one_f, _NEVER)
+    _spell_outcomes(table, table, table, one_i, one_i, one_i, one_f, one_f, one_f, _NEVER)
+    _lag_bound(one_i, one_f, one_f, one_f, one_f, one_f, one_f, 0.0, 0.0)
+    _competing_passages(one_f, one_f, one_i, one_i, one_i, 0, 0, one_f, one_f, one_i, _NEVER)
+    _ragged_cumsum(one_f, one_i, one_i, 0, one_i, one_i, np.empty(1))
+    _next_passages(one_f, one_i, one_i, one_i, one_f)
+    _counting_order(one_i, 1, one_i)
 
 
 class _Table:
@@ -703,6 +748,15 @@ class _Engine:
         k = self.counters[idx, mechanism][:, None] + np.arange(ahead)
         return _uniforms(self.keys[[mechanism] * ahead], self.oid[idx], k)
 
+    def draws(self, mechanism: int, ids: np.ndarray, first: int, count: int) -> np.ndarray:
+        """Draws ``first .. first + count - 1`` of a mechanism for offender ids: (n, count).
+
+        :func:`chainsim.streams.uniform_array` with counters given, compiled.
+        """
+        counters = np.broadcast_to(np.arange(first, first + count), (len(ids), count))
+        return _uniforms(self.keys[[mechanism] * count], ids,
+                         np.ascontiguousarray(counters, dtype=np.int64))
+
     def stratum(self, idx: np.ndarray, age_group: np.ndarray | None = None) -> np.ndarray:
         """Stratum index ``form * 4 + age group * 2 + sex`` (the current age group by default)."""
         ag = self.age_group[idx] if age_group is None else age_group
@@ -749,7 +803,7 @@ class _Engine:
         counts = self._poisson(means, months)
         pid = np.arange(1, counts.sum() + 1, dtype=np.int64)
         row = np.repeat(np.arange(n), counts)
-        u = uniform_array(key, pid[:, None], np.arange(2)[None, :])
+        u = self.draws(_INFLOW, pid, 0, 2)
         cumulative = np.ascontiguousarray(cumulative)
         cell = _upper_bounds(cumulative, row, u[:, 0] * cumulative[row, -1])
         cell = np.minimum(cell, base.shape[1] - 1)
@@ -762,7 +816,7 @@ class _Engine:
         if len(oid) > 1 and not (oid[1:] > oid[:-1]).all():
             raise RuntimeError("chainsim.fast: offender ids out of order (spec id bases)")
         m = len(oid)
-        u = uniform_array(key, oid[:, None], np.arange(2, 5)[None, :])
+        u = self.draws(_INFLOW, oid, 2, 3)
         form, age_group, sex = np.unravel_index(cell, (len(FORMS), len(AGE_GROUPS), len(SEXES)))
         excess = self.P["adult_onset_excess_years"][t, 0]
         tail = -np.expm1(-(spec.MAX_ONSET_AGE - spec.YOUNG_AGE_LIMIT) / excess)
@@ -1116,8 +1170,8 @@ class _Engine:
             self.serve_queue(m, queue)
         self.queue_month = self.n + 1
         self.expand()
-        records, counts = _Writer(self).frame()
-        return FastResult(records=records, stage_counts=counts)
+        columns, counts, by_agent = _Writer(self).columns()
+        return FastResult(columns=columns, stage_counts=counts, by_agent=by_agent)
 
 
 # --------------------------------------------------------------------------- records
@@ -1257,8 +1311,11 @@ class _Writer:
                          priors[rows], ag[rows], probation=on)
                 pos[rows] = k + 1
 
-    def frame(self) -> tuple[pd.DataFrame, np.ndarray]:
-        """The records as RecordLog.to_frame gives them (chronological), and the stage counts.
+    def columns(self) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
+        """The record columns (chronological), the stage counts and the offender order.
+
+        The columns as :attr:`FastResult.columns`; the offender order as
+        :attr:`FastResult.by_agent`.
 
         Stage counts as ChainModel.record keeps them: every transition adds one to its
         to-stage and takes one from its from-stage.
@@ -1268,8 +1325,11 @@ class _Writer:
         self.posts()
         e = self.e
         idx, t, frm, to, event, priors, ag, value, probation = _fields(self.parts, 9)
-        # offenders' indexes rank their ids (create_offenders)
-        order = stable_argsort((t * len(e.oid) + idx) * 4 + _RANK[event])
+        # chronological: by month, then offender (indexes rank ids: create_offenders),
+        # then the offender's order of events within the month (_RANK); stable
+        m = len(e.oid)
+        order = _counting_order(idx * 4 + _RANK[event], 4 * m, np.arange(len(idx)))
+        order = _counting_order(t, int(t.max(initial=0)) + 1, order)  # t >= 0: months
         codes = [a.astype(np.int16)[order] for a in (frm, to, event, priors, ag)]
         idx, t, value, probation = idx[order], t[order], value[order], probation[order]
         moved = codes[0] != codes[1]
@@ -1279,15 +1339,16 @@ class _Writer:
         cols = {
             "agent_id": e.oid[idx],
             "month": month.astype(np.int32),
-            "from_stage": _categorical(codes[0], STAGE_NAMES),
-            "to_stage": _categorical(codes[1], STAGE_NAMES),
-            "event": _categorical(codes[2], EVENT_NAMES),
-            "form": _categorical(e.form[idx], FORMS),
+            "from_stage": codes[0],
+            "to_stage": codes[1],
+            "event": codes[2],
+            "form": e.form[idx].astype(np.int16),
             "age": (month // 12 - e.birth_year[idx]).astype(np.int16),
-            "age_group": _categorical(codes[4], AGE_GROUPS),
-            "sex": _categorical(e.sex[idx], SEXES),
+            "age_group": codes[4],
+            "sex": e.sex[idx].astype(np.int16),
             "priors": codes[3],
             "probation": probation.astype(bool),
             "value": value.astype(np.float32),
         }
-        return pd.DataFrame({name: cols[name] for name in COLUMNS}), counts.astype(np.int64)
+        by_agent = _counting_order(idx, m, np.arange(len(idx)))
+        return cols, counts.astype(np.int64), by_agent

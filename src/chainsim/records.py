@@ -62,26 +62,49 @@ class RecordLog:
     def to_frame(self) -> pd.DataFrame:
         """The records as a DataFrame with categorical names."""
         c = self._cols
-        return pd.DataFrame(
-            {
-                "agent_id": np.asarray(c[0], dtype=np.int64),
-                "month": np.asarray(c[1], dtype=np.int32),
-                "from_stage": _categorical(c[2], STAGE_NAMES),
-                "to_stage": _categorical(c[3], STAGE_NAMES),
-                "event": _categorical(c[4], EVENT_NAMES),
-                "form": _categorical(c[5], FORMS),
-                "age": np.asarray(c[6], dtype=np.int16),
-                "age_group": _categorical(c[7], AGE_GROUPS),
-                "sex": _categorical(c[8], SEXES),
-                "priors": np.asarray(c[9], dtype=np.int16),
-                "probation": np.asarray(c[10], dtype=bool),
-                "value": np.asarray(c[11], dtype=np.float32),
-            }
-        )
+        return records_frame({name: np.asarray(col) for name, col in zip(COLUMNS, c,
+                                                                         strict=True)})
 
 
-def _categorical(codes: list[int], names: tuple[str, ...]) -> pd.Categorical:
-    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int16), categories=list(names))
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "from_stage": STAGE_NAMES,
+    "to_stage": STAGE_NAMES,
+    "event": EVENT_NAMES,
+    "form": FORMS,
+    "age_group": AGE_GROUPS,
+    "sex": SEXES,
+}
+"""The categorical columns and their categories (the other columns are numbers)."""
+
+DTYPES: dict[str, type] = {"agent_id": np.int64, "month": np.int32, "age": np.int16,
+                           "priors": np.int16, "probation": bool, "value": np.float32}
+"""The numeric columns' dtypes."""
+
+_CATEGORICAL_DTYPES: dict[str, pd.CategoricalDtype] = {}
+
+
+def records_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The record table from its columns, categorical ones as integer codes.
+
+    Args:
+        columns: Every column of :data:`COLUMNS`; those of :data:`CATEGORIES` hold
+            category codes (positions in the category names).
+
+    Returns:
+        The DataFrame, with the dtypes of :data:`DTYPES` and categorical columns.
+    """
+    out = {}
+    for name in COLUMNS:
+        if name in CATEGORIES:
+            dtype = _CATEGORICAL_DTYPES.get(name)
+            if dtype is None:
+                dtype = _CATEGORICAL_DTYPES[name] = pd.CategoricalDtype(list(CATEGORIES[name]))
+            out[name] = pd.Categorical.from_codes(
+                np.asarray(columns[name]).astype(np.int16, copy=False), dtype=dtype,
+                validate=False)
+        else:
+            out[name] = np.asarray(columns[name]).astype(DTYPES[name], copy=False)
+    return pd.DataFrame(out)
 
 
 class RecordArrays:
@@ -94,7 +117,6 @@ class RecordArrays:
     first use and kept in :attr:`cache`. The table must not be changed afterwards.
 
     Attributes:
-        frame: The record table.
         agent: Offender ids (int64).
         month: Absolute months (int64).
         event: Event category codes (``-1`` for a missing value).
@@ -103,13 +125,49 @@ class RecordArrays:
     """
 
     def __init__(self, records: pd.DataFrame):
-        self.frame = records
+        self._frame: pd.DataFrame | None = records
+        self._columns: dict[str, np.ndarray] | None = None
         self.agent = records["agent_id"].to_numpy(dtype=np.int64)
         self.month = records["month"].to_numpy(dtype=np.int64)
         event = records["event"].array
         self.event = np.asarray(event.codes)
         self.event_names: tuple[str, ...] = tuple(event.categories)
         self.cache: dict = {}
+
+    @classmethod
+    def from_columns(cls, columns: dict[str, np.ndarray],
+                     by_agent: np.ndarray | None = None) -> RecordArrays:
+        """The arrays of a table given as columns (see :func:`records_frame`).
+
+        The DataFrame (:attr:`frame`) is built only if an analysis asks for it.
+
+        Args:
+            columns: Every column of :data:`COLUMNS`, categorical ones as codes.
+            by_agent: The rows in offender order, if the engine knows it
+                (:attr:`by_agent` is then not computed).
+        """
+        self = cls.__new__(cls)
+        self._frame = None
+        self._columns = columns
+        self.agent = np.asarray(columns["agent_id"]).astype(np.int64, copy=False)
+        self.month = np.asarray(columns["month"]).astype(np.int64, copy=False)
+        self.event = np.asarray(columns["event"]).astype(np.int8)  # as pandas stores codes
+        self.event_names = CATEGORIES["event"]
+        self.cache = {} if by_agent is None else {"by_agent": by_agent}
+        return self
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The record table."""
+        if self._frame is None:
+            self._frame = records_frame(self._columns)
+        return self._frame
+
+    def values(self, name: str) -> np.ndarray:
+        """A numeric column's values (with the dtype of :data:`DTYPES`)."""
+        if self._columns is not None:
+            return np.asarray(self._columns[name]).astype(DTYPES[name], copy=False)
+        return self.frame[name].to_numpy()
 
     @classmethod
     def of(cls, records: pd.DataFrame | RecordArrays) -> RecordArrays:
@@ -133,8 +191,12 @@ class RecordArrays:
         """A categorical column's codes and categories."""
         key = ("codes", name)
         if key not in self.cache:
-            col = self.frame[name].array
-            self.cache[key] = (np.asarray(col.codes), tuple(col.categories))
+            if self._columns is not None:
+                self.cache[key] = (np.asarray(self._columns[name]).astype(np.int8),
+                                   CATEGORIES[name])
+            else:
+                col = self.frame[name].array
+                self.cache[key] = (np.asarray(col.codes), tuple(col.categories))
         return self.cache[key]
 
     @property

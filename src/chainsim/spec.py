@@ -18,7 +18,6 @@ from enum import IntEnum
 from typing import Literal
 
 import numpy as np
-from scipy import stats
 
 # --------------------------------------------------------------------------- strata
 
@@ -504,6 +503,8 @@ def duration_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
     Returns:
         ``pmf[k]`` for ``k = 0..max_months``; ``pmf[0] == 0``.
     """
+    from scipy import stats  # here: importing scipy.stats takes about a second
+
     shape = 1.0 / cv**2
     dist = stats.gamma(a=shape, scale=mean / shape)
     edges = np.arange(max_months + 1) + 0.5
@@ -525,6 +526,8 @@ def sentence_pmf(mean: float, cv: float, max_months: int, cap: int | None = None
         cap: Legal maximum, if any (juvenile detention): the distribution is
             conditioned on terms up to ``cap`` (renormalised, not clipped).
     """
+    from scipy import stats
+
     sigma2 = np.log1p(cv**2)
     dist = stats.lognorm(s=np.sqrt(sigma2), scale=mean / np.exp(sigma2 / 2))
     edges = np.arange(max_months + 1) + 0.5

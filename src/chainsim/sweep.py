@@ -69,8 +69,7 @@ def sweep_task(ctx: SweepContext, task: tuple[int, dict[str, float], int]) -> li
         One row per arm (``point``, ``rep``, ``arm`` and the proxies).
     """
     from chainsim.compare import arm_proxies, resolve_cached, victims_per_offender
-    from chainsim.experiment import simulate
-    from chainsim.records import RecordArrays
+    from chainsim.experiment import simulate_records
 
     point, values, rep = task
     rows = []
@@ -78,7 +77,7 @@ def sweep_task(ctx: SweepContext, task: tuple[int, dict[str, float], int]) -> li
         # an intervention factor only changes the arm that has the intervention:
         # resolve() reads the draws of its own interventions and ignores the others
         params = resolve_cached(scenario, values)
-        records = RecordArrays(simulate(params, ctx.seeds[rep], ctx.engine))
+        records = simulate_records(params, ctx.seeds[rep], ctx.engine)
         rows.append({"point": point, "rep": rep, "arm": arm,
                      **arm_proxies(records, ctx.period, victims_per_offender(params))})
     return rows

@@ -97,7 +97,7 @@ def _year_counts(rec: RecordArrays) -> _YearCounts:
         cell = (year - first) * n_events + rec.event
         counts = np.bincount(cell[ok], minlength=n_years * n_events).reshape(n_years, n_events)
         prison = rec.is_event(("prison",))
-        value = rec.frame["value"].to_numpy()[prison].astype(np.float64)
+        value = rec.values("value")[prison].astype(np.float64)
         valid = ~np.isnan(value)
         y = (year[prison] - first)[valid]
         rec.cache["year_counts"] = _YearCounts(
