@@ -191,11 +191,12 @@ def test_same_named_interventions_of_different_arms_get_draws_from_their_own_ran
     seen = []
 
     def fake_task(task):  # no model run: record what each arm would use
-        sc, arm, rep, _seed, draws, _period = task
-        seen.append((sc, draws))
-        return ArmReplication(arm, rep, {}, pd.DataFrame(), {}, pd.DataFrame(), draws)
+        arms, rep, _seed, draws, *_ = task
+        seen.extend((sc, draws) for sc in arms)
+        return [ArmReplication(arm, rep, {}, pd.DataFrame(), {}, pd.DataFrame(), draws)
+                for arm in range(len(arms))]
 
-    monkeypatch.setattr(chainsim.compare, "_arm_task", fake_task)
+    monkeypatch.setattr(chainsim.compare, "_replication_task", fake_task)
     try:
         compare(scenario("base"), [grow, shrink], reps=6, seed=2, workers=1, uncertainty=True)
     except InputError:

@@ -152,6 +152,55 @@ def test_interventions_give_the_agent_models_records():
     assert_engines_agree(params, 9)
 
 
+# ------------------------------------------------------------------ arms sharing their start
+
+
+def arm_params(short_params) -> list[ParameterSet]:
+    """A baseline and arms that differ after the police (sharing the start) or before."""
+    return [short_params,
+            with_interventions({"parameter": "probation_share_prison", "operation": "set",
+                                "value": 0.8, "ramp_months": 6},
+                               {"parameter": "conviction_prob", "operation": "multiply",
+                                "value": 1.2}),
+            with_interventions({"parameter": "reoffend_hazard", "operation": "multiply",
+                                "value": 0.5, "target": {"probation": "supervised"}}),
+            with_interventions({"parameter": "reoffend_hazard", "operation": "multiply",
+                                "value": 3.0}),
+            with_interventions({"parameter": "signal_hazard", "operation": "multiply",
+                                "value": 1.5}),
+            with_interventions({"parameter": "inflow_rate", "operation": "multiply",
+                                "value": 0.6}),
+            with_interventions({"parameter": "investigation_months", "operation": "multiply",
+                                "value": 0.7})]
+
+
+def test_which_arms_begin_alike(short_params):
+    params = arm_params(short_params)
+    # a lower reoffending hazard under supervision changes no highest hazard (the lower
+    # bounds on due months read those); a higher reoffending hazard does
+    assert [fast._same_start(params[0], p) for p in params] == [
+        True, True, True, False, False, False, False]
+
+
+@pytest.mark.parametrize("seed", [SEED, 4])
+def test_arms_run_together_give_the_separate_runs(short_params, seed):
+    params = arm_params(short_params)
+    together = fast.run_fast_arms(params, seed)
+    for p, result in zip(params, together, strict=True):
+        alone = run_fast(p, seed)
+        pd.testing.assert_frame_equal(result.records, alone.records, check_exact=True)
+        np.testing.assert_array_equal(result.stage_counts, alone.stage_counts)
+        np.testing.assert_array_equal(result.by_agent, alone.by_agent)
+
+
+def test_a_branch_refuses_state_it_does_not_know(short_params):
+    engine = fast._Engine(short_params, SEED)
+    engine.begin()
+    engine.something_new = []
+    with pytest.raises(RuntimeError, match="something_new"):
+        engine.branch(short_params)
+
+
 def test_sampled_unknowns_give_the_agent_models_records(short_scenario):
     seed = replication_seeds(11, 1)[0]
     draws = sample_unknowns(declared_unknowns([short_scenario]), seed)

@@ -20,7 +20,7 @@ from chainsim.analysis import flows, occupancy, recidivism
 from chainsim.calendar import format_month, parse_month
 from chainsim.config import Scenario
 from chainsim.executor import default_workers, map_ordered
-from chainsim.experiment import simulate_records
+from chainsim.experiment import simulate_arms
 from chainsim.parameters import resolve
 from chainsim.records import RecordArrays
 from chainsim.spec import FORMS
@@ -132,10 +132,17 @@ def victims_per_offender(params) -> dict[str, float]:
             for i, form in enumerate(FORMS)}
 
 
-def _arm_task(task: tuple) -> ArmReplication:
-    scenario, arm, rep, seed, draws, period, costs, engine = task
-    params = resolve_cached(scenario, draws)
-    rec = simulate_records(params, seed, engine)
+def _replication_task(task: tuple) -> list[ArmReplication]:
+    """Replication ``rep`` of every arm (one task: the arms share the engine's start)."""
+    arms, rep, seed, draws, period, costs, engine = task
+    params = [resolve_cached(scenario, draws) for scenario in arms]
+    records = simulate_arms(params, seed, engine)
+    return [_arm_result(arm, rep, p, rec, draws, period, costs)
+            for arm, (p, rec) in enumerate(zip(params, records, strict=True))]
+
+
+def _arm_result(arm: int, rep: int, params, rec: RecordArrays, draws: dict[str, float],
+                period: tuple[int, int], costs) -> ArmReplication:
     years = params.years
     return ArmReplication(
         arm=arm, rep=rep,
@@ -265,7 +272,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
             all arms (an intervention's uncertain effect only exists in its arm).
         period: First and last absolute month of the analysis period (default:
             :func:`default_period`).
-        on_result: Called with each :class:`ArmReplication` as it is gathered.
+        on_result: Called with each :class:`ArmReplication` as it is gathered
+            (replication by replication, every arm of one after the other).
         costs: Unit costs (:class:`chainsim.costs.UnitCosts`); adds the proxy
             ``cost_per_year``.
         engine: ``agents`` (the Mesa model) or ``fast`` (same records, faster).
@@ -285,17 +293,16 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
     unknowns = declared_unknowns(arms) if uncertainty else {}
     seeds = replication_seeds(seed, reps)
     draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
-    tasks = [(sc, a, i, seeds[i], draws[i], period, costs, engine)
-             for a, sc in enumerate(arms)
-             for i in range(reps)]
+    tasks = [(arms, i, seeds[i], draws[i], period, costs, engine) for i in range(reps)]
     workers = default_workers(len(tasks)) if workers is None else workers
-    results = []
-    for result in map_ordered(_arm_task, tasks, workers, scheduler=scheduler):
-        if on_result is not None:
-            on_result(result)
-        results.append(result)
-    return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period, results,
-                      costs, engine)
+    by_arm: list[list[ArmReplication]] = [[] for _ in arms]
+    for results in map_ordered(_replication_task, tasks, workers, scheduler=scheduler):
+        for result in results:
+            if on_result is not None:
+                on_result(result)
+            by_arm[result.arm].append(result)
+    return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period,
+                      [r for arm in by_arm for r in arm], costs, engine)
 
 
 def comparison_document(cmp: Comparison) -> dict:

@@ -80,6 +80,20 @@ def simulate_records(params: ParameterSet, seed: np.random.SeedSequence,
     return RecordArrays(simulate(params, seed, engine))
 
 
+def simulate_arms(params: list[ParameterSet], seed: np.random.SeedSequence,
+                  engine: str = "agents") -> list[RecordArrays]:
+    """:func:`simulate_records` of several arms on one seed (common random numbers).
+
+    With the fast engine, arms that begin alike share that work
+    (:func:`chainsim.fast.run_fast_arms`); the records are those of separate runs.
+    """
+    if engine == "fast":
+        from chainsim.fast import run_fast_arms
+
+        return [result.arrays() for result in run_fast_arms(params, seed)]
+    return [simulate_records(p, seed, engine) for p in params]
+
+
 def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,
                     keep_records: bool = True, engine: str = "agents") -> Replication:
     """Run one replication and summarise it.

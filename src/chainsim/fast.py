@@ -81,7 +81,7 @@ from chainsim.spec import (
 )
 from chainsim.streams import Streams, uniform_array
 
-__all__ = ["FastResult", "run_fast"]
+__all__ = ["FastResult", "run_fast", "run_fast_arms"]
 
 POOL_ID_BASE = spec.POOL_ID_BASE
 COUNT_ID_BASE = spec.COUNT_ID_BASE
@@ -606,6 +606,8 @@ class _Tables:
         # a weak proxy: _TABLES must not keep the parameter set (and so itself) alive
         self.params = weakref.proxy(params)
         self.span = 2 * (n + 1)
+        self.pool_rates = params.initial_pool_rates()
+        self.inflow = params.inflow_thinning()
         # parameters as (time, stratum) tables; stratum = form * 4 + age group * 2 + sex
         self.P = {name: arr.reshape(n + 1, -1) for name, arr in params.values.items()}
         self.cum_signal = _Table(params.cumulative("signal_hazard").reshape(-1, n + 1))
@@ -705,11 +707,68 @@ def _tables(params: ParameterSet) -> _Tables:
     return tables
 
 
+_TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "capacity", "h_reoffend",
+                     "h_general", "slow_reoffend", "slow_signal", "slow_inspect",
+                     "slack_signal", "slack_inspect", "pmfs", "sentences")
+"""The :class:`_Tables` an engine reads as its own attributes."""
+
+_START_VALUES = ("adult_onset_excess_years", "prior_conviction_share", "desistance_hazard",
+                 "desistance_age_factor", "investigation_months", "investigation_cv",
+                 "om_decision_months", "om_decision_cv")
+"""Parameters :meth:`_Engine.begin` reads directly (the rest through tables: _same_start)."""
+
+
+def _same_start(a: ParameterSet, b: ParameterSet) -> bool:
+    """Whether :meth:`_Engine.begin` does the same on both parameter sets.
+
+    It reads the initial pool and the inflow (create_offenders); the signal,
+    inspection, desistance and queue-drop hazards (the spells' outcomes); the
+    investigation and OM decision times and the highest hazards (the lower bounds
+    on when work is due, chain_lag). Arms of a comparison usually differ in the
+    chain after the police, so they begin alike and one begun engine serves them all
+    (:func:`run_fast_arms`).
+    """
+    if (a.start, a.n_months) != (b.start, b.n_months):
+        return False
+    ta, tb = _tables(a), _tables(b)
+    arrays = [(ta.pool_rates, tb.pool_rates), *zip(ta.inflow, tb.inflow, strict=True),
+              *((a.values[k], b.values[k]) for k in _START_VALUES)]
+    arrays += [(getattr(ta, k).table, getattr(tb, k).table)
+               for k in ("cum_signal", "cum_inspect", "cum_drop")]
+    arrays += [(getattr(ta, k), getattr(tb, k)) for k in ("slow_reoffend", "slow_signal",
+                                                          "slow_inspect")]
+    return (ta.slack_signal, ta.slack_inspect) == (tb.slack_signal, tb.slack_inspect) and all(
+        np.array_equal(x, y) for x, y in arrays)
+
+
+def run_fast_arms(params: list[ParameterSet],
+                  seed: np.random.SeedSequence | int = 0) -> list[FastResult]:
+    """:func:`run_fast` for several parameter sets on one seed (the arms of a comparison).
+
+    Arms that begin alike (:func:`_same_start`) share the work up to every
+    offender's first outcome (about a quarter of a run); the results are those of
+    separate runs.
+
+    Args:
+        params: The arms' resolved parameters.
+        seed: The replication's seed sequence (or int).
+
+    Returns:
+        One result per parameter set, in order.
+    """
+    first = _Engine(params[0], seed)
+    first.begin()
+    branches = [first.branch(p) if _same_start(params[0], p) else None for p in params[1:]]
+    results = [first.finish()]
+    for p, engine in zip(params[1:], branches, strict=True):
+        results.append(engine.finish() if engine is not None else _Engine(p, seed).run())
+    return results
+
+
 class _Engine:
     """One replication: offender tables, the queue, pending work and logs."""
 
     def __init__(self, params: ParameterSet, seed: np.random.SeedSequence | int):
-        self.params = params
         self.n = n = params.n_months
         self.start = params.start
         streams = Streams(seed)
@@ -721,13 +780,7 @@ class _Engine:
         self.spell_mech = np.array([m for m, _ in _SPELL_SLOTS])
         self.spell_offset = np.array([k for _, k in _SPELL_SLOTS])
         self.span = 2 * (n + 1)  # after-chain tables run on with zero hazard past the horizon
-        tables = _tables(params)
-        self.P = tables.P
-        self.tables = tables
-        for name in ("cum_signal", "cum_inspect", "cum_drop", "capacity", "h_reoffend",
-                     "h_general", "slow_reoffend", "slow_signal", "slow_inspect", "slack_signal",
-                     "slack_inspect", "pmfs", "sentences"):
-            setattr(self, name, getattr(tables, name))
+        self.use_tables(params)
         self.pending_spells: list[tuple] = []
         self.pending_chains: list[tuple] = []
         self.spell_due = _NEVER
@@ -784,10 +837,10 @@ class _Engine:
 
     def create_offenders(self) -> None:
         """The initial pool (month 0) and every month's inflow, drawn all at once."""
-        p, n = self.params, self.n
+        n = self.n
         key = self.keys[_INFLOW]
         # initial pool: ChainModel._initial_pool
-        expected = p.initial_pool_rates()
+        expected = self.tables.pool_rates
         n_pool = int(self._poisson(np.array([expected.sum()]), np.array([0]))[0])
         pool_ids = POOL_ID_BASE + np.arange(n_pool, dtype=np.int64)
         pool_cum = np.cumsum(expected.ravel())
@@ -795,7 +848,7 @@ class _Engine:
         pool_cell = np.minimum(np.searchsorted(pool_cum, u0 * pool_cum[-1], side="right"),
                                len(pool_cum) - 1)
         # inflow: ChainModel.step at t = 1..n, potential offenders thinned
-        base_all, ratio_all = p.inflow_thinning()
+        base_all, ratio_all = self.tables.inflow
         base, ratio = base_all[1:], ratio_all[1:]
         cumulative = np.cumsum(base, axis=1)
         means = INFLOW_HEADROOM * np.array([row.sum() for row in base])
@@ -1144,6 +1197,58 @@ class _Engine:
 
     # ------------------------------------------------------------------ run
 
+    _SHARED = frozenset({"n", "start", "keys", "slot_keys", "slot_mech", "slot_offset",
+                         "spell_keys", "spell_mech", "spell_offset", "span", "oid", "form",
+                         "sex", "form_sex", "birth_year", "spell_due", "chain_due",
+                         "queue_month"})
+    """Attributes a branch shares with its engine (never changed in place, or numbers)."""
+    _COPIED = frozenset({"counters", "priors", "age_group", "spell_month", "q_token", "lag",
+                         "served", "dropped", "arrivals", "drops", "pending_spells",
+                         "pending_chains", "spell_log", "signal_log", "desist_log",
+                         "chain_log", "post_log"})
+    """Attributes a branch gets its own copy of (changed in place as the run goes on)."""
+    _OWN = frozenset({"params", "tables", "P", "desistance", "post_desistance",
+                      *_TABLE_ATTRIBUTES})
+    """Attributes a branch takes from its own parameters."""
+
+    def branch(self, params: ParameterSet) -> _Engine:
+        """This engine, just after :meth:`begin`, continuing on other parameters.
+
+        Only valid if :func:`_same_start` holds for the two parameter sets: the
+        branch then is what ``_Engine(params, seed)`` would be after its own
+        :meth:`begin` (the same offenders, draws, outcomes, queue and logs).
+        """
+        unknown = set(vars(self)) - self._SHARED - self._COPIED - self._OWN
+        if unknown:  # a new attribute must be classified above
+            raise RuntimeError(f"chainsim.fast: branch() does not know {sorted(unknown)}")
+        other = _Engine.__new__(_Engine)
+        for name in self._SHARED:
+            setattr(other, name, getattr(self, name))
+        other.counters, other.priors, other.age_group, other.spell_month = (
+            self.counters.copy(), self.priors.copy(), self.age_group.copy(),
+            self.spell_month.copy())
+        other.q_token, other.lag = list(self.q_token), list(self.lag)
+        other.served = (list(self.served[0]), list(self.served[1]))
+        other.dropped = (list(self.dropped[0]), list(self.dropped[1]))
+        other.arrivals = [list(a) for a in self.arrivals]
+        other.drops = [list(d) for d in self.drops]
+        for name in ("pending_spells", "pending_chains", "spell_log", "signal_log",
+                     "desist_log", "chain_log", "post_log"):
+            setattr(other, name, list(getattr(self, name)))
+        other.use_tables(params)
+        other.desistance, other.post_desistance = other.tables.desistance_for(
+            int(self.birth_year.min()), int(self.birth_year.max()))
+        return other
+
+    def use_tables(self, params: ParameterSet) -> None:
+        """Read the parameters through their shared :class:`_Tables`."""
+        self.params = params
+        tables = _tables(params)
+        self.tables = tables
+        self.P = tables.P
+        for name in _TABLE_ATTRIBUTES:
+            setattr(self, name, getattr(tables, name))
+
     def expand(self) -> None:
         """Compute everything pending, up to the next signals."""
         self.flush_queue()
@@ -1154,7 +1259,21 @@ class _Engine:
                 self.run_chains()
 
     def run(self) -> FastResult:
+        self.begin()
+        return self.finish()
+
+    def begin(self) -> None:
+        """The offenders and their first offending spells, up to each one's first outcome.
+
+        What it reads from the parameters is listed in :func:`_same_start`: arms that
+        agree there can continue from one begun engine (:meth:`branch`).
+        """
         self.create_offenders()
+        self.flush_queue()
+        self.run_spells()
+
+    def finish(self) -> FastResult:
+        """Everything after :meth:`begin`: the queue month by month, then the records."""
         self.expand()
         queue: deque = deque()
         self.queue_len = 0

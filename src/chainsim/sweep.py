@@ -69,18 +69,16 @@ def sweep_task(ctx: SweepContext, task: tuple[int, dict[str, float], int]) -> li
         One row per arm (``point``, ``rep``, ``arm`` and the proxies).
     """
     from chainsim.compare import arm_proxies, resolve_cached, victims_per_offender
-    from chainsim.experiment import simulate_records
+    from chainsim.experiment import simulate_arms
 
     point, values, rep = task
-    rows = []
-    for arm, scenario in enumerate(ctx.arms):
-        # an intervention factor only changes the arm that has the intervention:
-        # resolve() reads the draws of its own interventions and ignores the others
-        params = resolve_cached(scenario, values)
-        records = simulate_records(params, ctx.seeds[rep], ctx.engine)
-        rows.append({"point": point, "rep": rep, "arm": arm,
-                     **arm_proxies(records, ctx.period, victims_per_offender(params))})
-    return rows
+    # an intervention factor only changes the arm that has the intervention:
+    # resolve() reads the draws of its own interventions and ignores the others
+    params = [resolve_cached(scenario, values) for scenario in ctx.arms]
+    records = simulate_arms(params, ctx.seeds[rep], ctx.engine)
+    return [{"point": point, "rep": rep, "arm": arm,
+             **arm_proxies(rec, ctx.period, victims_per_offender(p))}
+            for arm, (p, rec) in enumerate(zip(params, records, strict=True))]
 
 
 def chunk_size(tasks: int) -> int:
