@@ -330,3 +330,33 @@ def test_prior_convictions():
     n = 100_000
     draws = [spec.prior_convictions(True, (i + 0.5) / n) for i in range(n)]
     assert abs(np.mean(draws) - 2.0) < 0.01
+
+
+# ------------------------------------------------------------ distributions without scipy.stats
+
+
+def test_distributions_equal_scipy_stats_exactly():
+    """spec writes the gamma and lognormal cdfs and the Poisson quantile with scipy.special
+    (scipy.stats takes half a second to import): the numbers must be scipy.stats' own."""
+    from scipy import stats
+
+    from chainsim import spec
+
+    rng = np.random.default_rng(3)
+    for mean, cv in [(1.0, 0.01), (2.5, 0.5), (6.0, 0.8), (14.0, 1.2), (40.0, 0.3),
+                     *zip(rng.uniform(0.5, 60, 40), rng.uniform(0.05, 2.0, 40), strict=True)]:
+        edges = np.arange(241) + 0.5
+        shape = 1.0 / cv**2
+        gamma = stats.gamma(a=shape, scale=mean / shape).cdf(edges)
+        sigma2 = np.log1p(cv**2)
+        lognorm = stats.lognorm(s=np.sqrt(sigma2), scale=mean / np.exp(sigma2 / 2)).cdf(edges)
+        pmf = spec.duration_pmf(mean, cv, 240)
+        assert pmf[1] == gamma[0] + (gamma[1] - gamma[0])
+        np.testing.assert_array_equal(pmf[2:-1], np.diff(gamma[1:])[:-1])
+        np.testing.assert_array_equal(spec.sentence_pmf(mean, cv, 240)[2:-1],
+                                      np.diff(lognorm[1:])[:-1])
+    u = rng.uniform(size=20000)
+    u[:4] = [1e-16, 0.5, 1 - 1e-16, 0.999999]
+    mean = np.exp(rng.uniform(np.log(1e-3), np.log(5e4), 20000))
+    np.testing.assert_array_equal(spec.poisson_quantile(u, mean), stats.poisson.ppf(u, mean))
+    assert spec.poisson_quantile(0.3, 12.5) == stats.poisson.ppf(0.3, 12.5)

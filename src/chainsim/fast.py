@@ -64,7 +64,6 @@ from itertools import chain, repeat
 import numpy as np
 import pandas as pd
 from numba import njit
-from scipy import stats
 
 from chainsim import spec, streams
 from chainsim.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
@@ -832,7 +831,7 @@ class _Engine:
         u = uniform_array(self.keys[_INFLOW], COUNT_ID_BASE + t, np.zeros_like(t))
         out = np.zeros(len(t), dtype=np.int64)
         pos = mean > 0
-        out[pos] = stats.poisson.ppf(u[pos], mean[pos]).astype(np.int64)
+        out[pos] = spec.poisson_quantile(u[pos], mean[pos]).astype(np.int64)
         return out
 
     def create_offenders(self) -> None:

@@ -20,7 +20,6 @@ import math
 import mesa
 import numpy as np
 from mesa.time import Priority, Schedule
-from scipy import stats
 
 from chainsim import spec
 from chainsim.agents import Offender
@@ -116,7 +115,7 @@ class ChainModel(mesa.Model):
 
     def _poisson(self, mean: float, t: int) -> int:
         u = self.streams.uniform("inflow", spec.COUNT_ID_BASE + t, 0)
-        return int(stats.poisson.ppf(u, mean)) if mean > 0 else 0
+        return int(spec.poisson_quantile(u, mean)) if mean > 0 else 0
 
     def _new_offender(self, stratum_weights: np.ndarray, accept_ratio: np.ndarray | None,
                       oid: int, event: Event) -> None:

@@ -2,8 +2,8 @@
 
 Every worker of a local pool (:mod:`chainsim.executor`) forks from one forkserver
 process, so what is imported and set up here is paid once per command instead of
-once per worker: the engines, the tasks of ``run`` and ``compare``, ``scipy.stats``
-(the duration distributions) and the fast engine's compiled loops (the first
+once per worker: the engines, the tasks of ``run`` and ``compare`` and the fast
+engine's compiled loops (the first
 compiled call in a process sets up numba's code generator, about 0.3 s).
 
 Freed memory is kept for reuse (glibc's ``mallopt``, where there is one): a
@@ -21,8 +21,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-
-import scipy.stats  # noqa: F401
 
 import chainsim.compare
 import chainsim.experiment  # noqa: F401
