@@ -185,6 +185,10 @@ def _batch_size(tasks: int, threads: int) -> int:
 
 
 def _run_batch(batch: list, fn: Callable, shared: Any, has_shared: bool) -> list:
+    # a Dask worker gets what a local worker has from the forkserver: the compiled
+    # loops, freed memory kept, and its long-lived objects out of the collector's way
+    import chainsim.preload  # noqa: F401  (does its work once per process)
+
     if has_shared:
         return [fn(shared, task) for task in batch]
     return [fn(task) for task in batch]

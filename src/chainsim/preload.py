@@ -1,5 +1,7 @@
 """What the local pool's forkserver imports before it forks the workers.
 
+(A Dask worker imports it with its first batch of tasks: :mod:`chainsim.executor`.)
+
 Every worker of a local pool (:mod:`chainsim.executor`) forks from one forkserver
 process, so what is imported and set up here is paid once per command instead of
 once per worker: the engines, the tasks of ``run`` and ``compare`` and the fast
