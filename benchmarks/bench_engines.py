@@ -64,7 +64,7 @@ def time_engines(reps: int) -> dict[str, float]:
     ChainModel(params, seeds[0], keep_history=False).run()
     run_fast(params, seeds[0])
     expected_flows(params)
-    _replication_task(([baseline], 0, seeds[0], {}, period, None, "fast"))
+    _replication_task(([baseline], [0], 0, seeds[0], {}, period, None, "fast"))
     expected_flows(params, full=False)
     vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
            for i, form in enumerate(FORMS)}
@@ -85,7 +85,7 @@ def time_engines(reps: int) -> dict[str, float]:
         expected_flows(params, full=False)
         out["chain"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        _replication_task(([baseline], i, seed, {}, period, None, "fast"))
+        _replication_task(([baseline], [0], i, seed, {}, period, None, "fast"))
         out["task"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()  # what _replication_task does after the engine
         rec = result.arrays()

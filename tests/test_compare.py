@@ -191,10 +191,10 @@ def test_same_named_interventions_of_different_arms_get_draws_from_their_own_ran
     seen = []
 
     def fake_task(task):  # no model run: record what each arm would use
-        arms, rep, _seed, draws, *_ = task
+        arms, numbers, rep, _seed, draws, *_ = task
         seen.extend((sc, draws) for sc in arms)
         return [ArmReplication(arm, rep, {}, pd.DataFrame(), {}, pd.DataFrame(), draws)
-                for arm in range(len(arms))]
+                for arm in numbers]
 
     monkeypatch.setattr(chainsim.compare, "_replication_task", fake_task)
     try:
@@ -275,3 +275,19 @@ def test_results_do_not_depend_on_the_number_of_workers(uncertain, arms):
     pd.testing.assert_frame_equal(parallel.proxies(), uncertain.proxies())
     pd.testing.assert_frame_equal(parallel.draws(), uncertain.draws())
     assert comparison_document(parallel) == comparison_document(uncertain)
+
+
+def test_arms_together_or_one_per_task_give_the_same_comparison(arms):
+    # with the fast engine, 3 replications on 1 or 2 workers run every arm of a
+    # replication in one task (sharing the engine's start); on 4 workers one arm each
+    base, tougher = arms
+    assert chainsim.compare.arms_together("fast", 3, 2)
+    assert not chainsim.compare.arms_together("fast", 3, 4)
+    assert not chainsim.compare.arms_together("agents", 3, 1)
+    together = compare(base, [tougher], reps=3, seed=4, workers=2, engine="fast")
+    apart = compare(base, [tougher], reps=3, seed=4, workers=4, engine="fast")
+    assert [(r.arm, r.rep) for r in together.results] == [(a, i) for a in (0, 1)
+                                                          for i in range(3)]
+    pd.testing.assert_frame_equal(together.proxies(), apart.proxies())
+    pd.testing.assert_frame_equal(together.yearly(), apart.yearly())
+    assert comparison_document(together) == comparison_document(apart)

@@ -111,6 +111,19 @@ def test_many_reoffenders_juveniles_and_long_supervision():
     assert ((records["event"] == "general_offence") & records["probation"]).any()
 
 
+def test_many_other_offences_per_spell_after_the_chain():
+    # other offences are drawn a few draws at a time per offender (fast.GENERAL_LOOKAHEAD):
+    # with many per spell, and several spells per offender, the lookahead runs out often
+    params = make_params({"general_offence_hazard": 0.6, "post_desistance_hazard": 0.002,
+                          "reoffend_hazard": 0.03, "signal_hazard": 0.05,
+                          "investigation_capacity": NON_BINDING_CAPACITY})
+    _, result = assert_engines_agree(params, 5)
+    records = result.records
+    per_offender = records[records["event"] == "general_offence"].groupby("agent_id").size()
+    assert per_offender.max() > 4 * fast.GENERAL_LOOKAHEAD
+    assert (records["event"] == "general_case").any()
+
+
 @pytest.mark.parametrize("changes", [
     # every signal dropped the next month unless served; reoffending at once
     {"queue_drop_hazard": 1.0, "inspection_hazard": 0.0, "desistance_hazard": 0.0,

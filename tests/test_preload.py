@@ -8,13 +8,15 @@ import sys
 
 PROBE = """
 import gc, json, sys
-import chainsim.preload as preload
+import chainsim.preload
+from chainsim import fast, worker
 print(json.dumps({
     "frozen": gc.get_freeze_count(),
-    "mallopt": preload.keep_freed_memory(),
-    "compiled": all(len(getattr(preload.fast, name).signatures) >= 1 for name in (
+    "mallopt": worker.keep_freed_memory(),
+    "compiled": all(len(getattr(fast, name).signatures) >= 1 for name in (
         "_uniforms", "_upper_bounds", "_passages", "_spell_outcomes", "_lag_bound",
-        "_competing_passages", "_ragged_cumsum", "_next_passages", "_counting_order")),
+        "_competing_passages", "_ragged_cumsum", "_next_passages", "_counting_order",
+        "_general_events")),
     "scipy_stats": "scipy.stats" in sys.modules,  # not needed: spec uses scipy.special
 }))
 """

@@ -133,12 +133,23 @@ def victims_per_offender(params) -> dict[str, float]:
 
 
 def _replication_task(task: tuple) -> list[ArmReplication]:
-    """Replication ``rep`` of every arm (one task: the arms share the engine's start)."""
-    arms, rep, seed, draws, period, costs, engine = task
+    """Replication ``rep`` of some arms (all of them: they share the engine's start)."""
+    arms, numbers, rep, seed, draws, period, costs, engine = task
     params = [resolve_cached(scenario, draws) for scenario in arms]
     records = simulate_arms(params, seed, engine)
     return [_arm_result(arm, rep, p, rec, draws, period, costs)
-            for arm, (p, rec) in enumerate(zip(params, records, strict=True))]
+            for arm, p, rec in zip(numbers, params, records, strict=True)]
+
+
+def arms_together(engine: str, reps: int, workers: int) -> bool:
+    """Whether a comparison's tasks are replications of every arm (else one arm each).
+
+    Together, the fast engine computes the arms' common start once
+    (:func:`chainsim.fast.run_fast_arms`); one arm per task keeps every worker busy
+    when there are fewer replications than workers, and the agent model has
+    nothing to share.
+    """
+    return engine == "fast" and reps >= workers
 
 
 def _arm_result(arm: int, rep: int, params, rec: RecordArrays, draws: dict[str, float],
@@ -273,7 +284,7 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         period: First and last absolute month of the analysis period (default:
             :func:`default_period`).
         on_result: Called with each :class:`ArmReplication` as it is gathered
-            (replication by replication, every arm of one after the other).
+            (arm by arm, or replication by replication: see :func:`arms_together`).
         costs: Unit costs (:class:`chainsim.costs.UnitCosts`); adds the proxy
             ``cost_per_year``.
         engine: ``agents`` (the Mesa model) or ``fast`` (same records, faster).
@@ -293,8 +304,13 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
     unknowns = declared_unknowns(arms) if uncertainty else {}
     seeds = replication_seeds(seed, reps)
     draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
-    tasks = [(arms, i, seeds[i], draws[i], period, costs, engine) for i in range(reps)]
-    workers = default_workers(len(tasks)) if workers is None else workers
+    workers = default_workers(reps * len(arms)) if workers is None else workers
+    if arms_together(engine, reps, workers):
+        tasks = [(arms, range(len(arms)), i, seeds[i], draws[i], period, costs, engine)
+                 for i in range(reps)]
+    else:
+        tasks = [([sc], [a], i, seeds[i], draws[i], period, costs, engine)
+                 for a, sc in enumerate(arms) for i in range(reps)]
     by_arm: list[list[ArmReplication]] = [[] for _ in arms]
     for results in map_ordered(_replication_task, tasks, workers, scheduler=scheduler):
         for result in results:

@@ -185,9 +185,11 @@ def _batch_size(tasks: int, threads: int) -> int:
 
 
 def _run_batch(batch: list, fn: Callable, shared: Any, has_shared: bool) -> list:
-    # a Dask worker gets what a local worker has from the forkserver: the compiled
-    # loops, freed memory kept, and its long-lived objects out of the collector's way
-    import chainsim.preload  # noqa: F401  (does its work once per process)
+    # a Dask worker gets what a local worker has from the forkserver (see
+    # chainsim.worker, also on why it overrides the nanny's memory trimming); once
+    from chainsim.worker import prepare
+
+    prepare(keep_memory=True)
 
     if has_shared:
         return [fn(shared, task) for task in batch]

@@ -81,17 +81,21 @@ def simulate_records(params: ParameterSet, seed: np.random.SeedSequence,
 
 
 def simulate_arms(params: list[ParameterSet], seed: np.random.SeedSequence,
-                  engine: str = "agents") -> list[RecordArrays]:
+                  engine: str = "agents") -> Iterator[RecordArrays]:
     """:func:`simulate_records` of several arms on one seed (common random numbers).
 
     With the fast engine, arms that begin alike share that work
     (:func:`chainsim.fast.run_fast_arms`); the records are those of separate runs.
+    Yields the arms' records one at a time, in order.
     """
     if engine == "fast":
         from chainsim.fast import run_fast_arms
 
-        return [result.arrays() for result in run_fast_arms(params, seed)]
-    return [simulate_records(p, seed, engine) for p in params]
+        for result in run_fast_arms(params, seed):
+            yield result.arrays()
+        return
+    for p in params:
+        yield simulate_records(p, seed, engine)
 
 
 def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,

@@ -57,6 +57,7 @@ from __future__ import annotations
 import math
 import weakref
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain, repeat
@@ -460,7 +461,7 @@ def load_compiled() -> None:
 
     The first call of a compiled function in a process sets up numba's code
     generator (about 0.3 s) and loads the function; the local pool's forkserver
-    calls this once (:mod:`chainsim.preload`), so the workers it forks start ready.
+    calls this once (:func:`chainsim.worker.prepare`), so the workers it forks start ready.
     Calls with one-element arrays of the types a run passes; computes nothing useful.
     """
     one_i = np.zeros(1, dtype=np.int64)
@@ -476,6 +477,8 @@ def load_compiled() -> None:
     _competing_passages(one_f, one_f, one_i, one_i, one_i, 0, 0, one_f, one_f, one_i, _NEVER)
     _ragged_cumsum(one_f, one_i, one_i, 0, one_i, one_i, np.empty(1))
     _next_passages(one_f, one_i, one_i, one_i, one_f)
+    _general_events(one_f, one_i, one_i, one_i, np.zeros((1, 2)), np.ones((1, 2)), one_i,
+                    one_i.copy(), one_i.copy(), one_i.copy())
     _counting_order(one_i, 1, one_i)
 
 
@@ -706,6 +709,55 @@ def _tables(params: ParameterSet) -> _Tables:
     return tables
 
 
+GENERAL_LOOKAHEAD = 8
+"""Draws of the ``general`` stream looked at per offender and round (two per offence)."""
+
+
+@njit(cache=True, nogil=True)
+def _general_events(flat, offset, end, stops, log_u, u, active, counter, row,
+                    at):  # pragma: no cover - compiled
+    """Other offences after the chain, per offender, from its lookahead of draws.
+
+    Offender ``a = active[i]`` searches spell ``row[a]`` (months ``offset .. offset +
+    end``, cumulative hazards in ``flat``) from position ``at[a]``: a draw's
+    ``-log u`` beyond the last offence's cumulative hazard gives the next offence (then
+    the next draw decides its registration) or, if not reached within the spell, moves
+    on to the offender's next spell (up to ``stops[a]``). The search stops when the
+    lookahead (row ``i`` of ``log_u``/``u``) runs out; ``counter``, ``row`` and ``at``
+    keep where each offender is. Returns ``(spell row, month within it, registration
+    draw)`` of every offence found, and how many.
+    """
+    width = log_u.shape[1]
+    out = np.empty((len(active) * (width // 2), 3))
+    count = 0
+    for i in range(len(active)):
+        a = active[i]
+        j = row[a]
+        pos = at[a]
+        d = 0
+        while j < stops[a] and d < width:
+            base = offset[j]
+            prev = flat[base + pos - 1] if pos > 0 else 0.0
+            k = _lower_bound(flat, base + pos, base + end[j], prev - log_u[i, d]) - base
+            if k < end[j]:
+                if d + 1 >= width:
+                    break  # its registration draw is in the next round
+                out[count, 0] = j
+                out[count, 1] = k
+                out[count, 2] = u[i, d + 1]
+                count += 1
+                d += 2
+                pos = k + 1
+            else:
+                d += 1
+                j += 1
+                pos = 0
+        counter[a] += d
+        row[a] = j
+        at[a] = pos
+    return out, count
+
+
 _TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "capacity", "h_reoffend",
                      "h_general", "slow_reoffend", "slow_signal", "slow_inspect",
                      "slack_signal", "slack_inspect", "pmfs", "sentences")
@@ -741,27 +793,30 @@ def _same_start(a: ParameterSet, b: ParameterSet) -> bool:
 
 
 def run_fast_arms(params: list[ParameterSet],
-                  seed: np.random.SeedSequence | int = 0) -> list[FastResult]:
+                  seed: np.random.SeedSequence | int = 0) -> Iterator[FastResult]:
     """:func:`run_fast` for several parameter sets on one seed (the arms of a comparison).
 
     Arms that begin alike (:func:`_same_start`) share the work up to every
     offender's first outcome (about a quarter of a run); the results are those of
-    separate runs.
+    separate runs. They are yielded one at a time, so a caller that analyses each
+    before asking for the next holds one arm's records at a time (and the begun
+    engines of the arms still to come).
 
     Args:
         params: The arms' resolved parameters.
         seed: The replication's seed sequence (or int).
 
-    Returns:
+    Yields:
         One result per parameter set, in order.
     """
     first = _Engine(params[0], seed)
     first.begin()
     branches = [first.branch(p) if _same_start(params[0], p) else None for p in params[1:]]
-    results = [first.finish()]
-    for p, engine in zip(params[1:], branches, strict=True):
-        results.append(engine.finish() if engine is not None else _Engine(p, seed).run())
-    return results
+    yield first.finish()
+    del first
+    for i, p in enumerate(params[1:]):
+        engine, branches[i] = branches[i], None
+        yield engine.finish() if engine is not None else _Engine(p, seed).run()
 
 
 class _Engine:
@@ -1386,9 +1441,9 @@ class _Writer:
         """Other offences after the chain (Offender.start_post_chain), every spell at once.
 
         They change nothing else, so they are drawn last. The cumulative hazards of
-        all spells are laid end to end in one array; an offender's spells after the
-        chain are then searched in layers (first, second, ...) because the
-        ``general`` stream's counter runs on from one to the next.
+        all spells are laid end to end in one array; each offender's spells after the
+        chain are searched one after the other (the ``general`` stream's counter runs
+        on from one to the next) by :func:`_general_events`.
         """
         e = self.e
         keep = end > 0
@@ -1399,35 +1454,40 @@ class _Writer:
         if not m:
             return
         first = np.r_[True, idx[1:] != idx[:-1]]
-        layer = np.arange(m) - np.maximum.accumulate(np.where(first, np.arange(m), 0))
         cell = (c * _N_PRIORS + np.minimum(priors, PRIOR_EFFECT_CAP)) * e.span + t + 1
         offset = np.r_[0, np.cumsum(end)[:-1]]
         half = len(e.h_general) // 2
         flat = _ragged_cumsum(e.h_general, cell, supervised, half, end, offset,
                               np.empty(int(end.sum())))
-        registration = e.P["general_registration_prob"]
-        pos = np.zeros(m, dtype=np.int64)
-        for lay in range(int(layer.max()) + 1):
-            rows = np.flatnonzero(layer == lay)
-            while len(rows):
-                u = e.peek(_GENERAL, idx[rows], 2)
-                at = pos[rows]
-                target = np.where(at > 0, flat[offset[rows] + at - 1], 0.0) - np.log(u[:, 0])
-                k = _next_passages(flat, offset[rows], at, end[rows], target)
-                found = k < end[rows]
-                e.counters[idx[rows], _GENERAL] += 1 + found
-                rows, k, u = rows[found], k[found], u[found]
-                if not len(rows):
-                    break
-                registered = u[:, 1] < registration[t[rows] + 1 + k, c[rows]]
-                month = t[rows] + k + 1
-                on = k + 1 <= supervised[rows]
-                stage = np.where(on, int(Stage.PROBATION), int(Stage.FREE))
-                self.add(None, idx[rows], month, stage, stage, int(Event.GENERAL_OFFENCE),
-                         priors[rows], ag[rows], probation=on)
-                self.add(registered, idx[rows], month, stage, stage, int(Event.GENERAL_CASE),
-                         priors[rows], ag[rows], probation=on)
-                pos[rows] = k + 1
+        # each offender's spells one after the other, with the draws of the ``general``
+        # stream from its counter on: GENERAL_LOOKAHEAD at a time, their logarithms taken
+        # by NumPy, consumed by a compiled loop until they run out or the spells end
+        starts = np.flatnonzero(first)
+        stops = np.r_[starts[1:], m]
+        who = idx[starts]
+        counter = e.counters[who, _GENERAL].copy()
+        row, at = starts.copy(), np.zeros(len(starts), dtype=np.int64)
+        active = np.arange(len(starts))
+        found = []
+        keys = e.keys[[_GENERAL] * GENERAL_LOOKAHEAD]
+        ahead = np.arange(GENERAL_LOOKAHEAD)
+        while len(active):
+            u = _uniforms(keys, e.oid[who[active]], counter[active][:, None] + ahead)
+            hits, count = _general_events(flat, offset, end, stops, np.log(u), u, active,
+                                          counter, row, at)
+            found.append(hits[:count])
+            active = active[row[active] < stops[active]]
+        e.counters[who, _GENERAL] = counter
+        j, k, u1 = _fields([(h[:, 0].astype(np.int64), h[:, 1].astype(np.int64), h[:, 2])
+                            for h in found], 3)
+        registered = u1 < e.P["general_registration_prob"][t[j] + 1 + k, c[j]]
+        month = t[j] + k + 1
+        on = k + 1 <= supervised[j]
+        stage = np.where(on, int(Stage.PROBATION), int(Stage.FREE))
+        self.add(None, idx[j], month, stage, stage, int(Event.GENERAL_OFFENCE), priors[j],
+                 ag[j], probation=on)
+        self.add(registered, idx[j], month, stage, stage, int(Event.GENERAL_CASE), priors[j],
+                 ag[j], probation=on)
 
     def columns(self) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
         """The record columns (chronological), the stage counts and the offender order.

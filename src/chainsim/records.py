@@ -100,8 +100,7 @@ def records_frame(columns: dict[str, np.ndarray]) -> pd.DataFrame:
             if dtype is None:
                 dtype = _CATEGORICAL_DTYPES[name] = pd.CategoricalDtype(list(CATEGORIES[name]))
             out[name] = pd.Categorical.from_codes(
-                np.asarray(columns[name]).astype(np.int16, copy=False), dtype=dtype,
-                validate=False)
+                np.asarray(columns[name]).astype(np.int16, copy=False), dtype=dtype)
         else:
             out[name] = np.asarray(columns[name]).astype(DTYPES[name], copy=False)
     return pd.DataFrame(out)
