@@ -15,7 +15,7 @@ print(json.dumps({
     "mallopt": worker.keep_freed_memory(),
     "compiled": all(len(getattr(fast, name).signatures) >= 1 for name in (
         "_uniforms", "_upper_bounds", "_passages", "_spell_outcomes", "_lag_bound",
-        "_competing_passages", "_ragged_cumsum", "_next_passages", "_counting_order",
+        "_competing_passages", "_ragged_cumsum", "_counting_order",
         "_general_events")),
     "scipy_stats": "scipy.stats" in sys.modules,  # not needed: spec uses scipy.special
 }))

@@ -189,7 +189,7 @@ def _run_batch(batch: list, fn: Callable, shared: Any, has_shared: bool) -> list
     # chainsim.worker, also on why it overrides the nanny's memory trimming); once
     from chainsim.worker import prepare
 
-    prepare(keep_memory=True)
+    prepare()
 
     if has_shared:
         return [fn(shared, task) for task in batch]

@@ -38,7 +38,7 @@ same result alone or inside an array, and ``cumsum`` adds in order. The loops
 NumPy cannot express without (offender x month) matrices or many small calls are
 compiled with numba: month-by-month hazard sums and searches in non-decreasing
 tables (``_passages``, ``_spell_outcomes``, ``_competing_passages``,
-``_ragged_cumsum``, ``_next_passages``, ``_upper_bounds``), the draws
+``_ragged_cumsum``, ``_upper_bounds``, ``_general_events``), the draws
 (``_uniforms``: the streams' hash, checked against :mod:`chainsim.streams`) and the
 lag bounds. They add in the same order and compare the same numbers (no
 fast-math), and every logarithm that decides an outcome is taken by NumPy. The
@@ -79,7 +79,7 @@ from chainsim.spec import (
     Event,
     Stage,
 )
-from chainsim.streams import Streams, uniform_array
+from chainsim.streams import Streams
 
 __all__ = ["FastResult", "run_fast", "run_fast_arms"]
 
@@ -427,16 +427,6 @@ def _ragged_cumsum(table, start, supervised, offset, length, out_start,
 
 
 @njit(cache=True, nogil=True)
-def _next_passages(cum, out_start, at, length, target):  # pragma: no cover - compiled
-    """Per row: the first month ``k >= at[i]`` with ``cum[out_start[i] + k] >= target[i]``."""
-    out = np.empty(len(at), dtype=np.int64)
-    for i in range(len(at)):
-        base = out_start[i]
-        out[i] = _lower_bound(cum, base + at[i], base + length[i], target[i]) - base
-    return out
-
-
-@njit(cache=True, nogil=True)
 def _counting_order(keys, n_keys, order):  # pragma: no cover - compiled
     """``order`` stably re-sorted by ``keys[order]`` (integers in ``0 .. n_keys - 1``).
 
@@ -476,7 +466,6 @@ def load_compiled() -> None:
     _lag_bound(one_i, one_f, one_f, one_f, one_f, one_f, one_f, 0.0, 0.0)
     _competing_passages(one_f, one_f, one_i, one_i, one_i, 0, 0, one_f, one_f, one_i, _NEVER)
     _ragged_cumsum(one_f, one_i, one_i, 0, one_i, one_i, np.empty(1))
-    _next_passages(one_f, one_i, one_i, one_i, one_f)
     _general_events(one_f, one_i, one_i, one_i, np.zeros((1, 2)), np.ones((1, 2)), one_i,
                     one_i.copy(), one_i.copy(), one_i.copy())
     _counting_order(one_i, 1, one_i)
@@ -850,19 +839,14 @@ class _Engine:
 
     # ------------------------------------------------------------------ draws
 
-    def peek(self, mechanism: int, idx: np.ndarray, ahead: int) -> np.ndarray:
-        """The offenders' next ``ahead`` uniforms from a mechanism, not consumed: (n, ahead)."""
-        k = self.counters[idx, mechanism][:, None] + np.arange(ahead)
-        return _uniforms(self.keys[[mechanism] * ahead], self.oid[idx], k)
+    def draws(self, mechanism: int, ids: np.ndarray, first, count: int) -> np.ndarray:
+        """Draws ``first .. first + count - 1`` of a mechanism for ids: (n, count), not consumed.
 
-    def draws(self, mechanism: int, ids: np.ndarray, first: int, count: int) -> np.ndarray:
-        """Draws ``first .. first + count - 1`` of a mechanism for offender ids: (n, count).
-
-        :func:`chainsim.streams.uniform_array` with counters given, compiled.
+        ``first`` is a counter for all or one per id. :func:`chainsim.streams.uniform_array`
+        with the counters given, compiled.
         """
-        counters = np.broadcast_to(np.arange(first, first + count), (len(ids), count))
-        return _uniforms(self.keys[[mechanism] * count], ids,
-                         np.ascontiguousarray(counters, dtype=np.int64))
+        counters = np.add.outer(np.broadcast_to(first, len(ids)), np.arange(count))
+        return _uniforms(self.keys[[mechanism] * count], ids, counters.astype(np.int64))
 
     def stratum(self, idx: np.ndarray, age_group: np.ndarray | None = None) -> np.ndarray:
         """Stratum index ``form * 4 + age group * 2 + sex`` (the current age group by default)."""
@@ -883,7 +867,7 @@ class _Engine:
     # ------------------------------------------------------------------ offenders
 
     def _poisson(self, mean: np.ndarray, t: np.ndarray) -> np.ndarray:
-        u = uniform_array(self.keys[_INFLOW], COUNT_ID_BASE + t, np.zeros_like(t))
+        u = self.draws(_INFLOW, COUNT_ID_BASE + t, 0, 1)[:, 0]
         out = np.zeros(len(t), dtype=np.int64)
         pos = mean > 0
         out[pos] = spec.poisson_quantile(u[pos], mean[pos]).astype(np.int64)
@@ -892,13 +876,12 @@ class _Engine:
     def create_offenders(self) -> None:
         """The initial pool (month 0) and every month's inflow, drawn all at once."""
         n = self.n
-        key = self.keys[_INFLOW]
         # initial pool: ChainModel._initial_pool
         expected = self.tables.pool_rates
         n_pool = int(self._poisson(np.array([expected.sum()]), np.array([0]))[0])
         pool_ids = POOL_ID_BASE + np.arange(n_pool, dtype=np.int64)
         pool_cum = np.cumsum(expected.ravel())
-        u0 = uniform_array(key, pool_ids, np.zeros(n_pool, dtype=np.int64))
+        u0 = self.draws(_INFLOW, pool_ids, 0, 1)[:, 0]
         pool_cell = np.minimum(np.searchsorted(pool_cum, u0 * pool_cum[-1], side="right"),
                                len(pool_cum) - 1)
         # inflow: ChainModel.step at t = 1..n, potential offenders thinned
@@ -1469,10 +1452,8 @@ class _Writer:
         row, at = starts.copy(), np.zeros(len(starts), dtype=np.int64)
         active = np.arange(len(starts))
         found = []
-        keys = e.keys[[_GENERAL] * GENERAL_LOOKAHEAD]
-        ahead = np.arange(GENERAL_LOOKAHEAD)
         while len(active):
-            u = _uniforms(keys, e.oid[who[active]], counter[active][:, None] + ahead)
+            u = e.draws(_GENERAL, e.oid[who[active]], counter[active], GENERAL_LOOKAHEAD)
             hits, count = _general_events(flat, offset, end, stops, np.log(u), u, active,
                                           counter, row, at)
             found.append(hits[:count])

@@ -9,4 +9,4 @@ from __future__ import annotations
 
 from chainsim.worker import prepare
 
-prepare(keep_memory=True)
+prepare()

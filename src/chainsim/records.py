@@ -150,9 +150,8 @@ class RecordArrays:
         self._columns = columns
         self.agent = np.asarray(columns["agent_id"]).astype(np.int64, copy=False)
         self.month = np.asarray(columns["month"]).astype(np.int64, copy=False)
-        self.event = np.asarray(columns["event"]).astype(np.int8)  # as pandas stores codes
-        self.event_names = CATEGORIES["event"]
         self.cache = {} if by_agent is None else {"by_agent": by_agent}
+        self.event, self.event_names = self.column_codes("event")
         return self
 
     @property
@@ -190,7 +189,7 @@ class RecordArrays:
         """A categorical column's codes and categories."""
         key = ("codes", name)
         if key not in self.cache:
-            if self._columns is not None:
+            if self._columns is not None:  # int8, as pandas stores the codes
                 self.cache[key] = (np.asarray(self._columns[name]).astype(np.int8),
                                    CATEGORIES[name])
             else:

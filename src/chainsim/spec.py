@@ -18,6 +18,7 @@ from enum import IntEnum
 from typing import Literal
 
 import numpy as np
+from scipy import special
 
 # --------------------------------------------------------------------------- strata
 
@@ -503,8 +504,6 @@ def duration_pmf(mean: float, cv: float, max_months: int) -> np.ndarray:
     Returns:
         ``pmf[k]`` for ``k = 0..max_months``; ``pmf[0] == 0``.
     """
-    from scipy import special
-
     shape = 1.0 / cv**2
     edges = np.arange(max_months + 1) + 0.5
     cdf = special.gammainc(shape, edges / (mean / shape))  # scipy.stats.gamma(...).cdf
@@ -525,8 +524,6 @@ def sentence_pmf(mean: float, cv: float, max_months: int, cap: int | None = None
         cap: Legal maximum, if any (juvenile detention): the distribution is
             conditioned on terms up to ``cap`` (renormalised, not clipped).
     """
-    from scipy import special
-
     sigma2 = np.log1p(cv**2)
     edges = np.arange(max_months + 1) + 0.5
     # scipy.stats.lognorm(s, scale=...).cdf
@@ -550,8 +547,6 @@ def poisson_quantile(u: np.ndarray | float, mean: np.ndarray | float) -> np.ndar
     importing ``scipy.stats`` takes half a second, paid by every command and worker.
     Floats, as scipy returns them.
     """
-    from scipy import special
-
     vals = np.ceil(special.pdtrik(u, mean))
     below = np.maximum(vals - 1, 0)
     return np.where(special.pdtr(below, mean) >= u, below, vals)

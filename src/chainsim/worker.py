@@ -34,11 +34,11 @@ import sys
 _prepared = False
 
 
-def prepare(keep_memory: bool) -> None:
-    """Import the engines and tasks, load the compiled loops, freeze what exists (once).
+def prepare() -> None:
+    """Set up this process for replications, once.
 
-    Args:
-        keep_memory: Also keep freed memory for reuse (:func:`keep_freed_memory`).
+    Imports the engines and tasks, loads the compiled loops, keeps freed memory for
+    reuse (:func:`keep_freed_memory`) and freezes what exists.
     """
     global _prepared
     if _prepared:
@@ -52,8 +52,7 @@ def prepare(keep_memory: bool) -> None:
         fast.load_compiled()
     except Exception:  # pragma: no cover - compiled on first use instead
         pass
-    if keep_memory:
-        keep_freed_memory()
+    keep_freed_memory()
     gc.collect()
     gc.freeze()
 
