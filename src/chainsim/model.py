@@ -135,7 +135,7 @@ class ChainModel(mesa.Model):
         has_priors = draws[3] < p.at("prior_conviction_share", self.t, form)
         priors = spec.prior_convictions(has_priors, draws[4])
         agent = Offender(self, oid, int(form), int(age_group), int(sex), onset, priors)
-        agent.start_offending(event)
+        agent.enter_offending(event)
 
     def desistance_cumulative(self, form: int, age_group: int, sex: int,
                               birth_year: int) -> np.ndarray:
@@ -180,7 +180,7 @@ class ChainModel(mesa.Model):
             return
         for agent in heapq.nsmallest(n, self.queue, key=self.queue.__getitem__):
             del self.queue[agent]
-            agent.start_investigation()
+            agent.enter_investigation()
 
     # ---------------------------------------------------------------- bookkeeping
 

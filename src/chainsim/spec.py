@@ -1,11 +1,11 @@
-"""The chain specification: stages, events, strata, parameters and decision rules.
+"""The chain's vocabulary and rules: stages, events, strata, parameters, decision rules.
 
-This module is the single statement of the Dutch criminal justice chain that every
-engine reads (the Mesa agent model and the expected-flow twin; a vectorised engine
-later). It holds data (stages, events, the parameter catalogue) and small,
-vectorised functions (hazards, branch probabilities, duration distributions, the
-conditional-release rule). Engines decide *how* to move offenders; this module
-decides *what* the rules are.
+The order of the chain (its steps, their draws and branches) is declared in
+:mod:`chainsim.chain`; this module turns its stages and events into enumerations and
+holds the parameter catalogue and small, vectorised rule functions (hazards, branch
+probabilities, duration distributions, the conditional-release rule) that every
+engine (the Mesa agent model, the vectorised engine, the expected-flow twin) calls.
+Engines decide *how* to move offenders; these two modules decide *what* the rules are.
 
 All rule functions accept NumPy arrays and broadcast, so the agent model can call
 them for one offender and a vectorised engine for thousands at once.
@@ -19,6 +19,8 @@ from typing import Literal
 
 import numpy as np
 from scipy import special
+
+from chainsim import chain
 
 # --------------------------------------------------------------------------- strata
 
@@ -66,88 +68,15 @@ AGE_REFERENCE = 30
 """Age (years) at which the desistance hazards take their stated value."""
 
 
-class Stage(IntEnum):
-    """Where an offender is. Every offender is in exactly one stage at every month."""
+Stage = IntEnum("Stage", [(s.name.upper(), i) for i, s in enumerate(chain.STAGES)])
+"""Where an offender is: one member per :data:`chainsim.chain.STAGES` entry, in its order.
 
-    NONE = 0
-    """Not yet in the model (the from-stage of the inflow record)."""
-    ACTIVE = 1
-    """Offending, undetected."""
-    SIGNALLED = 2
-    """In view of the police, waiting for investigation capacity (a FIFO queue)."""
-    INVESTIGATION = 3
-    """Under police investigation (opsporing)."""
-    INSPECTION = 4
-    """Under investigation by another service (labour inspectorate, KMar)."""
-    PROSECUTION = 5
-    """Registered at the OM, awaiting its decision."""
-    TRIAL = 6
-    """Summoned (dagvaarding), awaiting judgment at liberty."""
-    PRETRIAL_DETENTION = 7
-    """Summoned, awaiting judgment in pre-trial detention (voorlopige hechtenis)."""
-    SENTENCING = 8
-    """Convicted; the sentence is decided in the same month (a zero-length stage)."""
-    PRISON = 9
-    """Serving an unconditional prison sentence."""
-    PROBATION = 10
-    """Under probation supervision (reclasseringstoezicht), at liberty."""
-    FREE = 11
-    """Out of the chain, at liberty and at risk of reoffending."""
-    DESISTED = 12
-    """Stopped offending for good (absorbing)."""
+Every offender is in exactly one stage at every month; the declarations (labels,
+what each stage means) are in :mod:`chainsim.chain`.
+"""
 
-
-class Event(IntEnum):
-    """What happened at a transition; the analysis counts these."""
-
-    INFLOW = 0
-    """A new offender starts offending."""
-    SIGNALLED = 1
-    """Police signal the suspect (enters the investigation queue)."""
-    INSPECTED = 2
-    """Another investigating service takes the case up."""
-    INVESTIGATION_STARTED = 3
-    """Investigation capacity frees up for a queued suspect."""
-    DROPPED = 4
-    """The signal is not followed up; the suspect is back to undetected offending."""
-    TRACED = 5
-    """A police investigation ends in registration at the OM (opgespoorde verdachte)."""
-    REGISTERED_OTHER = 6
-    """Another service's investigation ends in registration at the OM."""
-    SUMMONED = 7
-    """OM decision: summons (dagvaarding), at liberty."""
-    SUMMONED_DETAINED = 8
-    """OM decision: summons, with the suspect in pre-trial detention."""
-    TECHNICAL_DISMISSAL = 9
-    """OM decision: technical dismissal (technisch sepot), mostly lack of evidence."""
-    POLICY_DISMISSAL = 10
-    """OM decision: policy dismissal (beleidssepot)."""
-    OTHER_DISPOSAL = 11
-    """OM decision: other (joinder, transaction, transfer)."""
-    CONVICTED = 12
-    """Trial outcome: conviction."""
-    ACQUITTED = 13
-    """Trial outcome: acquittal."""
-    PRISON = 14
-    """Sentence: (partly) unconditional prison; ``value`` = months imposed."""
-    NON_CUSTODIAL = 15
-    """Sentence: suspended sentence, community service or fine."""
-    RELEASED = 16
-    """Release from prison; ``value`` = months served in custody (incl. pre-trial)."""
-    PROBATION_START = 17
-    """Start of probation supervision; ``value`` = months of supervision."""
-    PROBATION_END = 18
-    """End of probation supervision."""
-    REOFFENDED = 19
-    """Back into trafficking after the chain (specific recidivism, true)."""
-    GENERAL_OFFENCE = 20
-    """An offence of another kind after the chain (true, a point event)."""
-    GENERAL_CASE = 21
-    """That other offence is registered as a new case (observed, a point event)."""
-    DESISTED = 22
-    """Stops offending for good."""
-    POOL = 23
-    """Already offending, undetected, when the run starts (the initial hidden pool)."""
+Event = IntEnum("Event", [(e.name.upper(), i) for i, e in enumerate(chain.EVENTS)])
+"""What happened at a transition: one member per :data:`chainsim.chain.EVENTS` entry."""
 
 
 STAGE_NAMES: tuple[str, ...] = tuple(s.name.lower() for s in Stage)
@@ -161,22 +90,12 @@ OM_OUTCOMES: tuple[Event, ...] = (
 )
 """OM decisions in the order of :func:`om_decision_probabilities`."""
 
-MECHANISMS: tuple[str, ...] = (
-    "inflow",
-    "desistance",
-    "detection",
-    "investigation",
-    "prosecution",
-    "trial",
-    "sentencing",
-    "release",
-    "reoffending",
-    "general",
-)
-"""Random streams, one per mechanism, each derived from the run's seed.
+MECHANISMS: tuple[str, ...] = chain.MECHANISMS
+"""Random streams, one per mechanism (declared in :mod:`chainsim.chain`).
 
 ``release`` serves supervision decisions (on release from prison or with a
-non-custodial sentence); ``general`` the timing and registration of other offences.
+non-custodial sentence); ``general`` the timing and registration of other offences;
+``appeal`` whether a conviction is appealed, the appeal's length and its verdict.
 """
 
 
@@ -281,7 +200,15 @@ PARAMETERS: dict[str, ParameterSpec] = {
         _p("trial_months", "months", "calibrated", "mean months from summons to judgment"),
         _p("trial_cv", "cv", "fixed", "coefficient of variation of time to judgment"),
         _p("conviction_prob", "probability", "calibrated",
-           "probability a summoned suspect is convicted", form=True),
+           "probability a summoned suspect is convicted at first instance", form=True),
+        # appeal (hoger beroep)
+        _p("appeal_share", "probability", "unknown",
+           "share of first-instance convictions appealed (by the defendant or the OM)"),
+        _p("appeal_months", "months", "unknown",
+           "mean months from the first-instance judgment to the appeal judgment"),
+        _p("appeal_cv", "cv", "unknown", "coefficient of variation of the appeal's length"),
+        _p("appeal_acquittal_share", "probability", "unknown",
+           "share of appealed convictions that end in acquittal"),
         _p("prison_prob", "probability", "calibrated",
            "probability a conviction brings (partly) unconditional prison", form=True, age=True),
         _p("prison_months_mean", "months", "calibrated",
