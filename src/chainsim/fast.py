@@ -60,13 +60,13 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain, repeat
+from itertools import chain as iter_chain, repeat
 
 import numpy as np
 import pandas as pd
 from numba import njit
 
-from chainsim import spec, streams
+from chainsim import chain, spec, streams
 from chainsim.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
 from chainsim.records import RecordArrays, records_frame
 from chainsim.spec import (
@@ -86,35 +86,69 @@ __all__ = ["FastResult", "run_fast", "run_fast_arms"]
 POOL_ID_BASE = spec.POOL_ID_BASE
 COUNT_ID_BASE = spec.COUNT_ID_BASE
 
-(_INFLOW, _DESISTANCE, _DETECTION, _INVESTIGATION, _PROSECUTION, _TRIAL, _SENTENCING,
- _RELEASE, _REOFFENDING, _GENERAL) = range(len(spec.MECHANISMS))
-if spec.MECHANISMS != ("inflow", "desistance", "detection", "investigation", "prosecution",
-                       "trial", "sentencing", "release", "reoffending", "general"):
-    raise RuntimeError("chainsim.fast: the mechanisms of chainsim.spec have changed")
+(_INFLOW, _DESISTANCE, _DETECTION, _INVESTIGATION, _GENERAL) = (
+    spec.MECHANISMS.index(m) for m in ("inflow", "desistance", "detection", "investigation",
+                                       "general"))
 
 _SERVED, _INSPECTED = 0, 1
 _NEVER = np.iinfo(np.int64).max // 4
 _N_STRATA = len(FORMS) * len(AGE_GROUPS) * len(SEXES)
 _N_PRIORS = PRIOR_EFFECT_CAP + 1
 
-_CHAIN_SLOTS = ((_INVESTIGATION, 0), (_PROSECUTION, 0), (_PROSECUTION, 1), (_PROSECUTION, 2),
-                (_TRIAL, 0), (_TRIAL, 1), (_SENTENCING, 0), (_SENTENCING, 1), (_SENTENCING, 2),
-                (_RELEASE, 0), (_RELEASE, 1), (_REOFFENDING, 0), (_DESISTANCE, 0),
-                (_DETECTION, 0), (_DETECTION, 1))
-"""The draws one investigation can take, in each mechanism's order: (mechanism, n-th).
+_MECH = {name: i for i, name in enumerate(spec.MECHANISMS)}
+if chain.STEP["inspection"].duration != chain.STEP["investigation"].duration:
+    raise RuntimeError("chainsim.fast: a batch draws police and other services' investigations "
+                       "from one duration; the chain table gives them different ones")
 
-The last two are not taken in the chain: they are a reoffender's new spell's
-detection draws, looked at to know when that spell could reach the queue.
+_CHAIN_PHASES: tuple[tuple[str, str], ...] = (
+    ("investigation", "entry"), ("prosecution", "entry"), ("prosecution", "exit"),
+    ("trial", "entry"), ("trial", "exit"), ("appeal", "entry"), ("appeal", "exit"),
+    ("sentencing", "entry"), ("supervision", "entry"), ("supervision", "branch:probation_start"),
+    ("after_chain", "entry"))
+"""The phases of the chain a batch of investigations (or inspections) passes, in order.
+
+:meth:`_Engine.run_chains` computes them; their draws, streams and order come from the
+chain table (:func:`chainsim.chain.draw_slots`). An inspection's investigation length
+is its ``inspection`` step's draw, in the same place of the same stream.
 """
 
-_SPELL_SLOTS = ((_DETECTION, 0), (_DETECTION, 1), (_DESISTANCE, 0), (_INVESTIGATION, 0),
-                (_INVESTIGATION, 1), (_PROSECUTION, 0), (_DETECTION, 2), (_DETECTION, 3),
-                (_REOFFENDING, 0))
+_CHAIN_DRAWS = tuple(d for d in chain.draw_slots((*_CHAIN_PHASES, ("offending", "entry")))
+                     if not (d[2] == "offending" and d[0] == "desistance"))
+_CHAIN_SLOTS = tuple((_MECH[stream], k) for stream, k, _, _ in _CHAIN_DRAWS)
+"""The draws one investigation can take, in each mechanism's order: (mechanism, n-th).
+
+The last two are not taken in the chain: they are a reoffender's new spell's detection
+draws, looked at to know when that spell could reach the queue.
+"""
+
+
+def _chain_slot(step: str, k: int = 0) -> int:
+    """Column of :data:`_CHAIN_SLOTS` holding the ``k``-th draw of ``step``."""
+    return [i for i, d in enumerate(_CHAIN_DRAWS) if d[2] == step][k]
+
+
+(_U_INVESTIGATION, _U_DECISION_TIME, _U_DECISION, _U_DETAINED, _U_TRIAL_TIME, _U_VERDICT,
+ _U_APPEALED, _U_APPEAL_TIME, _U_APPEAL_VERDICT, _U_PRISON, _U_JUVENILE, _U_TERM, _U_SUPERVISED,
+ _U_SUPERVISION_MONTHS, _U_AFTER) = (
+    _chain_slot("investigation"), _chain_slot("prosecution"), _chain_slot("prosecution", 1),
+    _chain_slot("prosecution", 2), _chain_slot("trial"), _chain_slot("trial", 1),
+    _chain_slot("trial", 2), _chain_slot("appeal"), _chain_slot("appeal", 1),
+    _chain_slot("sentencing"), _chain_slot("sentencing", 1), _chain_slot("sentencing", 2),
+    _chain_slot("supervision"), _chain_slot("supervision", 1), _chain_slot("after_chain"))
+"""Columns of a batch's draws (:data:`_CHAIN_SLOTS`); from ``_U_AFTER`` on: the after-chain
+spell's reoffending and desistance, then the next spell's detection draws."""
+
+_SPELL_DRAWS = chain.draw_slots((("offending", "entry"), ("queue", "entry"),
+                                 ("investigation", "entry"), ("prosecution", "entry"),
+                                 ("offending", "entry"), ("after_chain", "entry")))
+_SPELL_SLOTS = tuple((_MECH[stream], k) for stream, k, step, what in _SPELL_DRAWS
+                     if not (stream == "desistance" and k > 0))
 """The draws of a new offending spell (signal, inspection, desistance), then draws
 its outcome takes or may take next, looked at (not taken) to know when later work is
 due: a signal's drop; the investigation time (after the drop draw if signalled, at
 once if inspected) and the OM decision time; the next spell's two detection draws
-(after a drop, or after reoffending); the reoffending draw after the chain."""
+(after a drop, or after reoffending); the reoffending draw after the chain. All from
+the chain table (the later spells' desistance draws are not needed)."""
 
 _SAFETY = 1.0 + 1e-6
 """Hazards are inflated by this factor in lower bounds on waiting times (rounding)."""
@@ -122,9 +156,7 @@ _SAFETY = 1.0 + 1e-6
 _FAR = 1e6
 """Months standing for "never" in lower bounds on waiting times."""
 
-_SPELL_USE = np.zeros(len(spec.MECHANISMS), dtype=np.int64)
-_SPELL_USE[_DETECTION] = 2
-_SPELL_USE[_DESISTANCE] = 1
+_SPELL_USE = np.array([chain.draw_use("offending", "entry")[m] for m in spec.MECHANISMS])
 
 _SPELL_USE_SLOTS = _SPELL_SLOTS[:3]
 """The draws a new spell takes (the rest of :data:`_SPELL_SLOTS` is looked at when needed)."""
@@ -132,19 +164,9 @@ if not np.array_equal(np.bincount([m for m, _ in _SPELL_USE_SLOTS], minlength=le
                       _SPELL_USE):
     raise RuntimeError("chainsim.fast: a spell's own draws must come first in _SPELL_SLOTS")
 
-_CHAIN_USE = np.zeros((8, len(spec.MECHANISMS)), dtype=np.int64)
-"""Draws taken per mechanism for each step reached (rows: registered, decided,
-summoned, judged, convicted, supervision decided, supervised, after the chain)."""
-_CHAIN_USE[0, _PROSECUTION] = 1
-_CHAIN_USE[1, _PROSECUTION] = 2
-_CHAIN_USE[2, _TRIAL] = 1
-_CHAIN_USE[3, _TRIAL] = 1
-_CHAIN_USE[4, _SENTENCING] = 3
-_CHAIN_USE[5, _RELEASE] = 1
-_CHAIN_USE[6, _RELEASE] = 1
-_CHAIN_USE[7, [_REOFFENDING, _DESISTANCE]] = 1
-_CHAIN_USE_ALWAYS = np.zeros(len(spec.MECHANISMS), dtype=np.int64)
-_CHAIN_USE_ALWAYS[_INVESTIGATION] = 1
+_CHAIN_USE = np.array([[chain.draw_use(step, phase)[m] for m in spec.MECHANISMS]
+                       for step, phase in _CHAIN_PHASES], dtype=np.int64)
+"""Draws taken per mechanism for each phase of :data:`_CHAIN_PHASES` reached (rows)."""
 
 _RANK = np.zeros(len(Event), dtype=np.int64)
 """Order of one offender's events within one month, as the agent model makes them.
@@ -618,8 +640,10 @@ class _Tables:
                 for name in ("signal_hazard", "inspection_hazard"))
         self.slack_signal, self.slack_inspect = (8 * float(np.spacing(t.table.max()))
                                                  for t in (self.cum_signal, self.cum_inspect))
-        self.pmfs = {name: _Pmfs(self.P[name + "_months"], self.P[name + "_cv"])
-                     for name in ("investigation", "om_decision", "trial", "probation")}
+        # the durations of the chain's steps (by step), and the supervision's length
+        self.pmfs = {step.name: _Pmfs(self.P[step.duration[0]], self.P[step.duration[1]])
+                     for step in chain.STEPS if step.duration is not None}
+        self.pmfs["probation"] = _Pmfs(self.P["probation_months"], self.P["probation_cv"])
         mean, cv = self.P["prison_months_mean"], self.P["prison_months_cv"]
         juvenile = np.maximum(mean * self.P["juvenile_sentence_factor"][:, :1], 1.0)
         self.sentences = (_Pmfs(np.maximum(mean, 1.0), cv, sentence=True),
@@ -964,7 +988,7 @@ class _Engine:
         decision at the earliest, and hazards only add up). The ``u_*`` are the
         offenders' next draws of each kind, looked at.
         """
-        investigation, decision = self.pmfs["investigation"], self.pmfs["om_decision"]
+        investigation, decision = self.pmfs["investigation"], self.pmfs["prosecution"]
         lag = np.full(len(idx), 2)
         if investigation.single and decision.single:
             lag = investigation.draw(t, c, u_investigation) + decision.draw(t, c, u_decision)
@@ -1068,7 +1092,7 @@ class _Engine:
         token = self.q_token
         arrivals = self.arrivals[m]
         if arrivals:
-            ids = arrivals[0] if len(arrivals) == 1 else sorted(chain.from_iterable(arrivals))
+            ids = arrivals[0] if len(arrivals) == 1 else sorted(iter_chain.from_iterable(arrivals))
             for j in ids:
                 token[j] = m
             queue.extend(zip(ids, repeat(m)))
@@ -1139,61 +1163,77 @@ class _Engine:
         u = _uniforms(self.slot_keys, self.oid[idx], counts[:, self.slot_mech] + self.slot_offset)
         # investigation, then registration at the OM
         pmfs = self.pmfs
-        t1 = t0 + pmfs["investigation"].draw(t0, c, u[:, 0])
+        t1 = t0 + pmfs["investigation"].draw(t0, c, u[:, _U_INVESTIGATION])
         registered = t1 <= n
         t1c = np.minimum(t1, n)
-        t2 = t1 + pmfs["om_decision"].draw(t1c, c, u[:, 1])
+        t2 = t1 + pmfs["prosecution"].draw(t1c, c, u[:, _U_DECISION_TIME])
         decided = registered & (t2 <= n)
         t2c = np.minimum(t2, n)
         # OM decision
         outcome = _om_outcome(P["technical_dismissal_share"][t2c, c],
                               P["policy_dismissal_share"][t2c, c],
-                              P["other_disposal_share"][t2c, c], u[:, 2])
-        detained = u[:, 3] < P["pretrial_detention_share"][t2c, c]
+                              P["other_disposal_share"][t2c, c], u[:, _U_DECISION])
+        detained = u[:, _U_DETAINED] < P["pretrial_detention_share"][t2c, c]
         dismissed = decided & (outcome > 0)
         summoned = decided & (outcome == 0)
-        t3 = t2 + pmfs["trial"].draw(t2c, c, u[:, 4])
+        t3 = t2 + pmfs["trial"].draw(t2c, c, u[:, _U_TRIAL_TIME])
         judged = summoned & (t3 <= n)
         t3c = np.minimum(t3, n)
-        # judgment and sentence
-        acquitted = judged & (u[:, 5] >= P["conviction_prob"][t3c, c])
-        convicted = judged & ~acquitted
+        # first-instance judgment; a conviction may be appealed
+        guilty = u[:, _U_VERDICT] < P["conviction_prob"][t3c, c]
+        appealed = judged & guilty & (u[:, _U_APPEALED] < P["appeal_share"][t3c, c])
+        ta = t3.copy()
+        ta[appealed] += pmfs["appeal"].draw(t3c[appealed], c[appealed],
+                                            u[appealed, _U_APPEAL_TIME])
+        appeal_judged = appealed & (ta <= n)
+        tac = np.minimum(ta, n)
+        overturned = appeal_judged & (u[:, _U_APPEAL_VERDICT]
+                                      < P["appeal_acquittal_share"][tac, c])
+        final = (judged & ~appealed) | appeal_judged  # a final judgment within the horizon
+        tj = np.where(appealed, ta, t3)  # the month of the final judgment
+        tjc = np.minimum(tj, n)
+        acquitted = final & (~guilty | overturned)
+        convicted = final & ~acquitted
+        # sentence (by the final judgment)
         offence_age = self.spell_month[idx] // 12 - self.birth_year[idx]
         juvenile = (offence_age < spec.JUVENILE_LAW_AGE) | (
-            (offence_age < spec.YOUNG_AGE_LIMIT) & (u[:, 7] < P["adolescent_law_share"][t3c, 0]))
-        other = convicted & (u[:, 6] >= P["prison_prob"][t3c, c])
+            (offence_age < spec.YOUNG_AGE_LIMIT)
+            & (u[:, _U_JUVENILE] < P["adolescent_law_share"][tjc, 0]))
+        other = convicted & (u[:, _U_PRISON] >= P["prison_prob"][tjc, c])
         prison = convicted & ~other
         adult, young = self.sentences
         sentence = np.zeros(len(idx), dtype=np.int64)
         for law, jail in ((young, prison & juvenile), (adult, prison & ~juvenile)):
             if jail.any():
-                sentence[jail] = law.draw(t3c[jail], c[jail], u[jail, 8])
-        pretrial = np.where(detained, t3 - t2, 0)
+                sentence[jail] = law.draw(tjc[jail], c[jail], u[jail, _U_TERM])
+        # pre-trial detention runs to the first-instance judgment, or on through an appeal
+        pretrial = np.where(detained, tj - t2, 0)
         served = np.asarray(spec.time_served(sentence, juvenile), dtype=np.int64)
         custody = np.maximum(served, pretrial)
-        t4 = t3 + np.maximum(served - pretrial, 0)
+        t4 = tj + np.maximum(served - pretrial, 0)
         released = prison & (t4 <= n)
         # supervision, with a non-custodial sentence or on release
         decide = other | released
-        t5 = np.where(other, t3, t4)
+        t5 = np.where(other, tj, t4)
         t5c = np.minimum(t5, n)
         share = np.where(other, P["probation_share_other"][t5c, c],
                          P["probation_share_prison"][t5c, c])
-        supervised = decide & (u[:, 9] < share)
-        months = np.where(supervised, pmfs["probation"].draw(t5c, c, u[:, 10]), 0)
+        supervised = decide & (u[:, _U_SUPERVISED] < share)
+        months = np.where(supervised,
+                          pmfs["probation"].draw(t5c, c, u[:, _U_SUPERVISION_MONTHS]), 0)
         post = dismissed | acquitted | decide
-        # bookkeeping: the draws made (_CHAIN_USE), priors, the log
-        made = np.stack([registered, decided, summoned, judged, convicted, decide, supervised,
-                         post], axis=1)
-        self.counters[idx] = counts + made @ _CHAIN_USE + _CHAIN_USE_ALWAYS
+        # bookkeeping: the draws made (the phases of _CHAIN_PHASES reached), priors, the log
+        made = np.stack([np.ones(len(idx), dtype=bool), registered, decided, summoned, judged,
+                         appealed, appeal_judged, convicted, decide, supervised, post], axis=1)
+        self.counters[idx] = counts + made @ _CHAIN_USE
         priors = self.priors[idx]
         self.priors[idx] = priors + convicted
         self.chain_log.append((idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome,
                                detained, summoned, acquitted, convicted, other, prison,
                                released, supervised, sentence, custody, months, priors,
-                               self.age_group[idx]))
-        p = np.where(dismissed, t2, np.where(released, t4, t3))
-        self.after_chain(idx[post], p[post], months[post], u[post, 11:], c[post])
+                               self.age_group[idx], appealed, ta, tj))
+        p = np.where(dismissed, t2, np.where(released, t4, tj))
+        self.after_chain(idx[post], p[post], months[post], u[post, _U_AFTER:], c[post])
 
     def after_chain(self, idx, t, supervised, u, c) -> None:
         """Offender.start_post_chain: reoffending against desistance (other offences later).
@@ -1381,7 +1421,7 @@ class _Writer:
             return
         (idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome, detained, summoned,
          acquitted, convicted, other, prison, released, supervised, sentence, custody, months,
-         priors, ag) = _fields(e.chain_log, 24)
+         priors, ag, appealed, ta, tj) = _fields(e.chain_log, 27)
         police = kind == _SERVED
         first = np.where(police, int(Stage.INVESTIGATION), int(Stage.INSPECTION))
         self.add(None, idx, t0, np.where(police, int(Stage.SIGNALLED), int(Stage.ACTIVE)), first,
@@ -1395,13 +1435,17 @@ class _Writer:
         self.add(summoned, idx, t2, int(Stage.PROSECUTION), trial,
                  np.where(detained, int(Event.SUMMONED_DETAINED), int(Event.SUMMONED)),
                  priors, ag)
-        self.add(acquitted, idx, t3, trial, int(Stage.FREE), int(Event.ACQUITTED), priors, ag)
-        self.add(convicted, idx, t3, trial, int(Stage.SENTENCING), int(Event.CONVICTED),
+        appeal = np.where(detained, int(Stage.APPEAL_DETAINED), int(Stage.APPEAL))
+        self.add(appealed, idx, t3, trial, appeal,
+                 np.where(detained, int(Event.APPEALED_DETAINED), int(Event.APPEALED)), priors, ag)
+        judge = np.where(appealed, appeal, trial)  # the stage the final judgment ends
+        self.add(acquitted, idx, tj, judge, int(Stage.FREE), int(Event.ACQUITTED), priors, ag)
+        self.add(convicted, idx, tj, judge, int(Stage.SENTENCING), int(Event.CONVICTED),
                  priors, ag)
         after = priors + convicted
-        self.add(other, idx, t3, int(Stage.SENTENCING), int(Stage.FREE),
+        self.add(other, idx, tj, int(Stage.SENTENCING), int(Stage.FREE),
                  int(Event.NON_CUSTODIAL), after, ag)
-        self.add(prison, idx, t3, int(Stage.SENTENCING), int(Stage.PRISON), int(Event.PRISON),
+        self.add(prison, idx, tj, int(Stage.SENTENCING), int(Stage.PRISON), int(Event.PRISON),
                  after, ag, value=sentence)
         self.add(released, idx, t4, int(Stage.PRISON), int(Stage.FREE), int(Event.RELEASED),
                  after, ag, value=custody)
