@@ -204,8 +204,10 @@ class Twin:
         self.insp_due = np.zeros(chain)      # other services' investigation ends
         self.om_due = np.zeros(chain)        # OM decisions
         self.trial_due = np.zeros(chain)     # judgments of suspects at liberty
+        self.appeal_due = np.zeros(chain)    # appeal judgments of appellants at liberty
+        # outcomes of detained suspects, scheduled when detention begins
         self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "convicted", "prison",
-                                                       "non_custodial", "release")}
+                                                       "non_custodial", "release", "appealed")}
         self.terms_due = np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES))
         self.reentries = np.zeros((T + 1, *self.shape)) if self.full else None
         self.active = np.zeros(self.shape)
@@ -283,6 +285,7 @@ class Twin:
         self._investigations_end(t)
         self._om_decisions(t)
         self._judgments(t)
+        self._appeal_judgments(t)
         self._releases(t)
         # entries of month t
         self.active += newcomers
@@ -384,11 +387,7 @@ class Twin:
         self._detained(t, in_custody, trial)
 
     def _conviction_split(self, t: int) -> dict[str, np.ndarray]:
-        """Shares of the mass judged at month ``t`` by outcome.
-
-        Acquitted, convicted and, among the convicted, sentenced to prison under
-        juvenile or adult law, or to a non-custodial sanction.
-        """
+        """Shares of the mass judged at month ``t`` by outcome (see :meth:`_splits_uncached`)."""
         return {key: arr[t] for key, arr in self._splits_over_time().items()}
 
     def _splits_over_time(self) -> dict[str, np.ndarray]:
@@ -398,15 +397,23 @@ class Twin:
         return cached
 
     def _splits_uncached(self) -> dict[str, np.ndarray]:
+        """The branch shares of judgments and sentences over time.
+
+        At first instance: ``acquitted``, ``convicted`` (and of these, ``appealed``); on
+        appeal: ``appeal_acquitted``; a final conviction's sentence: ``non_custodial``,
+        ``prison_juvenile``, ``prison_adult`` (shares of the convicted).
+        """
         conv = self.strata("conviction_prob")
         prison = self.strata("prison_prob")
         adolescent = self.p.values["adolescent_law_share"][:, 0, 0, 0]
         juvenile = np.zeros((len(adolescent), 1, 1, N_CLASSES, 1, 1))
         juvenile[:, 0, 0, 0] = 1.0
         juvenile[:, 0, 0, 1] = adolescent[:, None, None]
-        return {"acquitted": 1 - conv, "convicted": conv, "non_custodial": conv * (1 - prison),
-                "prison_juvenile": conv * prison * juvenile,
-                "prison_adult": conv * prison * (1 - juvenile)}
+        return {"acquitted": 1 - conv, "convicted": conv,
+                "appealed": self.strata("appeal_share"),
+                "appeal_acquitted": self.strata("appeal_acquittal_share"),
+                "non_custodial": 1 - prison, "prison_juvenile": prison * juvenile,
+                "prison_adult": prison * (1 - juvenile)}
 
     def _served(self, t: int, juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
         cached = self._memo.get(("served", t, juvenile))
@@ -443,22 +450,43 @@ class Twin:
         m = self.trial_due[t]
         split = self._conviction_split(t)
         # judged at liberty now
-        self._judge(t, m, split, pretrial=0)
+        self._judge(t, m, split)
         # detained suspects' outcomes were scheduled when detention began
-        for key, event in (("acquitted", Event.ACQUITTED), ("convicted", Event.CONVICTED),
-                           ("prison", Event.PRISON), ("non_custodial", Event.NON_CUSTODIAL)):
+        for key, event in (("appealed", Event.APPEALED_DETAINED), ("acquitted", Event.ACQUITTED),
+                           ("convicted", Event.CONVICTED), ("prison", Event.PRISON),
+                           ("non_custodial", Event.NON_CUSTODIAL)):
             self._record(t, event, self.sentenced[key][t])
         self.free += self.sentenced["acquitted"][t]
         self.terms[t] += self.terms_due[t]
         self._supervise(t, self.sentenced["non_custodial"][t], "probation_share_other")
 
-    def _judge(self, t: int, m: np.ndarray, split: dict, pretrial: int) -> None:
+    def _judge(self, t: int, m: np.ndarray, split: dict) -> None:
+        """First-instance judgments at liberty: acquitted, appealed or convicted (final)."""
         acquitted = m * split["acquitted"]
         self._record(t, Event.ACQUITTED, acquitted)
         self.free += acquitted
-        convicted = self._shift_priors(m * split["convicted"])
-        self._record(t, Event.CONVICTED, convicted)
-        m_shift = self._shift_priors(m)
+        guilty = m * split["convicted"]
+        appealed = guilty * split["appealed"]
+        self._record(t, Event.APPEALED, appealed)
+        self._due(self.appeal_due, t + 1, self._kernel("appeal_months", "appeal_cv", t)[1:],
+                  appealed)
+        self._sentence(t, guilty * (1 - split["appealed"]), split)
+
+    def _appeal_judgments(self, t: int) -> None:
+        """Appeal judgments of appellants at liberty: acquitted, or convicted (final)."""
+        m = self.appeal_due[t]
+        if not m.any():
+            return
+        split = self._conviction_split(t)
+        acquitted = m * split["appeal_acquitted"]
+        self._record(t, Event.ACQUITTED, acquitted)
+        self.free += acquitted
+        self._sentence(t, m * (1 - split["appeal_acquitted"]), split)
+
+    def _sentence(self, t: int, convicted: np.ndarray, split: dict) -> None:
+        """Final convictions at liberty at ``t``: the sentence, and prison or supervision."""
+        m_shift = self._shift_priors(convicted)
+        self._record(t, Event.CONVICTED, m_shift)
         non_custodial = m_shift * split["non_custodial"]
         self._record(t, Event.NON_CUSTODIAL, non_custodial)
         for juvenile in (True, False):
@@ -475,46 +503,62 @@ class Twin:
         self._supervise(t, non_custodial, "probation_share_other")
 
     def _detained(self, t0: int, x: np.ndarray, trial: np.ndarray) -> None:
-        """Outcomes of suspects detained from ``t0`` until judgment, scheduled now.
+        """Outcomes of suspects detained from ``t0`` until the final judgment, scheduled now.
 
-        Judgment falls ``k`` months later (``trial`` distribution); pre-trial
-        detention counts towards the sentence, so a prison term releases at
-        ``t0 + max(served, k)``.
+        The first-instance judgment falls ``j`` months later (``trial`` distribution); an
+        appealed conviction stays in detention until the appeal judgment, ``a`` months
+        after that (the appeal's distribution). Pre-trial detention counts towards the
+        sentence, so a prison term imposed by the final judgment ``k`` months after
+        ``t0`` releases at ``t0 + max(served, k)``.
         """
         if not x.any():
             return
         x_shift = self._shift_priors(x)
-        kmax = min(len(trial), self.T + 1 - t0)
+        appeal = self._kernel("appeal_months", "appeal_cv", t0)
+        kmax = min(len(trial) + len(appeal) - 1, self.T + 1 - t0)
         stack = {key: arr[t0: t0 + kmax] for key, arr in self._splits_over_time().items()}
         kern, terms, release = self._detained_kernels(t0, kmax, trial, stack)
-        for key in ("acquitted", "non_custodial"):
-            self._due(self.sentenced[key], t0, kern[key], x if key == "acquitted" else x_shift)
-        self._due(self.sentenced["convicted"], t0, kern["convicted"], x_shift)
-        self._due(self.sentenced["prison"], t0, kern["prison"], x_shift)
+        for key in ("acquitted", "appealed"):
+            self._due(self.sentenced[key], t0, kern[key], x)
+        for key in ("convicted", "non_custodial", "prison"):
+            self._due(self.sentenced[key], t0, kern[key], x_shift)
         k = min(kmax, self.T + 1 - t0)
         self.terms_due[t0: t0 + k] += terms[:k] * x_shift.sum(axis=(3, 4))[None]
         if release is not None:
             self._due(self.sentenced["release"], t0, release, x_shift)
 
     def _detained_kernels(self, t0: int, kmax: int, trial: np.ndarray, stack: dict):
-        """Outcome kernels of a detention cohort.
+        """Outcome kernels of a detention cohort, by months ``k`` from ``t0`` to the event.
 
         Reused while the parameters they depend on are those of the previous cohort.
         """
+        varies = self._varies("appeal_months") or self._varies("appeal_cv")
         signature = (kmax, id(trial))
         cached = self._memo.get("detained")
         if (cached is not None and cached[0] == signature and not self._sentences_vary
-                and all(np.array_equal(cached[1][k], stack[k]) for k in stack)):
+                and not varies and all(np.array_equal(cached[1][k], stack[k]) for k in stack)):
             return cached[2]
-        kern = {key: trial[:kmax] * stack[key]
-                for key in ("acquitted", "convicted", "non_custodial")}
-        kern["acquitted"][0] = kern["convicted"][0] = kern["non_custodial"][0] = 0.0
-        kern["prison"] = np.zeros_like(kern["acquitted"])
+        first = np.zeros((kmax, *trial.shape[1:]))
+        n = min(len(trial), kmax)
+        first[:n] = trial[:n]
+        first[0] = 0.0
+        guilty = first * stack["convicted"]
+        appealed = guilty * stack["appealed"]
+        # appeal judgments: the appealed convictions, each delayed by the appeal's length
+        later = np.zeros_like(first)
+        for j in np.flatnonzero(appealed.reshape(kmax, -1).any(axis=1)).tolist():
+            a = self._kernel("appeal_months", "appeal_cv", min(t0 + j, self.T))
+            m = min(len(a), kmax - j)
+            later[j: j + m] += a[:m] * appealed[j][None]
+        convicted = guilty - appealed + later * (1 - stack["appeal_acquitted"])
+        kern = {"acquitted": first * stack["acquitted"] + later * stack["appeal_acquitted"],
+                "appealed": appealed, "convicted": convicted,
+                "non_custodial": convicted * stack["non_custodial"]}
+        kern["prison"] = np.zeros_like(first)
         terms = np.zeros((kmax, N_FORMS, N_SEXES, N_CLASSES))
         parts = []
         for juvenile in (True, False):
-            share = trial[:kmax] * stack["prison_juvenile" if juvenile else "prison_adult"]
-            share[0] = 0.0
+            share = convicted * stack["prison_juvenile" if juvenile else "prison_adult"]
             if not share.any():
                 continue
             kern["prison"] += share
