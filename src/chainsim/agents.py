@@ -156,7 +156,7 @@ class Offender(mesa.Agent):
         return [self.draw(stream) for stream in _EXIT[step]]
 
     def wait(self, step: str, u: float, then) -> None:
-        """Schedule ``then`` after the step's declared duration, drawn by inverse transform of ``u``."""
+        """Schedule ``then`` after the step's declared duration (inverse transform of ``u``)."""
         mean, cv = chain.STEP[step].duration
         pmf = cached_duration_pmf(self.param(mean), self.param(cv))
         self.schedule(spec.draw_from_pmf(pmf, u), then)

@@ -47,6 +47,8 @@ class StageDecl:
         description: What being in the stage means.
         in_chain: Inside the criminal justice chain (shown in the chain's stage charts).
         custody: Deprived of liberty (pre-trial detention or prison).
+        transient: Left in the month it is entered (nobody is in it at a month's end).
+        color: Its colour in the dashboard's charts.
     """
 
     name: str
@@ -55,6 +57,8 @@ class StageDecl:
     description: str
     in_chain: bool = False
     custody: bool = False
+    transient: bool = False
+    color: str = "#9e9e9e"
 
 
 @dataclass(frozen=True)
@@ -76,39 +80,43 @@ class EventDecl:
 
 STAGES: tuple[StageDecl, ...] = (
     StageDecl("none", "not yet in the model", "nog niet in het model",
-              "the from-stage of the inflow and pool records"),
+              "the from-stage of the inflow and pool records", color="#ffffff"),
     StageDecl("active", "offending, undetected", "actief, niet in beeld",
               "offending, not in view of the police"),
     StageDecl("signalled", "signalled, waiting", "signalering, wachtend",
               "in view of the police, waiting for investigation capacity (a FIFO queue)",
-              in_chain=True),
+              in_chain=True, color="#4C72B0"),
     StageDecl("investigation", "investigation (opsporing)", "opsporing",
-              "under police investigation", in_chain=True),
+              "under police investigation", in_chain=True, color="#64B5CD"),
     StageDecl("inspection", "inspectorate / KMar", "inspectie / KMar",
               "under investigation by another service (labour inspectorate, KMar)",
-              in_chain=True),
+              in_chain=True, color="#CCB974"),
     StageDecl("prosecution", "OM decision", "OM-beslissing",
-              "registered at the OM, awaiting its decision", in_chain=True),
+              "registered at the OM, awaiting its decision", in_chain=True, color="#8172B3"),
     StageDecl("trial", "trial (dagvaarding)", "berechting (dagvaarding)",
-              "summoned, awaiting the first-instance judgment at liberty", in_chain=True),
+              "summoned, awaiting the first-instance judgment at liberty", in_chain=True,
+              color="#DD8452"),
     StageDecl("pretrial_detention", "pre-trial detention", "voorlopige hechtenis",
               "summoned, awaiting judgment in pre-trial detention", in_chain=True,
-              custody=True),
+              custody=True, color="#937860"),
     StageDecl("appeal", "appeal (hoger beroep)", "hoger beroep",
-              "convicted at first instance, the appeal pending, at liberty", in_chain=True),
+              "convicted at first instance, the appeal pending, at liberty", in_chain=True,
+              color="#E6B655"),
     StageDecl("appeal_detained", "appeal, detained", "hoger beroep, in voorlopige hechtenis",
               "convicted at first instance, the appeal pending, still in pre-trial detention",
-              in_chain=True, custody=True),
+              in_chain=True, custody=True, color="#6B4E3D"),
     StageDecl("sentencing", "sentencing", "straftoemeting",
               "convicted by a final judgment; the sentence is decided in the same month",
-              in_chain=True),
+              in_chain=True, transient=True),
     StageDecl("prison", "prison (vrijheidsstraf)", "vrijheidsstraf",
-              "serving an unconditional prison sentence", in_chain=True, custody=True),
+              "serving an unconditional prison sentence", in_chain=True, custody=True,
+              color="#C44E52"),
     StageDecl("probation", "supervision (reclasseringstoezicht)", "reclasseringstoezicht",
-              "under probation supervision, at liberty", in_chain=True),
+              "under probation supervision, at liberty", in_chain=True, color="#55A868"),
     StageDecl("free", "free after the chain", "vrij na de keten",
-              "out of the chain, at liberty and at risk of reoffending"),
-    StageDecl("desisted", "desisted", "gestopt", "stopped offending for good (absorbing)"),
+              "out of the chain, at liberty and at risk of reoffending", color="#DA8BC3"),
+    StageDecl("desisted", "desisted", "gestopt", "stopped offending for good (absorbing)",
+              color="#cfcfcf"),
 )
 """Every stage, in chain order (their enum values follow this order)."""
 
@@ -529,3 +537,79 @@ def transitions() -> set[tuple[str, str, str]]:
             for src in ({b.source} if b.source else sources):
                 out.add((src, b.event, src if b.point else b.to))
     return out
+
+
+# ------------------------------------------------------------------ generated documents
+
+
+def mermaid() -> str:
+    """The chain as a Mermaid flowchart (the README's diagram), from the table.
+
+    One node per step, one edge per (step, next step) with its branches' events.
+    """
+    lines = ["```mermaid", "flowchart LR"]
+    for step in STEPS:
+        shape = ('(["{}"])' if not step.stages else '["{}"]').format(
+            f"{step.en}<br/><i>{step.nl}</i>")
+        lines.append(f"  {step.name}{shape}")
+    lines.append('  gone(["desisted<br/><i>gestopt</i>"])')
+    edges: dict[tuple[str, str], list[str]] = {}
+    for step in STEPS:
+        for b in step.branches:
+            if b.point:
+                continue
+            target = b.then or "gone"
+            if target == step.name and b.event is None:
+                continue
+            edges.setdefault((step.name, target), []).append(b.event or "otherwise")
+    for (a, b), events in edges.items():
+        lines.append(f"  {a} -->|{', '.join(events)}| {b}")
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
+def markdown_table() -> str:
+    """The steps, their draws and branches as a Markdown table (the ODD's), from the table."""
+
+    def draws(ds: tuple[Draw, ...]) -> str:
+        return "; ".join(f"`{d.stream}`: {d.decides}" for d in ds) or "—"
+
+    rows = ["| step | stages | duration | draws on entry | draws at the end | branches: event "
+            "→ stage → next step (decided by) |",
+            "|---|---|---|---|---|---|"]
+    for step in STEPS:
+        branches = "<br>".join(
+            f"`{b.event or '(none)'}` → {b.to} → {b.then or 'leaves'} ({b.when})"
+            + (f"; draws {draws(b.draws)}" if b.draws else "")
+            for b in step.branches)
+        duration = " / ".join(f"`{p}`" for p in step.duration) if step.duration else "—"
+        stages = ", ".join(f"`{s}`" for s in step.stages) or "(at once)"
+        rows.append(f"| **{step.name}** ({step.en}; *{step.nl}*) | {stages} | {duration} | "
+                    f"{draws(step.on_entry)} | {draws(step.on_exit)} | {branches} |")
+    return "\n".join(rows) + "\n"
+
+
+def _replace_block(path, marker: str, text: str) -> bool:
+    """Put ``text`` between ``<!-- marker:start -->`` and ``<!-- marker:end -->`` in a file."""
+    import re
+    from pathlib import Path
+
+    path = Path(path)
+    old = path.read_text(encoding="utf-8")
+    pattern = re.compile(rf"(<!-- {marker}:start -->\n).*?(<!-- {marker}:end -->)", re.S)
+    if not pattern.search(old):
+        raise SystemExit(f"{path}: no <!-- {marker}:start --> ... <!-- {marker}:end --> block")
+    new = pattern.sub(lambda m: m.group(1) + text + m.group(2), old)
+    if new != old:
+        path.write_text(new, encoding="utf-8")
+    return new != old
+
+
+if __name__ == "__main__":  # python -m chainsim.chain: regenerate the documents' chain blocks
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    for file, marker, text in ((root / "README.md", "chain-diagram", mermaid()),
+                               (root / "docs" / "ODD.md", "chain-table", markdown_table())):
+        changed = _replace_block(file, marker, text)
+        print(f"{file.relative_to(root)}: {'updated' if changed else 'current'}")

@@ -60,7 +60,8 @@ from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import chain as iter_chain, repeat
+from itertools import chain as iter_chain
+from itertools import repeat
 
 import numpy as np
 import pandas as pd
@@ -1231,7 +1232,7 @@ class _Engine:
         self.chain_log.append((idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome,
                                detained, summoned, acquitted, convicted, other, prison,
                                released, supervised, sentence, custody, months, priors,
-                               self.age_group[idx], appealed, ta, tj))
+                               self.age_group[idx], appealed, tj))
         p = np.where(dismissed, t2, np.where(released, t4, tj))
         self.after_chain(idx[post], p[post], months[post], u[post, _U_AFTER:], c[post])
 
@@ -1421,7 +1422,7 @@ class _Writer:
             return
         (idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome, detained, summoned,
          acquitted, convicted, other, prison, released, supervised, sentence, custody, months,
-         priors, ag, appealed, ta, tj) = _fields(e.chain_log, 27)
+         priors, ag, appealed, tj) = _fields(e.chain_log, 26)
         police = kind == _SERVED
         first = np.where(police, int(Stage.INVESTIGATION), int(Stage.INSPECTION))
         self.add(None, idx, t0, np.where(police, int(Stage.SIGNALLED), int(Stage.ACTIVE)), first,
@@ -1555,3 +1556,19 @@ class _Writer:
         }
         by_agent = _counting_order(idx, m, np.arange(len(idx)))
         return cols, counts.astype(np.int64), by_agent
+
+
+STEP_HANDLERS: dict[str, object] = {
+    "entry": _Engine.create_offenders,
+    "offending": _Engine.run_spells,
+    "queue": _Engine.serve_queue,
+    **dict.fromkeys(("investigation", "inspection", "prosecution", "trial", "appeal",
+                     "sentencing", "prison", "supervision"), _Engine.run_chains),
+    "after_chain": _Engine.after_chain,
+}
+"""The vectorised engine's handler of every step of the chain table.
+
+A batch of investigations passes the steps from ``investigation`` to ``supervision`` in
+one vectorised pass (:meth:`_Engine.run_chains`, the phases of :data:`_CHAIN_PHASES`);
+``tests/test_chain.py`` checks every step has a handler and every branch is produced.
+"""

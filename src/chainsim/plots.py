@@ -7,16 +7,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chainsim import chain
 from chainsim.targets import Target
 
-FUNNEL_STAGES: tuple[tuple[str, str], ...] = (
-    ("signalled", "signalled\n(signalering)"),
-    ("traced", "traced\n(opsporing)"),
-    ("summoned", "summoned\n(dagvaarding)"),
-    ("convicted", "convicted\n(veroordeling)"),
-    ("prison", "prison\n(vrijheidsstraf)"),
-    ("probation", "supervision\n(reclassering)"),
-)
+FUNNEL_STAGES: tuple[tuple[str, str], ...] = tuple(
+    (m.name, m.en.replace(" (", "\n(")) for m in chain.FLOW_METRICS if m.funnel)
+"""The funnel's metrics and their labels, in chain order (from the chain table)."""
 
 
 def funnel_figure(window: pd.DataFrame, targets: dict[str, Target] | None, path: Path,

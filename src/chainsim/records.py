@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from chainsim import chain
 from chainsim.spec import AGE_GROUPS, EVENT_NAMES, FORMS, SEXES, STAGE_NAMES
 
 COLUMNS: tuple[str, ...] = (
@@ -176,7 +177,13 @@ class RecordArrays:
         return len(self.agent)
 
     def codes(self, names: Iterable[str]) -> list[int]:
-        """Event category codes of ``names`` (names absent from the categories are skipped)."""
+        """Event category codes of ``names``.
+
+        Raises:
+            KeyError: A name is not an event of the chain table (a misspelt or
+                removed event must fail, never count as zero).
+        """
+        names = chain.check_events(names, "RecordArrays.codes")
         return [self.event_names.index(n) for n in names if n in self.event_names]
 
     def is_event(self, names: Iterable[str]) -> np.ndarray:

@@ -11,11 +11,13 @@ import base64
 import html
 import io
 import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from chainsim import chain
 from chainsim.compare import HARM_PROXIES
 from chainsim.config import Scenario
 from chainsim.errors import InputError
@@ -106,12 +108,15 @@ def funnel_png(yearly: pd.DataFrame, baseline: str) -> str:
 def flows_png(yearly: pd.DataFrame, first_year: int) -> str:
     """Chain flows over time per arm: mean line and 5-95 % band over replications."""
     plt, sns = _setup()
-    metrics = ["signalled", "traced", "summoned", "convicted", "prison", "probation"]
+    metrics = chain.funnel_metrics()
     data = yearly[yearly["year"] >= first_year]
-    fig, axes = plt.subplots(2, 3, figsize=(13, 6.5), sharex=True)
+    rows = math.ceil(len(metrics) / 4)
+    fig, axes = plt.subplots(rows, 4, figsize=(16, 3.3 * rows), sharex=True, squeeze=False)
+    for ax in axes.ravel()[len(metrics):]:
+        ax.set_visible(False)
     palette = dict(zip(data["scenario"].unique(),
                        sns.color_palette("tab10", data["scenario"].nunique()), strict=True))
-    for ax, metric in zip(axes.ravel(), metrics, strict=True):
+    for ax, metric in zip(axes.ravel(), metrics, strict=False):
         for name, group in data.groupby("scenario", sort=False):
             g = group.groupby("year")[metric]
             mean, lo, hi = g.mean(), g.quantile(0.05), g.quantile(0.95)

@@ -684,3 +684,13 @@ def expected_flows(params: ParameterSet, full: bool = True,
                    reentries: np.ndarray | None = None) -> ExpectedFlows:
     """Run the twin (see :class:`Twin`)."""
     return Twin(params, full=full, reentries=reentries).run()
+
+
+STEP_HANDLERS: dict[str, object] = {
+    "entry": Twin._newcomers, "offending": Twin._active_exits, "queue": Twin._serve_queue,
+    "investigation": Twin._investigations_end, "inspection": Twin._investigations_end,
+    "prosecution": Twin._om_decisions, "trial": Twin._judgments,
+    "appeal": Twin._appeal_judgments, "sentencing": Twin._sentence, "prison": Twin._releases,
+    "supervision": Twin._supervise, "after_chain": Twin._after_chain,
+}
+"""The twin's handler of every step of the chain table (``tests/test_chain.py`` checks it)."""

@@ -1,15 +1,20 @@
 """Annual flows and chain metrics from the event records.
 
 A *metric* is a yearly number per replication: a count of events, a mean, or a
-share. Definitions (the event names are :class:`chainsim.spec.Event`):
+share. The counts are the chain table's flow metrics (:data:`chainsim.chain.FLOW_METRICS`),
+each counting the events of the branches that name it:
 
 - ``signalled``: suspects signalled to the police (``signalled``)
 - ``traced``: police investigations ending in registration at the OM (``traced``)
 - ``summoned``: OM summonses, at liberty or detained (``summoned``, ``summoned_detained``)
 - ``technical_dismissals``, ``policy_dismissals``: OM dismissals
-- ``convicted``, ``acquitted``: trial outcomes
+- ``appealed``: first-instance convictions appealed (``appealed``, ``appealed_detained``)
+- ``convicted``, ``acquitted``: final judgments (first instance not appealed, or on appeal)
 - ``prison``: (partly) unconditional prison sentences imposed
 - ``probation``: probation supervisions started
+
+and, derived from them:
+
 - ``prison_months``: mean length (months) of the prison sentences imposed
 - ``technical_dismissal_share``: technical dismissals / all OM decisions
 - ``before_judge_share``: summoned / traced (the source's "before a judge" ratio)
@@ -22,21 +27,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chainsim import chain
 from chainsim.records import RecordArrays
 
 COUNT_METRICS: dict[str, tuple[str, ...]] = {
-    "signalled": ("signalled",),
-    "traced": ("traced",),
-    "summoned": ("summoned", "summoned_detained"),
-    "technical_dismissals": ("technical_dismissal",),
-    "policy_dismissals": ("policy_dismissal",),
-    "convicted": ("convicted",),
-    "acquitted": ("acquitted",),
-    "prison": ("prison",),
-    "probation": ("probation_start",),
-}
-OM_DECISIONS = ("summoned", "summoned_detained", "technical_dismissal", "policy_dismissal",
-                "other_disposal")
+    m.name: chain.metric_events(m.name) for m in chain.FLOW_METRICS}
+"""Counted metrics and their events, in chain order (from the chain table)."""
+
+OM_DECISIONS: tuple[str, ...] = tuple(b.event for b in chain.STEP["prosecution"].branches)
+"""Every OM decision (the prosecution step's branches)."""
 RATIO_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "technical_dismissal_share": (("technical_dismissal",), OM_DECISIONS),
     "before_judge_share": (COUNT_METRICS["summoned"], COUNT_METRICS["traced"]),
@@ -46,7 +45,8 @@ RATIO_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 METRICS: tuple[str, ...] = (*COUNT_METRICS, "prison_months", *RATIO_METRICS)
 """Every metric of ``window_mean`` and ``by_year``, in report order."""
 
-CHAIN_ENTRY_EVENTS = ("traced", "registered_other")
+CHAIN_ENTRY_EVENTS: tuple[str, ...] = tuple(
+    b.event for step in chain.STEPS for b in step.branches if b.then == "prosecution")
 """Events that put an offender 'in the chain' for the mix shares (registration at the OM)."""
 
 SHARES: tuple[str, ...] = ("form_domestic_sexual", "form_cross_border_sexual", "form_labour",

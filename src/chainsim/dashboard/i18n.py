@@ -8,6 +8,8 @@ reclasseringstoezicht, recidive).
 
 from __future__ import annotations
 
+from chainsim import chain
+
 LANGUAGES: tuple[str, ...] = ("en", "nl")
 
 LABELS: dict[str, tuple[str, str]] = {
@@ -57,24 +59,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "tab_agents": ("Offenders", "Daders"),
     "tab_compare": ("Compare", "Vergelijken"),
     "tab_workshop": ("Workshop", "Workshop"),
-    # chain stages and metrics
-    "signalled": ("signalled (signalering)", "signalering"),
-    "traced": ("traced (opsporing)", "opsporing"),
-    "summoned": ("summoned (dagvaarding)", "dagvaarding"),
-    "technical_dismissals": ("technical dismissal (sepot)", "technisch sepot"),
-    "convicted": ("convicted (veroordeling)", "veroordeling"),
-    "prison": ("prison (vrijheidsstraf)", "vrijheidsstraf"),
-    "probation": ("supervision (reclasseringstoezicht)", "reclasseringstoezicht"),
-    "stage_active": ("offending, undetected", "actief, niet in beeld"),
-    "stage_signalled": ("signalled, waiting", "signalering, wachtend"),
-    "stage_investigation": ("investigation (opsporing)", "opsporing"),
-    "stage_inspection": ("inspectorate / KMar", "inspectie / KMar"),
-    "stage_prosecution": ("OM decision", "OM-beslissing"),
-    "stage_trial": ("trial (dagvaarding)", "berechting (dagvaarding)"),
-    "stage_pretrial_detention": ("pre-trial detention", "voorlopige hechtenis"),
-    "stage_prison": ("prison (vrijheidsstraf)", "vrijheidsstraf"),
-    "stage_probation": ("supervision (reclasseringstoezicht)", "reclasseringstoezicht"),
-    "stage_free": ("free after the chain", "vrij na de keten"),
     # chain view
     "funnel_title": ("The chain per year: the source beside the model",
                      "De keten per jaar: de bron naast het model"),
@@ -187,6 +171,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "bad_guess": ("Could not read: {text}", "Niet te lezen: {text}"),
     "error": ("Problem: {msg}", "Probleem: {msg}"),
 }
+LABELS.update({m.name: (m.en, m.nl) for m in chain.FLOW_METRICS})
+LABELS.update({f"stage_{s.name}": (s.en, s.nl) for s in chain.STAGES})
+"""The chain's flow metrics and stages are labelled in the chain table (:mod:`chainsim.chain`)."""
 """Label key -> (English, Dutch)."""
 
 

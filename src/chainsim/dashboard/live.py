@@ -14,17 +14,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chainsim import chain
 from chainsim.analysis.flows import WINDOW
 from chainsim.calendar import format_month
 from chainsim.model import ChainModel
 from chainsim.parameters import ParameterSet
 from chainsim.spec import Stage
 
-CHAIN_STAGES: tuple[Stage, ...] = (
-    Stage.SIGNALLED, Stage.INVESTIGATION, Stage.INSPECTION, Stage.PROSECUTION, Stage.TRIAL,
-    Stage.PRETRIAL_DETENTION, Stage.PRISON, Stage.PROBATION,
-)
-"""Stages inside the criminal justice chain (shown in the stage-count chart)."""
+CHAIN_STAGES: tuple[Stage, ...] = tuple(
+    Stage[s.name.upper()] for s in chain.STAGES if s.in_chain and not s.transient)
+"""Stages inside the criminal justice chain (shown in the stage-count chart): the chain table's."""
 
 AGENT_VIEW_STAGES: tuple[Stage, ...] = (Stage.ACTIVE, *CHAIN_STAGES, Stage.FREE)
 """Stages of the agent view, in chain order."""

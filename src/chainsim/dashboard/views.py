@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import re
 
+from chainsim import chain
 from chainsim.analysis import flows
 from chainsim.dashboard.bands import Bands
 from chainsim.dashboard.i18n import count_label, t
@@ -29,8 +30,8 @@ from chainsim.dashboard.svg import (
 from chainsim.spec import Stage
 from chainsim.targets import Target
 
-FUNNEL: tuple[str, ...] = ("signalled", "traced", "summoned", "convicted", "prison", "probation")
-"""Funnel stages (metrics of :mod:`chainsim.analysis.flows`), in chain order."""
+FUNNEL: tuple[str, ...] = chain.funnel_metrics()
+"""Funnel stages (metrics of :mod:`chainsim.analysis.flows`), in chain order (the chain table)."""
 
 FLOW_METRICS: tuple[str, ...] = (*FUNNEL, "technical_dismissals")
 """Metrics offered in the flows-over-time chart."""
@@ -48,12 +49,8 @@ PREDICT_PROXIES: tuple[str, ...] = (
 )
 """Proxies offered in the predict-then-run exercise."""
 
-STAGE_COLORS: dict[Stage, str] = {
-    Stage.ACTIVE: "#9e9e9e", Stage.SIGNALLED: PALETTE[0], Stage.INVESTIGATION: PALETTE[9],
-    Stage.INSPECTION: PALETTE[8], Stage.PROSECUTION: PALETTE[4], Stage.TRIAL: PALETTE[1],
-    Stage.PRETRIAL_DETENTION: PALETTE[5], Stage.PRISON: PALETTE[3],
-    Stage.PROBATION: PALETTE[2], Stage.FREE: PALETTE[6],
-}
+STAGE_COLORS: dict[Stage, str] = {Stage[s.name.upper()]: s.color for s in chain.STAGES}
+"""Each stage's colour (declared in the chain table)."""
 
 
 def is_share(proxy: str) -> bool:
