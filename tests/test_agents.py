@@ -32,8 +32,10 @@ ALLOWED_PREVIOUS: dict[str, tuple[str, ...]] = {
     "traced": ("investigation_started",),
     "registered_other": ("inspected",),
     **{d: ("traced", "registered_other") for d in OM_DECISIONS},
-    "convicted": ("summoned", "summoned_detained"),
-    "acquitted": ("summoned", "summoned_detained"),
+    "appealed": ("summoned",),
+    "appealed_detained": ("summoned_detained",),
+    "convicted": ("summoned", "summoned_detained", "appealed", "appealed_detained"),
+    "acquitted": ("summoned", "summoned_detained", "appealed", "appealed_detained"),
     "prison": ("convicted",),
     "non_custodial": ("convicted",),
     "released": ("prison",),
@@ -43,7 +45,8 @@ ALLOWED_PREVIOUS: dict[str, tuple[str, ...]] = {
     "desisted": ACTIVE_ENTRIES + POST_CHAIN_ENTRIES,
 }
 """For each event, the events that may come directly before it for the same offender
-(point events aside): the chain of design.md §3 as a table."""
+(point events aside): the chain of the design brief (§3) written out by hand, an
+oracle independent of chainsim.chain's table."""
 
 SAME_MONTH = {"prison": "convicted", "non_custodial": "convicted",
               "probation_start": ("released", "non_custodial")}
@@ -289,7 +292,8 @@ def test_release_month_is_time_served_minus_pretrial_detention(all_prison):
     convicted = by_pos.loc[prison["pos"].to_numpy() - 1]
     assert (convicted["event"].to_numpy() == "convicted").all()
     nxt = chain.groupby("agent_id")[["event", "month", "value"]].shift(-1).loc[prison.index]
-    checked = detained = immediate = 0
+    appeals = chain[chain["event"] == "appealed_detained"].set_index(["agent_id", "month"])
+    checked = detained = immediate = appealed_detained = 0
     for (_, p), (_, c), (_, n) in zip(prison.iterrows(), convicted.iterrows(), nxt.iterrows(),
                                       strict=True):
         juvenile = p["age_group"] == "under23"  # adolescent_law_share = 1
@@ -298,8 +302,14 @@ def test_release_month_is_time_served_minus_pretrial_detention(all_prison):
         if c["prev_event"] == "summoned_detained":
             pretrial = int(c["month"] - c["prev_month"])
             detained += 1
+        elif c["prev_event"] == "appealed_detained":  # detention went on through the appeal
+            appeal = appeals.loc[(c["agent_id"], c["prev_month"])]
+            assert appeal["prev_event"] == "summoned_detained"
+            pretrial = int(c["month"] - appeal["prev_month"])
+            detained += 1
+            appealed_detained += 1
         else:
-            assert c["prev_event"] == "summoned"
+            assert c["prev_event"] in ("summoned", "appealed")
         expected = p["month"] + max(served - pretrial, 0)
         if expected <= end:
             assert n["event"] == "released", p.to_dict()
@@ -309,7 +319,7 @@ def test_release_month_is_time_served_minus_pretrial_detention(all_prison):
             immediate += expected == p["month"]
         else:
             assert pd.isna(n["event"]), "released after the end of the horizon"
-    assert checked > 100 and detained > 30
+    assert checked > 100 and detained > 30 and appealed_detained > 5
     assert immediate > 0  # pre-trial detention longer than the time to serve occurs
 
 

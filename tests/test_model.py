@@ -198,7 +198,7 @@ def test_sentencing_change_leaves_everything_before_the_sentence(crn_runs):
 def test_conviction_change_leaves_inflow_and_pretrial_records(crn_runs):
     base, fewer = crn_runs["base"], crn_runs["fewer_convictions"]
     pd.testing.assert_frame_equal(inflow_of(base), inflow_of(fewer))
-    judgments = ("convicted", "acquitted")
+    judgments = ("convicted", "acquitted", "appealed", "appealed_detained")  # first instance
     pd.testing.assert_frame_equal(prefix(base, judgments, inclusive=False),
                                   prefix(fewer, judgments, inclusive=False))
     # the first judgment falls in the same month (trial length is drawn before the verdict)
@@ -208,8 +208,9 @@ def test_conviction_change_leaves_inflow_and_pretrial_records(crn_runs):
     assert len(ja) > 200
     np.testing.assert_array_equal(ja[["agent_id", "month"]], jb[["agent_id", "month"]])
     # fewer convictions, and only convictions turn into acquittals (monotone coupling)
-    conv_a = set(ja.loc[ja["event"] == "convicted", "agent_id"])
-    conv_b = set(jb.loc[jb["event"] == "convicted", "agent_id"])
+    guilty = ["convicted", "appealed", "appealed_detained"]
+    conv_a = set(ja.loc[ja["event"].isin(guilty), "agent_id"])
+    conv_b = set(jb.loc[jb["event"].isin(guilty), "agent_id"])
     assert conv_b < conv_a
 
 
