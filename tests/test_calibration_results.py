@@ -48,7 +48,7 @@ def test_the_agent_model_meets_the_targets_at_the_committed_parameters(calibrate
     # from the target value by calibration error (at most 1 sd of the target, as the twin
     # shows) plus Monte Carlo error: allow 1 target sd + 4 standard errors of the mean.
     reps = 8
-    result = run(calibrated, reps=reps, seed=11, workers=2)
+    result = run(calibrated, reps=reps, seed=11, workers=2, engine="agents")
     keys = {name: target_key(t) for name, t in targets.items()}
     per_rep = [replication_metrics(r, list(keys.values())) for r in result.reps]
     failures = {}

@@ -246,7 +246,7 @@ def test_comparison_document_keys(uncertain):
     assert {"baseline", "seed", "reps", "engine", "uncertainty", "period", "confidence",
             "baseline_levels", "scenarios"} <= set(doc)
     assert doc["baseline"] == "base"
-    assert (doc["seed"], doc["reps"], doc["engine"]) == (3, 2, "agents")
+    assert (doc["seed"], doc["reps"], doc["engine"]) == (3, 2, "fast")
     assert doc["uncertainty"] is True
     assert doc["period"] == [START, "2017-12"]
     assert doc["confidence"] == CONFIDENCE

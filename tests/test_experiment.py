@@ -20,7 +20,8 @@ REPS = 2
 def run_collecting(scenario, params, workers):
     records = []
     result = experiment.run(scenario, reps=REPS, seed=SEED, workers=workers, params=params,
-                            on_replication=lambda rep: records.append((rep.rep, rep.records)))
+                            on_replication=lambda rep: records.append((rep.rep, rep.records)),
+                            engine="agents")
     return result, records
 
 
@@ -94,7 +95,8 @@ def test_window_means_average_only_the_simulated_years(by_workers):
 
 
 def test_fast_engine_gives_the_same_summary_as_the_agent_model(short_scenario):
-    agents = summary_document(experiment.run(short_scenario, reps=2, seed=5, workers=1))
+    agents = summary_document(experiment.run(short_scenario, reps=2, seed=5, workers=1,
+                                             engine="agents"))
     fast = summary_document(experiment.run(short_scenario, reps=2, seed=5, workers=1,
                                            engine="fast"))
     assert (agents.pop("engine"), fast.pop("engine")) == ("agents", "fast")

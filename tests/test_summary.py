@@ -64,7 +64,7 @@ def test_summary_document(short_scenario, short_params):
     assert doc["uncertainty"] is False and doc["unknowns"] == {}
     assert doc["scenario"] == "baseline_short"
     assert doc["config_hash"] == short_scenario.config_hash()
-    assert (doc["seed"], doc["reps"], doc["engine"]) == (5, 2, "agents")
+    assert (doc["seed"], doc["reps"], doc["engine"]) == (5, 2, "fast")
     assert doc["window"] == [2015, 2019]
     assert set(doc["window_mean"]) == set(METRICS)
     assert doc["window_mean"]["signalled"]["mean"] == 2.0

@@ -147,7 +147,7 @@ def monte_carlo(name: str, reps: int) -> MonteCarlo:
     scenario, params = set_params(name)
     counts, terms = [], []
     for rep in iter_replications(scenario, params, SEED, reps, workers=WORKERS,
-                                 keep_records=False):
+                                 keep_records=False, engine="agents"):
         fl = rep.flows
         table = pd.crosstab(fl["year"], fl["event"].astype(str), values=fl["count"],
                             aggfunc="sum")

@@ -7,11 +7,48 @@ Dadermonitor mensenhandel 2015-2019.
 
 The library is the API; the ``chainsim`` command is a thin layer over it::
 
-    from chainsim.config import load_scenario
-    from chainsim.experiment import run
-    result = run(load_scenario("scenarios/baseline.toml"), reps=20, seed=1)
+    import chainsim
 
-Heavy modules are not imported here, so ``import chainsim`` stays cheap.
+    baseline = chainsim.load_scenario("scenarios/baseline.toml")
+    result = chainsim.run(baseline, reps=20, seed=1)           # RunResult
+    result.yearly()                                            # DataFrame
+    comparison = chainsim.compare(baseline, "scenarios/more_probation.toml",
+                                  reps=20, seed=1)             # Comparison
+    comparison.deltas()                                        # DataFrame
+
+- ``load_scenario(path)``: a validated scenario (:class:`chainsim.config.Scenario`).
+- ``run(scenario, reps=20, seed=0, engine="fast", ...)``: a
+  :class:`chainsim.experiment.RunResult`; ``yearly()`` and ``flows()`` are DataFrames.
+- ``compare(baseline, *scenarios, reps=20, seed=0, engine="fast", ...)``: a
+  :class:`chainsim.compare.Comparison`; ``deltas()``, ``proxies()``, ``yearly()``,
+  ``survival()`` and ``draws()`` are DataFrames.
+
+Scenarios may be given as paths. The vectorised engine is the default;
+``engine="agents"`` runs the Mesa agent model (the reference: the same records,
+slower). See :mod:`chainsim.api` for the arguments.
+
+Nothing heavy is imported here: the API is imported when first used, so
+``import chainsim`` and ``chainsim --help`` stay fast. ``chainsim.compare`` is
+also the module :mod:`chainsim.compare`; calling it runs a comparison.
 """
 
+from __future__ import annotations
+
+import importlib
+
 __version__ = "0.1.0"
+
+__all__ = ["__version__", "compare", "load_scenario", "run"]
+
+
+def __getattr__(name: str) -> object:
+    if name in ("load_scenario", "run"):
+        return getattr(importlib.import_module("chainsim.api"), name)
+    if name == "compare":
+        # the module chainsim.compare, which is callable as the API's compare
+        return importlib.import_module("chainsim.compare")
+    raise AttributeError(f"module 'chainsim' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -41,6 +41,8 @@ _workers = _whole_number(1, 1024)
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``chainsim``."""
+    from chainsim.engines import DEFAULT_ENGINE, ENGINES, engine_help
+
     parser = argparse.ArgumentParser(
         prog="chainsim",
         description="Human-trafficking offenders in the Dutch criminal justice chain: "
@@ -50,8 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a scenario's replications and report the chain",
-                         description="Run N replications of a scenario with the Mesa agent "
-                                     "model; write records, flows, summary and a funnel figure.")
+                         description="Run N replications of a scenario (with the vectorised "
+                                     "engine unless --engine agents asks for the Mesa agent "
+                                     "model: the same records); write records, flows, summary "
+                                     "and a funnel figure.")
     run.add_argument("scenario", help="scenario TOML file, e.g. scenarios/baseline.toml")
     run.add_argument("--reps", type=_positive_int, default=20,
                      help="replications (default 20)")
@@ -60,8 +64,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default results/<scenario name>)")
     run.add_argument("--workers", type=_workers, default=None,
                      help="worker processes (default: one per core); results do not depend on it")
-    run.add_argument("--engine", choices=("agents", "fast"), default="agents",
-                     help="agents: the Mesa model (reference); fast: vectorised, same records")
+    run.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE,
+                     help=engine_help())
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786 (same results)")
     run.add_argument("--uncertainty", action="store_true",
@@ -78,8 +82,8 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--reps", type=_positive_int, default=20, help="replications per arm "
                                                                     "(default 20)")
     cmp.add_argument("--seed", type=_seed, default=0, help="seed (default 0)")
-    cmp.add_argument("--engine", choices=("agents", "fast"), default="agents",
-                     help="agents: the Mesa model (reference); fast: vectorised, same records")
+    cmp.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE,
+                     help=engine_help())
     cmp.add_argument("--uncertainty", action="store_true",
                      help="sample the unknowns per replication (shared by the arms)")
     cmp.add_argument("--out", type=Path, default=None,
@@ -112,12 +116,12 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--backtest", action="store_true",
                      help="also fit without the 2019 points and report how they are predicted")
     cal.add_argument("--verify", type=_whole_number(0), default=0, metavar="REPS",
-                     help="verify with REPS agent-model replications (e.g. 200)")
+                     help="verify the fit with REPS replications of the model (e.g. 200)")
     cal.add_argument("--seed", type=_seed, default=0, help="seed (ensemble, verification)")
     cal.add_argument("--workers", type=_workers, default=None,
                      help="worker processes for the verification")
-    cal.add_argument("--engine", choices=("agents", "fast"), default="agents",
-                     help="engine of the verification runs (fast: same records, faster)")
+    cal.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE,
+                     help="engine of the verification runs: " + engine_help())
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "

@@ -1,5 +1,8 @@
 """Paired comparison of scenarios with a baseline, on recidivism, harm and workload proxies.
 
+The proxies and the paired deltas are defined in :mod:`chainsim.outcomes`; this
+module runs the arms' replications and gathers them.
+
 Replication ``i`` of every arm uses the same seed sequence (and so the same
 per-mechanism streams: common random numbers) and, with ``uncertainty``, the same
 draw of every unknown. Deltas are scenario minus baseline per replication; their
@@ -10,35 +13,39 @@ gives exactly zero.
 
 from __future__ import annotations
 
+import sys
+import types
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
-from chainsim.analysis import flows, occupancy, recidivism
-from chainsim.calendar import format_month, parse_month
-from chainsim.config import Scenario
+from chainsim.analysis import flows, recidivism
+from chainsim.calendar import format_month
+from chainsim.config import Scenario, load_scenario
+from chainsim.engines import DEFAULT_ENGINE, get_engine
 from chainsim.executor import default_workers, map_ordered
 from chainsim.experiment import simulate_arms
+from chainsim.outcomes import (  # noqa: F401 - re-exported: the comparison's proxies
+    CONFIDENCE,
+    HARM_PROXIES,
+    PROXIES,
+    RECIDIVISM_PROXIES,
+    arm_proxies,
+    default_period,
+    paired_delta,
+    victims_per_offender,
+    with_costs,
+)
 from chainsim.parameters import resolve
 from chainsim.records import RecordArrays
-from chainsim.spec import FORMS
 from chainsim.streams import replication_seeds
 from chainsim.uncertainty import declared_unknowns, sample_unknowns
 
-RECIDIVISM_PROXIES: tuple[str, ...] = tuple(
-    f"recid_{kind}_{y}y" for kind in ("observed_general", "observed_specific", "true")
-    for y in (2, 5, 7)
-)
-HARM_PROXIES: tuple[str, ...] = ("active_offender_months", "victim_months",
-                                 "prison_months_served", "probation_caseload", "court_cases",
-                                 "investigations")
-PROXIES: tuple[str, ...] = (*RECIDIVISM_PROXIES, *HARM_PROXIES)
-"""Every proxy of a comparison, in report order (see :func:`arm_proxies`)."""
-
-CONFIDENCE = 0.95
-DEFAULT_PERIOD_START = "2021-01"
+# The proxies, their period and the paired deltas live in chainsim.outcomes; they are
+# imported above under their old names here too (chainsim.compare.PROXIES, ...).
 
 
 @dataclass
@@ -64,48 +71,6 @@ class ArmReplication:
     draws: dict[str, float] = field(default_factory=dict)
 
 
-def arm_proxies(records: pd.DataFrame | RecordArrays, period: tuple[int, int],
-                victims_per_offender: dict[str, float]) -> dict[str, float]:
-    """Every proxy of one replication of one arm.
-
-    Recidivism proxies: WODC-style prevalence of a new case within 2, 5 and 7 years
-    of release from prison or a non-custodial sanction, for offenders whose first
-    such index event falls in the period (full follow-up required; see
-    :mod:`chainsim.analysis.recidivism`). Harm and workload, per year of the period:
-    ``active_offender_months`` (months offending: active or signalled),
-    ``victim_months`` (the same times victims per offender), ``prison_months_served``
-    (months in prison or pre-trial detention), ``probation_caseload`` (mean number
-    under supervision), ``court_cases`` (summonses), ``investigations`` (police
-    investigations started).
-
-    ``records`` may be the record table or its :class:`chainsim.records.RecordArrays`
-    (the analyses then share what they derive from it: spells, index events).
-    """
-    rec = RecordArrays.of(records)
-    start, end = period
-    years = (end - start + 1) / 12.0
-    table = recidivism.recidivism_table(rec, start, end, end)
-    out = {f"recid_{k}": float(v) for k, v in table.items()}
-    out["active_offender_months"] = recidivism.active_offender_months(rec, start, end) / years
-    out["victim_months"] = recidivism.victim_months(rec, start, end,
-                                                    victims_per_offender) / years
-    out["prison_months_served"] = occupancy.months_in_stages(
-        rec, ("prison", "pretrial_detention"), start, end) / years
-    out["probation_caseload"] = occupancy.mean_occupancy(rec, "probation", start, end)
-    in_period = (rec.month >= start) & (rec.month <= end)
-    summons = rec.is_event(("summoned", "summoned_detained"))
-    out["court_cases"] = float((in_period & summons).sum()) / years
-    started = rec.is_event(("investigation_started",))
-    out["investigations"] = float((in_period & started).sum()) / years
-    return out
-
-
-def _with_costs(proxies: dict[str, float], costs) -> dict[str, float]:
-    if costs is not None:
-        proxies["cost_per_year"] = costs.per_year(proxies)
-    return proxies
-
-
 _PARAMS_CACHE: dict[tuple, object] = {}
 """Resolved parameters in this (worker) process (see :func:`resolve_cached`)."""
 
@@ -126,12 +91,6 @@ def resolve_cached(scenario: Scenario, draws: dict[str, float]):
     return params
 
 
-def victims_per_offender(params) -> dict[str, float]:
-    """Victims per offender by form, as the harm proxies read it (first month of the run)."""
-    return {form: float(params["victims_per_offender"][0, i, 0, 0])
-            for i, form in enumerate(FORMS)}
-
-
 def _replication_task(task: tuple) -> list[ArmReplication]:
     """Replication ``rep`` of some arms (all of them: they share the engine's start)."""
     arms, numbers, rep, seed, draws, period, costs, engine = task
@@ -144,12 +103,12 @@ def _replication_task(task: tuple) -> list[ArmReplication]:
 def arms_together(engine: str, reps: int, workers: int) -> bool:
     """Whether a comparison's tasks are replications of every arm (else one arm each).
 
-    Together, the fast engine computes the arms' common start once
-    (:func:`chainsim.fast.run_fast_arms`); one arm per task keeps every worker busy
-    when there are fewer replications than workers, and the agent model has
-    nothing to share.
+    Together, an engine that shares work between arms (the fast engine: their
+    common start, :func:`chainsim.fast.run_fast_arms`) does it once; one arm per
+    task keeps every worker busy when there are fewer replications than workers,
+    and the agent model has nothing to share.
     """
-    return engine == "fast" and reps >= workers
+    return get_engine(engine).shares_arms and reps >= workers
 
 
 def _arm_result(arm: int, rep: int, params, rec: RecordArrays, draws: dict[str, float],
@@ -157,7 +116,7 @@ def _arm_result(arm: int, rep: int, params, rec: RecordArrays, draws: dict[str, 
     years = params.years
     return ArmReplication(
         arm=arm, rep=rep,
-        proxies=_with_costs(arm_proxies(rec, period, victims_per_offender(params)), costs),
+        proxies=with_costs(arm_proxies(rec, period, victims_per_offender(params)), costs),
         yearly=flows.annual_metrics(rec, years),
         window=flows.window_metrics(rec, simulated=(years[0], years[-1])),
         survival=recidivism.survival_curve(rec, "observed_general", period[0], period[1],
@@ -188,7 +147,7 @@ class Comparison:
     period: tuple[int, int]
     results: list[ArmReplication]
     costs: object = None
-    engine: str = "agents"
+    engine: str = DEFAULT_ENGINE
 
     @property
     def proxy_names(self) -> tuple[str, ...]:
@@ -205,6 +164,26 @@ class Comparison:
         rows = [{"arm": r.arm, "scenario": self.arms[r.arm].name, "rep": r.rep, **r.proxies}
                 for r in self.results]
         return pd.DataFrame(rows)
+
+    def deltas(self) -> pd.DataFrame:
+        """Scenario minus baseline, paired by replication, for every proxy.
+
+        One row per scenario and proxy (columns ``scenario``, ``proxy``, ``mean``,
+        ``lo``, ``hi``, ``n``): the mean difference with its 95 % t confidence
+        interval, as in the ``deltas`` of :func:`comparison_document`
+        (:func:`chainsim.outcomes.paired_delta`).
+        """
+        rows = [{"scenario": sc.name, "proxy": p,
+                 **paired_delta((arm[p] - base[p]).to_numpy())}
+                for sc, base, arm in self._paired() for p in self.proxy_names]
+        return pd.DataFrame(rows, columns=["scenario", "proxy", "mean", "lo", "hi", "n"])
+
+    def _paired(self) -> Iterator[tuple[Scenario, pd.DataFrame, pd.DataFrame]]:
+        """Each scenario with the baseline's and its own proxies, by replication."""
+        table = self.proxies()
+        base = table[table["arm"] == 0].set_index("rep").sort_index()
+        for a, sc in enumerate(self.scenarios, start=1):
+            yield sc, base, table[table["arm"] == a].set_index("rep").sort_index()
 
     def draws(self) -> pd.DataFrame:
         """The unknowns' sampled values per replication (empty without uncertainty)."""
@@ -231,45 +210,11 @@ class Comparison:
                                                    dtype=np.int64), sizes))
 
 
-def paired_delta(diff: np.ndarray) -> dict[str, float | None]:
-    """Mean of paired differences with a two-sided 95 % t confidence interval.
-
-    NaN differences (a proxy undefined in a replication) are left out. With one
-    usable pair the interval is undefined (``None``); identical arms give exactly 0.
-    """
-    d = np.asarray(diff, dtype=float)
-    d = d[~np.isnan(d)]
-    if d.size == 0:
-        return {"mean": None, "lo": None, "hi": None, "n": 0}
-    mean = float(d.mean())
-    if d.size == 1:
-        return {"mean": mean, "lo": None, "hi": None, "n": 1}
-    if np.all(d == d[0]):
-        return {"mean": mean, "lo": mean, "hi": mean, "n": int(d.size)}
-    # the Student t quantile (what scipy.stats.t.ppf computes; scipy.stats takes a second
-    # to import)
-    half = special.stdtrit(d.size - 1, 0.5 + CONFIDENCE / 2) * d.std(ddof=1) / np.sqrt(d.size)
-    return {"mean": mean, "lo": float(mean - half), "hi": float(mean + half), "n": int(d.size)}
-
-
-def default_period(scenarios: list[Scenario]) -> tuple[int, int]:
-    """From the earliest intervention start to the horizon's end.
-
-    Without interventions: from 2021-01, or the last five years of a horizon that
-    ends before 2026, never before the horizon's start.
-    """
-    end = max(parse_month(sc.scenario.end) for sc in scenarios)
-    first = min(parse_month(sc.scenario.start) for sc in scenarios)
-    starts = [parse_month(iv.start) for sc in scenarios for iv in sc.interventions]
-    if starts:
-        return min(starts), end
-    return max(first, min(parse_month(DEFAULT_PERIOD_START), end - 59)), end
-
-
 def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed: int = 0,
             workers: int | None = None, uncertainty: bool = False,
             period: tuple[int, int] | None = None, on_result=None,
-            costs=None, engine: str = "agents", scheduler: str | None = None) -> Comparison:
+            costs=None, engine: str = DEFAULT_ENGINE, scheduler: str | None = None
+            ) -> Comparison:
     """Run baseline and scenarios on common random numbers.
 
     Args:
@@ -287,7 +232,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
             (arm by arm, or replication by replication: see :func:`arms_together`).
         costs: Unit costs (:class:`chainsim.costs.UnitCosts`); adds the proxy
             ``cost_per_year``.
-        engine: ``agents`` (the Mesa model) or ``fast`` (same records, faster).
+        engine: ``fast`` (the vectorised engine, default) or ``agents`` (the Mesa
+            agent model, the reference: the same records, slower).
         scheduler: Address of a Dask scheduler to run on (same results as local).
 
     Returns:
@@ -319,6 +265,22 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
             by_arm[result.arm].append(result)
     return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period,
                       [r for arm in by_arm for r in arm], costs, engine)
+
+
+def compare_scenarios(baseline: Scenario | str | Path, *scenarios: Scenario | str | Path,
+                      reps: int = 20, seed: int = 0, engine: str = DEFAULT_ENGINE,
+                      workers: int | None = None, uncertainty: bool = False, costs=None,
+                      scheduler: str | None = None) -> Comparison:
+    """:func:`compare` for the public API: ``chainsim.compare(baseline, *scenarios)``.
+
+    Scenarios may be given as validated scenarios or as paths of scenario files.
+    The other arguments are those of :func:`compare`. The result's
+    :meth:`Comparison.deltas` is the table of paired deltas.
+    """
+    arms = [sc if isinstance(sc, Scenario) else load_scenario(sc)
+            for sc in (baseline, *scenarios)]
+    return compare(arms[0], arms[1:], reps=reps, seed=seed, workers=workers,
+                   uncertainty=uncertainty, costs=costs, engine=engine, scheduler=scheduler)
 
 
 def comparison_document(cmp: Comparison) -> dict:
@@ -386,3 +348,19 @@ def unknown_influence(deltas: pd.DataFrame, draws: pd.DataFrame) -> dict[str, di
             row[proxy] = round(float(spearmanr(x[ok], y[ok]).statistic), 4)
         out[unknown] = row
     return out
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable: ``chainsim.compare(baseline, *scenarios, ...)``.
+
+    ``chainsim.compare`` names this module (the package's attribute once it is
+    imported) and the public API's ``compare`` (:func:`compare_scenarios`); calling
+    the module is calling the API, and its attributes stay what they are.
+    """
+
+    def __call__(self, baseline: Scenario | str | Path, *scenarios: Scenario | str | Path,
+                 **options) -> Comparison:
+        return compare_scenarios(baseline, *scenarios, **options)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -51,6 +51,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from chainsim.config import Scenario, load_scenario
+from chainsim.engines import DEFAULT_ENGINE, ENGINES
 from chainsim.errors import InputError, Problem, problems_from_validation
 from chainsim.spec import PARAMETERS
 from chainsim.tomlfile import read_toml
@@ -107,7 +108,7 @@ class SweepMeta(_Strict):
     samples: int = Field(default=16, ge=1, le=MAX_POINTS)
     reps: int = Field(default=4, ge=1, le=10_000)
     seed: int = Field(default=0, ge=0, le=2**63 - 1)
-    engine: Literal["fast", "agents"] = "fast"
+    engine: Literal[*ENGINES] = DEFAULT_ENGINE
     unknowns: bool = False
     outcomes: list[str] = Field(default_factory=list)
 
@@ -224,7 +225,7 @@ def load_design(path: str | Path) -> Design:
     if not factors:
         raise InputError.single(file, "factors", {}, "at least one factor (or unknowns = true)")
     outcomes = list(meta.outcomes)
-    from chainsim.compare import PROXIES
+    from chainsim.outcomes import PROXIES
 
     for i, name in enumerate(outcomes):
         if name not in PROXIES:

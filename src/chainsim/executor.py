@@ -22,6 +22,7 @@ broadcast) instead of with every task; ``fn`` is then called as ``fn(shared, tas
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing as mp
 import os
 from collections import deque
@@ -52,7 +53,9 @@ def _call_with_shared(fn: Callable, task: Any) -> Any:
 
 
 _PRELOAD = ["chainsim.preload"]
-"""Modules the forkserver imports before forking workers (see :mod:`chainsim.preload`)."""
+"""Modules a worker process imports before its first task (see :mod:`chainsim.preload`):
+the forkserver before it forks the local workers, a Dask worker with its first batch.
+Named, not imported: the tasks' modules import this one."""
 
 
 def _forkserver_context() -> mp.context.BaseContext:
@@ -187,9 +190,8 @@ def _batch_size(tasks: int, threads: int) -> int:
 def _run_batch(batch: list, fn: Callable, shared: Any, has_shared: bool) -> list:
     # a Dask worker gets what a local worker has from the forkserver (see
     # chainsim.worker, also on why it overrides the nanny's memory trimming); once
-    from chainsim.worker import prepare
-
-    prepare()
+    for name in _PRELOAD:
+        importlib.import_module(name)
 
     if has_shared:
         return [fn(shared, task) for task in batch]

@@ -15,6 +15,7 @@ import pandas as pd
 
 from chainsim.analysis import flows, recidivism
 from chainsim.config import Scenario
+from chainsim.engines import DEFAULT_ENGINE, get_engine
 from chainsim.executor import default_workers, map_ordered
 from chainsim.parameters import ParameterSet, resolve
 from chainsim.records import RecordArrays
@@ -48,58 +49,36 @@ class Replication:
     draws: dict[str, float] = field(default_factory=dict)
 
 
-ENGINES = ("agents", "fast")
-"""``agents``: the Mesa agent model (the reference); ``fast``: the vectorised engine
-(:mod:`chainsim.fast`), which gives the same records for the same seed."""
-
-
-def simulate(params: ParameterSet, seed: np.random.SeedSequence, engine: str = "agents"
-             ) -> pd.DataFrame:
-    """One replication's event records from the chosen engine."""
-    if engine == "fast":
-        from chainsim.fast import run_fast
-
-        return run_fast(params, seed).records
-    from chainsim.model import ChainModel
-
-    return ChainModel(params, seed, keep_history=False).run().records.to_frame()
+def simulate(params: ParameterSet, seed: np.random.SeedSequence,
+             engine: str = DEFAULT_ENGINE) -> pd.DataFrame:
+    """One replication's event records from the chosen engine (see :mod:`chainsim.engines`)."""
+    return simulate_records(params, seed, engine).frame
 
 
 def simulate_records(params: ParameterSet, seed: np.random.SeedSequence,
-                     engine: str = "agents") -> RecordArrays:
-    """:func:`simulate`, as the record arrays the analyses share.
+                     engine: str = DEFAULT_ENGINE) -> RecordArrays:
+    """One replication's event records, as the record arrays the analyses share.
 
     The fast engine hands over its columns and the rows' offender order (it knows
     it from its offender indexes): no DataFrame is built unless an analysis asks
     for one, and the analyses need not sort the table by offender.
     """
-    if engine == "fast":
-        from chainsim.fast import run_fast
-
-        return run_fast(params, seed).arrays()
-    return RecordArrays(simulate(params, seed, engine))
+    return get_engine(engine).records(params, seed)
 
 
 def simulate_arms(params: list[ParameterSet], seed: np.random.SeedSequence,
-                  engine: str = "agents") -> Iterator[RecordArrays]:
+                  engine: str = DEFAULT_ENGINE) -> Iterator[RecordArrays]:
     """:func:`simulate_records` of several arms on one seed (common random numbers).
 
-    With the fast engine, arms that begin alike share that work
-    (:func:`chainsim.fast.run_fast_arms`); the records are those of separate runs.
-    Yields the arms' records one at a time, in order.
+    An engine that shares work between arms that begin alike does so
+    (:attr:`chainsim.engines.Engine.shares_arms`); the records are those of
+    separate runs. Yields the arms' records one at a time, in order.
     """
-    if engine == "fast":
-        from chainsim.fast import run_fast_arms
-
-        for result in run_fast_arms(params, seed):
-            yield result.arrays()
-        return
-    for p in params:
-        yield simulate_records(p, seed, engine)
+    return get_engine(engine).arms_records(params, seed)
 
 
 def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,
-                    keep_records: bool = True, engine: str = "agents") -> Replication:
+                    keep_records: bool = True, engine: str = DEFAULT_ENGINE) -> Replication:
     """Run one replication and summarise it.
 
     Args:
@@ -107,7 +86,7 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
         seed: This replication's seed sequence.
         rep: Its index (stored in the result).
         keep_records: Return the full record table too.
-        engine: ``agents`` or ``fast`` (see :data:`ENGINES`).
+        engine: An engine of :data:`chainsim.engines.ENGINES` (default ``fast``).
 
     Returns:
         The replication's results.
@@ -145,7 +124,7 @@ def _worker(args: tuple) -> Replication:
 
 def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps: int,
                       workers: int = 1, keep_records: bool = True,
-                      uncertainty: bool = False, engine: str = "agents",
+                      uncertainty: bool = False, engine: str = DEFAULT_ENGINE,
                       scheduler: str | None = None) -> Iterator[Replication]:
     """Yield the replications in order, computed by ``workers`` processes.
 
@@ -157,7 +136,7 @@ def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps:
         workers: Worker processes (1 runs in this process).
         keep_records: Keep each replication's record table.
         uncertainty: Sample the declared unknowns anew for every replication.
-        engine: ``agents`` or ``fast``.
+        engine: ``fast`` (default) or ``agents`` (see :mod:`chainsim.engines`).
         scheduler: Address of a Dask scheduler to run on instead of local workers.
     """
     seeds = replication_seeds(seed, reps)
@@ -186,7 +165,7 @@ class RunResult:
     params: ParameterSet
     seed: int
     reps: list[Replication] = field(default_factory=list)
-    engine: str = "agents"
+    engine: str = DEFAULT_ENGINE
     uncertainty: bool = False
 
     def yearly(self) -> pd.DataFrame:
@@ -202,8 +181,8 @@ class RunResult:
 def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None = None,
         on_replication: Callable[[Replication], None] | None = None,
         params: ParameterSet | None = None, uncertainty: bool = False,
-        engine: str = "agents", scheduler: str | None = None) -> RunResult:
-    """Run a scenario's replications with the agent model.
+        engine: str = DEFAULT_ENGINE, scheduler: str | None = None) -> RunResult:
+    """Run a scenario's replications.
 
     Args:
         scenario: The validated scenario.
@@ -215,7 +194,9 @@ def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None =
         params: Resolved parameters, if already at hand.
         uncertainty: Sample the declared unknowns for every replication
             (triangular on their ranges); otherwise use their central values.
-        engine: ``agents`` (the Mesa model) or ``fast`` (same records, faster).
+        engine: ``fast`` (the vectorised engine, default) or ``agents`` (the Mesa
+            agent model, the reference: the same records, slower); see
+            :mod:`chainsim.engines`.
         scheduler: Address of a Dask scheduler (``tcp://host:port``) to run the
             replications on; the results are the same as with local workers.
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import pandas as pd
 
 from chainsim.config import Scenario
+from chainsim.engines import DEFAULT_ENGINE
 from chainsim.experiment import Replication, run
 from chainsim.output import OutputSet, check_output_dir
 from chainsim.parameters import ParameterSet
@@ -31,7 +32,7 @@ from chainsim.targets import DEFAULT_TARGETS, load_targets
 
 def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: int, seed: int,
                      workers: int | None = None, progress: bool = False,
-                     uncertainty: bool = False, engine: str = "agents",
+                     uncertainty: bool = False, engine: str = DEFAULT_ENGINE,
                      scheduler: str | None = None) -> dict:
     """Run ``reps`` replications and write the run's files to ``out``.
 
@@ -44,7 +45,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         workers: Worker processes (default: one per core).
         progress: Show a progress bar on stderr.
         uncertainty: Sample the declared unknowns per replication.
-        engine: ``agents`` or ``fast``.
+        engine: ``fast`` (default) or ``agents`` (see :mod:`chainsim.engines`).
         scheduler: Address of a Dask scheduler to run on (same results as local).
 
     Returns:
@@ -124,7 +125,7 @@ def calibrated_toml(entries: dict[str, dict], meta: dict) -> str:
 
 def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            backtest: bool = False, verify: int = 0, seed: int = 0,
-                           workers: int | None = None, engine: str = "agents",
+                           workers: int | None = None, engine: str = DEFAULT_ENGINE,
                            progress: bool = False) -> dict:
     """Calibrate, then write parameters, fit table and figure, identifiability, ensemble.
 
@@ -138,8 +139,8 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         verify: Replications of the model to verify the fit with (0: none).
         seed: Seed of the verification runs and of the ensemble.
         workers: Worker processes for the verification.
-        engine: Engine of the verification (``agents``, the reference, or ``fast``:
-            the same records, faster).
+        engine: Engine of the verification (``fast``, the default, or ``agents``,
+            the reference: the same records, slower).
         progress: Progress bars on stderr (twin evaluations, verification runs).
 
     Returns:
@@ -217,7 +218,7 @@ def _backtest(targets, scenario, seed: int) -> pd.DataFrame:
 
 
 def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
-            engine: str = "agents", progress: bool = False):
+            engine: str = DEFAULT_ENGINE, progress: bool = False):
     """Add the model's mean and 5-95 % range over ``reps`` replications to the fit table."""
     from chainsim.experiment import run
     from chainsim.fit import target_check

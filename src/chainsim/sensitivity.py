@@ -241,7 +241,7 @@ def analyse_to_directory(source: Path, outcomes: list[str] | None = None,
     Raises:
         InputError: Not a Sobol design / sweep, or unknown outcomes.
     """
-    from chainsim.compare import PROXIES
+    from chainsim.outcomes import PROXIES
     from chainsim.sweep import default_out, load_results, run_sweep
 
     source = Path(source)

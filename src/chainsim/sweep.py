@@ -15,7 +15,7 @@ Output directory (default ``results/sweep-<name>``):
   workers or the backend.
 - ``results.parquet``: all chunks in order, one row per point, replication and arm
   (``point``, ``rep``, ``arm``, ``scenario``, the factor values, every proxy of
-  :data:`chainsim.compare.PROXIES`), with provenance in the file metadata (design
+  :data:`chainsim.outcomes.PROXIES`), with provenance in the file metadata (design
   digest, scenario config hashes, seed, versions). Written atomically at the end.
 
 An interrupted sweep (Ctrl-C, SIGKILL, a crash) resumes when run again with the
@@ -68,8 +68,9 @@ def sweep_task(ctx: SweepContext, task: tuple[int, dict[str, float], int]) -> li
     Returns:
         One row per arm (``point``, ``rep``, ``arm`` and the proxies).
     """
-    from chainsim.compare import arm_proxies, resolve_cached, victims_per_offender
+    from chainsim.compare import resolve_cached
     from chainsim.experiment import simulate_arms
+    from chainsim.outcomes import arm_proxies, victims_per_offender
 
     point, values, rep = task
     # an intervention factor only changes the arm that has the intervention:
@@ -175,7 +176,7 @@ def run_sweep(design: Design, out: Path | None = None, workers: int | None = Non
     Raises:
         InputError: If ``out`` holds results of a different design.
     """
-    from chainsim.compare import default_period
+    from chainsim.outcomes import default_period
 
     out = Path(default_out(design) if out is None else out)
     reps = design.meta.reps

@@ -1,11 +1,16 @@
 """Setting up a worker process before it runs replications.
 
 Every worker of a local pool (:mod:`chainsim.executor`) forks from one forkserver
-process that imports :mod:`chainsim.preload`, which calls :func:`prepare` there, so
-the work is paid once per command instead of once per worker: the engines, the
-tasks of ``run`` and ``compare``, and the fast engine's compiled loops (the first
-compiled call in a process sets up numba's code generator, about 0.3 s). A Dask
-worker calls :func:`prepare` with its first batch of tasks (:mod:`chainsim.executor`).
+process that imports :mod:`chainsim.preload`, which imports the tasks of ``run``
+and ``compare`` and calls :func:`prepare` there, so the work is paid once
+per command instead of once per worker: the engines, the tasks, and the fast
+engine's compiled loops (the first compiled call in a process sets up numba's code
+generator, about 0.3 s). A Dask worker imports :mod:`chainsim.preload` with its
+first batch of tasks (:mod:`chainsim.executor`).
+
+This module imports the engines only: the tasks' modules (which use the executor)
+are imported by :mod:`chainsim.preload`, and the executor names that module without
+importing it, so there is no import loop between the executor and its tasks.
 
 Two process settings come with it:
 
@@ -37,15 +42,14 @@ _prepared = False
 def prepare() -> None:
     """Set up this process for replications, once.
 
-    Imports the engines and tasks, loads the compiled loops, keeps freed memory for
-    reuse (:func:`keep_freed_memory`) and freezes what exists.
+    Imports the engines, loads the compiled loops, keeps freed memory for reuse
+    (:func:`keep_freed_memory`) and freezes what exists (call it after importing
+    the tasks' modules, as :mod:`chainsim.preload` does, to freeze them too).
     """
     global _prepared
     if _prepared:
         return
     _prepared = True
-    import chainsim.compare
-    import chainsim.experiment  # noqa: F401
     from chainsim import fast
 
     try:

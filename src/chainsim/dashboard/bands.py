@@ -17,8 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chainsim.compare import ArmReplication, compare, paired_delta
+from chainsim.compare import ArmReplication, compare
 from chainsim.config import Scenario
+from chainsim.outcomes import paired_delta
 
 _BASELINE_CACHE: OrderedDict[tuple, list[ArmReplication]] = OrderedDict()
 _CACHE_SIZE = 8
