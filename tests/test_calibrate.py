@@ -189,6 +189,7 @@ def recovery():
     return cal, truth, scenario, targets
 
 
+@pytest.mark.slow
 def test_calibrator_recovers_known_parameters(recovery):
     """The fitted knobs are within 3 posterior sds (log scale) of the truth.
 
@@ -211,6 +212,7 @@ def test_calibrator_recovers_known_parameters(recovery):
     assert doc["scenario"]["start"] == "2013-01"
 
 
+@pytest.mark.slow
 def test_fit_table_columns_and_rows(recovery):
     cal, _, _, targets = recovery
     table = cal.fit_table()
@@ -229,6 +231,7 @@ def test_fit_table_columns_and_rows(recovery):
     assert rows.loc["technical_dismissal_share_2019", "kind"] == "share"
 
 
+@pytest.mark.slow
 def test_identifiability_table_reports_an_uninformed_knob_as_free(recovery):
     cal, _, scenario, _ = recovery
     table = cal.identifiability_table(scenario)
@@ -246,6 +249,7 @@ def test_identifiability_table_reports_an_uninformed_knob_as_free(recovery):
     assert len(table) == len(KNOBS) + len(scenario.unknowns)
 
 
+@pytest.mark.slow
 def test_ensemble_and_calibrated_entries(recovery):
     cal, _, _, _ = recovery
     assert cal.ensemble_.shape[1] == len(KNOBS)

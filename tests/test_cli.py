@@ -19,7 +19,7 @@ from conftest import BASELINE, ROOT, SHORT
 SHORT_REL = str(SHORT.relative_to(ROOT))
 
 METRIC_KEYS = {"signalled", "traced", "summoned", "technical_dismissals", "policy_dismissals",
-               "convicted", "acquitted", "prison", "probation", "prison_months",
+               "appealed", "convicted", "acquitted", "prison", "probation", "prison_months",
                "technical_dismissal_share", "before_judge_share"}
 SHARE_KEYS = {"form_domestic_sexual", "form_cross_border_sexual", "form_labour",
               "form_criminal", "form_other", "under23_domestic_sexual", "under23_criminal",
@@ -52,6 +52,7 @@ def cli_run(tmp_path_factory):
     return proc, out
 
 
+@pytest.mark.slow
 def test_run_exits_zero_and_prints_the_summary(cli_run):
     proc, _ = cli_run
     assert proc.returncode == 0, proc.stderr
@@ -77,6 +78,7 @@ def test_run_exits_zero_and_prints_the_summary(cli_run):
     assert 0 < doc["shares"]["form_domestic_sexual"]["mean"] < 1
 
 
+@pytest.mark.slow
 def test_run_writes_the_documented_files(cli_run):
     proc, out = cli_run
     assert proc.returncode == 0, proc.stderr
@@ -96,6 +98,7 @@ def test_run_writes_the_documented_files(cli_run):
         assert (out / name).stat().st_mode & 0o777 == 0o666 & ~umask, name
 
 
+@pytest.mark.slow
 def test_records_parquet_holds_every_replication_with_provenance(cli_run, short_params):
     proc, out = cli_run
     assert proc.returncode == 0, proc.stderr
@@ -117,6 +120,7 @@ def test_records_parquet_holds_every_replication_with_provenance(cli_run, short_
     pd.testing.assert_frame_equal(by_offender(rep1), by_offender(direct))
 
 
+@pytest.mark.slow
 def test_running_twice_gives_identical_json(cli_run, tmp_path, capsys):
     proc, _ = cli_run
     assert proc.returncode == 0, proc.stderr
@@ -167,6 +171,7 @@ def test_validate_reports_every_problem_in_process(tmp_path, capsys):
 # ------------------------------------------------------------------ bad input
 
 
+@pytest.mark.slow
 def test_unknown_parameter_exits_2_without_traceback(tmp_path):
     bad = write_bad_scenario(tmp_path)
     out = tmp_path / "never"
@@ -295,6 +300,7 @@ def compare_files(tmp_path):
     return base, scen
 
 
+@pytest.mark.slow
 def test_compare_exits_zero_and_prints_the_comparison_document(compare_files, tmp_path):
     from chainsim.compare import PROXIES
     from chainsim.report import SAVED_FILES
@@ -318,6 +324,7 @@ def test_compare_exits_zero_and_prints_the_comparison_document(compare_files, tm
     assert json.loads((out / "comparison.json").read_text(encoding="utf-8")) == doc
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("which", ["scenario", "baseline"])
 def test_compare_with_a_bad_scenario_exits_2_and_writes_nothing(compare_files, tmp_path,
                                                                 which):

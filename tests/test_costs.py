@@ -36,6 +36,7 @@ def test_bad_cost_files_are_rejected(tmp_path, text, field):
     assert exc.value.problems[0].file == str(path)
 
 
+@pytest.mark.slow
 def test_compare_with_bad_costs_exits_2_without_output(tmp_path):
     bad = tmp_path / "costs.toml"
     bad.write_text("[costs]\nprison_month = 'a lot'\nnote = 'abc'\n", encoding="utf-8")

@@ -66,6 +66,7 @@ def test_unreachable_scheduler_is_bad_input():
         list(executor.map_ordered(square_with_seed, TASKS, scheduler="tcp://127.0.0.1:1"))
 
 
+@pytest.mark.slow
 def test_dask_gives_the_same_results(dask_scheduler):
     local = list(executor.map_ordered(square_with_seed, TASKS, workers=2))
     remote = list(executor.map_ordered(square_with_seed, TASKS, scheduler=dask_scheduler))
@@ -75,6 +76,7 @@ def test_dask_gives_the_same_results(dask_scheduler):
     assert shared == [7, 8, 9, 10, 11]
 
 
+@pytest.mark.slow
 def test_dask_recomputes_the_task_of_a_dead_worker(tmp_path, dask_scheduler):
     """A worker process dies mid-task (os._exit); its nanny restarts it, the scheduler
     reschedules the task, and the results are those of an undisturbed run."""
@@ -84,6 +86,7 @@ def test_dask_recomputes_the_task_of_a_dead_worker(tmp_path, dask_scheduler):
     assert out == [t * 10 for t in range(8)]
 
 
+@pytest.mark.slow
 def test_start_local_pool_starts_the_forkserver_only_for_pool_work():
     import subprocess
     import sys

@@ -30,6 +30,7 @@ def by_workers(short_scenario, short_params):
     return {w: run_collecting(short_scenario, short_params, w) for w in (1, 2)}
 
 
+@pytest.mark.slow
 def test_one_and_two_workers_give_identical_summaries(by_workers):
     doc1 = summary_document(by_workers[1][0])
     doc2 = summary_document(by_workers[2][0])
@@ -38,6 +39,7 @@ def test_one_and_two_workers_give_identical_summaries(by_workers):
     assert doc1["reps"] == REPS
 
 
+@pytest.mark.slow
 def test_one_and_two_workers_give_identical_records(by_workers):
     recs1, recs2 = by_workers[1][1], by_workers[2][1]
     assert [r for r, _ in recs1] == [r for r, _ in recs2] == list(range(REPS))
@@ -46,6 +48,7 @@ def test_one_and_two_workers_give_identical_records(by_workers):
     assert not recs1[0][1].equals(recs1[1][1])  # replications differ from each other
 
 
+@pytest.mark.slow
 def test_replication_i_is_the_model_run_with_the_i_th_spawned_seed(by_workers, short_params):
     result, recs = by_workers[1]
     seed1 = replication_seeds(SEED, REPS)[1]
@@ -58,6 +61,7 @@ def test_replication_i_is_the_model_run_with_the_i_th_spawned_seed(by_workers, s
     assert result.reps[1].shares == pytest.approx(flows.mix_shares(direct), nan_ok=True)
 
 
+@pytest.mark.slow
 def test_run_result_tables(by_workers):
     result = by_workers[1][0]
     assert [r.rep for r in result.reps] == list(range(REPS))
@@ -82,6 +86,7 @@ def test_default_workers():
     assert 1 <= experiment.default_workers(100) <= 100
 
 
+@pytest.mark.slow
 def test_window_means_average_only_the_simulated_years(by_workers):
     # The short scenario ends in 2017, so it simulates 2015-2017 of the 2015-2019 window.
     # A "per-year average over 2015-2019" can only average the years the run simulated;
@@ -94,6 +99,7 @@ def test_window_means_average_only_the_simulated_years(by_workers):
             assert rep.window[name] == pytest.approx(covered[name].mean()), name
 
 
+@pytest.mark.slow
 def test_fast_engine_gives_the_same_summary_as_the_agent_model(short_scenario):
     agents = summary_document(experiment.run(short_scenario, reps=2, seed=5, workers=1,
                                              engine="agents"))

@@ -73,6 +73,7 @@ def test_report_names_the_scenarios_and_summarises_in_plain_language(saved):
     assert "observed recidivism" in text.split('<div class=caveat>', 1)[1].split("</div>")[0]
 
 
+@pytest.mark.slow
 def test_report_command_rebuilds_from_the_saved_files_only(saved, tmp_path, capsys):
     out, _, _ = saved
     copy = tmp_path / "moved"

@@ -82,6 +82,7 @@ def test_noise_share_reflects_replication_noise():
     assert sensitivity.noise_share(loud, "delta:A:y", ["base", "A", "B"]) > 0.5
 
 
+@pytest.mark.slow
 def test_end_to_end_on_a_small_sobol_design(tmp_path, capsys):
     out = tmp_path / "sob"
     code = main(["sensitivity", str(SWEEPS / "small_sobol.toml"), "--out", str(out),

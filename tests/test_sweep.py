@@ -75,6 +75,7 @@ def test_two_workers_give_identical_files(small, reference, tmp_path):
         (out / "results.parquet").read_bytes()
 
 
+@pytest.mark.slow
 def test_dask_gives_identical_files(small, reference, tmp_path, dask_scheduler):
     out, _ = reference
     run_sweep(small, tmp_path / "dask", scheduler=dask_scheduler)
@@ -97,6 +98,7 @@ def test_resume_recomputes_only_missing_chunks(small, reference, tmp_path):
     assert (copy / "results.parquet").read_bytes() == (out / "results.parquet").read_bytes()
 
 
+@pytest.mark.slow
 def test_another_design_is_refused_then_restart(small, reference, tmp_path):
     out, _ = reference
     other = load_design(SWEEPS / "small_sobol.toml")
@@ -125,6 +127,7 @@ def _bigger_design(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.slow
 def test_sigkill_then_resume_gives_the_uninterrupted_result(tmp_path):
     """Kill `chainsim sweep` with SIGKILL mid-way; running it again finishes the sweep
     and the result is byte-identical to an uninterrupted run's."""

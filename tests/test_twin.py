@@ -180,6 +180,7 @@ def z_scores(twin: np.ndarray, mean: np.ndarray, se: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ docking
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["unlimited", "binding", "trends"])
 def test_twin_expected_counts_dock_with_agent_mean_for_every_event_and_year(name):
     ef, mc = docking(name)
@@ -198,6 +199,7 @@ def test_twin_expected_counts_dock_with_agent_mean_for_every_event_and_year(name
         assert twin[-1, event] > 5 and mean[-1, event] > 5, EVENT_NAMES[event]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["unlimited", "binding", "trends"])
 def test_twin_prison_terms_dock_with_agent_mean(name):
     ef, mc = docking(name)
@@ -218,6 +220,7 @@ def test_twin_prison_terms_dock_with_agent_mean(name):
     assert np.all((twin_ratio > 5) & (twin_ratio < 60))
 
 
+@pytest.mark.slow
 def test_unlimited_capacity_never_queues():
     """Premise of set (a): every signal is investigated at once, in both engines."""
     ef, mc = docking("unlimited")
@@ -230,6 +233,7 @@ def test_unlimited_capacity_never_queues():
                                rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_binding_capacity_serves_exactly_the_capacity_in_both_engines():
     """Premise of set (b): the queue never empties, so starts are the capacity exactly."""
     ef, mc = docking("binding")
@@ -244,6 +248,7 @@ def test_binding_capacity_serves_exactly_the_capacity_in_both_engines():
     assert np.all(ef.stocks[1:, Stage.SIGNALLED] > 5.0)  # the twin's queue stays long
 
 
+@pytest.mark.slow
 def test_trend_set_exercises_juvenile_law_and_time_varying_sentences():
     """Premise of set (c): the stratified and time-varying paths of the twin carry mass."""
     ef, _ = docking("trends")
@@ -255,6 +260,7 @@ def test_trend_set_exercises_juvenile_law_and_time_varying_sentences():
     assert summoned[1] / summoned.sum() == pytest.approx(0.8)
 
 
+@pytest.mark.slow
 def test_twin_approximates_the_queue_at_baseline_capacity():
     """The intermediate regime (the queue sometimes empties): the stated approximation.
 

@@ -24,24 +24,15 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    PrivateAttr,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, PrivateAttr, field_validator, model_validator
 
 from chainsim.calendar import parse_month
-from chainsim.errors import FieldValueError, InputError, Problem, problems_from_validation
+from chainsim.errors import FieldValueError, InputError, Problem
+from chainsim.schema import Note, Number, StrictModel, validate
 from chainsim.spec import BY_PROBATION, FORMS, NOT_INTERVENABLE, PARAMETERS
 from chainsim.tomlfile import read_toml
 
 FormName = Literal["domestic_sexual", "cross_border_sexual", "labour", "criminal", "other"]
-Number = Annotated[float, Field(allow_inf_nan=False)]
-Note = Annotated[str, Field(min_length=3)]
 
 
 MAX_MULTIPLIER = 1000.0
@@ -49,12 +40,6 @@ MAX_MULTIPLIER = 1000.0
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 """A scenario name: it names the default output directory, so it is one safe path part."""
-
-
-class _Strict(BaseModel):
-    """Strict parsing: a number is a number (not ``true`` or ``"0.5"``), no unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 def _month(text: str) -> int:
@@ -79,7 +64,7 @@ def _check_trend(trend: dict[str, float] | None) -> dict[str, float] | None:
     return dict(sorted(trend.items(), key=lambda kv: parse_month(kv[0])))
 
 
-class _Entry(_Strict):
+class _Entry(StrictModel):
     """What every parameter entry may carry besides its value."""
 
     by_form: dict[FormName, Number] | None = None
@@ -128,7 +113,7 @@ class UnknownEntry(_Entry):
         return self.central
 
 
-class ScenarioMeta(_Strict):
+class ScenarioMeta(StrictModel):
     """The ``[scenario]`` table."""
 
     name: str
@@ -167,7 +152,7 @@ AgeGroupName = Literal["under23", "23plus"]
 SexName = Literal["male", "female"]
 
 
-class Target(_Strict):
+class Target(StrictModel):
     """Who an intervention reaches (all listed groups; omitted = everyone)."""
 
     form: list[FormName] | None = None
@@ -176,7 +161,7 @@ class Target(_Strict):
     probation: Literal["supervised", "unsupervised"] | None = None
 
 
-class Intervention(_Strict):
+class Intervention(StrictModel):
     """A dated change to one parameter.
 
     The change phases in linearly over ``ramp_months`` from ``start`` and stops
@@ -225,15 +210,15 @@ class Intervention(_Strict):
         return self.low is not None
 
 
-class Scenario(_Strict):
+class Scenario(StrictModel):
     """A validated scenario (after inheritance is resolved)."""
 
     base: str | list[str] | None = None
     calibration: str | None = None
     scenario: ScenarioMeta
     parameters: dict[str, ParameterEntry]
-    unknowns: dict[str, UnknownEntry] = {}
-    interventions: list[Intervention] = []
+    unknowns: dict[str, UnknownEntry] = Field(default_factory=dict)
+    interventions: list[Intervention] = Field(default_factory=list)
     _origins: dict = PrivateAttr(default_factory=dict)
 
     def __eq__(self, other: object) -> bool:
@@ -246,8 +231,7 @@ class Scenario(_Strict):
 
     def located(self, problems: list[Problem]) -> list[Problem]:
         """``problems`` with each file replaced by the base file the field was read from."""
-        return [Problem(_origin_of(self._origins, p.field, p.file), p.field, p.value,
-                        p.allowed) for p in problems]
+        return _located(self._origins, problems)
 
     @property
     def name(self) -> str:
@@ -274,29 +258,6 @@ class Scenario(_Strict):
 
 
 # ------------------------------------------------------------------------------ loading
-
-
-def _loc(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc if part != "[key]")
-
-
-def _allowed_keys(loc: tuple) -> list[str] | None:
-    """The keys allowed where an unknown key ``loc[-1]`` was found."""
-    path = loc[:-1]
-    model = None
-    if len(path) == 0:
-        model = Scenario
-    elif path[0] == "scenario" and len(path) == 1:
-        model = ScenarioMeta
-    elif path[0] == "parameters" and len(path) == 2:
-        model = ParameterEntry
-    elif path[0] == "unknowns" and len(path) == 2:
-        model = UnknownEntry
-    elif path[0] == "interventions" and len(path) == 2:
-        model = Intervention
-    elif path[0] == "interventions" and len(path) == 3 and path[2] == "target":
-        model = Target
-    return list(model.model_fields) if model is not None else None
 
 
 def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
@@ -423,6 +384,12 @@ def _origin_of(origins: dict, field: str, default: str) -> str:
     return default
 
 
+def _located(origins: dict, problems: list[Problem]) -> list[Problem]:
+    """``problems`` with each file replaced by the file the field was read from."""
+    return [Problem(_origin_of(origins, p.field, p.file), p.field, p.value, p.allowed)
+            for p in problems]
+
+
 def _origins(doc: dict, file: str) -> dict:
     """Where each entry of a (shape-checked) document comes from: all from ``file``."""
     out: dict = {}
@@ -487,7 +454,7 @@ def _merge(base: dict, child: dict, base_origins: dict | None = None,
     return merged, origins
 
 
-class CalibratedEntry(_Strict):
+class CalibratedEntry(StrictModel):
     """A calibrated parameter's values (``calibration/parameters.toml``)."""
 
     value: Number | None = None
@@ -497,11 +464,10 @@ class CalibratedEntry(_Strict):
     _check = field_validator("trend")(classmethod(lambda cls, v: _check_trend(v)))
 
 
-class CalibrationFile(BaseModel):
+class CalibrationFile(StrictModel):
     """``calibration/parameters.toml``: provenance and calibrated values."""
 
-    model_config = ConfigDict(extra="forbid", strict=True)
-    meta: dict = {}
+    meta: dict = Field(default_factory=dict)
     parameters: dict[str, CalibratedEntry]
 
 
@@ -534,10 +500,7 @@ def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
                                 "the scenarios); nothing else is read")
     cal_file = str(path.parent / ref)
     raw = read_toml(target, cal_file)
-    try:
-        cal = CalibrationFile.model_validate(raw)
-    except ValidationError as exc:
-        raise InputError(problems_from_validation(exc, cal_file, field_name=_loc)) from None
+    cal = validate(CalibrationFile, raw, cal_file)
     params = doc.get("parameters")
     if not isinstance(params, dict):
         raise InputError.single(file, "parameters", None, "a [parameters] table")
@@ -676,15 +639,11 @@ def scenario_from_dict(doc: dict, file: str = "<scenario>", origins: dict | None
                                 "a scenario with [scenario], [parameters] and [unknowns]")
     origins = origins or {}
     try:
-        sc = Scenario.model_validate(doc)
-    except ValidationError as exc:
-        problems = problems_from_validation(exc, file, unknown_key=_allowed_keys,
-                                            field_name=_loc)
-        raise InputError([Problem(_origin_of(origins, p.field, file), p.field, p.value,
-                                  p.allowed) for p in problems]) from None
+        sc = validate(Scenario, doc, file)
+    except InputError as exc:
+        raise InputError(_located(origins, exc.problems)) from None
     sc._origins = origins
     problems = _semantic_problems(sc, file)
     if problems:
-        raise InputError([Problem(_origin_of(origins, p.field, file), p.field, p.value,
-                                  p.allowed) for p in problems])
+        raise InputError(sc.located(problems))
     return sc

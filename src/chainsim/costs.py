@@ -16,9 +16,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
 
-from chainsim.errors import InputError, problems_from_validation
+from chainsim.errors import InputError
+from chainsim.schema import Note, StrictModel, validate
 from chainsim.tomlfile import read_toml
 
 MAX_COST = 1e12
@@ -27,15 +28,14 @@ MAX_COST = 1e12
 Cost = Annotated[float, Field(ge=0, le=MAX_COST, allow_inf_nan=False)]
 
 
-class UnitCosts(BaseModel):
+class UnitCosts(StrictModel):
     """Cost of one unit of each kind of work."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     prison_month: Cost = 0.0
     probation_month: Cost = 0.0
     court_case: Cost = 0.0
     investigation: Cost = 0.0
-    note: Annotated[str, Field(min_length=3)]
+    note: Note
 
     def per_year(self, proxies: dict[str, float]) -> float:
         """Yearly cost from the workload proxies of one replication."""
@@ -59,9 +59,4 @@ def load_costs(path: str | Path) -> UnitCosts:
     if not isinstance(doc["costs"], dict):
         raise InputError.single(file, "costs", doc["costs"],
                                 "a [costs] table of unit costs and a note")
-    try:
-        return UnitCosts.model_validate(doc["costs"])
-    except ValidationError as exc:
-        raise InputError(problems_from_validation(
-            exc, file, prefix="costs.", unknown_key=lambda _: list(UnitCosts.model_fields))
-        ) from None
+    return validate(UnitCosts, doc["costs"], file, prefix="costs.")

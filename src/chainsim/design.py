@@ -48,27 +48,21 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from chainsim.config import Scenario, load_scenario
 from chainsim.engines import DEFAULT_ENGINE, ENGINES
-from chainsim.errors import InputError, Problem, problems_from_validation
+from chainsim.errors import InputError, Problem
+from chainsim.schema import Number, StrictModel, validate
 from chainsim.spec import PARAMETERS
 from chainsim.tomlfile import read_toml
 
-Number = Annotated[float, Field(allow_inf_nan=False)]
 METHODS = ("lhs", "factorial", "sobol")
 MAX_POINTS = 1_000_000
 """Largest design accepted (points times replications times arms is the run count)."""
 
 
-class _Strict(BaseModel):
-    """Strict parsing: a number is a number (not ``true`` or ``"4"``), no unknown keys."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
-
-class Factor(_Strict):
+class Factor(StrictModel):
     """One varied quantity: a range (``low``, ``high``) or factorial ``levels``."""
 
     low: Number | None = None
@@ -97,7 +91,7 @@ class Factor(_Strict):
         return float(self.low), float(self.high)  # type: ignore[arg-type]
 
 
-class SweepMeta(_Strict):
+class SweepMeta(StrictModel):
     """The ``[sweep]`` table."""
 
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
@@ -113,7 +107,7 @@ class SweepMeta(_Strict):
     outcomes: list[str] = Field(default_factory=list)
 
 
-class DesignFile(_Strict):
+class DesignFile(StrictModel):
     """A whole design file."""
 
     sweep: SweepMeta
@@ -161,17 +155,6 @@ class Design:
         return len(self.points) * self.meta.reps * len(self.arms)
 
 
-def _allowed_keys(loc: tuple) -> list[str] | None:
-    """The keys allowed where an unknown key ``loc[-1]`` was found."""
-    if len(loc) == 1:
-        return list(DesignFile.model_fields)
-    if len(loc) == 2 and loc[0] == "sweep":
-        return list(SweepMeta.model_fields)
-    if len(loc) == 3 and loc[0] == "factors":
-        return list(Factor.model_fields)
-    return None
-
-
 def _scenario_path(design_path: Path, given: str, file: str, fld: str) -> Path:
     """Resolve a scenario path named in a design (see the module docstring for the rule)."""
     if Path(given).is_absolute():
@@ -207,10 +190,7 @@ def load_design(path: str | Path) -> Design:
     doc = read_toml(path, file)
     if not doc:
         raise InputError.single(file, "(file)", "empty", "a design with [sweep] and [factors]")
-    try:
-        spec = DesignFile.model_validate(doc)
-    except ValidationError as exc:
-        raise InputError(problems_from_validation(exc, file, unknown_key=_allowed_keys)) from None
+    spec = validate(DesignFile, doc, file)
     meta = spec.sweep
     arms = [load_scenario(_scenario_path(path, meta.scenario, file, "sweep.scenario"))]
     for i, arm in enumerate(meta.arms):

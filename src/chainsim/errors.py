@@ -2,9 +2,10 @@
 
 Every loader turns what is wrong with a file into :class:`Problem` s that name the
 file, the field, the offending value and what would have been accepted;
-:func:`problems_from_validation` does this for pydantic's validation errors, so
-the loaders (scenario, calibration overlay, targets, unit costs, sweep designs)
-all speak the same way.
+:func:`problems_from_validation` does this for pydantic's validation errors, and
+:func:`chainsim.schema.validate` applies it to the strict models of every loader
+(scenario, calibration overlay, targets, unit costs, sweep designs), so they all
+speak the same way.
 """
 
 from __future__ import annotations
@@ -124,7 +125,6 @@ def _display(value: object) -> object:
 def problems_from_validation(
     exc: ValidationError, file: str, prefix: str = "",
     unknown_key: Callable[[tuple], list[str] | None] | None = None,
-    field_name: Callable[[tuple], str] | None = None,
 ) -> list[Problem]:
     """Pydantic's validation errors as :class:`Problem` s.
 
@@ -133,13 +133,12 @@ def problems_from_validation(
         file: The file name to report.
         prefix: Prepended to every field path (e.g. ``"costs."``).
         unknown_key: Given the location of an unknown key, the keys allowed there
-            (``None``: not known).
-        field_name: Formats a location (default: dotted, dict-key markers dropped).
+            (``None``: not known); :func:`chainsim.schema.allowed_keys` reads them
+            off the model.
 
     Returns:
         One problem per error, each with file, field, value and what is allowed.
     """
-    fmt = field_name or (lambda loc: ".".join(str(p) for p in loc if p != "[key]"))
     problems = []
     for err in exc.errors():
         loc = tuple(err["loc"])
@@ -168,6 +167,6 @@ def problems_from_validation(
             msg = "a number " + msg.removeprefix("Input should be ") if kind in (
                 "greater_than", "greater_than_equal", "less_than", "less_than_equal") else (
                 msg.removeprefix("Input should be ").replace("valid ", ""))
-        field = prefix + fmt(loc)
+        field = prefix + ".".join(str(p) for p in loc if p != "[key]")
         problems.append(Problem(file, field or "(document)", _display(value), msg))
     return problems

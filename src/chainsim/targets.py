@@ -5,19 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from chainsim.errors import FieldValueError, InputError, problems_from_validation
+from chainsim.config import FormName
+from chainsim.errors import FieldValueError
+from chainsim.schema import Note, Number, StrictModel, validate
 from chainsim.tomlfile import read_toml
-
-Number = Annotated[float, Field(allow_inf_nan=False)]
-FormName = Literal["domestic_sexual", "cross_border_sexual", "labour", "criminal", "other"]
 
 DEFAULT_TARGETS = Path(__file__).resolve().parents[2] / "calibration" / "targets.toml"
 """``calibration/targets.toml`` of the source checkout chainsim is installed from."""
 
 
-class Target(BaseModel):
+class Target(StrictModel):
     """One figure of the source.
 
     Attributes:
@@ -33,8 +32,6 @@ class Target(BaseModel):
         source: Where it comes from.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
-
     metric: str
     form: FormName | None = None
     scope: Literal["window_mean", "by_year", "shares"]
@@ -44,7 +41,7 @@ class Target(BaseModel):
     high: Number | None = None
     sd: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     years: str
-    source: Annotated[str, Field(min_length=3)]
+    source: Note
 
     @model_validator(mode="after")
     def _values(self):
@@ -100,10 +97,9 @@ class Target(BaseModel):
         return float(self.value), float(self.value)
 
 
-class TargetFile(BaseModel):
+class TargetFile(StrictModel):
     """A validated targets file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
     targets: Annotated[dict[str, Target], Field(min_length=1)]
 
 
@@ -114,10 +110,4 @@ def load_targets(path: str | Path = DEFAULT_TARGETS) -> dict[str, Target]:
         InputError: If the file is missing, not TOML, or a field is invalid.
     """
     file = str(path)
-    doc = read_toml(path, file)
-    try:
-        return TargetFile.model_validate(doc).targets
-    except ValidationError as exc:
-        raise InputError(problems_from_validation(
-            exc, file, unknown_key=lambda loc: list(
-                (TargetFile if len(loc) == 1 else Target).model_fields))) from None
+    return validate(TargetFile, read_toml(path, file), file).targets

@@ -23,6 +23,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+pytestmark = pytest.mark.slow  # a real browser: full suite only
+
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "test-output"
 SHOTS = OUT / "screenshots"

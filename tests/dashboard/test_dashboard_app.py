@@ -74,6 +74,7 @@ def test_language_toggle_switches_labels(page):
     assert "dagvaarding" in html(page, "chart-funnel")
 
 
+@pytest.mark.slow
 def test_clicking_an_offender_shows_its_history(page):
     page.find(v.Btn, class_="btn-skip").widget.click()
     assert month(page) == "2015-01"
@@ -90,6 +91,7 @@ def test_clicking_an_offender_shows_its_history(page):
     assert f'stroke="#000" stroke-width="2" data-agent="{oid}"' in widget.svg  # ringed now
 
 
+@pytest.mark.slow
 def test_comparison_runs_and_shows_bands(page):
     slider(page, "capacity").v_model = 250.0
     show(page, "compare")

@@ -19,6 +19,7 @@ def live(short_params) -> LiveRun:
     return run
 
 
+@pytest.mark.slow
 def test_steps_never_pass_the_end(short_params):
     run = LiveRun(short_params, seed=3)
     run.step(short_params.n_months - 2)

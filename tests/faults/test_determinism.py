@@ -15,6 +15,8 @@ import pytest
 from chainsim.cli import main
 from faults.harness import count
 
+pytestmark = pytest.mark.slow  # every command on 5 backends: full suite only
+
 ROOT = Path(__file__).resolve().parents[2]
 DATA = ROOT / "tests" / "data"
 

@@ -12,6 +12,7 @@ import copy
 import shutil
 from pathlib import Path
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -57,6 +58,7 @@ def test_the_starting_design_is_valid(tmp_path):
     assert load_design(tmp_path / "sweeps" / "d.toml").points.shape == (5, 2)
 
 
+@pytest.mark.slow
 @examples(300)
 @given(data=st.data())
 def test_bad_sweep_fields(data):
@@ -148,6 +150,7 @@ def test_bad_sweep_fields(data):
     reject_design(doc, what, field=field, value=value)
 
 
+@pytest.mark.slow
 @examples(300)
 @given(data=st.data())
 def test_bad_factors(data):

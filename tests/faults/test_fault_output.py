@@ -78,6 +78,7 @@ def copy_of(earlier, tmp_path) -> tuple[Path, dict[str, str]]:
 # ---------------------------------------------------------------------- killed mid-way
 
 
+@pytest.mark.slow
 def test_a_run_killed_mid_way_leaves_the_earlier_results_intact(earlier, tmp_path):
     out, before = copy_of(earlier, tmp_path)
     with count("output: run killed (SIGKILL)", "kill mid-run, then run again"):
@@ -210,6 +211,7 @@ def test_unwritable_output_directory_exits_2_before_any_work(tmp_path, monkeypat
             assert "(output)" in text and "directory" in text
 
 
+@pytest.mark.slow
 def test_unwritable_directory_in_a_subprocess(tmp_path):
     with count("output: unwritable directory", "end to end"):
         (tmp_path / "a-file").write_text("x")
@@ -281,6 +283,7 @@ def test_scenario_names_cannot_move_the_default_output(tmp_path, name):
                             file="s.toml", field="scenario.name")
 
 
+@pytest.mark.slow
 def test_compare_default_directory_stays_inside_results(tmp_path):
     """Three long names: ``results/compare-<names>`` is shortened, one level below results/."""
     names = ["a" * 64, "b" * 64, "c" * 64]

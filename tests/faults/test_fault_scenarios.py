@@ -170,6 +170,7 @@ malformed_month = st.one_of(
 # ---------------------------------------------------------------------- wrong types
 
 
+@pytest.mark.slow
 @examples(260)
 @given(path=st.sampled_from(NUMERIC + STRINGS), data=st.data())
 def test_wrong_types(path, data):
@@ -199,6 +200,7 @@ def outside(lo: float, hi: float):
     return st.one_of(above, below)
 
 
+@pytest.mark.slow
 @examples(220)
 @given(name=st.sampled_from(OWN_PARAMETERS), data=st.data())
 def test_parameter_values_out_of_range(name, data):
@@ -217,6 +219,7 @@ def test_parameter_values_out_of_range(name, data):
     write_and_check(doc, kind, field=f"parameters.{name}", value=value)
 
 
+@pytest.mark.slow
 @examples(100)
 @given(name=st.sampled_from(UNKNOWNS), key=st.sampled_from(["central", "low", "high"]),
        data=st.data())
@@ -229,6 +232,7 @@ def test_unknowns_out_of_range(name, key, data):
     write_and_check(doc, "unknown out of range", field=f"unknowns.{name}", value=value)
 
 
+@pytest.mark.slow
 @examples(130)
 @given(path=st.sampled_from(ENTRY_NUMBERS), value=st.floats(max_value=-1e-9,
                                                             min_value=-1e6))
@@ -238,6 +242,7 @@ def test_negative_numbers(path, value):
     write_and_check(doc, "negative number", field=entry_field(path), value=value)
 
 
+@pytest.mark.slow
 @examples(130)
 @given(path=st.sampled_from(NUMERIC), value=non_finite)
 def test_nan_and_inf(path, value):
@@ -246,6 +251,7 @@ def test_nan_and_inf(path, value):
     write_and_check(doc, "nan or inf", field=entry_field(path), value=value)
 
 
+@pytest.mark.slow
 @examples(160)
 @given(path=st.sampled_from(NUMERIC), value=huge)
 def test_huge_numbers(path, value):
@@ -265,6 +271,7 @@ def test_integers_too_long_to_read(path, digits):
 # ---------------------------------------------------------------------- shares
 
 
+@pytest.mark.slow
 @examples(80)
 @given(shares=st.lists(st.floats(0, 1), min_size=len(FORMS), max_size=len(FORMS)))
 def test_form_shares_not_summing_to_one(shares):
@@ -276,6 +283,7 @@ def test_form_shares_not_summing_to_one(shares):
                     allowed="sum to 1")
 
 
+@pytest.mark.slow
 @examples(80)
 @given(shares=st.lists(st.floats(0, 1), min_size=3, max_size=3))
 def test_prosecution_shares_above_one(shares):
@@ -300,6 +308,7 @@ TABLES += [(("interventions", i, "target"), Target)
 TABLES += [(("parameters",), None), (("unknowns",), None)]
 
 
+@pytest.mark.slow
 @examples(200)
 @given(table=st.sampled_from(TABLES), key=st.from_regex(r"[a-z][a-z0-9_]{0,15}",
                                                         fullmatch=True),
@@ -338,6 +347,7 @@ def _required_paths() -> list[tuple[tuple, str]]:
 REQUIRED = _required_paths()
 
 
+@pytest.mark.slow
 @examples(130)
 @given(item=st.sampled_from(REQUIRED))
 def test_missing_keys(item):
@@ -356,6 +366,7 @@ MONTH_PLACES = [("scenario", "start"), ("scenario", "end")] + [
 TRENDS = [p[:3] for p in NUMERIC if len(p) == 4 and p[2] == "trend"]
 
 
+@pytest.mark.slow
 @examples(160)
 @given(place=st.sampled_from(MONTH_PLACES), month=st.one_of(malformed_month,
                                                             st.dates(dt.date(1900, 1, 1))))
@@ -365,6 +376,7 @@ def test_malformed_months(place, month):
     write_and_check(doc, "malformed month", field=entry_field(place), value=month)
 
 
+@pytest.mark.slow
 @examples(70)
 @given(path=st.sampled_from(sorted(set(TRENDS))), month=malformed_month)
 def test_malformed_trend_months(path, month):
@@ -376,6 +388,7 @@ def test_malformed_trend_months(path, month):
     write_and_check(doc, "malformed month", field=entry_field(path), value=month)
 
 
+@pytest.mark.slow
 @examples(80)
 @given(i=st.integers(0, len(INTERVENTIONS) - 1), key=st.sampled_from(["start", "end"]),
        year=st.one_of(st.integers(1000, 2011), st.integers(2018, 9999)),
@@ -391,6 +404,7 @@ def test_intervention_months_outside_the_horizon(i, key, year, month):
     write_and_check(doc, "month outside the horizon", field=f"interventions.{i}", value=text)
 
 
+@pytest.mark.slow
 @examples(50)
 @given(start=st.tuples(st.integers(1000, 2999), st.integers(1, 12)),
        back=st.integers(0, 5000))
@@ -407,6 +421,7 @@ def test_horizon_ending_before_it_starts(start, back):
 # ---------------------------------------------------------------------- interventions
 
 
+@pytest.mark.slow
 @examples(100)
 @given(i=st.integers(0, len(INTERVENTIONS) - 1), data=st.data())
 def test_bad_intervention_choices(i, data):
@@ -466,6 +481,7 @@ bad_base = st.one_of(
     st.just("sub"))
 
 
+@pytest.mark.slow
 @examples(100)
 @given(base=bad_base)
 def test_bad_base_references(base):
@@ -501,6 +517,7 @@ def test_base_chains_too_deep(depth):
                         allowed="16 levels")
 
 
+@pytest.mark.slow
 @examples(6)
 @given(copies=st.integers(65, 200))
 def test_base_fan_out(copies):
@@ -513,6 +530,7 @@ def test_base_fan_out(copies):
 BASE_LEAVES = [p for p in NUMERIC if p[0] in ("parameters", "unknowns", "interventions")]
 
 
+@pytest.mark.slow
 @examples(80)
 @given(path=st.sampled_from(BASE_LEAVES), value=st.one_of(non_finite, wrong_for_number, huge))
 def test_problems_in_a_base_name_the_base(path, value):
@@ -555,6 +573,7 @@ def test_non_utf8_bytes(at, junk):
     write_and_check(data, "non-UTF-8 bytes", field="(file)", allowed="UTF-8")
 
 
+@pytest.mark.slow
 @examples(100)
 @given(data=st.binary(max_size=200))
 def test_garbage_bytes(data):
@@ -610,6 +629,7 @@ E2E = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(E2E))
 def test_subprocess_exit_2_without_traceback(tmp_path, name):
     content, field = E2E[name]

@@ -12,6 +12,7 @@ import datetime as dt
 import tomllib
 from pathlib import Path
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -54,6 +55,7 @@ def reject_targets(doc: dict | str | bytes, kind: str, **expect) -> None:
                             field=expect.get("field"), value=expect.get("value", ...))
 
 
+@pytest.mark.slow
 @examples(200)
 @given(name=st.sampled_from(NAMES), data=st.data())
 def test_bad_target_fields(name, data):
@@ -161,6 +163,7 @@ def reject_costs(doc: dict | str | bytes, kind: str, **expect) -> None:
                             value=expect.get("value", ...))
 
 
+@pytest.mark.slow
 @examples(200)
 @given(data=st.data())
 def test_bad_unit_costs(data):

@@ -91,6 +91,7 @@ def monthly_stocks(records, months: int, start: int) -> np.ndarray:
     return delta.cumsum(axis=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("label", sorted(EXTREMES))
 def test_extremes_to_2100_stay_finite_and_non_negative(label):
     doc = baseline_doc()
