@@ -208,6 +208,7 @@ def test_no_signal_no_inspection_means_nobody_enters_the_chain(no_detection):
     assert count(rec, "desisted") > 100
 
 
+@pytest.mark.slow
 def test_a_signal_hazard_that_ends_before_anyone_is_exposed_signals_nobody():
     # A monthly signal probability of 1 in the start month only (trend to 0 a month
     # later): offenders are exposed from the month after they enter, when it is 0, so
@@ -225,6 +226,7 @@ def technical_only():
                       "other_disposal_share": 0.0})[1]
 
 
+@pytest.mark.slow
 def test_all_om_decisions_are_technical_dismissals(technical_only):
     rec = technical_only
     assert count(rec, "technical_dismissal") > 100
@@ -241,6 +243,7 @@ def never_convicted():
     return run_model({"conviction_prob": 0.0})[1]
 
 
+@pytest.mark.slow
 def test_conviction_prob_zero_acquits_everyone(never_convicted):
     rec = never_convicted
     assert count(rec, "summoned", "summoned_detained") > 100
@@ -338,6 +341,7 @@ def never_prison():
     return run_model({"prison_prob": 0.0, "probation_share_other": 1.0})[1]
 
 
+@pytest.mark.slow
 def test_probation_share_one_supervises_every_non_custodial_sentence(never_prison):
     rec = never_prison
     assert count(rec, "prison", "released") == 0
@@ -355,6 +359,7 @@ def never_supervised():
     return run_model({"probation_share_prison": 0.0, "probation_share_other": 0.0})[1]
 
 
+@pytest.mark.slow
 def test_probation_share_zero_supervises_nobody(never_supervised):
     rec = never_supervised
     assert count(rec, "released") > 50 and count(rec, "non_custodial") > 20
@@ -367,6 +372,7 @@ def small_capacity():
     return run_model({"investigation_capacity": 30.0})[1]
 
 
+@pytest.mark.slow
 def test_investigation_capacity_limits_yearly_starts(small_capacity):
     starts = years_of(small_capacity, "investigation_started")
     signals = years_of(small_capacity, "signalled")
@@ -395,6 +401,7 @@ def _assert_share(successes: int, n: int, p: float) -> None:
     assert abs(successes / n - p) < 4 * math.sqrt(p * (1 - p) / n), (successes, n, p)
 
 
+@pytest.mark.slow
 def test_branch_frequencies_match_the_parameters(branching):
     rec = branching
     decisions = count(rec, *OM_DECISIONS)

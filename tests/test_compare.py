@@ -104,6 +104,7 @@ def test_records_before_the_interventions_start_are_identical(baseline_records):
         after_base.reset_index(drop=True))
 
 
+@pytest.mark.slow
 def test_a_sentencing_intervention_leaves_every_inflow_record_identical(baseline_records):
     records = records_of(scenario("longer", {"parameter": "prison_months_mean",
                                              "operation": "multiply", "value": 1.5}))

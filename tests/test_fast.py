@@ -61,11 +61,13 @@ def test_short_baseline_gives_the_agent_models_records(short_params, seed):
                       "general_offence", "general_case", "desisted"}
 
 
+@pytest.mark.slow
 def test_a_seed_sequence_and_its_spawned_replications_agree(short_params):
     for seed in replication_seeds(7, 2):
         assert_engines_agree(short_params, seed)
 
 
+@pytest.mark.slow
 def test_unlimited_capacity_gives_the_agent_models_records():
     params = make_params({"investigation_capacity": NON_BINDING_CAPACITY})
     _, result = assert_engines_agree(params, 4)
@@ -79,6 +81,7 @@ def test_no_capacity_leaves_every_signal_waiting_or_dropped():
     assert (result.records["event"] == "dropped").sum() > 100
 
 
+@pytest.mark.slow
 def test_high_pretrial_detention_and_probation_shares():
     params = make_params({"pretrial_detention_share": 0.95, "probation_share_prison": 0.9,
                           "probation_share_other": 0.9})
@@ -92,6 +95,7 @@ def test_high_pretrial_detention_and_probation_shares():
     assert len(same_month) > 0
 
 
+@pytest.mark.slow
 def test_many_reoffenders_juveniles_and_long_supervision():
     """Several chain passes per offender: reoffending, other offences, long probation."""
     doc = short_doc()
@@ -111,6 +115,7 @@ def test_many_reoffenders_juveniles_and_long_supervision():
     assert ((records["event"] == "general_offence") & records["probation"]).any()
 
 
+@pytest.mark.slow
 def test_many_other_offences_per_spell_after_the_chain():
     # other offences are drawn a few draws at a time per offender (fast.GENERAL_LOOKAHEAD):
     # with many per spell, and several spells per offender, the lookahead runs out often
@@ -132,6 +137,7 @@ def test_many_other_offences_per_spell_after_the_chain():
     {"signal_hazard": 0.3, "post_desistance_hazard": 1.0, "general_offence_hazard": 1.0,
      "investigation_capacity": NON_BINDING_CAPACITY},
 ], ids=["certain-drops-and-reoffending", "certain-desistance"])
+@pytest.mark.slow
 def test_certain_and_impossible_events(changes):
     assert_engines_agree(make_params(changes), 3)
 
@@ -147,6 +153,7 @@ def test_the_shortest_chains_and_quick_reoffending():
     assert (result.records["event"] == "reoffended").sum() > 1000
 
 
+@pytest.mark.slow
 def test_interventions_give_the_agent_models_records():
     params = with_interventions(
         {"parameter": "inflow_rate", "operation": "multiply", "value": 0.6,
@@ -214,6 +221,7 @@ def test_a_branch_refuses_state_it_does_not_know(short_params):
         engine.branch(short_params)
 
 
+@pytest.mark.slow
 def test_sampled_unknowns_give_the_agent_models_records(short_scenario):
     seed = replication_seeds(11, 1)[0]
     draws = sample_unknowns(declared_unknowns([short_scenario]), seed)
@@ -248,6 +256,7 @@ def test_records_are_chronological_and_the_run_is_reproducible(short_params):
     assert a.stage_counts.sum() == a.records["agent_id"].nunique()
 
 
+@pytest.mark.slow
 def test_the_record_arrays_need_no_dataframe_and_match_the_tables(short_params):
     # FastResult.arrays() (what compare and sweeps analyse) holds the same arrays as
     # RecordArrays of the DataFrame, and the engine's offender order is the sorted one

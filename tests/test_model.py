@@ -59,6 +59,7 @@ def test_stage_counts_match_the_records_at_the_end(baseline_run):
     assert model.stage_counts[Stage.DESISTED] == (records["event"] == "desisted").sum()
 
 
+@pytest.mark.slow
 def test_stage_counts_match_the_records_month_by_month(short_params):
     model = ChainModel(short_params, SEED)
     n = short_params.n_months
@@ -119,11 +120,13 @@ def test_records_have_the_documented_columns(baseline_records, short_params):
 # ------------------------------------------------------------------ reproducibility
 
 
+@pytest.mark.slow
 def test_same_seed_gives_identical_records(baseline_records, short_params):
     again = ChainModel(short_params, SEED).run().records.to_frame()
     pd.testing.assert_frame_equal(baseline_records, again)
 
 
+@pytest.mark.slow
 def test_seed_sequence_and_int_seed(short_params):
     ss = replication_seeds(SEED, 2)[1]
     a = ChainModel(short_params, ss).run().records.to_frame()
@@ -131,6 +134,7 @@ def test_seed_sequence_and_int_seed(short_params):
     pd.testing.assert_frame_equal(a, b)
 
 
+@pytest.mark.slow
 def test_different_seeds_give_different_records(baseline_records, short_params):
     other = ChainModel(short_params, SEED + 1).run().records.to_frame()
     assert not baseline_records.equals(other)
@@ -172,6 +176,7 @@ def crn_runs():
     }
 
 
+@pytest.mark.slow
 def test_sentencing_change_leaves_inflow_identical(baseline_records):
     # with the baseline's binding capacity too: inflow draws come from their own stream
     _, longer = run_model({"prison_months_mean": 40.0})
@@ -179,6 +184,7 @@ def test_sentencing_change_leaves_inflow_identical(baseline_records):
     assert len(inflow_of(longer)) > 1000
 
 
+@pytest.mark.slow
 def test_sentencing_change_leaves_everything_before_the_sentence(crn_runs):
     base, longer = crn_runs["base"], crn_runs["longer_sentences"]
     pd.testing.assert_frame_equal(inflow_of(base), inflow_of(longer))
@@ -195,6 +201,7 @@ def test_sentencing_change_leaves_everything_before_the_sentence(crn_runs):
     assert not base.equals(longer)
 
 
+@pytest.mark.slow
 def test_conviction_change_leaves_inflow_and_pretrial_records(crn_runs):
     base, fewer = crn_runs["base"], crn_runs["fewer_convictions"]
     pd.testing.assert_frame_equal(inflow_of(base), inflow_of(fewer))
@@ -214,6 +221,7 @@ def test_conviction_change_leaves_inflow_and_pretrial_records(crn_runs):
     assert conv_b < conv_a
 
 
+@pytest.mark.slow
 def test_conviction_change_leaves_the_sentences_of_those_still_convicted(crn_runs):
     # the sentencing stream is untouched: an offender convicted in both runs gets the
     # same sentence at its first conviction

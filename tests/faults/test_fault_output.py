@@ -118,6 +118,7 @@ def test_a_run_killed_mid_way_leaves_the_earlier_results_intact(earlier, tmp_pat
         assert json.loads((out / "summary.json").read_text())["reps"] == 1
 
 
+@pytest.mark.slow
 def test_a_run_failing_mid_way_leaves_the_earlier_results_intact(earlier, tmp_path,
                                                                  monkeypatch, capsys):
     import chainsim.runner
@@ -153,6 +154,7 @@ def test_a_failing_first_run_leaves_no_directory(tmp_path, monkeypatch, capsys):
 # ---------------------------------------------------------------------- unwritable, full
 
 
+@pytest.mark.slow
 def test_full_disk_is_reported_and_changes_nothing(earlier, tmp_path, monkeypatch, capsys):
     """ENOSPC is simulated: ``DataFrame.to_csv`` raises it (no real disk is filled)."""
     out, before = copy_of(earlier, tmp_path)
