@@ -8,7 +8,7 @@ hits them alike, and medians are reported):
 
 1. one replication of the full baseline (2005-2035) with the agent model, the
    fast engine (same records; checked) and the expected-flow twin
-   (:func:`chainsim.twin.expected_flows`, full and chain mode; one run of the twin
+   (:func:`chainsim.engines.twin.expected_flows`, full and chain mode; one run of the twin
    gives expected counts, not a replication): seconds each and the ratios;
 2. the fast engine's replication split into engine and analysis (what
    ``compare`` computes per arm and replication);
@@ -46,14 +46,14 @@ def time_engines(reps: int) -> dict[str, float]:
     import numpy as np
 
     from chainsim.analysis import flows, recidivism
-    from chainsim.compare import _replication_task, arm_proxies, default_period
-    from chainsim.config import load_scenario
-    from chainsim.fast import run_fast
-    from chainsim.model import ChainModel
-    from chainsim.parameters import resolve
-    from chainsim.spec import FORMS
-    from chainsim.streams import replication_seeds
-    from chainsim.twin import expected_flows
+    from chainsim.chain.config import load_scenario
+    from chainsim.chain.parameters import resolve
+    from chainsim.chain.spec import FORMS
+    from chainsim.chain.streams import replication_seeds
+    from chainsim.engines.fast import run_fast
+    from chainsim.engines.model import ChainModel
+    from chainsim.engines.twin import expected_flows
+    from chainsim.experiments.compare import _replication_task, arm_proxies, default_period
 
     baseline = load_scenario(SCENARIOS / "baseline.toml")
     policy = load_scenario(SCENARIOS / "more_probation.toml")
@@ -96,7 +96,7 @@ def time_engines(reps: int) -> dict[str, float]:
         out["analysis"].append(time.perf_counter() - t0)
         if len(result.records) != len(records) or not np.array_equal(result.stage_counts,
                                                                      model.stage_counts):
-            raise SystemExit("the engines disagree (run the tests: tests/test_fast.py)")
+            raise SystemExit("the engines disagree (run the tests: tests/engines/test_fast.py)")
     return {k: median(v) for k, v in out.items()} | {"records": len(records),
                                                      "months": params.n_months + 1}
 

@@ -27,10 +27,10 @@ FULL = 1_000_000
 
 CHILD = """
 import json, resource, sys, time
-from chainsim.config import load_scenario
-from chainsim.fast import run_fast
-from chainsim.parameters import resolve
-from chainsim.streams import replication_seeds
+from chainsim.chain.config import load_scenario
+from chainsim.engines.fast import run_fast
+from chainsim.chain.parameters import resolve
+from chainsim.chain.streams import replication_seeds
 
 factor = float(sys.argv[1])
 sc = load_scenario(sys.argv[2])

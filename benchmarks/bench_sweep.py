@@ -32,7 +32,7 @@ def _slice(design, runs: int):
 
 
 def _time_sweep(design, out: Path, **kw) -> float:
-    from chainsim.sweep import run_sweep
+    from chainsim.experiments.sweep import run_sweep
 
     t0 = time.perf_counter()
     run_sweep(design, out, **kw)
@@ -49,7 +49,7 @@ def main() -> None:
 
     from distributed import Client, LocalCluster
 
-    from chainsim.design import design_digest, load_design
+    from chainsim.experiments.design import design_digest, load_design
 
     design = load_design(DESIGN)
     design = _slice(design, runs)
@@ -64,7 +64,8 @@ def main() -> None:
         for k in ((2,) if args.quick else (1, 2)):
             with LocalCluster(n_workers=k, threads_per_worker=1, processes=True,
                               dashboard_address=None) as cluster, Client(cluster) as client:
-                client.run(lambda: __import__("chainsim.sweep"))  # warm the workers' imports
+                # warm the workers' imports
+                client.run(lambda: __import__("chainsim.experiments.sweep"))
                 times[f"dask, {k} worker{'s' if k > 1 else ''}"] = _time_sweep(
                     design, tmp / f"d{k}", scheduler=cluster.scheduler_address)
         files = {p.name: (p / "results.parquet").read_bytes()

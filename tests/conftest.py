@@ -14,10 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chainsim.config import Scenario, load_scenario, scenario_from_dict
-from chainsim.parameters import ParameterSet, resolve
-from chainsim.records import COLUMNS, RecordLog
-from chainsim.spec import AGE_GROUPS, EVENT_NAMES, FORMS, PARAMETERS, SEXES, STAGE_NAMES
+from chainsim.chain.config import Scenario, load_scenario, scenario_from_dict
+from chainsim.chain.parameters import ParameterSet, resolve
+from chainsim.chain.spec import AGE_GROUPS, EVENT_NAMES, FORMS, PARAMETERS, SEXES, STAGE_NAMES
+from chainsim.engines.records import COLUMNS, RecordLog
 
 TESTS = Path(__file__).resolve().parent
 ROOT = TESTS.parent
@@ -78,7 +78,7 @@ def make_params(changes: dict[str, float] | None = None, doc: dict | None = None
 def run_model(changes: dict[str, float] | None = None, seed: int = SEED,
               doc: dict | None = None):
     """Run the agent model over the whole short horizon; returns ``(model, records)``."""
-    from chainsim.model import ChainModel
+    from chainsim.engines.model import ChainModel
 
     model = ChainModel(make_params(changes, doc), seed).run()
     return model, model.records.to_frame()
@@ -98,7 +98,7 @@ def make_records(rows: Iterable[dict]) -> pd.DataFrame:
     Each row needs ``agent_id``, ``month``, ``event``; the rest default to a plausible
     value (``from_stage``/``to_stage`` ``free``, form ``domestic_sexual``, age 30,
     ``23plus``, male, no priors, not on probation, value NaN). The table is made by the
-    engine's own :class:`chainsim.records.RecordLog`, so its dtypes are the engine's.
+    engine's own :class:`chainsim.engines.records.RecordLog`, so its dtypes are the engine's.
     """
     defaults = {"from_stage": "free", "to_stage": "free", "form": "domestic_sexual",
                 "age": 30, "age_group": "23plus", "sex": "male", "priors": 0,
@@ -149,7 +149,7 @@ def short_params(short_scenario) -> ParameterSet:
 @pytest.fixture(scope="session")
 def baseline_run(short_params):
     """``(model, records)`` of one run of the short scenario with :data:`SEED` (read only)."""
-    from chainsim.model import ChainModel
+    from chainsim.engines.model import ChainModel
 
     model = ChainModel(short_params, SEED).run()
     return model, model.records.to_frame()
@@ -174,7 +174,9 @@ def dask_scheduler(tmp_path_factory) -> Iterable[str]:
     """Address of a real local Dask cluster: ``dask scheduler`` and two ``dask worker``
     processes (one thread each) started from this venv, stopped after the session.
 
-    The workers get ``tests/`` on their path so test modules' functions can run there.
+    The workers get ``tests/`` and its folders of test modules on their path (as pytest
+    imports them: ``test_pool``, not ``experiments.test_pool``) so test modules'
+    functions can run there.
     """
     import os
     import subprocess
@@ -185,8 +187,10 @@ def dask_scheduler(tmp_path_factory) -> Iterable[str]:
     bindir = Path(sys.executable).parent
     workdir = tmp_path_factory.mktemp("dask")
     scheduler_file = workdir / "scheduler.json"
+    folders = sorted(str(d) for d in TESTS.iterdir() if d.is_dir()
+                     and not (d / "__init__.py").exists() and any(d.glob("test_*.py")))
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(
-        [str(TESTS), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
+        [str(TESTS), *folders, os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     log = open(workdir / "cluster.log", "w")
     procs = [subprocess.Popen(
         [str(bindir / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 
 import chainsim
-from chainsim.compare import Comparison, comparison_document
-from chainsim.experiment import RunResult
+from chainsim.experiments.compare import Comparison, comparison_document
+from chainsim.experiments.replications import RunResult
 from conftest import DATA, ROOT, SHORT
 
 PROBATION = DATA / "short_probation.toml"
@@ -76,11 +76,12 @@ def test_compare_returns_the_comparison_and_its_deltas(comparison):
     assert isinstance(comparison.proxies(), pd.DataFrame)
 
 
-def test_chainsim_compare_is_also_the_module(comparison):
-    from chainsim import compare
+def test_chainsim_compare_is_the_api_function(comparison):
+    import chainsim.experiments.compare
 
-    assert compare is chainsim.compare and compare.Comparison is Comparison
-    assert callable(compare) and callable(compare.compare)
+    # importing the module chainsim.experiments.compare does not shadow the API's compare
+    assert chainsim.compare is chainsim.api.compare
+    assert not callable(chainsim.experiments.compare)
     several = chainsim.compare(SHORT, PROBATION, PROBATION, reps=1, seed=4, workers=1)
     assert len(several.scenarios) == 2
     assert len(several.deltas()) == 2 * len(several.proxy_names)

@@ -1,8 +1,9 @@
 """The architecture: the import-linter contracts of pyproject.toml hold.
 
-The layers (presentation -> experiments -> outcomes and outputs -> engines -> chain
-spec) and the absence of import loops are declared in ``[tool.importlinter]``; this
-runs ``lint-imports`` from the environment's scripts, as a developer would.
+The layers (one folder each: cli/api -> outputs/dashboard -> experiments -> analysis
+(beside files) -> engines -> chain) and the absence of import loops are declared in
+``[tool.importlinter]``; this runs ``lint-imports`` from the environment's scripts, as a
+developer would.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from chainsim import cli
-from chainsim.model import ChainModel
-from chainsim.streams import replication_seeds
+from chainsim.chain.streams import replication_seeds
+from chainsim.engines.model import ChainModel
 from conftest import BASELINE, ROOT, SHORT
 
 SHORT_REL = str(SHORT.relative_to(ROOT))
@@ -246,13 +246,13 @@ def test_missing_file_exits_2(tmp_path, capsys):
 
 
 def test_internal_error_exits_1_with_a_hint(tmp_path, capsys, monkeypatch):
-    import chainsim.runner
+    import chainsim.outputs.folders
 
     def boom(*args, **kwargs):
         raise RuntimeError("engine exploded")
 
     monkeypatch.delenv("CHAINSIM_DEBUG", raising=False)
-    monkeypatch.setattr(chainsim.runner, "run_to_directory", boom)
+    monkeypatch.setattr(chainsim.outputs.folders, "run_to_directory", boom)
     code = cli.main(["run", str(SHORT), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 1
@@ -302,8 +302,8 @@ def compare_files(tmp_path):
 
 @pytest.mark.slow
 def test_compare_exits_zero_and_prints_the_comparison_document(compare_files, tmp_path):
-    from chainsim.compare import PROXIES
-    from chainsim.report import SAVED_FILES
+    from chainsim.experiments.compare import PROXIES
+    from chainsim.outputs.report import SAVED_FILES
 
     base, scen = compare_files
     out = tmp_path / "cmp"

@@ -16,11 +16,11 @@ The library is the API; the ``chainsim`` command is a thin layer over it::
                                   reps=20, seed=1)             # Comparison
     comparison.deltas()                                        # DataFrame
 
-- ``load_scenario(path)``: a validated scenario (:class:`chainsim.config.Scenario`).
+- ``load_scenario(path)``: a validated scenario (:class:`chainsim.chain.config.Scenario`).
 - ``run(scenario, reps=20, seed=0, engine="fast", ...)``: a
-  :class:`chainsim.experiment.RunResult`; ``yearly()`` and ``flows()`` are DataFrames.
+  :class:`chainsim.experiments.replications.RunResult`; ``yearly()`` and ``flows()`` are DataFrames.
 - ``compare(baseline, *scenarios, reps=20, seed=0, engine="fast", ...)``: a
-  :class:`chainsim.compare.Comparison`; ``deltas()``, ``proxies()``, ``yearly()``,
+  :class:`chainsim.experiments.compare.Comparison`; ``deltas()``, ``proxies()``, ``yearly()``,
   ``survival()`` and ``draws()`` are DataFrames.
 
 Scenarios may be given as paths. The vectorised engine is the default;
@@ -28,8 +28,13 @@ Scenarios may be given as paths. The vectorised engine is the default;
 slower). See :mod:`chainsim.api` for the arguments.
 
 Nothing heavy is imported here: the API is imported when first used, so
-``import chainsim`` and ``chainsim --help`` stay fast. ``chainsim.compare`` is
-also the module :mod:`chainsim.compare`; calling it runs a comparison.
+``import chainsim`` and ``chainsim --help`` stay fast.
+
+The package's layers, one folder each, from the bottom: :mod:`chainsim.chain` (the
+chain table and the inputs), :mod:`chainsim.engines`, :mod:`chainsim.analysis` (beside
+:mod:`chainsim.files`, atomic writes), :mod:`chainsim.experiments`,
+:mod:`chainsim.outputs` and :mod:`chainsim.dashboard`, then :mod:`chainsim.cli` and
+:mod:`chainsim.api`. The import-linter contracts in ``pyproject.toml`` keep them so.
 """
 
 from __future__ import annotations
@@ -42,11 +47,8 @@ __all__ = ["__version__", "compare", "load_scenario", "run"]
 
 
 def __getattr__(name: str) -> object:
-    if name in ("load_scenario", "run"):
+    if name in ("compare", "load_scenario", "run"):
         return getattr(importlib.import_module("chainsim.api"), name)
-    if name == "compare":
-        # the module chainsim.compare, which is callable as the API's compare
-        return importlib.import_module("chainsim.compare")
     raise AttributeError(f"module 'chainsim' has no attribute {name!r}")
 
 

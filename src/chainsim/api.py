@@ -4,12 +4,12 @@ Three functions, each returning the library's own result objects, whose tables a
 pandas DataFrames:
 
 - :func:`load_scenario` reads and validates a scenario file
-  (:class:`chainsim.config.Scenario`);
-- :func:`run` runs a scenario's replications (:class:`chainsim.experiment.RunResult`:
+  (:class:`chainsim.chain.config.Scenario`);
+- :func:`run` runs a scenario's replications (:class:`chainsim.experiments.replications.RunResult`:
   ``yearly()`` the chain's metrics per replication and year, ``flows()`` the annual
   flows by event, form and age group);
 - :func:`compare` runs a baseline and scenarios on common random numbers
-  (:class:`chainsim.compare.Comparison`: ``deltas()`` the paired scenario-minus-baseline
+  (:class:`chainsim.experiments.compare.Comparison`: ``deltas()`` the paired scenario-minus-baseline
   deltas with 95 % confidence intervals, ``proxies()`` every proxy per arm and
   replication, ``yearly()``, ``survival()``, ``draws()``).
 
@@ -21,12 +21,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from chainsim.compare import Comparison, compare_scenarios
-from chainsim.config import Scenario
-from chainsim.config import load_scenario as _load_scenario
+from chainsim.chain.config import Scenario
+from chainsim.chain.config import load_scenario as _load_scenario
 from chainsim.engines import DEFAULT_ENGINE
-from chainsim.experiment import RunResult
-from chainsim.experiment import run as _run
+from chainsim.experiments.compare import Comparison, compare_scenarios
+from chainsim.experiments.replications import RunResult
+from chainsim.experiments.replications import run as _run
 
 __all__ = ["compare", "load_scenario", "run"]
 
@@ -41,7 +41,7 @@ def load_scenario(path: str | Path) -> Scenario:
         The validated scenario.
 
     Raises:
-        chainsim.errors.InputError: If the file or any value in it is invalid; each
+        chainsim.chain.errors.InputError: If the file or any value in it is invalid; each
             problem names file, field, value and what is allowed.
     """
     return _load_scenario(path)
@@ -93,7 +93,7 @@ def compare(baseline: Scenario | str | Path, *scenarios: Scenario | str | Path,
         engine: ``fast`` (default) or ``agents``.
         workers: Worker processes (default: one per core).
         uncertainty: Sample the declared unknowns per replication (shared by the arms).
-        costs: Unit costs (:func:`chainsim.costs.load_costs`): adds ``cost_per_year``.
+        costs: Unit costs (:func:`chainsim.chain.costs.load_costs`): adds ``cost_per_year``.
         scheduler: Address of a Dask scheduler to run on.
 
     Returns:

@@ -189,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
                "report": cmd_report, "calibrate": cmd_calibrate,
                "dashboard": cmd_dashboard, "sweep": cmd_sweep,
                "sensitivity": cmd_sensitivity}[args.command]
-    from chainsim.errors import InputError
+    from chainsim.chain.errors import InputError
 
     try:
         return handler(args)
@@ -215,9 +215,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``chainsim validate``: check scenario files."""
-    from chainsim.config import load_scenario
-    from chainsim.errors import InputError
-    from chainsim.parameters import resolve
+    from chainsim.chain.config import load_scenario
+    from chainsim.chain.errors import InputError
+    from chainsim.chain.parameters import resolve
 
     problems = []
     for path in args.scenario:
@@ -233,12 +233,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``chainsim run``: replications, files, and a table or the JSON summary."""
-    from chainsim.executor import start_local_pool
+    from chainsim.experiments.pool import start_local_pool
 
     start_local_pool(args.reps, args.workers, args.scheduler)
-    from chainsim.config import load_scenario
-    from chainsim.parameters import resolve
-    from chainsim.runner import run_to_directory
+    from chainsim.chain.config import load_scenario
+    from chainsim.chain.parameters import resolve
+    from chainsim.outputs.folders import run_to_directory
 
     scenario = load_scenario(args.scenario)
     params = resolve(scenario, args.scenario)
@@ -251,7 +251,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        from chainsim.tables import run_table
+        from chainsim.outputs.tables import run_table
 
         print(run_table(doc))
         print(f"\nresults written to {out}/")
@@ -260,19 +260,19 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``chainsim compare``: paired deltas with confidence intervals, optional report."""
-    from chainsim.executor import start_local_pool
+    from chainsim.experiments.pool import start_local_pool
 
     start_local_pool(args.reps * (1 + len(args.scenarios)), args.workers, args.scheduler)
-    from chainsim.compare import compare, comparison_document
-    from chainsim.config import load_scenario
-    from chainsim.parameters import resolve
-    from chainsim.runner import save_comparison
+    from chainsim.chain.config import load_scenario
+    from chainsim.chain.parameters import resolve
+    from chainsim.experiments.compare import compare, comparison_document
+    from chainsim.outputs.folders import save_comparison
 
     baseline = load_scenario(args.baseline)
     resolve(baseline, args.baseline)
     costs = None
     if args.costs is not None:
-        from chainsim.costs import load_costs
+        from chainsim.chain.costs import load_costs
 
         costs = load_costs(args.costs)
     scenarios = []
@@ -290,10 +290,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
         label = label[:80] + "-" + hashlib.sha256(label.encode()).hexdigest()[:8]
     out = args.out if args.out is not None else Path("results") / ("compare-" + label)
-    from chainsim.output import check_output_dir
+    from chainsim.files import check_output_dir
 
     check_output_dir(out)  # before the runs, not after them
-    from chainsim.progress import progress_bar
+    from chainsim.experiments.progress import progress_bar
 
     bar = progress_bar((1 + len(scenarios)) * args.reps, "runs", "run", enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
@@ -303,14 +303,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     doc = comparison_document(cmp)
     save_comparison(cmp, doc, out)
     if args.report:
-        from chainsim.report import build_report
+        from chainsim.outputs.report import build_report
 
         build_report(out)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        from chainsim.tables import compare_table
+        from chainsim.outputs.tables import compare_table
 
         print(compare_table(doc))
         print(f"\nresults written to {out}/" + (" (report.html)" if args.report else ""))
@@ -319,9 +319,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``chainsim calibrate``: fit, write the calibration files, print the fit."""
-    from chainsim.config import load_scenario
-    from chainsim.runner import calibrate_to_directory
-    from chainsim.targets import DEFAULT_TARGETS, load_targets
+    from chainsim.analysis.targets import DEFAULT_TARGETS, load_targets
+    from chainsim.chain.config import load_scenario
+    from chainsim.outputs.folders import calibrate_to_directory
 
     targets = args.targets if args.targets is not None else DEFAULT_TARGETS
     load_targets(targets)  # bad input fails here, before any work
@@ -347,7 +347,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_report(args: argparse.Namespace) -> int:
     """``chainsim report DIR``: rebuild the HTML report of a saved comparison."""
-    from chainsim.report import build_report
+    from chainsim.outputs.report import build_report
 
     print(f"report written to {build_report(args.directory)}")
     return EXIT_OK
@@ -355,8 +355,8 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``chainsim sweep``: run (or resume) a design; print where the results are."""
-    from chainsim.design import load_design
-    from chainsim.sweep import default_out, run_sweep
+    from chainsim.experiments.design import load_design
+    from chainsim.experiments.sweep import default_out, run_sweep
 
     design = load_design(args.design)
     out = args.out if args.out is not None else default_out(design)
@@ -375,7 +375,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``chainsim sensitivity``: Sobol indices, ranking reversals, a figure."""
-    from chainsim.sensitivity import analyse_to_directory, sensitivity_table
+    from chainsim.experiments.sensitivity import analyse_to_directory, sensitivity_table
 
     doc = analyse_to_directory(args.source, outcomes=args.outcome, out=args.out,
                                workers=args.workers, scheduler=args.scheduler,

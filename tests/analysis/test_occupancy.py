@@ -12,8 +12,8 @@ from chainsim.analysis.occupancy import (
     months_in_stages,
     stage_spells,
 )
-from chainsim.records import RecordLog
-from chainsim.spec import AGE_GROUPS, FORMS, SEXES, STAGE_NAMES, Event, Stage
+from chainsim.chain.spec import AGE_GROUPS, FORMS, SEXES, STAGE_NAMES, Event, Stage
+from chainsim.engines.records import RecordLog
 
 
 def build(histories: dict[int, list[tuple]], forms: dict[int, str] | None = None) -> pd.DataFrame:

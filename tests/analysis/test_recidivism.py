@@ -23,8 +23,8 @@ from chainsim.analysis.recidivism import (
     survival_curve,
     victim_months,
 )
-from chainsim.records import RecordLog
-from chainsim.spec import AGE_GROUPS, FORMS, SEXES, STAGE_NAMES, Event, Stage
+from chainsim.chain.spec import AGE_GROUPS, FORMS, SEXES, STAGE_NAMES, Event, Stage
+from chainsim.engines.records import RecordLog
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -353,9 +353,9 @@ def test_active_months_after_first_release(harm):
 
 @pytest.fixture(scope="module")
 def model_run():
-    from chainsim.config import scenario_from_dict
-    from chainsim.model import ChainModel
-    from chainsim.parameters import resolve
+    from chainsim.chain.config import scenario_from_dict
+    from chainsim.chain.parameters import resolve
+    from chainsim.engines.model import ChainModel
 
     short = ROOT / "tests" / "data" / "short.toml"
     if short.exists():

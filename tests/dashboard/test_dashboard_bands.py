@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from chainsim.calendar import parse_month
-from chainsim.config import scenario_from_dict
+from chainsim.chain.config import scenario_from_dict
+from chainsim.chain.months import parse_month
 from chainsim.dashboard import bands as bands_module
 from chainsim.dashboard.bands import run_bands
 from chainsim.dashboard.views import DELTA_PROXIES, bands_svg, delta_rows

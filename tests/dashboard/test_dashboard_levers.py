@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainsim.calendar import parse_month
+from chainsim.chain.months import parse_month
+from chainsim.chain.parameters import resolve
+from chainsim.chain.spec import FORMS
 from chainsim.dashboard.levers import (
     LEVERS,
     Levers,
@@ -19,8 +21,6 @@ from chainsim.dashboard.levers import (
     shipped_presets,
     unknown_ranges,
 )
-from chainsim.parameters import resolve
-from chainsim.spec import FORMS
 
 
 def test_neutral_levers_give_the_baseline():

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chainsim.chain.spec import Stage
 from chainsim.dashboard.live import AGENT_VIEW_STAGES, LiveRun
-from chainsim.fast import run_fast
-from chainsim.spec import Stage
+from chainsim.engines.fast import run_fast
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from chainsim.analysis.targets import load_targets
 from chainsim.dashboard import views
 from chainsim.dashboard.html import table
 from chainsim.dashboard.levers import (
@@ -25,7 +26,6 @@ from chainsim.dashboard.svg import (
     line_chart,
     nice_ticks,
 )
-from chainsim.targets import load_targets
 
 SVG = "{http://www.w3.org/2000/svg}"
 

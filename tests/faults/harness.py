@@ -1,6 +1,6 @@
 """The fault harness: feed a loader or the CLI a bad file and check how it is rejected.
 
-A rejected input must give (in process) an :class:`~chainsim.errors.InputError`
+A rejected input must give (in process) an :class:`~chainsim.chain.errors.InputError`
 whose problems name the file, the field, the offending value and what is
 allowed, or (through ``chainsim.cli.main``) exit code 2 with one
 ``chainsim: error: FILE: FIELD = VALUE: ALLOWED`` line per problem, no traceback,
@@ -41,7 +41,7 @@ from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 
-from chainsim.errors import InputError, Problem
+from chainsim.chain.errors import InputError, Problem
 
 # ---------------------------------------------------------------------- settings
 
@@ -140,7 +140,7 @@ _LINE = re.compile(r"^chainsim: error: (?P<file>.+?): (?P<field>.+?) = (?P<rest>
 
 
 def shown(value: object) -> str:
-    """How a value appears in a message (see :class:`chainsim.errors.Problem`)."""
+    """How a value appears in a message (see :class:`chainsim.chain.errors.Problem`)."""
     if isinstance(value, float) and not math.isfinite(value):
         value = str(value)
     return str(Problem("f", "x", value, "a")).removeprefix("f: x = ").removesuffix(": a")

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chainsim.design import Factor, SweepMeta, load_design
+from chainsim.experiments.design import Factor, SweepMeta, load_design
 from faults.harness import Raw, case, dumps, examples, expect_cli_rejected, expect_rejected
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -176,7 +176,7 @@ def test_bad_factors(data):
     elif what == "unknown parameter":
         value = data.draw(st.from_regex(r"[a-z][a-z_]{2,20}", fullmatch=True).filter(
             lambda k: k not in factors and not k.startswith("interventions")))
-        from chainsim.spec import PARAMETERS
+        from chainsim.chain.spec import PARAMETERS
 
         if value in PARAMETERS:
             value += "_x"

@@ -22,9 +22,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from chainsim.chain.errors import InputError
 from chainsim.cli import main
-from chainsim.errors import InputError
-from chainsim.output import (
+from chainsim.files import (
     OutputSet,
     check_output_dir,
     remove_stale_temporaries,
@@ -121,14 +121,14 @@ def test_a_run_killed_mid_way_leaves_the_earlier_results_intact(earlier, tmp_pat
 @pytest.mark.slow
 def test_a_run_failing_mid_way_leaves_the_earlier_results_intact(earlier, tmp_path,
                                                                  monkeypatch, capsys):
-    import chainsim.runner
+    import chainsim.outputs.folders
 
     out, before = copy_of(earlier, tmp_path)
 
     def broken(result):
         raise RuntimeError("simulated failure after the replications")
 
-    monkeypatch.setattr(chainsim.runner, "summary_document", broken)
+    monkeypatch.setattr(chainsim.outputs.folders, "summary_document", broken)
     with count("output: run failing part-way", "internal error after the runs"):
         code = main(["run", str(SHORT), "--engine", "fast", "--reps", "1", "--workers", "1",
                      "--out", str(out)])
@@ -139,9 +139,9 @@ def test_a_run_failing_mid_way_leaves_the_earlier_results_intact(earlier, tmp_pa
 
 
 def test_a_failing_first_run_leaves_no_directory(tmp_path, monkeypatch, capsys):
-    import chainsim.runner
+    import chainsim.outputs.folders
 
-    monkeypatch.setattr(chainsim.runner, "summary_document",
+    monkeypatch.setattr(chainsim.outputs.folders, "summary_document",
                         lambda result: (_ for _ in ()).throw(RuntimeError("boom")))
     with count("output: run failing part-way", "no directory left by a failed first run"):
         out = tmp_path / "new" / "run"
@@ -191,16 +191,16 @@ def _unwritable_places(tmp_path: Path) -> list[tuple[str, Path]]:
 
 @pytest.mark.parametrize("command", ["run", "compare", "calibrate"])
 def test_unwritable_output_directory_exits_2_before_any_work(tmp_path, monkeypatch, command):
-    import chainsim.calibrate
-    import chainsim.compare
-    import chainsim.runner
+    import chainsim.experiments.calibrate
+    import chainsim.experiments.compare
+    import chainsim.outputs.folders
 
     def no_work(*args, **kwargs):
         raise AssertionError("work started although the output cannot be written")
 
-    monkeypatch.setattr(chainsim.runner, "run", no_work)
-    monkeypatch.setattr(chainsim.compare, "compare", no_work)
-    monkeypatch.setattr(chainsim.calibrate.Calibrator, "fit", no_work)
+    monkeypatch.setattr(chainsim.outputs.folders, "run", no_work)
+    monkeypatch.setattr(chainsim.experiments.compare, "compare", no_work)
+    monkeypatch.setattr(chainsim.experiments.calibrate.Calibrator, "fit", no_work)
     for what, out in _unwritable_places(tmp_path):
         with count("output: unwritable directory", f"{command}: {what}"):
             work = Workspace(tmp_path)

@@ -24,7 +24,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from chainsim.config import (
+from chainsim.chain.config import (
     Intervention,
     ParameterEntry,
     Scenario,
@@ -33,8 +33,8 @@ from chainsim.config import (
     UnknownEntry,
     load_scenario,
 )
-from chainsim.parameters import resolve
-from chainsim.spec import FORMS, KIND_BOUNDS, PARAMETERS
+from chainsim.chain.parameters import resolve
+from chainsim.chain.spec import FORMS, KIND_BOUNDS, PARAMETERS
 from faults.harness import (
     Raw,
     case,

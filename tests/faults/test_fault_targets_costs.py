@@ -17,8 +17,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from chainsim.analysis.flows import COUNT_METRICS, METRICS, RATIO_METRICS, SHARES
-from chainsim.costs import MAX_COST, UnitCosts, load_costs
-from chainsim.targets import Target, TargetFile, load_targets
+from chainsim.analysis.targets import Target, TargetFile, load_targets
+from chainsim.chain.costs import MAX_COST, UnitCosts, load_costs
 from faults.harness import case, dumps, examples, expect_cli_rejected, expect_rejected
 
 ROOT = Path(__file__).resolve().parents[2]

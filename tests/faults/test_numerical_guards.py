@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from chainsim.analysis.flows import COUNT_METRICS, RATIO_METRICS
-from chainsim.config import load_scenario, scenario_from_dict
-from chainsim.errors import InputError
-from chainsim.experiment import run_replication
-from chainsim.fast import run_fast
-from chainsim.parameters import resolve
-from chainsim.spec import STAGE_NAMES
+from chainsim.chain.config import load_scenario, scenario_from_dict
+from chainsim.chain.errors import InputError
+from chainsim.chain.parameters import resolve
+from chainsim.chain.spec import STAGE_NAMES
+from chainsim.engines.fast import run_fast
+from chainsim.experiments.replications import run_replication
 from conftest import BASELINE
 from faults.harness import count
 

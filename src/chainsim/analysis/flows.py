@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from chainsim import chain
-from chainsim.records import RecordArrays
+from chainsim.engines.records import RecordArrays
 
 COUNT_METRICS: dict[str, tuple[str, ...]] = {
     m.name: chain.metric_events(m.name) for m in chain.FLOW_METRICS}
@@ -59,7 +59,7 @@ WINDOW = (2015, 2019)
 
 
 Records = pd.DataFrame | RecordArrays
-"""A replication's record table, or its :class:`chainsim.records.RecordArrays`."""
+"""A replication's record table, or its :class:`chainsim.engines.records.RecordArrays`."""
 
 
 def with_year(records: pd.DataFrame) -> pd.DataFrame:

@@ -31,14 +31,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chainsim.records import RecordArrays
+from chainsim.engines.records import RecordArrays
 
 SPELL_COLUMNS: tuple[str, ...] = ("agent_id", "stage", "start", "end", "form", "age_group", "sex")
 """Columns of :func:`stage_spells`."""
 
 
 Records = pd.DataFrame | RecordArrays
-"""A replication's record table, or its :class:`chainsim.records.RecordArrays`."""
+"""A replication's record table, or its :class:`chainsim.engines.records.RecordArrays`."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +100,7 @@ def stage_spells(records: Records, end_month: int) -> pd.DataFrame:
     """Every offender's consecutive stays in a stage, up to the horizon.
 
     Args:
-        records: One replication's records (:meth:`chainsim.records.RecordLog.to_frame`);
+        records: One replication's records (:meth:`chainsim.engines.records.RecordLog.to_frame`);
             rows of one agent in the order they happened.
         end_month: The horizon's last month (absolute month index); spells still
             running then end at ``end_month + 1``.
@@ -131,7 +131,7 @@ def months_in_stages(records: Records, stages: str | Iterable[str], start_month:
 
     Args:
         records: One replication's records.
-        stages: A stage name or several (lower-case names of :class:`chainsim.spec.Stage`).
+        stages: A stage name or several (lower-case names of :class:`chainsim.chain.spec.Stage`).
         start_month: First month of the period (absolute month index, inclusive).
         end_month: Last month of the period (inclusive). Spells still running at the
             end of the records are taken to last through ``end_month``, so keep it

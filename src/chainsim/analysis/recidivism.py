@@ -2,7 +2,7 @@
 
 Recidivism follows the WODC convention: the prevalence of a new event within 2, 5
 and 7 years of an *index* event, among offenders followed up for that long.
-Definitions (event names are :class:`chainsim.spec.Event`):
+Definitions (event names are :class:`chainsim.chain.spec.Event`):
 
 - **Index event**: ``released`` (release from prison) or ``non_custodial`` (a
   non-custodial sanction). Each offender's index is its *first* index event with
@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 from chainsim.analysis.occupancy import spells_of
-from chainsim.records import RecordArrays
+from chainsim.engines.records import RecordArrays
 
 KINDS: tuple[str, ...] = ("observed_general", "observed_specific", "true")
 """Recidivism kinds of :func:`recidivism_prevalence`."""
@@ -80,7 +80,7 @@ ACTIVE_STAGES: tuple[str, ...] = ("active", "signalled")
 """Stages counted as offending in the harm proxies."""
 
 Records = pd.DataFrame | RecordArrays
-"""A replication's record table, or its :class:`chainsim.records.RecordArrays`."""
+"""A replication's record table, or its :class:`chainsim.engines.records.RecordArrays`."""
 
 _MONTH_BITS = 20
 _MONTH_MASK = (1 << _MONTH_BITS) - 1
@@ -296,7 +296,7 @@ def active_months_after_first_release(records: Records, start_month: int,
 class _Sorted:
     """The records' key columns in offender order (chronological within an offender).
 
-    Kept with the record arrays (:class:`chainsim.records.RecordArrays`), so that
+    Kept with the record arrays (:class:`chainsim.engines.records.RecordArrays`), so that
     the analyses of one replication sort once and share index events and times to
     recidivism.
     """

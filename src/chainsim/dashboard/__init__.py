@@ -3,7 +3,7 @@
 Layers, each importable and testable without a browser:
 
 - :mod:`~chainsim.dashboard.levers`: lever settings and unknowns -> a validated
-  :class:`~chainsim.config.Scenario` (baseline or a shipped preset plus dated
+  :class:`~chainsim.chain.config.Scenario` (baseline or a shipped preset plus dated
   interventions);
 - :mod:`~chainsim.dashboard.live`: the Mesa agent model stepped month by month, with
   stage counts over time and each offender's life history;

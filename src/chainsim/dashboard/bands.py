@@ -1,6 +1,6 @@
 """Comparison mode: baseline and levers over many replications with the fast engine.
 
-Both arms run on common random numbers (:func:`chainsim.compare.compare`, engine
+Both arms run on common random numbers (:func:`chainsim.experiments.compare.compare`, engine
 ``fast``); replication *i* of each arm uses the same seed, so the paired
 differences give narrow confidence intervals. The baseline arm does not depend on
 the levers and is cached: moving a lever and comparing again only runs the
@@ -17,9 +17,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chainsim.compare import ArmReplication, compare
-from chainsim.config import Scenario
-from chainsim.outcomes import paired_delta
+from chainsim.analysis.proxies import paired_delta
+from chainsim.chain.config import Scenario
+from chainsim.experiments.compare import ArmReplication, compare
 
 _BASELINE_CACHE: OrderedDict[tuple, list[ArmReplication]] = OrderedDict()
 _CACHE_SIZE = 8

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import solara
 
-from chainsim.calendar import format_month
+from chainsim.chain.months import format_month
 from chainsim.dashboard.i18n import t
 from chainsim.dashboard.levers import (
     LEVERS,

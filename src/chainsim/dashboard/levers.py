@@ -8,7 +8,7 @@ nobody knows) are set separately and apply to both arms of a comparison: they
 replace the central value of the scenario's ``[unknowns]`` entries.
 
 The result is built as a plain document and validated by the same pydantic
-configuration as a scenario file (:func:`chainsim.config.scenario_from_dict`), so
+configuration as a scenario file (:func:`chainsim.chain.config.scenario_from_dict`), so
 the dashboard cannot run anything a scenario file could not say.
 """
 
@@ -18,9 +18,9 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
-from chainsim.calendar import format_month, parse_month
-from chainsim.config import Scenario, load_scenario, scenario_from_dict
-from chainsim.parameters import resolve
+from chainsim.chain.config import Scenario, load_scenario, scenario_from_dict
+from chainsim.chain.months import format_month, parse_month
+from chainsim.chain.parameters import resolve
 
 SCENARIO_DIR = Path(__file__).resolve().parents[3] / "scenarios"
 """``scenarios/`` of the source checkout chainsim is installed from (the presets)."""
@@ -227,7 +227,7 @@ def current_scenario(settings: Settings) -> Scenario:
     """The scenario the levers describe: preset + lever interventions + chosen unknowns.
 
     Raises:
-        chainsim.errors.InputError: If the result is not a valid scenario (the
+        chainsim.chain.errors.InputError: If the result is not a valid scenario (the
             levers' ranges keep this from happening in practice).
     """
     base = load_preset(settings.preset)

@@ -1,6 +1,6 @@
 """The live run: the Mesa agent model stepped month by month for the dashboard.
 
-:class:`LiveRun` wraps :class:`chainsim.model.ChainModel` by composition: it steps
+:class:`LiveRun` wraps :class:`chainsim.engines.model.ChainModel` by composition: it steps
 the model one month at a time, keeps the stage counts of every month for the
 "over time" view, and reads each offender's life history from the model's event
 records. The same parameters and seed give the same records as the fast engine's
@@ -16,10 +16,10 @@ import numpy as np
 
 from chainsim import chain
 from chainsim.analysis.flows import WINDOW
-from chainsim.calendar import format_month
-from chainsim.model import ChainModel
-from chainsim.parameters import ParameterSet
-from chainsim.spec import Stage
+from chainsim.chain.months import format_month
+from chainsim.chain.parameters import ParameterSet
+from chainsim.chain.spec import Stage
+from chainsim.engines.model import ChainModel
 
 CHAIN_STAGES: tuple[Stage, ...] = tuple(
     Stage[s.name.upper()] for s in chain.STAGES if s.in_chain and not s.transient)
@@ -35,7 +35,7 @@ class HistoryRow:
 
     Attributes:
         month: Absolute calendar month.
-        event: Event name (:class:`chainsim.spec.Event`).
+        event: Event name (:class:`chainsim.chain.spec.Event`).
         stage: Stage entered (the same stage for point events).
         value: Months for sentence, release and supervision events, else ``None``.
         age: Age in that year.

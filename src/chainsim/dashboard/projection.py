@@ -1,6 +1,6 @@
 """One run of the fast engine for a scenario: what the dashboard shows at once.
 
-A projection is the whole horizon of one replication (:func:`chainsim.fast.run_fast`,
+A projection is the whole horizon of one replication (:func:`chainsim.engines.fast.run_fast`,
 identical records to the agent model for the same seed), summarised into the
 chain's yearly flows, the 2015-2019 window beside the source, a later window after
 the levers, and recidivism curves. It takes a fraction of a second, so it follows
@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import pandas as pd
 
 from chainsim.analysis import flows, recidivism
-from chainsim.config import Scenario
-from chainsim.fast import run_fast
-from chainsim.parameters import ParameterSet, resolve
+from chainsim.chain.config import Scenario
+from chainsim.chain.parameters import ParameterSet, resolve
+from chainsim.engines.fast import run_fast
 
 _CACHE: OrderedDict[tuple, Projection] = OrderedDict()
 _CACHE_SIZE = 16

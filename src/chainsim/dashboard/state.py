@@ -13,7 +13,9 @@ from dataclasses import dataclass
 
 import solara
 
-from chainsim.config import Scenario
+from chainsim.chain.config import Scenario
+from chainsim.chain.errors import InputError
+from chainsim.chain.parameters import resolve
 from chainsim.dashboard.bands import Bands
 from chainsim.dashboard.levers import (
     Settings,
@@ -24,8 +26,6 @@ from chainsim.dashboard.levers import (
 )
 from chainsim.dashboard.live import LiveRun
 from chainsim.dashboard.projection import Projection, project
-from chainsim.errors import InputError
-from chainsim.parameters import resolve
 
 VIEWS: tuple[str, ...] = ("chain", "time", "recid", "agents", "compare", "workshop")
 """The views (tabs), in order; labels are ``tab_<view>``."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import solara
 
+from chainsim.analysis.targets import load_targets
 from chainsim.dashboard import views
 from chainsim.dashboard.html import table
 from chainsim.dashboard.i18n import t
@@ -17,7 +18,6 @@ from chainsim.dashboard.levers import (
 from chainsim.dashboard.state import DashboardState
 from chainsim.dashboard.svg import guess_strip
 from chainsim.dashboard.widgets import ClickableSvg
-from chainsim.targets import load_targets
 
 NOTE = {"font-size": "12px", "color": "#555"}
 

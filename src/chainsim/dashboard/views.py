@@ -14,6 +14,8 @@ import re
 
 from chainsim import chain
 from chainsim.analysis import flows
+from chainsim.analysis.targets import Target
+from chainsim.chain.spec import Stage
 from chainsim.dashboard.bands import Bands
 from chainsim.dashboard.i18n import count_label, t
 from chainsim.dashboard.live import AGENT_VIEW_STAGES, CHAIN_STAGES, LiveRun, OffenderHistory
@@ -27,8 +29,6 @@ from chainsim.dashboard.svg import (
     bar_chart,
     line_chart,
 )
-from chainsim.spec import Stage
-from chainsim.targets import Target
 
 FUNNEL: tuple[str, ...] = chain.funnel_metrics()
 """Funnel stages (metrics of :mod:`chainsim.analysis.flows`), in chain order (the chain table)."""

@@ -1,0 +1,696 @@
+"""The expected-flow twin: the agent model's expected counts, computed with NumPy.
+
+The twin follows the same chain specification (:mod:`chainsim.chain.spec`) and the same
+parameter arrays as the agent model, but moves expected masses instead of
+offenders: every random decision becomes a split of the mass by its probability,
+every duration a spread of the mass over future months by its distribution. Its
+output is the expected number of every event per month, form, age group and sex.
+
+State. Masses are arrays over (form, sex, offence-age class, prior convictions,
+birth year): class ``u18`` / ``18-22`` / ``23+`` is the age at the start of the
+current offending spell (it decides the age group and juvenile law), priors are
+capped at 3 (their effect is), and the birth year gives the age in every
+calendar year (ages change on 1 January, as in the agent model). Stages with a
+duration keep a buffer of what is due in each future month.
+
+Exactness. Everything is exact in expectation except two stated approximations:
+
+- *Capacity.* The agent model serves ``min(queue, capacity)`` suspects a month
+  (first come, first served). The twin serves ``min(E[queue], capacity)`` from
+  the expected queue, oldest signal cohorts first. Where the queue is long (the
+  baseline: capacity binds every month) the two agree exactly; where the queue
+  runs empty the twin serves slightly too many (Jensen's inequality).
+- *Tails.* Duration distributions are cut where less than ``tail`` (1e-12) of
+  their mass remains.
+
+Speed. ``full=False`` tracks priors and birth years only where they matter
+(undetected offending) and leaves out what happens after the chain; re-entries
+into offending from after the chain are then taken from a full run
+(``reentries``). This "chain" mode is what calibration iterates on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from chainsim.chain import spec
+from chainsim.chain.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
+from chainsim.chain.spec import FORMS, Event
+
+N_FORMS, N_SEXES, N_CLASSES, N_PRIORS = len(FORMS), 2, 3, spec.PRIOR_EFFECT_CAP + 1
+CLASS_AGE_GROUP = np.array([0, 0, 1])
+"""Age group (0 = under 23) of each offence-age class (u18, 18-22, 23+)."""
+N_EVENTS = len(Event)
+
+
+def offence_class(age: np.ndarray) -> np.ndarray:
+    """Offence-age class of ages: 0 below 18 (juvenile law), 1 for 18-22, 2 from 23."""
+    return np.where(age < spec.JUVENILE_LAW_AGE, 0, np.where(age < spec.YOUNG_AGE_LIMIT, 1, 2))
+
+
+def _cut(pmf: np.ndarray, tail: float) -> np.ndarray:
+    """The pmf up to where less than ``tail`` of its mass remains."""
+    remaining = 1.0 - np.cumsum(pmf)
+    k = int(np.argmax(remaining < tail)) if (remaining < tail).any() else len(pmf) - 1
+    return pmf[: k + 1]
+
+
+@lru_cache(maxsize=4096)
+def _served_pmf(mean: float, cv: float, juvenile: bool, tail: float) -> tuple[np.ndarray, float]:
+    """Distribution of months served (conditional release applied) and the mean term."""
+    cap = spec.JUVENILE_MAX_MONTHS if juvenile else None
+    terms = cached_sentence_pmf(mean, cv, cap)
+    served = spec.time_served(np.arange(len(terms)), juvenile)
+    out = np.bincount(served, weights=terms, minlength=served.max() + 1)
+    return _cut(out, tail), float(np.dot(np.arange(len(terms)), terms))
+
+
+@dataclass
+class ExpectedFlows:
+    """The twin's output.
+
+    Attributes:
+        params: The parameters it was computed from.
+        events: Expected events, shape ``(months + 1, events, forms, sexes, classes)``.
+        prison_terms: Expected sum of prison terms imposed (months), shape
+            ``(months + 1, forms, sexes, classes)``; divided by the ``prison`` events
+            it gives the mean term.
+        reentries: Expected re-entries into offending from after the chain, shape
+            ``(months + 1, forms, sexes, classes, priors, birth years)`` (full mode).
+        stocks: Expected offenders per stage at the end of every month that the
+            twin tracks as a stock (``active``, ``signalled``, ``free``,
+            ``probation``, ``desisted``), shape ``(months + 1, stages)`` in
+            :class:`chainsim.chain.spec.Stage` order (other stages left 0).
+    """
+
+    params: ParameterSet
+    events: np.ndarray
+    prison_terms: np.ndarray
+    reentries: np.ndarray | None
+    stocks: np.ndarray
+
+    def count(self, *events: Event) -> np.ndarray:
+        """Expected count per month of the given events (all strata)."""
+        return self.events[:, list(events)].sum(axis=(1, 2, 3, 4))
+
+    def yearly(self, *events: Event) -> dict[int, float]:
+        """Expected count per calendar year of the given events."""
+        per_month = self.count(*events)
+        years = self.params.months // 12
+        return {int(y): float(per_month[years == y].sum()) for y in np.unique(years)}
+
+
+class Twin:
+    """Expected flows of the chain for one parameter set.
+
+    Args:
+        params: Resolved parameters (the same the agent model takes).
+        full: Track priors and birth years through the chain and what happens
+            after it (exact); ``False`` for the fast chain mode.
+        reentries: In chain mode, expected re-entries into offending per month
+            (from a full run's :attr:`ExpectedFlows.reentries`); none if omitted.
+        tail: Cut duration distributions where less than this mass remains.
+    """
+
+    def __init__(self, params: ParameterSet, full: bool = True,
+                 reentries: np.ndarray | None = None, tail: float = 1e-12):
+        self.p = params
+        self.full = full
+        self.tail = tail
+        self.reentries_in = reentries
+        self._memo: dict = {}
+        self.T = params.n_months
+        self._sentences_vary = any(self._varies(n) for n in (
+            "prison_months_mean", "prison_months_cv", "juvenile_sentence_factor"))
+        self.years = params.months // 12
+        first, last = int(self.years[0]), int(self.years[-1])
+        self.birth_years = np.arange(first - spec.MAX_ONSET_AGE + 1,
+                                     last - spec.YOUNG_MIN_ONSET_AGE + 1)
+        self.B = len(self.birth_years)
+        priors = N_PRIORS if full else 1  # priors only matter after the chain
+        self.shape = (N_FORMS, N_SEXES, N_CLASSES, priors, self.B)
+        self.chain_shape = self.shape if full else (N_FORMS, N_SEXES, N_CLASSES, 1, 1)
+
+    # ------------------------------------------------------------------ helpers
+
+    def strat(self, name: str, t: int) -> np.ndarray:
+        """A parameter at month ``t`` as ``(forms, sexes, classes, 1, 1)``."""
+        return self.strata(name)[t]
+
+    def strata(self, name: str) -> np.ndarray:
+        """A parameter over time as ``(months + 1, forms, sexes, classes, 1, 1)`` (cached)."""
+        arr = self._memo.get(name)
+        if arr is None:
+            v = self.p.values[name][:, :, CLASS_AGE_GROUP, :]  # (T, F, C, S)
+            arr = self._memo[name] = np.ascontiguousarray(
+                v.transpose(0, 1, 3, 2))[..., None, None]
+        return arr
+
+    def scalar(self, name: str, t: int) -> float:
+        """A parameter that does not vary by stratum, at month ``t``."""
+        return float(self.p.values[name][t, 0, 0, 0])
+
+    def ages(self, t: int) -> np.ndarray:
+        """Age in month ``t`` of every birth year."""
+        return self.years[t] - self.birth_years
+
+    def to_chain(self, mass: np.ndarray) -> np.ndarray:
+        """Mass entering the chain, with the dimensions the chain tracks."""
+        return mass if self.full else mass.sum(axis=(3, 4), keepdims=True)
+
+    def _kernel(self, name_mean: str, name_cv: str, t: int) -> np.ndarray:
+        """Duration distributions per stratum at month ``t``: ``(K, F, S, C, 1, 1)``."""
+        key = ("kernel", name_mean, name_cv,
+               t if self._varies(name_mean) or self._varies(name_cv) else 0)
+        cached = self._memo.get(key)
+        if cached is None:
+            cached = self._memo[key] = self._kernel_uncached(name_mean, name_cv, t)
+        return cached
+
+    def _kernel_uncached(self, name_mean: str, name_cv: str, t: int) -> np.ndarray:
+        means = self.strat(name_mean, t)[..., 0, 0]
+        cvs = self.strat(name_cv, t)[..., 0, 0]
+        pairs = {(float(m), float(c)) for m, c in zip(means.ravel(), cvs.ravel(), strict=True)}
+        pmfs = {pc: _cut(cached_duration_pmf(*pc), self.tail) for pc in pairs}
+        k = max(len(x) for x in pmfs.values())
+        out = np.zeros((k, *means.shape))
+        for (m, c), pmf in pmfs.items():
+            mask = (means == m) & (cvs == c)
+            out[: len(pmf), mask] = pmf[:, None]
+        return out[..., None, None]
+
+    def _due(self, buffer: np.ndarray, t: int, kernel: np.ndarray, mass: np.ndarray) -> None:
+        """Spread ``mass`` entering at ``t`` over future months by ``kernel``."""
+        k = min(len(kernel), self.T + 1 - t)
+        if k > 0:
+            buffer[t: t + k] += kernel[:k] * mass[None]
+
+    def _record(self, t: int, event: Event, mass: np.ndarray) -> None:
+        self.ev[t, event] += mass.sum(axis=(3, 4))
+
+    # --------------------------------------------------------------------- run
+
+    def run(self) -> ExpectedFlows:
+        """Compute the expected flows over the whole horizon."""
+        T = self.T
+        self.ev = np.zeros((T + 1, N_EVENTS, N_FORMS, N_SEXES, N_CLASSES))
+        self.terms = np.zeros((T + 1, N_FORMS, N_SEXES, N_CLASSES))
+        self.stocks = np.zeros((T + 1, len(spec.Stage)))
+        chain = (T + 2, *self.chain_shape)
+        self.inv_due = np.zeros(chain)       # police investigation ends -> traced
+        self.insp_due = np.zeros(chain)      # other services' investigation ends
+        self.om_due = np.zeros(chain)        # OM decisions
+        self.trial_due = np.zeros(chain)     # judgments of suspects at liberty
+        self.appeal_due = np.zeros(chain)    # appeal judgments of appellants at liberty
+        # outcomes of detained suspects, scheduled when detention begins
+        self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "convicted", "prison",
+                                                       "non_custodial", "release", "appealed")}
+        self.terms_due = np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES))
+        self.reentries = np.zeros((T + 1, *self.shape)) if self.full else None
+        self.active = np.zeros(self.shape)
+        self.free = np.zeros(self.chain_shape)
+        # supervision: the supervised mass, and the endings scheduled for each month in
+        # units of the supervised survival up to entry (exits hit every remaining
+        # length alike, so an ending is the scheduled amount times the survival since)
+        self.supervised = np.zeros(self.chain_shape)
+        self.survival = np.ones(self.chain_shape)
+        self.ends_due = np.zeros((T + 2, *self.chain_shape))
+        self.queue: list[list] = []  # [signal month, mass, composition], oldest first
+        self.credit = 0.0
+        self._initial_pool()
+        self._stock(0)
+        for t in range(1, T + 1):
+            self._month(t)
+            self._stock(t)
+        return ExpectedFlows(self.p, self.ev, self.terms, self.reentries, self.stocks)
+
+    def _stock(self, t: int) -> None:
+        s = self.stocks[t]
+        s[spec.Stage.ACTIVE] = self.active.sum()
+        s[spec.Stage.SIGNALLED] = sum(q[1] for q in self.queue)
+        s[spec.Stage.FREE] = self.free.sum()
+        s[spec.Stage.PROBATION] = self.supervised.sum()
+        s[spec.Stage.DESISTED] = self.ev[: t + 1, Event.DESISTED].sum()
+
+    def _varies(self, name: str) -> bool:
+        key = ("varies", name)
+        if key not in self._memo:
+            v = self.p.values[name]
+            self._memo[key] = bool((v != v[0]).any())
+        return self._memo[key]
+
+    # ------------------------------------------------------------------ inflow
+
+    def _newcomers(self, t: int, stratum_rate: np.ndarray) -> np.ndarray:
+        """Expected offenders starting at month ``t`` from per-stratum counts ``(F, A, S)``."""
+        excess = self.scalar("adult_onset_excess_years", t)
+        ages = self._age_matrix(int(self.years[t]), excess)             # (A, C, B)
+        share = self.p.values["prior_conviction_share"][t, :, 0, 0]
+        priors = np.stack([spec.prior_convictions_pmf(float(q)) for q in share])  # (F, P)
+        if not self.full:
+            priors = priors.sum(axis=1, keepdims=True)
+        return np.einsum("fas,fp,acb->fscpb", stratum_rate, priors, ages)
+
+    def _age_matrix(self, year: int, excess: float) -> np.ndarray:
+        """Onset-age distribution by age group, as offence class and birth year ``(A, C, B)``."""
+        key = ("ages", year, excess)
+        out = self._memo.get(key)
+        if out is None:
+            out = np.zeros((2, N_CLASSES, self.B))
+            for a, young in ((0, True), (1, False)):
+                pmf = spec.onset_age_pmf(young, excess)
+                ages = np.nonzero(pmf)[0]
+                out[a, offence_class(ages), year - ages - self.birth_years[0]] = pmf[ages]
+            self._memo[key] = out
+        return out
+
+    def _initial_pool(self) -> None:
+        pool = self._newcomers(0, self.p.initial_pool_rates())
+        self.active += pool
+        self._record(0, Event.POOL, pool)
+
+    # ------------------------------------------------------------------- month
+
+    def _month(self, t: int) -> None:
+        # events of month t are computed from the masses present before it; whatever
+        # enters a stage in month t is first exposed in month t + 1 (as in the agents)
+        newcomers = self._newcomers(t, self.p["inflow_stratum_rate"][t] / 12.0)
+        signals, inspected = self._active_exits(t)
+        dropped = self._queue_drops(t)
+        # life after the chain first: who leaves the chain in month t is exposed from t + 1
+        reentries = self._after_chain(t) if self.full else None
+        self._investigations_end(t)
+        self._om_decisions(t)
+        self._judgments(t)
+        self._appeal_judgments(t)
+        self._releases(t)
+        # entries of month t
+        self.active += newcomers
+        self._record(t, Event.INFLOW, newcomers)
+        self.active += dropped
+        if reentries is not None:
+            self.active += reentries
+            self.reentries[t] = reentries
+        elif self.reentries_in is not None:
+            self.active += self.reentries_in[t].sum(axis=3, keepdims=True)
+        self._record(t, Event.INSPECTED, inspected)
+        insp = self.to_chain(inspected)
+        self._due(self.insp_due, t + 1, self._kernel("investigation_months",
+                                                     "investigation_cv", t)[1:], insp)
+        self._queue_arrivals(t, signals)
+        self._serve_queue(t)
+
+    def _active_exits(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        a = self.active
+        p_sig = spec.scale_probability(self.strat("signal_hazard", t), 1.0)
+        p_ins = spec.scale_probability(self.strat("inspection_hazard", t), 1.0)
+        p_des = spec.desistance_probability(self.strat("desistance_hazard", t), self.ages(t),
+                                            self.scalar("desistance_age_factor", t))
+        sig = a * p_sig
+        ins = a * (1 - p_sig) * p_ins
+        des = a * (1 - p_sig) * (1 - p_ins) * p_des
+        self.active = a - sig - ins - des
+        self._record(t, Event.SIGNALLED, sig)
+        self._record(t, Event.DESISTED, des)
+        return sig, ins
+
+    # ------------------------------------------------------------------- queue
+
+    def _queue_arrivals(self, t: int, signals: np.ndarray) -> None:
+        total = float(signals.sum())
+        if total > 0:
+            self.queue.append([t, total, signals / total])
+
+    def _queue_drops(self, t: int) -> np.ndarray:
+        p = float(spec.scale_probability(self.scalar("queue_drop_hazard", t), 1.0))
+        dropped = np.zeros(self.shape)
+        for cohort in self.queue:
+            d = cohort[1] * p
+            cohort[1] -= d
+            dropped += d * cohort[2]
+        self._record(t, Event.DROPPED, dropped)
+        self.queue = [c for c in self.queue if c[1] > 1e-300]
+        return dropped
+
+    def _serve_queue(self, t: int) -> None:
+        self.credit += self.scalar("investigation_capacity", t) / 12.0
+        total = sum(c[1] for c in self.queue)
+        n = min(total, float(np.floor(self.credit)))
+        self.credit = min(self.credit - n, 1.0)
+        served = np.zeros(self.shape)
+        left = n
+        for cohort in self.queue:  # oldest first
+            if left <= 0:
+                break
+            take = min(cohort[1], left)
+            served += take * cohort[2]
+            cohort[1] -= take
+            left -= take
+        self.queue = [c for c in self.queue if c[1] > 1e-12 * max(total, 1.0)]
+        self._record(t, Event.INVESTIGATION_STARTED, served)
+        self._due(self.inv_due, t + 1,
+                  self._kernel("investigation_months", "investigation_cv", t)[1:],
+                  self.to_chain(served))
+
+    # ----------------------------------------------------------- prosecution
+
+    def _investigations_end(self, t: int) -> None:
+        om = self._kernel("om_decision_months", "om_decision_cv", t)[1:]
+        for buffer, event in ((self.inv_due, Event.TRACED),
+                              (self.insp_due, Event.REGISTERED_OTHER)):
+            m = buffer[t]
+            self._record(t, event, m)
+            self._due(self.om_due, t + 1, om, m)
+
+    def _om_decisions(self, t: int) -> None:
+        m = self.om_due[t]
+        technical = self.strat("technical_dismissal_share", t)
+        policy = self.strat("policy_dismissal_share", t)
+        other = self.strat("other_disposal_share", t)
+        summons = 1.0 - technical - policy - other
+        detained = self.strat("pretrial_detention_share", t)
+        for share, event in ((technical, Event.TECHNICAL_DISMISSAL),
+                             (policy, Event.POLICY_DISMISSAL),
+                             (other, Event.OTHER_DISPOSAL)):
+            out = m * share
+            self._record(t, event, out)
+            self.free += out
+        at_liberty = m * summons * (1 - detained)
+        in_custody = m * summons * detained
+        self._record(t, Event.SUMMONED, at_liberty)
+        self._record(t, Event.SUMMONED_DETAINED, in_custody)
+        trial = self._kernel("trial_months", "trial_cv", t)
+        self._due(self.trial_due, t + 1, trial[1:], at_liberty)
+        self._detained(t, in_custody, trial)
+
+    def _conviction_split(self, t: int) -> dict[str, np.ndarray]:
+        """Shares of the mass judged at month ``t`` by outcome (see :meth:`_splits_uncached`)."""
+        return {key: arr[t] for key, arr in self._splits_over_time().items()}
+
+    def _splits_over_time(self) -> dict[str, np.ndarray]:
+        cached = self._memo.get("splits")
+        if cached is None:
+            cached = self._memo["splits"] = self._splits_uncached()
+        return cached
+
+    def _splits_uncached(self) -> dict[str, np.ndarray]:
+        """The branch shares of judgments and sentences over time.
+
+        At first instance: ``acquitted``, ``convicted`` (and of these, ``appealed``); on
+        appeal: ``appeal_acquitted``; a final conviction's sentence: ``non_custodial``,
+        ``prison_juvenile``, ``prison_adult`` (shares of the convicted).
+        """
+        conv = self.strata("conviction_prob")
+        prison = self.strata("prison_prob")
+        adolescent = self.p.values["adolescent_law_share"][:, 0, 0, 0]
+        juvenile = np.zeros((len(adolescent), 1, 1, N_CLASSES, 1, 1))
+        juvenile[:, 0, 0, 0] = 1.0
+        juvenile[:, 0, 0, 1] = adolescent[:, None, None]
+        return {"acquitted": 1 - conv, "convicted": conv,
+                "appealed": self.strata("appeal_share"),
+                "appeal_acquitted": self.strata("appeal_acquittal_share"),
+                "non_custodial": 1 - prison, "prison_juvenile": prison * juvenile,
+                "prison_adult": prison * (1 - juvenile)}
+
+    def _served(self, t: int, juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
+        cached = self._memo.get(("served", t, juvenile))
+        if cached is None:
+            cached = self._memo[("served", t, juvenile)] = self._served_uncached(t, juvenile)
+        return cached
+
+    def _served_uncached(self, t: int, juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Months-served distributions per form ``(J, F)`` and mean terms ``(F,)``."""
+        factor = self.scalar("juvenile_sentence_factor", t) if juvenile else 1.0
+        cv = self.scalar("prison_months_cv", t)
+        pmfs, means = [], []
+        for f in range(N_FORMS):
+            mean = max(float(self.p.values["prison_months_mean"][t, f, 0, 0]) * factor, 1.0)
+            pmf, term = _served_pmf(mean, cv, juvenile, self.tail)
+            pmfs.append(pmf)
+            means.append(term)
+        j = max(len(x) for x in pmfs)
+        out = np.zeros((j, N_FORMS))
+        for f, pmf in enumerate(pmfs):
+            out[: len(pmf), f] = pmf
+        return out, np.array(means)
+
+    def _shift_priors(self, m: np.ndarray) -> np.ndarray:
+        """A conviction adds one prior (capped at 3 in the state)."""
+        if m.shape[3] == 1:
+            return m
+        out = np.zeros_like(m)
+        out[:, :, :, 1:] = m[:, :, :, :-1]
+        out[:, :, :, -1] += m[:, :, :, -1]
+        return out
+
+    def _judgments(self, t: int) -> None:
+        m = self.trial_due[t]
+        split = self._conviction_split(t)
+        # judged at liberty now
+        self._judge(t, m, split)
+        # detained suspects' outcomes were scheduled when detention began
+        for key, event in (("appealed", Event.APPEALED_DETAINED), ("acquitted", Event.ACQUITTED),
+                           ("convicted", Event.CONVICTED), ("prison", Event.PRISON),
+                           ("non_custodial", Event.NON_CUSTODIAL)):
+            self._record(t, event, self.sentenced[key][t])
+        self.free += self.sentenced["acquitted"][t]
+        self.terms[t] += self.terms_due[t]
+        self._supervise(t, self.sentenced["non_custodial"][t], "probation_share_other")
+
+    def _judge(self, t: int, m: np.ndarray, split: dict) -> None:
+        """First-instance judgments at liberty: acquitted, appealed or convicted (final)."""
+        acquitted = m * split["acquitted"]
+        self._record(t, Event.ACQUITTED, acquitted)
+        self.free += acquitted
+        guilty = m * split["convicted"]
+        appealed = guilty * split["appealed"]
+        self._record(t, Event.APPEALED, appealed)
+        self._due(self.appeal_due, t + 1, self._kernel("appeal_months", "appeal_cv", t)[1:],
+                  appealed)
+        self._sentence(t, guilty * (1 - split["appealed"]), split)
+
+    def _appeal_judgments(self, t: int) -> None:
+        """Appeal judgments of appellants at liberty: acquitted, or convicted (final)."""
+        m = self.appeal_due[t]
+        if not m.any():
+            return
+        split = self._conviction_split(t)
+        acquitted = m * split["appeal_acquitted"]
+        self._record(t, Event.ACQUITTED, acquitted)
+        self.free += acquitted
+        self._sentence(t, m * (1 - split["appeal_acquitted"]), split)
+
+    def _sentence(self, t: int, convicted: np.ndarray, split: dict) -> None:
+        """Final convictions at liberty at ``t``: the sentence, and prison or supervision."""
+        m_shift = self._shift_priors(convicted)
+        self._record(t, Event.CONVICTED, m_shift)
+        non_custodial = m_shift * split["non_custodial"]
+        self._record(t, Event.NON_CUSTODIAL, non_custodial)
+        for juvenile in (True, False):
+            prison = m_shift * split["prison_juvenile" if juvenile else "prison_adult"]
+            if not prison.any():
+                continue
+            self._record(t, Event.PRISON, prison)
+            served, terms = self._served(t, juvenile)
+            self.terms[t] += prison.sum(axis=(3, 4)) * terms[:, None, None]
+            kernel = served[:, :, None, None, None, None]  # (J, F, 1, 1, 1, 1)
+            now = kernel[0] * prison  # served 0 months: released at once
+            self.sentenced["release"][t] += now
+            self._due(self.sentenced["release"], t + 1, kernel[1:], prison)
+        self._supervise(t, non_custodial, "probation_share_other")
+
+    def _detained(self, t0: int, x: np.ndarray, trial: np.ndarray) -> None:
+        """Outcomes of suspects detained from ``t0`` until the final judgment, scheduled now.
+
+        The first-instance judgment falls ``j`` months later (``trial`` distribution); an
+        appealed conviction stays in detention until the appeal judgment, ``a`` months
+        after that (the appeal's distribution). Pre-trial detention counts towards the
+        sentence, so a prison term imposed by the final judgment ``k`` months after
+        ``t0`` releases at ``t0 + max(served, k)``.
+        """
+        if not x.any():
+            return
+        x_shift = self._shift_priors(x)
+        appeal = self._kernel("appeal_months", "appeal_cv", t0)
+        kmax = min(len(trial) + len(appeal) - 1, self.T + 1 - t0)
+        stack = {key: arr[t0: t0 + kmax] for key, arr in self._splits_over_time().items()}
+        kern, terms, release = self._detained_kernels(t0, kmax, trial, stack)
+        for key in ("acquitted", "appealed"):
+            self._due(self.sentenced[key], t0, kern[key], x)
+        for key in ("convicted", "non_custodial", "prison"):
+            self._due(self.sentenced[key], t0, kern[key], x_shift)
+        k = min(kmax, self.T + 1 - t0)
+        self.terms_due[t0: t0 + k] += terms[:k] * x_shift.sum(axis=(3, 4))[None]
+        if release is not None:
+            self._due(self.sentenced["release"], t0, release, x_shift)
+
+    def _detained_kernels(self, t0: int, kmax: int, trial: np.ndarray, stack: dict):
+        """Outcome kernels of a detention cohort, by months ``k`` from ``t0`` to the event.
+
+        Reused while the parameters they depend on are those of the previous cohort.
+        """
+        varies = self._varies("appeal_months") or self._varies("appeal_cv")
+        signature = (kmax, id(trial))
+        cached = self._memo.get("detained")
+        if (cached is not None and cached[0] == signature and not self._sentences_vary
+                and not varies and all(np.array_equal(cached[1][k], stack[k]) for k in stack)):
+            return cached[2]
+        first = np.zeros((kmax, *trial.shape[1:]))
+        n = min(len(trial), kmax)
+        first[:n] = trial[:n]
+        first[0] = 0.0
+        guilty = first * stack["convicted"]
+        appealed = guilty * stack["appealed"]
+        # appeal judgments: the appealed convictions, each delayed by the appeal's length
+        later = np.zeros_like(first)
+        for j in np.flatnonzero(appealed.reshape(kmax, -1).any(axis=1)).tolist():
+            a = self._kernel("appeal_months", "appeal_cv", min(t0 + j, self.T))
+            m = min(len(a), kmax - j)
+            later[j: j + m] += a[:m] * appealed[j][None]
+        convicted = guilty - appealed + later * (1 - stack["appeal_acquitted"])
+        kern = {"acquitted": first * stack["acquitted"] + later * stack["appeal_acquitted"],
+                "appealed": appealed, "convicted": convicted,
+                "non_custodial": convicted * stack["non_custodial"]}
+        kern["prison"] = np.zeros_like(first)
+        terms = np.zeros((kmax, N_FORMS, N_SEXES, N_CLASSES))
+        parts = []
+        for juvenile in (True, False):
+            share = convicted * stack["prison_juvenile" if juvenile else "prison_adult"]
+            if not share.any():
+                continue
+            kern["prison"] += share
+            rel, mean_terms = self._detained_release(t0, share, juvenile)
+            terms += share[..., 0, 0] * mean_terms[:, :, None, None]
+            parts.append(rel)
+        release = None
+        if parts:
+            release = np.zeros((max(len(p) for p in parts), *parts[0].shape[1:]))
+            for p in parts:
+                release[: len(p)] += p
+        result = (kern, terms, release)
+        self._memo["detained"] = (signature, {k: v.copy() for k, v in stack.items()}, result)
+        return result
+
+    def _detained_release(self, t0: int, share: np.ndarray,
+                          juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Release kernel (offsets from ``t0``) of detained suspects sentenced to prison.
+
+        ``share[k]`` is the mass judged after ``k`` months and sent to prison; each is
+        released at ``max(served, k)``. Returns the kernel ``(J, F, S, C, 1, 1)`` and
+        the mean term per judgment month and form ``(K, F)``.
+        """
+        kmax = len(share)
+        if not self._sentences_vary:
+            served, mean_terms = self._served(0, juvenile)  # the same in every month
+            means = np.broadcast_to(mean_terms, (kmax, N_FORMS))
+            j = max(len(served), kmax)
+            key = ("served_padded", juvenile, j)
+            cached = self._memo.get(key)
+            if cached is None:
+                padded = np.pad(served, [(0, j - len(served)), (0, 0)])
+                cached = self._memo[key] = (padded[:, :, None, None, None, None],
+                                            np.cumsum(padded, axis=0)[:, :, None, None, None,
+                                                                       None])
+            served6, cdf6 = cached
+            sh = np.zeros((j, *share.shape[1:]))
+            sh[:kmax] = share
+            before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
+            return served6 * before + sh * cdf6, means
+        per_k = [self._served(min(t0 + k, self.T), juvenile) for k in range(kmax)]
+        means = np.stack([m for _, m in per_k])
+        j = max(max(len(s) for s, _ in per_k), kmax)
+        rel = np.zeros((j, *share.shape[1:]))
+        for k in range(1, kmax):
+            served = per_k[k][0]
+            cdf = np.cumsum(served, axis=0)
+            rel[k] += share[k] * cdf[min(k, len(cdf) - 1)][:, None, None, None, None]
+            if len(served) > k + 1:
+                rel[k + 1: len(served)] += share[k][None] * served[
+                    k + 1:, :, None, None, None, None]
+        return rel, means
+
+    # ----------------------------------------------------------- release and after
+
+    def _releases(self, t: int) -> None:
+        m = self.sentenced["release"][t]
+        self._record(t, Event.RELEASED, m)
+        self._supervise(t, m, "probation_share_prison")
+
+    def _supervise(self, t: int, m: np.ndarray, share_name: str) -> None:
+        """Mass entering life after the chain at ``t``: supervised or free."""
+        if not m.any():
+            return
+        share = self.strat(share_name, t)
+        supervised = m * share
+        self.free += m - supervised
+        self._record(t, Event.PROBATION_START, supervised)
+        self.supervised += supervised
+        kernel = self._kernel("probation_months", "probation_cv", t)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            scaled = np.where(self.survival > 0, supervised / self.survival, 0.0)
+        self._due(self.ends_due, t + 1, kernel[1:], scaled)
+
+    def _after_chain(self, t: int) -> np.ndarray:
+        """Exits of month ``t`` from life after the chain; returns re-entries into offending."""
+        ages = self.ages(t)
+        factor = self.scalar("prior_hazard_factor", t)
+        age_factor = self.scalar("desistance_age_factor", t)
+        ratio = self.strat("probation_hazard_ratio", t)
+        priors = np.arange(N_PRIORS)[None, None, None, :, None]
+        reg = self.scalar("general_registration_prob", t)
+        reoffended = np.zeros(self.shape)
+        for supervised, mass in ((False, self.free), (True, self.supervised)):
+            suffix = spec.SUPERVISED_SUFFIX if supervised else ""
+            p_re = spec.reoffending_probability(self.strat("reoffend_hazard" + suffix, t),
+                                                priors, factor, supervised, ratio)
+            p_gen = spec.reoffending_probability(
+                self.strat("general_offence_hazard" + suffix, t), priors, factor, supervised,
+                ratio)
+            p_des = spec.desistance_probability(self.strat("post_desistance_hazard" + suffix, t),
+                                                ages, age_factor)
+            keep = (1 - p_re) * (1 - p_des)
+            re = mass * p_re
+            des = mass * (1 - p_re) * p_des
+            stay = mass * keep
+            gen = stay * p_gen
+            self._record(t, Event.REOFFENDED, re)
+            self._record(t, Event.DESISTED, des)
+            self._record(t, Event.GENERAL_OFFENCE, gen)
+            self._record(t, Event.GENERAL_CASE, gen * reg)
+            reoffended += re
+            if supervised:
+                self.supervised = stay
+                self.survival = self.survival * keep
+            else:
+                self.free = stay
+        # supervision ends: those whose last supervised month was t
+        ending = np.minimum(self.ends_due[t] * self.survival, self.supervised)
+        self._record(t, Event.PROBATION_END, ending)
+        self.supervised = self.supervised - ending
+        self.free += ending
+        # back into trafficking: a new spell, with the age class of now
+        out = np.zeros(self.shape)
+        by_birth = reoffended.sum(axis=2)  # (F, S, P, B)
+        cls = offence_class(ages)
+        for c in range(N_CLASSES):
+            out[:, :, c] = by_birth * (cls == c)
+        return out
+
+
+def expected_flows(params: ParameterSet, full: bool = True,
+                   reentries: np.ndarray | None = None) -> ExpectedFlows:
+    """Run the twin (see :class:`Twin`)."""
+    return Twin(params, full=full, reentries=reentries).run()
+
+
+STEP_HANDLERS: dict[str, object] = {
+    "entry": Twin._newcomers, "offending": Twin._active_exits, "queue": Twin._serve_queue,
+    "investigation": Twin._investigations_end, "inspection": Twin._investigations_end,
+    "prosecution": Twin._om_decisions, "trial": Twin._judgments,
+    "appeal": Twin._appeal_judgments, "sentencing": Twin._sentence, "prison": Twin._releases,
+    "supervision": Twin._supervise, "after_chain": Twin._after_chain,
+}
+"""The twin's handler of every step of the chain table (``tests/chain/test_steps.py`` checks it)."""

@@ -1,0 +1,349 @@
+"""Paired comparison of scenarios with a baseline, on recidivism, harm and workload proxies.
+
+The proxies and the paired deltas are defined in :mod:`chainsim.analysis.proxies`; this
+module runs the arms' replications and gathers them.
+
+Replication ``i`` of every arm uses the same seed sequence (and so the same
+per-mechanism streams: common random numbers) and, with ``uncertainty``, the same
+draw of every unknown. Deltas are scenario minus baseline per replication; their
+mean comes with a 95 % confidence interval from the paired differences
+(Student t with ``reps - 1`` degrees of freedom). A scenario compared with itself
+gives exactly zero.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chainsim.analysis import flows, recidivism
+from chainsim.analysis.proxies import (  # noqa: F401 - re-exported: the comparison's proxies
+    CONFIDENCE,
+    HARM_PROXIES,
+    PROXIES,
+    RECIDIVISM_PROXIES,
+    arm_proxies,
+    default_period,
+    paired_delta,
+    victims_per_offender,
+    with_costs,
+)
+from chainsim.chain.config import Scenario, load_scenario
+from chainsim.chain.months import format_month
+from chainsim.chain.parameters import resolve
+from chainsim.chain.streams import replication_seeds
+from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
+from chainsim.engines import DEFAULT_ENGINE, get_engine
+from chainsim.engines.records import RecordArrays
+from chainsim.experiments.pool import default_workers, map_ordered
+from chainsim.experiments.replications import simulate_arms
+
+# The proxies, their period and the paired deltas live in chainsim.analysis.proxies; they are
+# imported above under their old names here too (chainsim.experiments.compare.PROXIES, ...).
+
+
+@dataclass
+class ArmReplication:
+    """One arm's results in one replication.
+
+    Attributes:
+        arm: Arm index (0 = baseline).
+        rep: Replication index.
+        proxies: Proxy name -> value.
+        yearly: Chain metrics per calendar year.
+        window: 2015-2019 window metrics.
+        survival: Kaplan-Meier curve of observed general recidivism.
+        draws: The unknowns' sampled values.
+    """
+
+    arm: int
+    rep: int
+    proxies: dict[str, float]
+    yearly: pd.DataFrame
+    window: dict[str, float]
+    survival: pd.DataFrame
+    draws: dict[str, float] = field(default_factory=dict)
+
+
+_PARAMS_CACHE: dict[tuple, object] = {}
+"""Resolved parameters in this (worker) process (see :func:`resolve_cached`)."""
+
+
+def resolve_cached(scenario: Scenario, draws: dict[str, float]):
+    """``resolve(scenario, draws=draws)``, resolved once per process for equal inputs.
+
+    A worker runs many replications of the same arms; without ``--uncertainty``
+    every one has the same parameters. The key is the scenario's full content
+    (its JSON dump, which the config hash digests) and the draws.
+    """
+    key = (scenario.model_dump_json(), tuple(sorted(draws.items())))
+    params = _PARAMS_CACHE.get(key)
+    if params is None:
+        if len(_PARAMS_CACHE) >= 16:
+            _PARAMS_CACHE.clear()
+        params = _PARAMS_CACHE[key] = resolve(scenario, draws=draws)
+    return params
+
+
+def _replication_task(task: tuple) -> list[ArmReplication]:
+    """Replication ``rep`` of some arms (all of them: they share the engine's start)."""
+    arms, numbers, rep, seed, draws, period, costs, engine = task
+    params = [resolve_cached(scenario, draws) for scenario in arms]
+    records = simulate_arms(params, seed, engine)
+    return [_arm_result(arm, rep, p, rec, draws, period, costs)
+            for arm, p, rec in zip(numbers, params, records, strict=True)]
+
+
+def arms_together(engine: str, reps: int, workers: int) -> bool:
+    """Whether a comparison's tasks are replications of every arm (else one arm each).
+
+    Together, an engine that shares work between arms (the fast engine: their
+    common start, :func:`chainsim.engines.fast.run_fast_arms`) does it once; one arm per
+    task keeps every worker busy when there are fewer replications than workers,
+    and the agent model has nothing to share.
+    """
+    return get_engine(engine).shares_arms and reps >= workers
+
+
+def _arm_result(arm: int, rep: int, params, rec: RecordArrays, draws: dict[str, float],
+                period: tuple[int, int], costs) -> ArmReplication:
+    years = params.years
+    return ArmReplication(
+        arm=arm, rep=rep,
+        proxies=with_costs(arm_proxies(rec, period, victims_per_offender(params)), costs),
+        yearly=flows.annual_metrics(rec, years),
+        window=flows.window_metrics(rec, simulated=(years[0], years[-1])),
+        survival=recidivism.survival_curve(rec, "observed_general", period[0], period[1],
+                                           period[1]),
+        draws=draws,
+    )
+
+
+@dataclass
+class Comparison:
+    """All arms of a comparison.
+
+    Attributes:
+        baseline: The baseline scenario.
+        scenarios: The compared scenarios (arms 1..n).
+        seed: The comparison's seed.
+        reps: Replications per arm.
+        uncertainty: Whether unknowns were sampled per replication.
+        period: First and last month of the analysis period.
+        results: Every (arm, replication) result, arm-major.
+    """
+
+    baseline: Scenario
+    scenarios: list[Scenario]
+    seed: int
+    reps: int
+    uncertainty: bool
+    period: tuple[int, int]
+    results: list[ArmReplication]
+    costs: object = None
+    engine: str = DEFAULT_ENGINE
+
+    @property
+    def proxy_names(self) -> tuple[str, ...]:
+        """The proxies of this comparison (with ``cost_per_year`` when costs were given)."""
+        return (*PROXIES, "cost_per_year") if self.costs is not None else PROXIES
+
+    @property
+    def arms(self) -> list[Scenario]:
+        """Baseline first, then the scenarios."""
+        return [self.baseline, *self.scenarios]
+
+    def proxies(self) -> pd.DataFrame:
+        """Proxies per arm and replication (long: arm, scenario, rep, proxy columns)."""
+        rows = [{"arm": r.arm, "scenario": self.arms[r.arm].name, "rep": r.rep, **r.proxies}
+                for r in self.results]
+        return pd.DataFrame(rows)
+
+    def deltas(self) -> pd.DataFrame:
+        """Scenario minus baseline, paired by replication, for every proxy.
+
+        One row per scenario and proxy (columns ``scenario``, ``proxy``, ``mean``,
+        ``lo``, ``hi``, ``n``): the mean difference with its 95 % t confidence
+        interval, as in the ``deltas`` of :func:`comparison_document`
+        (:func:`chainsim.analysis.proxies.paired_delta`).
+        """
+        rows = [{"scenario": sc.name, "proxy": p,
+                 **paired_delta((arm[p] - base[p]).to_numpy())}
+                for sc, base, arm in self._paired() for p in self.proxy_names]
+        return pd.DataFrame(rows, columns=["scenario", "proxy", "mean", "lo", "hi", "n"])
+
+    def _paired(self) -> Iterator[tuple[Scenario, pd.DataFrame, pd.DataFrame]]:
+        """Each scenario with the baseline's and its own proxies, by replication."""
+        table = self.proxies()
+        base = table[table["arm"] == 0].set_index("rep").sort_index()
+        for a, sc in enumerate(self.scenarios, start=1):
+            yield sc, base, table[table["arm"] == a].set_index("rep").sort_index()
+
+    def draws(self) -> pd.DataFrame:
+        """The unknowns' sampled values per replication (empty without uncertainty)."""
+        rows = [{"rep": r.rep, **r.draws} for r in self.results if r.arm == 0]
+        return pd.DataFrame(rows)
+
+    def yearly(self) -> pd.DataFrame:
+        """Chain metrics per arm, replication and year."""
+        return self._labelled([r.yearly for r in self.results],
+                              ignore_index=False).rename_axis("year").reset_index()
+
+    def survival(self) -> pd.DataFrame:
+        """Kaplan-Meier curves of observed general recidivism per arm and replication."""
+        return self._labelled([r.survival for r in self.results], ignore_index=True)
+
+    def _labelled(self, frames: list[pd.DataFrame], ignore_index: bool) -> pd.DataFrame:
+        """The results' frames one under the other, with columns arm, scenario and rep."""
+        table = pd.concat(frames, ignore_index=ignore_index)
+        sizes = [len(f) for f in frames]
+        names = np.array([sc.name for sc in self.arms], dtype=object)
+        arm = np.repeat(np.array([r.arm for r in self.results], dtype=np.int64), sizes)
+        return table.assign(arm=arm, scenario=names[arm],
+                            rep=np.repeat(np.array([r.rep for r in self.results],
+                                                   dtype=np.int64), sizes))
+
+
+def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed: int = 0,
+            workers: int | None = None, uncertainty: bool = False,
+            period: tuple[int, int] | None = None, on_result=None,
+            costs=None, engine: str = DEFAULT_ENGINE, scheduler: str | None = None
+            ) -> Comparison:
+    """Run baseline and scenarios on common random numbers.
+
+    Args:
+        baseline: The baseline scenario.
+        scenarios: Scenarios to compare with it.
+        reps: Replications per arm.
+        seed: Seed of the comparison; replication ``i`` of every arm uses
+            ``SeedSequence(seed).spawn(reps)[i]``.
+        workers: Worker processes (default one per core); results do not depend on it.
+        uncertainty: Sample the declared unknowns once per replication, shared by
+            all arms (an intervention's uncertain effect only exists in its arm).
+        period: First and last absolute month of the analysis period (default:
+            :func:`default_period`).
+        on_result: Called with each :class:`ArmReplication` as it is gathered
+            (arm by arm, or replication by replication: see :func:`arms_together`).
+        costs: Unit costs (:class:`chainsim.chain.costs.UnitCosts`); adds the proxy
+            ``cost_per_year``.
+        engine: ``fast`` (the vectorised engine, default) or ``agents`` (the Mesa
+            agent model, the reference: the same records, slower).
+        scheduler: Address of a Dask scheduler to run on (same results as local).
+
+    Returns:
+        The comparison.
+    """
+    arms = [baseline, *scenarios]
+    horizons = {(sc.scenario.start, sc.scenario.end) for sc in arms}
+    if len(horizons) > 1:
+        from chainsim.chain.errors import InputError
+
+        raise InputError.single(scenarios[0].name, "scenario.start/end", sorted(horizons),
+                                "every compared scenario must share the baseline's horizon")
+    period = period or default_period(arms)
+    unknowns = declared_unknowns(arms) if uncertainty else {}
+    seeds = replication_seeds(seed, reps)
+    draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
+    workers = default_workers(reps * len(arms)) if workers is None else workers
+    if arms_together(engine, reps, workers):
+        tasks = [(arms, range(len(arms)), i, seeds[i], draws[i], period, costs, engine)
+                 for i in range(reps)]
+    else:
+        tasks = [([sc], [a], i, seeds[i], draws[i], period, costs, engine)
+                 for a, sc in enumerate(arms) for i in range(reps)]
+    by_arm: list[list[ArmReplication]] = [[] for _ in arms]
+    for results in map_ordered(_replication_task, tasks, workers, scheduler=scheduler):
+        for result in results:
+            if on_result is not None:
+                on_result(result)
+            by_arm[result.arm].append(result)
+    return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period,
+                      [r for arm in by_arm for r in arm], costs, engine)
+
+
+def compare_scenarios(baseline: Scenario | str | Path, *scenarios: Scenario | str | Path,
+                      reps: int = 20, seed: int = 0, engine: str = DEFAULT_ENGINE,
+                      workers: int | None = None, uncertainty: bool = False, costs=None,
+                      scheduler: str | None = None) -> Comparison:
+    """:func:`compare` for the public API: ``chainsim.compare(baseline, *scenarios)``.
+
+    Scenarios may be given as validated scenarios or as paths of scenario files.
+    The other arguments are those of :func:`compare`. The result's
+    :meth:`Comparison.deltas` is the table of paired deltas.
+    """
+    arms = [sc if isinstance(sc, Scenario) else load_scenario(sc)
+            for sc in (baseline, *scenarios)]
+    return compare(arms[0], arms[1:], reps=reps, seed=seed, workers=workers,
+                   uncertainty=uncertainty, costs=costs, engine=engine, scheduler=scheduler)
+
+
+def comparison_document(cmp: Comparison) -> dict:
+    """The comparison as a JSON-ready dict (``chainsim compare --json``).
+
+    Keys: ``baseline``, ``seed``, ``reps``, ``engine``, ``uncertainty``,
+    ``period``, ``confidence``, ``baseline_levels``, ``scenarios`` ->
+    ``{name: {"config_hash", "deltas": {proxy: {mean, lo, hi, n}},
+    "levels": {proxy: {mean, lo, hi}}}}``, and ``unknowns`` (influence of each
+    sampled unknown on each scenario's deltas, with ``uncertainty``).
+    """
+    from chainsim.experiments.summary import describe, versions
+
+    table = cmp.proxies()
+    base = table[table["arm"] == 0].set_index("rep").sort_index()
+    doc = {
+        "baseline": cmp.baseline.name,
+        "baseline_config_hash": cmp.baseline.config_hash(),
+        "seed": cmp.seed,
+        "reps": cmp.reps,
+        "engine": cmp.engine,
+        "uncertainty": cmp.uncertainty,
+        "versions": versions(),
+        "period": [format_month(cmp.period[0]), format_month(cmp.period[1])],
+        "confidence": CONFIDENCE,
+        "unit_costs": cmp.costs.model_dump() if cmp.costs is not None else None,
+        "baseline_levels": {p: describe(base[p]) for p in cmp.proxy_names},
+        "scenarios": {},
+    }
+    draws = cmp.draws().set_index("rep").sort_index() if cmp.uncertainty else None
+    for a, sc in enumerate(cmp.scenarios, start=1):
+        arm = table[table["arm"] == a].set_index("rep").sort_index()
+        entry = {
+            "config_hash": sc.config_hash(),
+            "deltas": {p: paired_delta((arm[p] - base[p]).to_numpy())
+                       for p in cmp.proxy_names},
+            "levels": {p: describe(arm[p]) for p in cmp.proxy_names},
+        }
+        if draws is not None and len(draws.columns):
+            names = list(cmp.proxy_names)
+            entry["unknown_influence"] = unknown_influence(arm[names] - base[names], draws)
+        doc["scenarios"][sc.name] = entry
+    return doc
+
+
+def unknown_influence(deltas: pd.DataFrame, draws: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """How much each unknown moves each delta: Spearman rank correlation over replications.
+
+    With ``--uncertainty`` every replication has its own draw of the unknowns; a
+    rank correlation near +-1 means the unknown drives the delta, near 0 that the
+    conclusion does not hinge on it (given the replication noise).
+    """
+    from scipy.stats import spearmanr
+
+    out: dict[str, dict[str, float]] = {}
+    for unknown in draws.columns:
+        x = draws[unknown].to_numpy()
+        row = {}
+        for proxy in deltas.columns:
+            y = deltas[proxy].to_numpy()
+            ok = ~np.isnan(y)
+            if ok.sum() < 3 or np.all(x[ok] == x[ok][0]) or np.all(y[ok] == y[ok][0]):
+                row[proxy] = None
+                continue
+            row[proxy] = round(float(spearmanr(x[ok], y[ok]).statistic), 4)
+        out[unknown] = row
+    return out
+

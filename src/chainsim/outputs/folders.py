@@ -1,0 +1,233 @@
+"""Run a scenario and write everything a run produces to one directory.
+
+Files (written as one :class:`~chainsim.files.OutputSet`: temporaries renamed
+into place together when everything is written, so a run that fails or is
+killed leaves an earlier run's files intact):
+
+- ``records.parquet``: every event record of every replication (column ``rep``
+  added), with provenance (scenario, config hash, seed, versions) in the file's
+  metadata; streamed one replication at a time.
+- ``annual_flows.csv``: flows by replication, year, event, form and age group.
+- ``yearly_metrics.csv``: every metric by replication and year.
+- ``summary.json``: the summary document (see :mod:`chainsim.experiments.summary`).
+- ``funnel.png``: the 2015-2019 yearly average per stage beside the source.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from chainsim.analysis.targets import DEFAULT_TARGETS, load_targets
+from chainsim.chain.config import Scenario
+from chainsim.chain.parameters import ParameterSet
+from chainsim.engines import DEFAULT_ENGINE
+from chainsim.experiments.progress import progress_bar
+from chainsim.experiments.replications import Replication, run
+from chainsim.experiments.summary import summary_document, versions
+from chainsim.files import OutputSet, check_output_dir
+
+
+def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: int, seed: int,
+                     workers: int | None = None, progress: bool = False,
+                     uncertainty: bool = False, engine: str = DEFAULT_ENGINE,
+                     scheduler: str | None = None) -> dict:
+    """Run ``reps`` replications and write the run's files to ``out``.
+
+    Args:
+        scenario: The validated scenario.
+        params: Its resolved parameters.
+        out: Output directory (created if needed).
+        reps: Replications.
+        seed: The run's seed.
+        workers: Worker processes (default: one per core).
+        progress: Show a progress bar on stderr.
+        uncertainty: Sample the declared unknowns per replication.
+        engine: ``fast`` (default) or ``agents`` (see :mod:`chainsim.engines`).
+        scheduler: Address of a Dask scheduler to run on (same results as local).
+
+    Returns:
+        The summary document.
+    """
+    out = Path(out)
+    provenance = {"scenario": scenario.name, "config_hash": scenario.config_hash(),
+                  "seed": str(seed), "reps": str(reps), "engine": engine,
+                  "uncertainty": str(uncertainty).lower(),
+                  "versions": json.dumps(versions(), sort_keys=True)}
+    with OutputSet(out) as files:
+        stream = files.parquet("records.parquet", provenance)
+        bar = progress_bar(reps, "replications", "rep", progress)
+
+        def on_replication(rep: Replication) -> None:
+            stream.write(rep.records.assign(rep=rep.rep))
+            bar.update(1)
+
+        try:
+            result = run(scenario, reps=reps, seed=seed, workers=workers,
+                         on_replication=on_replication, params=params,
+                         uncertainty=uncertainty, engine=engine, scheduler=scheduler)
+        finally:
+            bar.close()
+        doc = summary_document(result)
+        files.csv("annual_flows.csv", result.flows())
+        files.csv("yearly_metrics.csv", result.yearly())
+        targets = load_targets(DEFAULT_TARGETS) if DEFAULT_TARGETS.exists() else None
+        window = pd.DataFrame([r.window for r in result.reps])
+        from chainsim.outputs.plots import funnel_figure
+
+        files.figure("funnel.png", lambda p: funnel_figure(
+            window, targets, p, f"{scenario.name}: the chain, 2015-2019 yearly average "
+                                f"({reps} replications)"))
+        files.json("summary.json", doc)
+    return doc
+
+
+
+def save_comparison(cmp, doc: dict, out: Path) -> None:
+    """Write a comparison's tables to ``out`` (what :mod:`chainsim.outputs.report` reads).
+
+    Files: ``comparison.json`` (the document), ``proxies.csv`` (every proxy per arm
+    and replication), ``yearly.csv`` (chain metrics per arm, replication and year),
+    ``survival.csv`` (Kaplan-Meier curves), ``draws.csv`` (the unknowns' sampled
+    values, with ``--uncertainty``), ``scenarios.json`` (the validated scenarios).
+    """
+    with OutputSet(Path(out)) as files:
+        files.csv("proxies.csv", cmp.proxies())
+        files.csv("yearly.csv", cmp.yearly())
+        files.csv("survival.csv", cmp.survival())
+        files.csv("draws.csv", cmp.draws())
+        files.json("scenarios.json", [sc.model_dump(mode="json") for sc in cmp.arms])
+        files.json("comparison.json", doc)
+
+
+def _toml_value(v) -> str:
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f'"{k}" = {_toml_value(x)}' if "-" in str(k) else
+                                f"{k} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    if isinstance(v, str):
+        return json.dumps(v)
+    return repr(round(float(v), 8))
+
+
+def calibrated_toml(entries: dict[str, dict], meta: dict) -> str:
+    """The text of ``calibration/parameters.toml``."""
+    lines = ["# Calibrated parameter values, written by `chainsim calibrate` (do not edit).",
+             "# scenarios/baseline.toml points here with calibration = \"../calibration/"
+             "parameters.toml\".", "", "[meta]"]
+    lines += [f"{k} = {_toml_value(v)}" for k, v in meta.items()]
+    for name, entry in entries.items():
+        lines += ["", f"[parameters.{name}]"]
+        lines += [f"{k} = {_toml_value(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
+def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
+                           backtest: bool = False, verify: int = 0, seed: int = 0,
+                           workers: int | None = None, engine: str = DEFAULT_ENGINE,
+                           progress: bool = False) -> dict:
+    """Calibrate, then write parameters, fit table and figure, identifiability, ensemble.
+
+    Args:
+        scenario_path: The scenario to calibrate (its hand-set values are the start
+            and the prior centre; calibrated values it points to are not applied).
+        targets_path: The targets file.
+        out: Output directory (``calibration/`` for the committed results).
+        backtest: Also calibrate without the 2019 points and report how well they
+            are predicted (``backtest.csv``).
+        verify: Replications of the model to verify the fit with (0: none).
+        seed: Seed of the verification runs and of the ensemble.
+        workers: Worker processes for the verification.
+        engine: Engine of the verification (``fast``, the default, or ``agents``,
+            the reference: the same records, slower).
+        progress: Progress bars on stderr (twin evaluations, verification runs).
+
+    Returns:
+        A summary document (also written as ``calibration.json``).
+    """
+    from chainsim.analysis.targets import load_targets
+    from chainsim.chain.config import load_scenario
+    from chainsim.experiments.calibrate import Calibrator
+    from chainsim.outputs.plots import fit_figure
+
+    scenario = load_scenario(scenario_path, calibrated=False)
+    targets_path = _relative(Path(targets_path))
+    targets = load_targets(targets_path)
+    check_output_dir(Path(out))  # before minutes of fitting
+    bar = progress_bar(None, "fitting (twin evaluations)", "eval", progress)
+    cal = Calibrator(targets, seed=seed, on_evaluation=lambda: bar.update(1)).fit(scenario)
+    bar.close()
+    fit = cal.fit_table()
+    summary = {"scenario": str(scenario_path), "targets_file": str(targets_path),
+               "seconds": round(cal.seconds_, 1), "twin_evaluations": cal.evaluations_,
+               "cost": round(cal.cost_, 4), "targets_met": int(fit["met"].sum()),
+               "targets": len(fit), "ensemble": len(cal.ensemble_),
+               "ensemble_proposal_scale": cal.proposal_scale_,
+               "versions": versions()}
+    if verify:
+        fit = _verify(cal, fit, targets, verify, seed, workers, engine, progress)
+        summary["verification_reps"] = verify
+        summary["verification_engine"] = engine
+        summary["verified_met"] = int(fit["agent_met"].sum())
+    entries = cal.calibrated_entries()
+    meta = {"generated_by": "chainsim calibrate", "chainsim": versions()["chainsim"],
+            "scenario": str(scenario_path), "targets": str(targets_path),
+            "cost": round(cal.cost_, 6), "targets_met": f"{summary['targets_met']} of "
+                                                         f"{summary['targets']}"}
+    backtest_rows = _backtest(targets, scenario, seed) if backtest else None
+    with OutputSet(Path(out)) as files:
+        files.text("parameters.toml", calibrated_toml(entries, meta))
+        files.csv("fit.csv", fit)
+        files.csv("identifiability.csv", cal.identifiability_table(scenario))
+        files.csv("ensemble.csv", pd.DataFrame(cal.ensemble_,
+                                               columns=[k.name for k in cal.knobs]))
+        files.figure("fit.png", lambda p: fit_figure(
+            fit, p, "Calibration: the Dadermonitor 2015-2019 vs chainsim"))
+        if backtest_rows is not None:
+            files.csv("backtest.csv", backtest_rows)
+            summary["backtest"] = backtest_rows.to_dict(orient="records")
+        files.json("calibration.json", summary)
+    return summary
+
+
+def _relative(path: Path) -> Path:
+    """``path`` relative to the working directory where possible (for provenance)."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
+BACKTEST_TARGETS = ("signalled_2019", "traced_2019", "technical_dismissal_share_2019")
+
+
+def _backtest(targets, scenario, seed: int) -> pd.DataFrame:
+    from chainsim.experiments.calibrate import Calibrator
+
+    held = tuple(n for n in BACKTEST_TARGETS if n in targets)
+    cal = Calibrator(targets, exclude=held, seed=seed).fit(scenario)
+    table = cal.fit_table()
+    rows = table[table["target"].isin(held)][["target", "observed", "model", "model_lo",
+                                               "model_hi", "residual", "met"]].copy()
+    rows["error"] = [round(m - float(o), 4) for m, o in zip(rows["model"], rows["observed"],
+                                                             strict=True)]
+    rows["relative_error"] = [round((m - float(o)) / float(o), 4)
+                              for m, o in zip(rows["model"], rows["observed"], strict=True)]
+    return rows
+
+
+def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
+            engine: str = DEFAULT_ENGINE, progress: bool = False):
+    """Add the model's mean and 5-95 % range over ``reps`` replications to the fit table."""
+    from chainsim.analysis.fit import target_check
+    from chainsim.experiments.replications import run
+
+    bar = progress_bar(reps, "verification", "rep", progress)
+    result = run(cal.scenario_, reps=reps, seed=seed, workers=workers, engine=engine,
+                 on_replication=lambda _: bar.update(1))
+    bar.close()
+    check = target_check(result.reps, targets)
+    rows = [check[name] for name in targets]
+    return fit.assign(agent_mean=[r["mean"] for r in rows], agent_lo=[r["lo"] for r in rows],
+                      agent_hi=[r["hi"] for r in rows], agent_met=[r["met"] for r in rows])

@@ -1,0 +1,131 @@
+"""Figures (seaborn on matplotlib's Agg backend, imported lazily)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from chainsim import chain
+from chainsim.analysis.targets import Target
+
+FUNNEL_STAGES: tuple[tuple[str, str], ...] = tuple(
+    (m.name, m.en.replace(" (", "\n(")) for m in chain.FLOW_METRICS if m.funnel)
+"""The funnel's metrics and their labels, in chain order (from the chain table)."""
+
+
+def funnel_figure(window: pd.DataFrame, targets: dict[str, Target] | None, path: Path,
+                  title: str) -> None:
+    """Bar chart of the 2015-2019 yearly average per stage, beside the source's figures.
+
+    Args:
+        window: One row per replication, one column per metric (window means).
+        targets: The source's figures (``window_mean`` scope ones are drawn).
+        path: Where to write the PNG.
+        title: Figure title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    keys = [k for k, _ in FUNNEL_STAGES]
+    labels = [label for _, label in FUNNEL_STAGES]
+    long = window[keys].melt(var_name="stage", value_name="per year")
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, ax = plt.subplots(figsize=(9, 5))
+    sns.barplot(data=long, x="stage", y="per year", order=keys, color="#4C72B0",
+                errorbar=("pi", 90), ax=ax, label="chainsim (mean, 90% of replications)")
+    by_metric = {t.metric: t for t in (targets or {}).values()
+                 if t.scope == "window_mean" and t.form is None}
+    first = True
+    for i, key in enumerate(keys):
+        target = by_metric.get(key)
+        if target is None:
+            continue
+        lo, hi = target.interval
+        kw = {"color": "#C44E52", "zorder": 5}
+        label = "Dadermonitor 2015-2019" if first else None
+        first = False
+        if target.kind == "range":
+            ax.plot([i, i], [lo, hi], lw=6, solid_capstyle="butt", label=label, **kw)
+        elif target.kind == "lower_bound":
+            ax.plot(i, lo, marker="^", ms=11, ls="none", label=label, **kw)
+            ax.annotate(f"> {lo:g}", (i, lo), xytext=(9, -4), textcoords="offset points",
+                        color=kw["color"], fontsize=9, fontweight="bold",
+                        bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none",
+                              "alpha": 0.85})
+        else:
+            ax.plot(i, lo, marker="D", ms=9, ls="none", label=label, **kw)
+    ax.set_xticks(np.arange(len(keys)), labels)
+    ax.set_xlabel("")
+    ax.set_ylabel("offenders per year (2015-2019 average)")
+    ax.set_title(title)
+    ax.legend(loc="upper right", frameon=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120, format="png")
+    plt.close(fig)
+
+
+def fit_figure(table, path: Path, title: str) -> None:
+    """Observed vs model per target, each on its own scale (relative to the observed).
+
+    Args:
+        table: The calibration fit table (``Calibrator.fit_table``), optionally with
+            ``agent_mean``, ``agent_lo``, ``agent_hi`` columns from the agent model.
+        path: Where to write the PNG.
+        title: Figure title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    n = len(table)
+    fig, ax = plt.subplots(figsize=(9, 0.42 * n + 1.6))
+    for i, row in enumerate(table.itertuples()):
+        y = n - 1 - i
+        if row.kind == "range":
+            lo, hi = (float(x) for x in row.observed.split("-"))
+        elif row.kind == "lower_bound":
+            lo = float(row.observed.removeprefix("> "))
+            hi = None
+        else:
+            lo = hi = float(row.observed)
+        ref = lo if hi is None else (lo + hi) / 2
+        scale = ref if ref else 1.0
+        if hi is None:
+            ax.annotate("", xy=(1.25, y), xytext=(lo / scale, y),
+                        arrowprops={"arrowstyle": "->", "color": "#C44E52", "lw": 2})
+        else:
+            ax.plot([lo / scale, hi / scale], [y, y], color="#C44E52", lw=6, alpha=0.6,
+                    solid_capstyle="butt")
+            if lo == hi:
+                ax.plot(lo / scale, y, "D", color="#C44E52", ms=8)
+        ax.plot([row.model_lo / scale, row.model_hi / scale], [y + 0.18] * 2, color="#4C72B0",
+                lw=2)
+        ax.plot(row.model / scale, y + 0.18, "o", color="#4C72B0", ms=6)
+        if hasattr(row, "agent_mean") and row.agent_mean == row.agent_mean:
+            ax.plot([row.agent_lo / scale, row.agent_hi / scale], [y - 0.18] * 2,
+                    color="#55A868", lw=2)
+            ax.plot(row.agent_mean / scale, y - 0.18, "s", color="#55A868", ms=6)
+    labels = [f"{r.target} ({r.observed})" for r in table.itertuples()][::-1]
+    ax.set_yticks(range(n), labels, fontsize=8)
+    ax.set_xlabel("relative to the observed figure (1 = the source's value or range centre)")
+    ax.axvline(1.0, color="grey", lw=0.8)
+    from matplotlib.lines import Line2D
+
+    handles = [Line2D([], [], color="#C44E52", lw=6, alpha=0.6, label="Dadermonitor"),
+               Line2D([], [], color="#4C72B0", marker="o", label="twin fit (90 % ensemble)")]
+    if "agent_mean" in table:
+        handles.append(Line2D([], [], color="#55A868", marker="s",
+                              label="agent model (mean, 90 % of replications)"))
+    ax.legend(handles=handles, loc="lower right", fontsize=8)
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)

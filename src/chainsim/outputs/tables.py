@@ -1,0 +1,62 @@
+"""Readable text tables for the terminal."""
+
+from __future__ import annotations
+
+from chainsim.analysis.flows import METRICS, SHARES
+from chainsim.analysis.targets import DEFAULT_TARGETS, load_targets
+
+
+def _fmt(x: float | None, share: bool) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.2f}" if share else f"{x:.1f}"
+
+
+def _observed(target) -> str:
+    if target is None:
+        return ""
+    if target.kind == "range":
+        return f"{target.low:g}-{target.high:g}"
+    if target.kind == "lower_bound":
+        return f"> {target.value:g}"
+    return f"{target.value:g}"
+
+
+def run_table(doc: dict) -> str:
+    """The 2015-2019 window of a summary document, beside the source's figures."""
+    targets = load_targets(DEFAULT_TARGETS) if DEFAULT_TARGETS.exists() else {}
+    window_t = {t.metric: t for t in targets.values()
+                if t.scope == "window_mean" and t.form is None}
+    share_t = {t.metric: t for t in targets.values() if t.scope == "shares"}
+    lines = [f"scenario {doc['scenario']} (config {doc['config_hash']}), seed {doc['seed']}, "
+             f"{doc['reps']} replications, engine {doc['engine']}", "",
+             f"{'2015-2019, per year':<28}{'mean':>9}{'5%':>9}{'95%':>9}   source"]
+    for name in METRICS:
+        share = name.endswith("_share")
+        s = doc["window_mean"][name]
+        lines.append(f"{name:<28}{_fmt(s['mean'], share):>9}{_fmt(s['lo'], share):>9}"
+                     f"{_fmt(s['hi'], share):>9}   {_observed(window_t.get(name))}")
+    lines += ["", f"{'offender mix (OM intake)':<28}{'mean':>9}{'5%':>9}{'95%':>9}   source"]
+    for name in SHARES:
+        s = doc["shares"][name]
+        lines.append(f"{name:<28}{_fmt(s['mean'], True):>9}{_fmt(s['lo'], True):>9}"
+                     f"{_fmt(s['hi'], True):>9}   {_observed(share_t.get(name))}")
+    return "\n".join(lines)
+
+
+def compare_table(doc: dict) -> str:
+    """Deltas (scenario - baseline) with 95 % CIs, one block per scenario."""
+    lines = [f"baseline {doc['baseline']}, {doc['reps']} paired replications, seed "
+             f"{doc['seed']}, period {doc['period'][0]}..{doc['period'][1]}"
+             + (", unknowns sampled" if doc["uncertainty"] else "")]
+    for name, entry in doc["scenarios"].items():
+        lines += ["", f"{name} - {doc['baseline']}", f"{'proxy':<30}{'baseline':>11}"
+                  f"{'delta':>11}{'95% CI':>24}"]
+        for proxy in entry["deltas"]:
+            d = entry["deltas"][proxy]
+            base = doc["baseline_levels"][proxy]["mean"]
+            ci = (f"[{d['lo']:.4g}, {d['hi']:.4g}]" if d["lo"] is not None else "-")
+            mean = f"{d['mean']:.4g}" if d["mean"] is not None else "-"
+            lines.append(f"{proxy:<30}{(f'{base:.4g}' if base is not None else '-'):>11}"
+                         f"{mean:>11}{ci:>24}")
+    return "\n".join(lines)

@@ -1,0 +1,28 @@
+"""chainsim.analysis.proxies: the proxies, their period and the paired deltas, defined once."""
+
+from __future__ import annotations
+
+import chainsim.experiments.compare
+from chainsim.analysis import proxies
+
+
+def test_the_proxies_are_recidivism_then_harm_and_workload():
+    assert proxies.PROXIES == (*proxies.RECIDIVISM_PROXIES, *proxies.HARM_PROXIES)
+    assert len(proxies.RECIDIVISM_PROXIES) == 9 and len(set(proxies.PROXIES)) == 15
+    assert proxies.RECIDIVISM_PROXIES[0] == "recid_observed_general_2y"
+
+
+def test_compare_reads_the_outcomes_from_here():
+    # the old names still work: compare imports them rather than defining its own
+    for name in ("PROXIES", "HARM_PROXIES", "RECIDIVISM_PROXIES", "CONFIDENCE", "arm_proxies",
+                 "paired_delta", "default_period", "victims_per_offender", "with_costs"):
+        assert getattr(chainsim.experiments.compare, name) is getattr(proxies, name), name
+
+
+def test_with_costs_adds_the_cost_only_when_costs_are_given():
+    class Costs:
+        def per_year(self, proxies):
+            return 2.0 * proxies["court_cases"]
+
+    assert proxies.with_costs({"court_cases": 3.0}, None) == {"court_cases": 3.0}
+    assert proxies.with_costs({"court_cases": 3.0}, Costs())["cost_per_year"] == 6.0

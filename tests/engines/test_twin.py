@@ -1,0 +1,404 @@
+"""The expected-flow twin: docking with the agent model, conservation, chain mode.
+
+Docking is the twin's reason to exist (design.md §5): the agent model's Monte Carlo
+mean must agree with the twin's expected counts within Monte Carlo error. The
+comparison runs on the short horizon (2012-2017), every event, every year.
+
+Tolerance. For each (event, year) cell, with ``n`` replications, ``mean`` and ``sd``
+their mean and standard deviation::
+
+    |twin - mean| <= K_SD * sd / sqrt(n) + SLACK
+
+``SLACK`` (0.5 events) absorbs discreteness where the agent model's count has (almost)
+no variance, e.g. an event that occurs a handful of times in the first year or a
+queue that serves exactly its capacity every month. ``K_SD`` is 4.5, not 4: a docking
+test makes 3 parameter sets x (26 events + 2 prison-term checks) x 6 years = 504
+comparisons. At 4 sd a single comparison fails falsely with probability 6.3e-5
+(normal) or 2.7e-4 (Student t, 39 df, since the sd is estimated from 40 runs), so
+the family-wise chance of a false failure would be 1-(1-p)^504 = 3.1 % (normal) to
+13 % (t): too high. At 4.5 sd it is 6.8e-6 / 6.0e-5 per comparison and 0.3 % / 3.0 %
+family-wise. (Many cells are degenerate, e.g. ``dropped`` without a queue, so the
+effective number is smaller.) Seeds are fixed, so the outcome is reproducible.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from chainsim.chain.parameters import ParameterSet
+from chainsim.chain.spec import EVENT_NAMES, FORMS, Event, Stage
+from chainsim.engines.twin import CLASS_AGE_GROUP, ExpectedFlows, expected_flows, offence_class
+from chainsim.experiments.replications import iter_replications
+from conftest import (
+    NON_BINDING_CAPACITY,
+    SEED,
+    make_params,
+    make_scenario,
+    set_param,
+    short_doc,
+)
+
+REPS = 40
+"""Replications per docked parameter set."""
+APPROX_REPS = 20
+"""Replications for the capacity-approximation check (its quantities vary little)."""
+WORKERS = 2
+K_SD = 4.5
+"""Monte Carlo standard errors allowed (see the module docstring for the family-wise rate)."""
+SLACK = 0.5
+"""Absolute slack in events, for discreteness."""
+YEARS = tuple(range(2012, 2018))
+"""Calendar years of the short horizon."""
+TRACED_BOUND = 0.05
+"""Largest relative difference allowed between the twin's and the agents' traced count
+where the queue sometimes runs empty (the twin's one approximation)."""
+
+
+# ------------------------------------------------------------------ parameter sets
+
+
+def trends_doc() -> dict:
+    """Set (c): strong trends and other values, with unlimited investigation capacity.
+
+    Pre-trial detention, supervision and reoffending are high, half of the offenders
+    start under 23 (about a third of those under 18: juvenile law), and the signal
+    hazard, technical dismissals, convictions, prison terms and trial times all move
+    over the horizon (time-varying sentences and kernels take the twin's slow paths).
+    """
+    doc = short_doc()
+    set_param(doc, "investigation_capacity", NON_BINDING_CAPACITY)
+    set_param(doc, "pretrial_detention_share", 0.8)
+    set_param(doc, "probation_share_prison", 0.7)
+    set_param(doc, "probation_share_other", 0.6)
+    set_param(doc, "adolescent_law_share", 0.5)
+    set_param(doc, "reoffend_hazard", 0.02)
+    set_param(doc, "probation_hazard_ratio", 0.5)
+    p = doc["parameters"]
+    p["young_share"]["by_form"] = dict.fromkeys(FORMS, 0.6)
+    p["female_share"]["value"] = 0.35
+    p["signal_hazard"]["trend"] = {"2012-06": 0.6, "2014-06": 1.8, "2016-06": 0.9}
+    p["signal_hazard"]["young_factor"] = 1.5
+    p["technical_dismissal_share"]["trend"] = {"2013-01": 0.5, "2017-01": 1.4}
+    p["conviction_prob"]["trend"] = {"2013-06": 1.2, "2016-06": 0.8}
+    p["prison_months_mean"]["trend"] = {"2013-01": 0.6, "2016-01": 1.5}
+    p["trial_months"]["trend"] = {"2013-01": 0.5, "2016-01": 1.5}
+    return doc
+
+
+SETS: dict[str, dict] = {
+    # (a) the queue never binds: the twin is exact
+    "unlimited": {"investigation_capacity": NON_BINDING_CAPACITY},
+    # (b) the queue never empties (~200 signals a year against 60 places): exact again
+    "binding": {"investigation_capacity": 60.0},
+}
+
+
+def set_params(name: str) -> tuple:
+    """``(scenario, params)`` of a named parameter set."""
+    if name == "trends":
+        doc = trends_doc()
+        return make_scenario(doc=doc), make_params(doc=doc)
+    if name == "baseline":
+        return make_scenario(), make_params()
+    return make_scenario(SETS[name]), make_params(SETS[name])
+
+
+# ------------------------------------------------------------------ twin and agents
+
+
+def twin_yearly(ef: ExpectedFlows) -> tuple[np.ndarray, np.ndarray]:
+    """The twin's expected ``(events per year (years, events), prison terms per year)``."""
+    years = ef.params.months // 12
+    per_month = ef.events.sum(axis=(2, 3, 4))
+    terms = ef.prison_terms.sum(axis=(1, 2, 3))
+    return (np.stack([per_month[years == y].sum(axis=0) for y in YEARS]),
+            np.array([terms[years == y].sum() for y in YEARS]))
+
+
+@dataclass
+class MonteCarlo:
+    """Agent-model replications of one parameter set.
+
+    Attributes:
+        counts: Events per replication, year and event ``(reps, years, events)``.
+        terms: Sum of the prison terms imposed per replication and year ``(reps, years)``.
+    """
+
+    counts: np.ndarray
+    terms: np.ndarray
+
+    @property
+    def n(self) -> int:
+        return len(self.counts)
+
+    def mean(self, arr: np.ndarray) -> np.ndarray:
+        return arr.mean(axis=0)
+
+    def se(self, arr: np.ndarray) -> np.ndarray:
+        return arr.std(axis=0, ddof=1) / np.sqrt(self.n)
+
+
+def monte_carlo(name: str, reps: int) -> MonteCarlo:
+    scenario, params = set_params(name)
+    counts, terms = [], []
+    # the fast engine's records are the agent model's, bit for bit (tests/engines/test_fast.py,
+    # tests/engines/test_registry.py), so its replications are the agent model's Monte Carlo sample
+    for rep in iter_replications(scenario, params, SEED, reps, workers=WORKERS,
+                                 keep_records=False, engine="fast"):
+        fl = rep.flows
+        table = pd.crosstab(fl["year"], fl["event"].astype(str), values=fl["count"],
+                            aggfunc="sum")
+        counts.append(table.reindex(index=list(YEARS), columns=list(EVENT_NAMES))
+                      .fillna(0).to_numpy(dtype=float))
+        # yearly mean term times the number of terms: the sum of the terms imposed
+        y = rep.yearly.reindex(list(YEARS))
+        terms.append((y["prison_months"] * y["prison"]).fillna(0.0).to_numpy())
+    return MonteCarlo(np.stack(counts), np.stack(terms))
+
+
+@functools.cache
+def docking(name: str, reps: int = REPS) -> tuple[ExpectedFlows, MonteCarlo]:
+    """The twin and the agent model's replications of a parameter set (computed once)."""
+    _, params = set_params(name)
+    return expected_flows(params), monte_carlo(name, reps)
+
+
+def outside(twin: np.ndarray, mean: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """Where the twin is further from the mean than the tolerance allows."""
+    return np.abs(twin - mean) > K_SD * se + SLACK
+
+
+def z_scores(twin: np.ndarray, mean: np.ndarray, se: np.ndarray) -> np.ndarray:
+    """(twin - mean) / se, 0 where the agents have no variance."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(se > 0, (twin - mean) / se, 0.0)
+
+
+# ------------------------------------------------------------------ docking
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["unlimited", "binding", "trends"])
+def test_twin_expected_counts_dock_with_agent_mean_for_every_event_and_year(name):
+    ef, mc = docking(name)
+    twin, _ = twin_yearly(ef)
+    mean, se = mc.mean(mc.counts), mc.se(mc.counts)
+    bad = outside(twin, mean, se)
+    z = z_scores(twin, mean, se)
+    failures = [f"{EVENT_NAMES[e]} {YEARS[y]}: twin {twin[y, e]:.2f}, agents {mean[y, e]:.2f} "
+                f"(se {se[y, e]:.2f}, z {z[y, e]:.1f})" for y, e in zip(*np.nonzero(bad),
+                                                                      strict=True)]
+    assert not failures, f"{name}: twin outside {K_SD} se + {SLACK}:\n" + "\n".join(failures)
+    # the comparison has power: the chain's events occur in numbers in the last years
+    for event in (Event.SIGNALLED, Event.TRACED, Event.SUMMONED_DETAINED, Event.CONVICTED,
+                  Event.PRISON, Event.RELEASED, Event.PROBATION_START, Event.REOFFENDED,
+                  Event.GENERAL_CASE):
+        assert twin[-1, event] > 5 and mean[-1, event] > 5, EVENT_NAMES[event]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["unlimited", "binding", "trends"])
+def test_twin_prison_terms_dock_with_agent_mean(name):
+    ef, mc = docking(name)
+    twin_counts, twin_terms = twin_yearly(ef)
+    # the sum of the terms imposed per year: an expectation like any count
+    mean, se = mc.mean(mc.terms), mc.se(mc.terms)
+    bad = outside(twin_terms, mean, se)
+    assert not bad.any(), (name, twin_terms, mean, se)
+    # the mean sentence per year: the twin's ratio of expectations against the pooled
+    # ratio of the replications, with its delta-method standard error
+    n_prison = mc.counts[:, :, Event.PRISON]
+    ratio = mc.terms.sum(axis=0) / n_prison.sum(axis=0)
+    resid = mc.terms - ratio * n_prison
+    se_ratio = resid.std(axis=0, ddof=1) / np.sqrt(mc.n) / n_prison.mean(axis=0)
+    twin_ratio = twin_terms / twin_counts[:, Event.PRISON]
+    assert np.all(np.abs(twin_ratio - ratio) <= K_SD * se_ratio + 0.05), (
+        name, twin_ratio, ratio, se_ratio)
+    assert np.all((twin_ratio > 5) & (twin_ratio < 60))
+
+
+@pytest.mark.slow
+def test_unlimited_capacity_never_queues():
+    """Premise of set (a): every signal is investigated at once, in both engines."""
+    ef, mc = docking("unlimited")
+    twin, _ = twin_yearly(ef)
+    assert np.all(mc.counts[:, :, Event.DROPPED] == 0)
+    np.testing.assert_array_equal(mc.counts[:, :, Event.INVESTIGATION_STARTED],
+                                  mc.counts[:, :, Event.SIGNALLED])
+    assert np.all(twin[:, Event.DROPPED] < 1e-9)
+    np.testing.assert_allclose(twin[:, Event.INVESTIGATION_STARTED], twin[:, Event.SIGNALLED],
+                               rtol=1e-12)
+
+
+@pytest.mark.slow
+def test_binding_capacity_serves_exactly_the_capacity_in_both_engines():
+    """Premise of set (b): the queue never empties, so starts are the capacity exactly."""
+    ef, mc = docking("binding")
+    twin, _ = twin_yearly(ef)
+    started = mc.counts[:, :, Event.INVESTIGATION_STARTED]
+    # the same in every replication: no replication's queue ever ran empty
+    assert np.all(started == started[0])
+    # 60 a year, 5 a month, served from month 1 (eleven months in the first year)
+    np.testing.assert_array_equal(started[0], [55, 60, 60, 60, 60, 60])
+    np.testing.assert_allclose(twin[:, Event.INVESTIGATION_STARTED], started[0], atol=1e-6)
+    assert np.all(mc.counts[:, 1:, Event.DROPPED] > 0)
+    assert np.all(ef.stocks[1:, Stage.SIGNALLED] > 5.0)  # the twin's queue stays long
+
+
+@pytest.mark.slow
+def test_trend_set_exercises_juvenile_law_and_time_varying_sentences():
+    """Premise of set (c): the stratified and time-varying paths of the twin carry mass."""
+    ef, _ = docking("trends")
+    months = ef.params.values["prison_months_mean"][:, 0, 0, 0]
+    assert np.ptp(months) > 5
+    prison = ef.events[:, Event.PRISON].sum(axis=(0, 1, 2))  # by offence class
+    assert prison[0] / prison.sum() > 0.1  # under 18 at the offence: juvenile law
+    summoned = ef.events[:, [Event.SUMMONED, Event.SUMMONED_DETAINED]].sum(axis=(0, 2, 3, 4))
+    assert summoned[1] / summoned.sum() == pytest.approx(0.8)
+
+
+@pytest.mark.slow
+def test_twin_approximates_the_queue_at_baseline_capacity():
+    """The intermediate regime (the queue sometimes empties): the stated approximation.
+
+    The twin serves ``min(E[queue], capacity)``, the agents ``E[min(queue, capacity)]``;
+    by Jensen's inequality the twin never serves fewer (beyond Monte Carlo error), and
+    its traced count stays within TRACED_BOUND of the agents'.
+    """
+    ef, mc = docking("baseline", APPROX_REPS)
+    twin, _ = twin_yearly(ef)
+    started = mc.counts[:, :, Event.INVESTIGATION_STARTED]
+    mean, se = mc.mean(started), mc.se(started)
+    assert np.all(twin[:, Event.INVESTIGATION_STARTED] >= mean - K_SD * se - SLACK), (
+        twin[:, Event.INVESTIGATION_STARTED], mean, se)
+    traced = mc.mean(mc.counts[:, :, Event.TRACED])
+    rel = (twin[:, Event.TRACED] - traced) / traced
+    assert np.all(np.abs(rel) <= TRACED_BOUND), rel
+    window = slice(YEARS.index(2015), None)
+    total = twin[window, Event.TRACED].sum() / traced[window].sum() - 1
+    assert abs(total) <= TRACED_BOUND / 2, total
+
+
+CHAIN_EXITS = ("technical_dismissal", "policy_dismissal", "other_disposal", "acquitted",
+               "non_custodial", "released")
+"""Events after which an offender is at liberty after the chain (supervised or not)."""
+
+
+def test_after_chain_hazards_start_the_month_after_leaving_the_chain(short_params,
+                                                                     baseline_records):
+    """Whoever leaves the chain in month t is first at risk in month t + 1.
+
+    The agent model draws reoffending, other offences and desistance after the chain
+    from the next month on (``Offender.start_post_chain``); the twin states the same
+    convention ("whatever enters a stage in month t is first exposed in month t + 1").
+    The first month anyone leaves the chain can therefore have no other offence and
+    no reoffending yet, in either engine.
+    """
+    rec = baseline_records
+    event = rec["event"].astype(str)
+    last_exit = rec["month"].where(event.isin(CHAIN_EXITS)).groupby(rec["agent_id"]).ffill()
+    after = event.isin(["general_offence", "reoffended"])
+    assert after.sum() > 50
+    assert (last_exit[after] < rec.loc[after, "month"]).all()
+    ef = expected_flows(short_params)
+    left = ef.count(*(Event[e.upper()] for e in CHAIN_EXITS))
+    t0 = int(np.argmax(left > 0))
+    assert left[t0] > 0 and left[:t0].sum() == 0
+    assert ef.count(Event.GENERAL_OFFENCE)[t0] == 0, ef.count(Event.GENERAL_OFFENCE)[t0]
+    assert ef.count(Event.REOFFENDED)[t0] == 0, ef.count(Event.REOFFENDED)[t0]
+    assert ef.count(Event.GENERAL_OFFENCE)[t0 + 1] > 0
+
+
+# ------------------------------------------------------------------ internals
+
+
+@pytest.fixture(scope="module")
+def trend_params() -> ParameterSet:
+    return make_params(doc=trends_doc())
+
+
+@pytest.fixture(scope="module", params=["short", "trends"])
+def full_flows(request, short_params, trend_params) -> ExpectedFlows:
+    return expected_flows(short_params if request.param == "short" else trend_params)
+
+
+def cumulative(ef: ExpectedFlows, *events: Event) -> np.ndarray:
+    return np.cumsum(ef.count(*events))
+
+
+def test_twin_conserves_offenders(full_flows):
+    """Everyone who entered (pool + inflow) is in exactly one stage at every month end.
+
+    Stocks the twin tracks (active, queue, free, probation, desisted) plus the mass in
+    the pipelines, each computed from the event flows as entries minus exits.
+    """
+    ef = full_flows
+    entered = cumulative(ef, Event.POOL, Event.INFLOW)
+    pipelines = {
+        "investigation": cumulative(ef, Event.INVESTIGATION_STARTED) - cumulative(ef,
+                                                                                  Event.TRACED),
+        "inspection": cumulative(ef, Event.INSPECTED) - cumulative(ef, Event.REGISTERED_OTHER),
+        "prosecution": cumulative(ef, Event.TRACED, Event.REGISTERED_OTHER) - cumulative(
+            ef, Event.SUMMONED, Event.SUMMONED_DETAINED, Event.TECHNICAL_DISMISSAL,
+            Event.POLICY_DISMISSAL, Event.OTHER_DISPOSAL),
+        "trial": cumulative(ef, Event.SUMMONED, Event.SUMMONED_DETAINED) - cumulative(
+            ef, Event.ACQUITTED, Event.CONVICTED),
+        "sentencing": cumulative(ef, Event.CONVICTED) - cumulative(ef, Event.PRISON,
+                                                                   Event.NON_CUSTODIAL),
+        "prison": cumulative(ef, Event.PRISON) - cumulative(ef, Event.RELEASED),
+    }
+    stocks = ef.stocks[:, [Stage.ACTIVE, Stage.SIGNALLED, Stage.FREE, Stage.PROBATION,
+                           Stage.DESISTED]].sum(axis=1)
+    total = stocks + sum(pipelines.values())
+    np.testing.assert_allclose(total, entered, rtol=1e-6)
+    scale = entered[-1]
+    for name, mass in pipelines.items():
+        assert mass.min() >= -1e-9 * scale, name
+    # sentencing takes no time: every conviction is sentenced in its month
+    np.testing.assert_allclose(pipelines["sentencing"], 0.0, atol=1e-9 * scale)
+    # the stocks are real: each of them holds mass by the end
+    assert np.all(ef.stocks[-1, [Stage.ACTIVE, Stage.FREE, Stage.PROBATION,
+                                 Stage.DESISTED]] > 10)
+
+
+CHAIN_EVENTS = [e for e in Event if e not in (
+    Event.PROBATION_END, Event.REOFFENDED, Event.GENERAL_OFFENCE, Event.GENERAL_CASE,
+    Event.DESISTED)]
+"""Events the chain mode computes (desistance there is only that of active offenders)."""
+
+
+def test_chain_mode_reproduces_the_full_twin(full_flows):
+    full = full_flows
+    chain = expected_flows(full.params, full=False, reentries=full.reentries)
+    assert chain.reentries is None
+    scale = full.events[:, CHAIN_EVENTS].max()
+    np.testing.assert_allclose(chain.events[:, CHAIN_EVENTS], full.events[:, CHAIN_EVENTS],
+                               rtol=1e-9, atol=1e-9 * scale)
+    np.testing.assert_allclose(chain.prison_terms, full.prison_terms, rtol=1e-9,
+                               atol=1e-9 * full.prison_terms.max())
+    # the re-entries matter: without them the chain sees fewer offenders
+    bare = expected_flows(full.params, full=False)
+    assert full.reentries.sum() > 10
+    assert bare.count(Event.SIGNALLED).sum() < full.count(Event.SIGNALLED).sum() - 1
+
+
+def test_expected_flows_yearly_sums_the_months(short_params):
+    ef = expected_flows(short_params, full=False)
+    yearly = ef.yearly(Event.SUMMONED, Event.SUMMONED_DETAINED)
+    assert list(yearly) == list(YEARS)
+    per_month = ef.events[:, [Event.SUMMONED, Event.SUMMONED_DETAINED]].sum(axis=(1, 2, 3, 4))
+    assert yearly[2016] == pytest.approx(per_month[(ef.params.months // 12) == 2016].sum())
+    assert sum(yearly.values()) == pytest.approx(per_month.sum())
+
+
+def test_offence_class():
+    ages = np.array([0, 16, 17, 18, 19, 22, 23, 24, 69])
+    np.testing.assert_array_equal(offence_class(ages), [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assert offence_class(np.array(17)) == 0 and offence_class(np.array(23)) == 2
+    # classes u18 and 18-22 are the age group 'under23', 23+ is '23plus'
+    np.testing.assert_array_equal(CLASS_AGE_GROUP, [0, 0, 1])
