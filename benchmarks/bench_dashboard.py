@@ -1,6 +1,6 @@
 """Server-side timings of the dashboard, without a browser (``solara.render``).
 
-Usage: ``python benchmarks/bench_dashboard.py [--steps N] [--reps R]``
+Usage: ``python benchmarks/bench_dashboard.py [--steps N] [--reps R] [--quick]``
 
 Prints: a new session's first render; one model step (one month) with its
 re-render of the "over time" view, early in the run and after the burn-in; a lever
@@ -39,7 +39,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=12, help="timed steps per phase")
     parser.add_argument("--reps", type=int, default=20, help="replications per arm")
+    parser.add_argument("--quick", action="store_true",
+                        help="a smoke run: 3 steps per phase, 4 replications per arm")
     args = parser.parse_args()
+    if args.quick:
+        args.steps, args.reps = 3, 4
 
     started = time.perf_counter()
     warm_up()
