@@ -206,8 +206,10 @@ class Twin:
         self.trial_due = np.zeros(chain)     # judgments of suspects at liberty
         self.appeal_due = np.zeros(chain)    # appeal judgments of appellants at liberty
         # outcomes of detained suspects, scheduled when detention begins
-        self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "convicted", "prison",
-                                                       "non_custodial", "release", "appealed")}
+        # (what is only recorded needs no priors or birth years)
+        self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "non_custodial", "release")}
+        self.sentenced.update({k: np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES, 1, 1))
+                               for k in ("appealed", "convicted", "prison")})
         self.terms_due = np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES))
         self.reentries = np.zeros((T + 1, *self.shape)) if self.full else None
         self.active = np.zeros(self.shape)
@@ -285,7 +287,6 @@ class Twin:
         self._investigations_end(t)
         self._om_decisions(t)
         self._judgments(t)
-        self._appeal_judgments(t)
         self._releases(t)
         # entries of month t
         self.active += newcomers
@@ -447,10 +448,13 @@ class Twin:
         return out
 
     def _judgments(self, t: int) -> None:
-        m = self.trial_due[t]
+        """Judgments of month ``t``: first instance and on appeal, at liberty and detained.
+
+        The final convictions at liberty of both instances are sentenced together.
+        """
         split = self._conviction_split(t)
-        # judged at liberty now
-        self._judge(t, m, split)
+        convicted = self._judge(t, self.trial_due[t], split)
+        convicted = convicted + self._appeal_judgments(t, split)
         # detained suspects' outcomes were scheduled when detention began
         for key, event in (("appealed", Event.APPEALED_DETAINED), ("acquitted", Event.ACQUITTED),
                            ("convicted", Event.CONVICTED), ("prison", Event.PRISON),
@@ -458,10 +462,10 @@ class Twin:
             self._record(t, event, self.sentenced[key][t])
         self.free += self.sentenced["acquitted"][t]
         self.terms[t] += self.terms_due[t]
-        self._supervise(t, self.sentenced["non_custodial"][t], "probation_share_other")
+        self._sentence(t, convicted, split, self.sentenced["non_custodial"][t])
 
-    def _judge(self, t: int, m: np.ndarray, split: dict) -> None:
-        """First-instance judgments at liberty: acquitted, appealed or convicted (final)."""
+    def _judge(self, t: int, m: np.ndarray, split: dict) -> np.ndarray:
+        """First-instance judgments at liberty: acquitted, appealed, or (returned) final."""
         acquitted = m * split["acquitted"]
         self._record(t, Event.ACQUITTED, acquitted)
         self.free += acquitted
@@ -470,21 +474,23 @@ class Twin:
         self._record(t, Event.APPEALED, appealed)
         self._due(self.appeal_due, t + 1, self._kernel("appeal_months", "appeal_cv", t)[1:],
                   appealed)
-        self._sentence(t, guilty * (1 - split["appealed"]), split)
+        return guilty * (1 - split["appealed"])
 
-    def _appeal_judgments(self, t: int) -> None:
-        """Appeal judgments of appellants at liberty: acquitted, or convicted (final)."""
+    def _appeal_judgments(self, t: int, split: dict) -> np.ndarray:
+        """Appeal judgments of appellants at liberty: acquitted, or (returned) convicted."""
         m = self.appeal_due[t]
-        if not m.any():
-            return
-        split = self._conviction_split(t)
         acquitted = m * split["appeal_acquitted"]
         self._record(t, Event.ACQUITTED, acquitted)
         self.free += acquitted
-        self._sentence(t, m * (1 - split["appeal_acquitted"]), split)
+        return m * (1 - split["appeal_acquitted"])
 
-    def _sentence(self, t: int, convicted: np.ndarray, split: dict) -> None:
-        """Final convictions at liberty at ``t``: the sentence, and prison or supervision."""
+    def _sentence(self, t: int, convicted: np.ndarray, split: dict,
+                  non_custodial_detained: np.ndarray) -> None:
+        """Final convictions at liberty at ``t``: the sentence, and prison or supervision.
+
+        ``non_custodial_detained``: the detained suspects' non-custodial sentences of
+        this month (recorded already), supervised together with these.
+        """
         m_shift = self._shift_priors(convicted)
         self._record(t, Event.CONVICTED, m_shift)
         non_custodial = m_shift * split["non_custodial"]
@@ -500,7 +506,7 @@ class Twin:
             now = kernel[0] * prison  # served 0 months: released at once
             self.sentenced["release"][t] += now
             self._due(self.sentenced["release"], t + 1, kernel[1:], prison)
-        self._supervise(t, non_custodial, "probation_share_other")
+        self._supervise(t, non_custodial + non_custodial_detained, "probation_share_other")
 
     def _detained(self, t0: int, x: np.ndarray, trial: np.ndarray) -> None:
         """Outcomes of suspects detained from ``t0`` until the final judgment, scheduled now.
@@ -518,10 +524,11 @@ class Twin:
         kmax = min(len(trial) + len(appeal) - 1, self.T + 1 - t0)
         stack = {key: arr[t0: t0 + kmax] for key, arr in self._splits_over_time().items()}
         kern, terms, release = self._detained_kernels(t0, kmax, trial, stack)
-        for key in ("acquitted", "appealed"):
-            self._due(self.sentenced[key], t0, kern[key], x)
-        for key in ("convicted", "non_custodial", "prison"):
-            self._due(self.sentenced[key], t0, kern[key], x_shift)
+        self._due(self.sentenced["acquitted"], t0, kern["acquitted"], x)
+        self._due(self.sentenced["non_custodial"], t0, kern["non_custodial"], x_shift)
+        total = x.sum(axis=(3, 4), keepdims=True)  # events only: the same for x_shift
+        for key in ("appealed", "convicted", "prison"):
+            self._due(self.sentenced[key], t0, kern[key], total)
         k = min(kmax, self.T + 1 - t0)
         self.terms_due[t0: t0 + k] += terms[:k] * x_shift.sum(axis=(3, 4))[None]
         if release is not None:
@@ -530,14 +537,20 @@ class Twin:
     def _detained_kernels(self, t0: int, kmax: int, trial: np.ndarray, stack: dict):
         """Outcome kernels of a detention cohort, by months ``k`` from ``t0`` to the event.
 
-        Reused while the parameters they depend on are those of the previous cohort.
+        Reused while the parameters they depend on are those of the previous cohort; a
+        cohort whose kernels the horizon cuts shorter takes the first ``kmax`` months of
+        the last full ones (what falls later is beyond the horizon).
         """
         varies = self._varies("appeal_months") or self._varies("appeal_cv")
-        signature = (kmax, id(trial))
         cached = self._memo.get("detained")
-        if (cached is not None and cached[0] == signature and not self._sentences_vary
-                and not varies and all(np.array_equal(cached[1][k], stack[k]) for k in stack)):
-            return cached[2]
+        if (cached is not None and cached[0] == id(trial) and cached[1] >= kmax
+                and not self._sentences_vary and not varies
+                and all(np.array_equal(cached[2][k][:kmax], stack[k]) for k in stack)):
+            kern, terms, release = cached[3]
+            if cached[1] == kmax:
+                return kern, terms, release
+            return ({k: v[:kmax] for k, v in kern.items()}, terms[:kmax],
+                    None if release is None else release[:kmax])
         first = np.zeros((kmax, *trial.shape[1:]))
         n = min(len(trial), kmax)
         first[:n] = trial[:n]
@@ -571,7 +584,8 @@ class Twin:
             for p in parts:
                 release[: len(p)] += p
         result = (kern, terms, release)
-        self._memo["detained"] = (signature, {k: v.copy() for k, v in stack.items()}, result)
+        self._memo["detained"] = (id(trial), kmax, {k: v.copy() for k, v in stack.items()},
+                                  result)
         return result
 
     def _detained_release(self, t0: int, share: np.ndarray,
