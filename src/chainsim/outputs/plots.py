@@ -11,7 +11,7 @@ from chainsim import chain
 from chainsim.analysis.targets import Target
 
 FUNNEL_STAGES: tuple[tuple[str, str], ...] = tuple(
-    (m.name, m.en.replace(" (", "\n(")) for m in chain.FLOW_METRICS if m.funnel)
+    (m.name, f"{m.en.split(' (')[0]}\n({m.nl})") for m in chain.FLOW_METRICS if m.funnel)
 """The funnel's metrics and their labels, in chain order (from the chain table)."""
 
 
@@ -35,7 +35,7 @@ def funnel_figure(window: pd.DataFrame, targets: dict[str, Target] | None, path:
     labels = [label for _, label in FUNNEL_STAGES]
     long = window[keys].melt(var_name="stage", value_name="per year")
     sns.set_theme(style="whitegrid", context="notebook")
-    fig, ax = plt.subplots(figsize=(9, 5))
+    fig, ax = plt.subplots(figsize=(1.6 * len(keys) + 1.2, 5))
     sns.barplot(data=long, x="stage", y="per year", order=keys, color="#4C72B0",
                 errorbar=("pi", 90), ax=ax, label="chainsim (mean, 90% of replications)")
     by_metric = {t.metric: t for t in (targets or {}).values()
@@ -59,7 +59,7 @@ def funnel_figure(window: pd.DataFrame, targets: dict[str, Target] | None, path:
                               "alpha": 0.85})
         else:
             ax.plot(i, lo, marker="D", ms=9, ls="none", label=label, **kw)
-    ax.set_xticks(np.arange(len(keys)), labels)
+    ax.set_xticks(np.arange(len(keys)), labels, fontsize=9)
     ax.set_xlabel("")
     ax.set_ylabel("offenders per year (2015-2019 average)")
     ax.set_title(title)
