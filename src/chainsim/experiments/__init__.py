@@ -1,7 +1,10 @@
 """Experiments: replications of scenarios, and where they run.
 
-- :mod:`~chainsim.experiments.replications`: a scenario's replications (seeds, the
-  replication evaluator, :class:`~chainsim.experiments.replications.RunResult`).
+- :mod:`~chainsim.experiments.evaluate`: the replication evaluator, the per-replication
+  work of run, compare (and the dashboard's bands) and sweeps: arms on one seed through
+  the engine registry, the asked outcomes of each arm.
+- :mod:`~chainsim.experiments.replications`: a scenario's replications (seeds, workers,
+  :class:`~chainsim.experiments.replications.RunResult`).
 - :mod:`~chainsim.experiments.compare`: a baseline and scenarios on common random numbers.
 - :mod:`~chainsim.experiments.design`, :mod:`~chainsim.experiments.sweep`,
   :mod:`~chainsim.experiments.sensitivity`: sweep designs, running them, Sobol indices.

@@ -1,7 +1,8 @@
 """Paired comparison of scenarios with a baseline, on recidivism, harm and workload proxies.
 
 The proxies and the paired deltas are defined in :mod:`chainsim.analysis.proxies`; this
-module runs the arms' replications and gathers them.
+module groups the arms' replications into tasks (each one call of the replication
+evaluator, :func:`chainsim.experiments.evaluate.evaluate_replication`) and gathers them.
 
 Replication ``i`` of every arm uses the same seed sequence (and so the same
 per-mechanism streams: common random numbers) and, with ``uncertainty``, the same
@@ -14,13 +15,12 @@ gives exactly zero.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from chainsim.analysis import flows, recidivism
 from chainsim.analysis.proxies import (  # noqa: F401 - re-exported: the comparison's proxies
     CONFIDENCE,
     HARM_PROXIES,
@@ -34,68 +34,37 @@ from chainsim.analysis.proxies import (  # noqa: F401 - re-exported: the compari
 )
 from chainsim.chain.config import Scenario, load_scenario
 from chainsim.chain.months import format_month
-from chainsim.chain.parameters import resolve
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import DEFAULT_ENGINE, get_engine
-from chainsim.engines.records import RecordArrays
+from chainsim.experiments.evaluate import (  # noqa: F401 - resolve_cached: re-exported
+    ArmResult,
+    Outcomes,
+    evaluate_replication,
+    resolve_cached,
+)
 from chainsim.experiments.pool import default_workers, map_ordered
-from chainsim.experiments.replications import simulate_arms
 
 # The proxies, their period and the paired deltas live in chainsim.analysis.proxies; they are
 # imported above under their old names here too (chainsim.experiments.compare.PROXIES, ...).
 
 
-@dataclass
-class ArmReplication:
-    """One arm's results in one replication.
-
-    Attributes:
-        arm: Arm index (0 = baseline).
-        rep: Replication index.
-        proxies: Proxy name -> value.
-        yearly: Chain metrics per calendar year.
-        window: 2015-2019 window metrics.
-        survival: Kaplan-Meier curve of observed general recidivism.
-        draws: The unknowns' sampled values.
-    """
-
-    arm: int
-    rep: int
-    proxies: dict[str, float]
-    yearly: pd.DataFrame
-    window: dict[str, float]
-    survival: pd.DataFrame
-    draws: dict[str, float] = field(default_factory=dict)
+ArmReplication = ArmResult
+"""One arm's results in one replication (:class:`~chainsim.experiments.evaluate.ArmResult`
+with the outcomes of :func:`compare_outcomes`: proxies, yearly, window, survival, draws)."""
 
 
-_PARAMS_CACHE: dict[tuple, object] = {}
-"""Resolved parameters in this (worker) process (see :func:`resolve_cached`)."""
-
-
-def resolve_cached(scenario: Scenario, draws: dict[str, float]):
-    """``resolve(scenario, draws=draws)``, resolved once per process for equal inputs.
-
-    A worker runs many replications of the same arms; without ``--uncertainty``
-    every one has the same parameters. The key is the scenario's full content
-    (its JSON dump, which the config hash digests) and the draws.
-    """
-    key = (scenario.model_dump_json(), tuple(sorted(draws.items())))
-    params = _PARAMS_CACHE.get(key)
-    if params is None:
-        if len(_PARAMS_CACHE) >= 16:
-            _PARAMS_CACHE.clear()
-        params = _PARAMS_CACHE[key] = resolve(scenario, draws=draws)
-    return params
+def compare_outcomes(period: tuple[int, int], costs=None) -> Outcomes:
+    """What a comparison computes for every arm and replication."""
+    return Outcomes(proxies=True, yearly=True, window=True, survival=True, period=period,
+                    costs=costs)
 
 
 def _replication_task(task: tuple) -> list[ArmReplication]:
     """Replication ``rep`` of some arms (all of them: they share the engine's start)."""
     arms, numbers, rep, seed, draws, period, costs, engine = task
-    params = [resolve_cached(scenario, draws) for scenario in arms]
-    records = simulate_arms(params, seed, engine)
-    return [_arm_result(arm, rep, p, rec, draws, period, costs)
-            for arm, p, rec in zip(numbers, params, records, strict=True)]
+    return evaluate_replication(arms, draws, seed, engine, compare_outcomes(period, costs), rep,
+                                numbers)
 
 
 def arms_together(engine: str, reps: int, workers: int) -> bool:
@@ -107,20 +76,6 @@ def arms_together(engine: str, reps: int, workers: int) -> bool:
     and the agent model has nothing to share.
     """
     return get_engine(engine).shares_arms and reps >= workers
-
-
-def _arm_result(arm: int, rep: int, params, rec: RecordArrays, draws: dict[str, float],
-                period: tuple[int, int], costs) -> ArmReplication:
-    years = params.years
-    return ArmReplication(
-        arm=arm, rep=rep,
-        proxies=with_costs(arm_proxies(rec, period, victims_per_offender(params)), costs),
-        yearly=flows.annual_metrics(rec, years),
-        window=flows.window_metrics(rec, simulated=(years[0], years[-1])),
-        survival=recidivism.survival_curve(rec, "observed_general", period[0], period[1],
-                                           period[1]),
-        draws=draws,
-    )
 
 
 @dataclass

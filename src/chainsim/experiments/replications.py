@@ -2,7 +2,8 @@
 
 Replication ``i`` of a run with seed ``S`` uses ``SeedSequence(S).spawn(reps)[i]``,
 so its numbers do not depend on how many workers run or in which order they
-finish; results are always gathered in replication order.
+finish; results are always gathered in replication order. Each replication is one
+call of the replication evaluator (:func:`chainsim.experiments.evaluate.evaluate_replication`).
 """
 
 from __future__ import annotations
@@ -13,40 +14,30 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from chainsim.analysis import flows, recidivism
 from chainsim.chain.config import Scenario
 from chainsim.chain.parameters import ParameterSet, resolve
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
-from chainsim.engines import DEFAULT_ENGINE, get_engine
-from chainsim.engines.records import RecordArrays
+from chainsim.engines import DEFAULT_ENGINE
+from chainsim.experiments.evaluate import (  # noqa: F401 - simulate_*: re-exported
+    ArmResult,
+    Outcomes,
+    evaluate_replication,
+    simulate_arms,
+    simulate_records,
+)
 from chainsim.experiments.pool import default_workers, map_ordered
 
+Replication = ArmResult
+"""What one replication of a scenario produced (:class:`~chainsim.experiments.evaluate.ArmResult`
+with the outcomes of :func:`run_outcomes`: records, yearly, window, shares, flows,
+recidivism; ``draws`` empty at central values)."""
 
-@dataclass
-class Replication:
-    """What one replication produced.
 
-    Attributes:
-        rep: Replication index.
-        records: The event records (``None`` if not kept).
-        yearly: Metrics per calendar year (rows: years, columns: metrics).
-        window: Per-year averages over 2015-2019 of every metric.
-        shares: Offender mix shares over 2015-2019.
-        flows: Annual flows by event, form and age group.
-        recidivism: Recidivism proxies of the 2015-2019 release cohort: ``overall``
-            and ``by_form``, ``by_age_group``, ``by_probation``.
-        draws: Sampled values of the unknowns (empty at central values).
-    """
-
-    rep: int
-    records: pd.DataFrame | None
-    yearly: pd.DataFrame
-    window: dict[str, float]
-    shares: dict[str, float]
-    flows: pd.DataFrame
-    recidivism: dict[str, dict] = field(default_factory=dict)
-    draws: dict[str, float] = field(default_factory=dict)
+def run_outcomes(keep_records: bool = True) -> Outcomes:
+    """What a run computes for every replication (records kept if asked)."""
+    return Outcomes(records=keep_records, yearly=True, window=True, shares=True, flows=True,
+                    recidivism=True)
 
 
 def simulate(params: ParameterSet, seed: np.random.SeedSequence,
@@ -55,31 +46,9 @@ def simulate(params: ParameterSet, seed: np.random.SeedSequence,
     return simulate_records(params, seed, engine).frame
 
 
-def simulate_records(params: ParameterSet, seed: np.random.SeedSequence,
-                     engine: str = DEFAULT_ENGINE) -> RecordArrays:
-    """One replication's event records, as the record arrays the analyses share.
-
-    The fast engine hands over its columns and the rows' offender order (it knows
-    it from its offender indexes): no DataFrame is built unless an analysis asks
-    for one, and the analyses need not sort the table by offender.
-    """
-    return get_engine(engine).records(params, seed)
-
-
-def simulate_arms(params: list[ParameterSet], seed: np.random.SeedSequence,
-                  engine: str = DEFAULT_ENGINE) -> Iterator[RecordArrays]:
-    """:func:`simulate_records` of several arms on one seed (common random numbers).
-
-    An engine that shares work between arms that begin alike does so
-    (:attr:`chainsim.engines.Engine.shares_arms`); the records are those of
-    separate runs. Yields the arms' records one at a time, in order.
-    """
-    return get_engine(engine).arms_records(params, seed)
-
-
 def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int = 0,
                     keep_records: bool = True, engine: str = DEFAULT_ENGINE) -> Replication:
-    """Run one replication and summarise it.
+    """Run one replication and summarise it (:func:`evaluate_replication` of one arm).
 
     Args:
         params: Resolved parameters.
@@ -91,35 +60,13 @@ def run_replication(params: ParameterSet, seed: np.random.SeedSequence, rep: int
     Returns:
         The replication's results.
     """
-    rec = simulate_records(params, seed, engine)  # the analyses below share its arrays
-    records = rec.frame
-    years = params.years
-    cohort = (flows.WINDOW[0] * 12, flows.WINDOW[1] * 12 + 11, int(params.months[-1]))
-    by_probation = recidivism.recidivism_by(rec, "probation", *cohort)
-    return Replication(
-        rep=rep,
-        records=records if keep_records else None,
-        yearly=flows.annual_metrics(rec, years),
-        window=flows.window_metrics(rec, simulated=(years[0], years[-1])),
-        shares=flows.mix_shares(rec),
-        flows=flows.flow_table(rec, years),
-        recidivism={
-            "overall": recidivism.recidivism_table(rec, *cohort),
-            "by_form": recidivism.recidivism_by(rec, "form", *cohort),
-            "by_age_group": recidivism.recidivism_by(rec, "age_group", *cohort),
-            "by_probation": {("supervised" if k else "unsupervised"): v
-                             for k, v in by_probation.items()},
-        },
-    )
+    return evaluate_replication([params], {}, seed, engine, run_outcomes(keep_records), rep)[0]
 
 
 def _worker(args: tuple) -> Replication:
     scenario, params, draws, seed, rep, keep, engine = args
-    if params is None:
-        params = resolve(scenario, draws=draws)
-    result = run_replication(params, seed, rep, keep, engine)
-    result.draws = draws
-    return result
+    arm = scenario if params is None else params
+    return evaluate_replication([arm], draws, seed, engine, run_outcomes(keep), rep)[0]
 
 
 def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps: int,

@@ -68,18 +68,14 @@ def sweep_task(ctx: SweepContext, task: tuple[int, dict[str, float], int]) -> li
     Returns:
         One row per arm (``point``, ``rep``, ``arm`` and the proxies).
     """
-    from chainsim.analysis.proxies import arm_proxies, victims_per_offender
-    from chainsim.experiments.compare import resolve_cached
-    from chainsim.experiments.replications import simulate_arms
+    from chainsim.experiments.evaluate import Outcomes, evaluate_replication
 
     point, values, rep = task
     # an intervention factor only changes the arm that has the intervention:
     # resolve() reads the draws of its own interventions and ignores the others
-    params = [resolve_cached(scenario, values) for scenario in ctx.arms]
-    records = simulate_arms(params, ctx.seeds[rep], ctx.engine)
-    return [{"point": point, "rep": rep, "arm": arm,
-             **arm_proxies(rec, ctx.period, victims_per_offender(p))}
-            for arm, (p, rec) in enumerate(zip(params, records, strict=True))]
+    results = evaluate_replication(ctx.arms, values, ctx.seeds[rep], ctx.engine,
+                                   Outcomes(proxies=True, period=ctx.period), rep)
+    return [{"point": point, "rep": rep, "arm": r.arm, **r.proxies} for r in results]
 
 
 def chunk_size(tasks: int) -> int:
