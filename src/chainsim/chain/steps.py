@@ -31,7 +31,7 @@ engine (the conformance test names what is missing).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 # ------------------------------------------------------------------------ vocabulary
 
@@ -251,19 +251,14 @@ class Step:
     on_exit: tuple[Draw, ...]
     branches: tuple[Branch, ...]
     note: str = ""
-    _index: dict = field(default_factory=dict, compare=False, repr=False)
 
     def branch(self, event: str | None, to: str | None = None) -> Branch:
         """The branch recording ``event`` (and entering ``to``, where the event has several)."""
-        key = (event, to)
-        found = self._index.get(key)
-        if found is None:
-            matches = [b for b in self.branches if b.event == event and to in (None, b.to)]
-            if len(matches) != 1:
-                raise KeyError(f"chain step {self.name!r} has no single branch {event!r}"
-                               + (f" to {to!r}" if to else ""))
-            found = self._index[key] = matches[0]
-        return found
+        matches = [b for b in self.branches if b.event == event and to in (None, b.to)]
+        if len(matches) != 1:
+            raise KeyError(f"chain step {self.name!r} has no single branch {event!r}"
+                           + (f" to {to!r}" if to else ""))
+        return matches[0]
 
 
 STEPS: tuple[Step, ...] = (
