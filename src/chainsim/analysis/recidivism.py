@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from chainsim import chain
 from chainsim.analysis.occupancy import spells_of
 from chainsim.engines.records import RecordArrays
 
@@ -314,7 +315,12 @@ class _Sorted:
             raise ValueError("months must be absolute month indexes in [0, 2**20)")
 
     def codes(self, names: tuple[str, ...]) -> list[int]:
-        """Category codes of event names (names absent from the categories are skipped)."""
+        """Category codes of event names.
+
+        Raises:
+            KeyError: A name is not an event of the chain table (never a silent zero).
+        """
+        names = chain.check_events(names, "recidivism")
         return [self._event_names.index(n) for n in names if n in self._event_names]
 
     def is_event(self, names: tuple[str, ...]) -> np.ndarray:

@@ -77,8 +77,8 @@ class OffenderHistory:
     def summary(self) -> dict[str, int]:
         """Counts of the key events: convictions, prison terms, supervisions, reoffending."""
         events = [r.event for r in self.rows]
-        return {name: events.count(name)
-                for name in ("convicted", "prison", "probation_start", "reoffended")}
+        return {name: events.count(name) for name in chain.check_events(
+            ("convicted", "prison", "probation_start", "reoffended"), "OffenderHistory")}
 
 
 class LiveRun:
