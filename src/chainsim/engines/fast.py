@@ -47,9 +47,12 @@ queue and the records need no sort by id. Tables that depend on the parameters o
 (:class:`_Tables`) are built once per parameter set and shared by its runs. What
 :class:`chainsim.engines.model.ChainModel` computes itself rather than through
 :mod:`chainsim.chain.spec` (the initial pool's size, the thinning of the inflow, the
-desistance hazard of active offenders, the id bases) is restated here, and the
-order in which the agent model takes each mechanism's draws is mirrored in
-:data:`_SPELL_SLOTS` and :data:`_CHAIN_SLOTS`: a change there must be made here too.
+desistance hazard of active offenders, the id bases) is restated here. The draws
+each step takes, from which stream and in which order, come from the chain table
+(:mod:`chainsim.chain.steps`): :data:`_SPELL_SLOTS` and :data:`_CHAIN_SLOTS` and the
+draw counts are derived from it, as the agent model's draws are; what a batch
+computes from those draws (:meth:`_Engine.run_chains`) is written here, once per
+step, and ``tests/chain/test_steps.py`` checks every branch of the table is produced.
 """
 
 from __future__ import annotations
@@ -678,7 +681,7 @@ class _Tables:
         :func:`chainsim.chain.spec.reoffending_probability` then
         :func:`chainsim.chain.spec.monthly_hazard`
         for every value it can take (priors capped at :data:`PRIOR_EFFECT_CAP`): what
-        Offender.start_post_chain computes month by month for one offender.
+        Offender.enter_after_chain computes month by month for one offender.
         """
         P = self.P
         factor = P["prior_hazard_factor"][:, 0]
@@ -1009,7 +1012,7 @@ class _Engine:
             self.chain_due = min(self.chain_due, due)
 
     def run_spells(self) -> None:
-        """Offender.start_offending for every pending spell, up to its outcome."""
+        """Offender.enter_offending for every pending spell, up to its outcome."""
         self.flush_queue()
         idx, t, event, new, frm = _fields(self.pending_spells, 5)
         self.pending_spells, self.spell_due = [], _NEVER
@@ -1056,7 +1059,7 @@ class _Engine:
                          counts[:, self.spell_mech[own:]] + self.spell_offset[own:])
 
     def signal(self, idx, t, c, u) -> None:
-        """Offender.signalled: into the queue's arrivals, with the month the signal drops.
+        """Offender.enter_queue: into the queue's arrivals, with the month the signal drops.
 
         ``u``: the draws of :data:`_SPELL_SLOTS` after the spell's own.
         """
@@ -1155,9 +1158,10 @@ class _Engine:
     def run_chains(self) -> None:
         """From the start of an investigation (or inspection) to the end of the sanction.
 
-        Offender.start_investigation / inspected, traced / registered_other,
-        om_decision, judgment, _sentence, released and _maybe_supervise, for every
-        pending investigation at once; then :meth:`after_chain`.
+        Offender.enter_investigation / enter_inspection, traced / registered_other,
+        om_decision, judgment, appeal_judgment, enter_sentencing, released and
+        enter_supervision, for every pending investigation at once (the phases of
+        :data:`_CHAIN_PHASES`); then :meth:`after_chain`.
         """
         self.flush_queue()
         idx, t0, kind = _fields(self.pending_chains, 3)
@@ -1241,7 +1245,7 @@ class _Engine:
         self.after_chain(idx[post], p[post], months[post], u[post, _U_AFTER:], c[post])
 
     def after_chain(self, idx, t, supervised, u, c) -> None:
-        """Offender.start_post_chain: reoffending against desistance (other offences later).
+        """Offender.enter_after_chain: reoffending against desistance (other offences later).
 
         Both first passages are searched on the cumulative hazards, summed month by
         month until one of them is reached (:func:`_competing_passages`).
@@ -1470,7 +1474,7 @@ class _Writer:
         self.general_offences(idx, t, supervised, end, priors, ag, c)
 
     def general_offences(self, idx, t, supervised, end, priors, ag, c) -> None:
-        """Other offences after the chain (Offender.start_post_chain), every spell at once.
+        """Other offences after the chain (Offender.enter_after_chain), every spell at once.
 
         They change nothing else, so they are drawn last. The cumulative hazards of
         all spells are laid end to end in one array; each offender's spells after the
