@@ -1,6 +1,6 @@
 """The expected-flow twin: docking with the agent model, conservation, chain mode.
 
-Docking is the twin's reason to exist (design.md §5): the agent model's Monte Carlo
+Docking is the twin's reason to exist (the design brief, §5): the agent model's Monte Carlo
 mean must agree with the twin's expected counts within Monte Carlo error. The
 comparison runs on the short horizon (2012-2017), every event, every year.
 

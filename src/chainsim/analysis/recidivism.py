@@ -1,4 +1,4 @@
-"""Recidivism and harm proxies from the event records (design.md §7).
+"""Recidivism and harm proxies from the event records (the design brief, §7).
 
 Recidivism follows the WODC convention: the prevalence of a new event within 2, 5
 and 7 years of an *index* event, among offenders followed up for that long.

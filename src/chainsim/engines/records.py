@@ -1,6 +1,6 @@
 """The flat event record: one row per stage transition or point event.
 
-Every analysis reads this one table (design.md §8). Engines append rows through
+Every analysis reads this one table (the design brief, §8). Engines append rows through
 :class:`RecordLog`; :meth:`RecordLog.to_frame` gives a pandas DataFrame with
 categorical stage and event names.
 """
