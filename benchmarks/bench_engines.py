@@ -46,6 +46,7 @@ def time_engines(reps: int) -> dict[str, float]:
     import numpy as np
 
     from chainsim.analysis import flows, recidivism
+    from chainsim.analysis.proxies import arm_proxies, default_period
     from chainsim.chain.config import load_scenario
     from chainsim.chain.parameters import resolve
     from chainsim.chain.spec import FORMS
@@ -53,7 +54,7 @@ def time_engines(reps: int) -> dict[str, float]:
     from chainsim.engines.fast import run_fast
     from chainsim.engines.model import ChainModel
     from chainsim.engines.twin import expected_flows
-    from chainsim.experiments.compare import _replication_task, arm_proxies, default_period
+    from chainsim.experiments.compare import _replication_task
 
     baseline = load_scenario(SCENARIOS / "baseline.toml")
     policy = load_scenario(SCENARIOS / "more_probation.toml")

@@ -302,7 +302,7 @@ def compare_files(tmp_path):
 
 @pytest.mark.slow
 def test_compare_exits_zero_and_prints_the_comparison_document(compare_files, tmp_path):
-    from chainsim.experiments.compare import PROXIES
+    from chainsim.analysis.proxies import PROXIES
     from chainsim.outputs.report import SAVED_FILES
 
     base, scen = compare_files

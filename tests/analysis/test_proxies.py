@@ -13,10 +13,12 @@ def test_the_proxies_are_recidivism_then_harm_and_workload():
 
 
 def test_compare_reads_the_outcomes_from_here():
-    # the old names still work: compare imports them rather than defining its own
-    for name in ("PROXIES", "HARM_PROXIES", "RECIDIVISM_PROXIES", "CONFIDENCE", "arm_proxies",
-                 "paired_delta", "default_period", "victims_per_offender", "with_costs"):
+    # compare imports what it uses from here rather than defining its own
+    for name in ("PROXIES", "CONFIDENCE", "paired_delta", "default_period"):
         assert getattr(chainsim.experiments.compare, name) is getattr(proxies, name), name
+    for name in ("HARM_PROXIES", "RECIDIVISM_PROXIES", "arm_proxies", "victims_per_offender",
+                 "with_costs"):
+        assert not hasattr(chainsim.experiments.compare, name), name
 
 
 def test_with_costs_adds_the_cost_only_when_costs_are_given():

@@ -11,7 +11,7 @@ from chainsim.chain.errors import InputError
 from chainsim.chain.streams import replication_seeds
 from chainsim.engines import DEFAULT_ENGINE, ENGINES, REFERENCE_ENGINE, Engine, get_engine
 from chainsim.experiments.compare import arms_together
-from chainsim.experiments.replications import simulate_arms, simulate_records
+from chainsim.experiments.evaluate import simulate_arms, simulate_records
 from conftest import SEED
 
 

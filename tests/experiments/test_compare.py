@@ -14,6 +14,7 @@ import pytest
 from scipy import stats
 
 import chainsim.experiments.compare
+from chainsim.analysis.proxies import CONFIDENCE, PROXIES, default_period, paired_delta
 from chainsim.chain.config import Scenario, scenario_from_dict
 from chainsim.chain.errors import InputError
 from chainsim.chain.months import parse_month
@@ -21,15 +22,7 @@ from chainsim.chain.parameters import resolve
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines.model import ChainModel
-from chainsim.experiments.compare import (
-    CONFIDENCE,
-    PROXIES,
-    ArmReplication,
-    compare,
-    comparison_document,
-    default_period,
-    paired_delta,
-)
+from chainsim.experiments.compare import ArmReplication, compare, comparison_document
 from conftest import SEED, short_doc
 
 START = "2014-01"

@@ -15,8 +15,9 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
+from chainsim.analysis.proxies import PROXIES
 from chainsim.chain.errors import InputError
-from chainsim.experiments.compare import PROXIES, compare
+from chainsim.experiments.compare import compare
 from chainsim.experiments.design import load_design
 from chainsim.experiments.sweep import load_results, run_sweep
 from conftest import DATA
@@ -60,7 +61,7 @@ def test_point_zero_matches_compare(small, reference):
     _, frame = reference
     cmp = compare(small.arms[0], small.arms[1:], reps=small.meta.reps, seed=small.meta.seed,
                   workers=1, engine="fast")
-    from chainsim.experiments.compare import default_period
+    from chainsim.analysis.proxies import default_period
 
     assert cmp.period == default_period(small.arms)
     expected = cmp.proxies().set_index(["arm", "rep"]).sort_index()[list(PROXIES)]

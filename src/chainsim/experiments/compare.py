@@ -21,33 +21,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from chainsim.analysis.proxies import (  # noqa: F401 - re-exported: the comparison's proxies
-    CONFIDENCE,
-    HARM_PROXIES,
-    PROXIES,
-    RECIDIVISM_PROXIES,
-    arm_proxies,
-    default_period,
-    paired_delta,
-    victims_per_offender,
-    with_costs,
-)
+from chainsim.analysis.proxies import CONFIDENCE, PROXIES, default_period, paired_delta
 from chainsim.chain.config import Scenario, load_scenario
 from chainsim.chain.months import format_month
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import DEFAULT_ENGINE, get_engine
-from chainsim.experiments.evaluate import (  # noqa: F401 - resolve_cached: re-exported
-    ArmResult,
-    Outcomes,
-    evaluate_replication,
-    resolve_cached,
-)
+from chainsim.experiments.evaluate import ArmResult, Outcomes, evaluate_replication
 from chainsim.experiments.pool import default_workers, map_ordered
-
-# The proxies, their period and the paired deltas live in chainsim.analysis.proxies; they are
-# imported above under their old names here too (chainsim.experiments.compare.PROXIES, ...).
-
 
 ArmReplication = ArmResult
 """One arm's results in one replication (:class:`~chainsim.experiments.evaluate.ArmResult`

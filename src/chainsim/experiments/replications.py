@@ -19,11 +19,10 @@ from chainsim.chain.parameters import ParameterSet, resolve
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import DEFAULT_ENGINE
-from chainsim.experiments.evaluate import (  # noqa: F401 - simulate_*: re-exported
+from chainsim.experiments.evaluate import (
     ArmResult,
     Outcomes,
     evaluate_replication,
-    simulate_arms,
     simulate_records,
 )
 from chainsim.experiments.pool import default_workers, map_ordered

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 
 from chainsim import chain
+from chainsim.analysis.proxies import HARM_PROXIES
 from chainsim.analysis.targets import DEFAULT_TARGETS, load_targets
 from chainsim.chain.config import Scenario
 from chainsim.chain.errors import InputError
-from chainsim.experiments.compare import HARM_PROXIES
 from chainsim.files import atomic_path
 
 SAVED_FILES = ("comparison.json", "proxies.csv", "yearly.csv", "survival.csv", "scenarios.json")
