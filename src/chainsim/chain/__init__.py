@@ -34,19 +34,17 @@ from chainsim.chain.steps import (
     check_events,
     draw_slots,
     draw_use,
-    event_decl,
     funnel_metrics,
     markdown_table,
     mermaid,
     metric_events,
     phase_draws,
-    stage_decl,
     transitions,
 )
 
 __all__ = [
     "EVENTS", "EVENT_NAMES", "FLOW_METRICS", "MECHANISMS", "STAGES", "STAGE_NAMES", "STEP",
     "STEPS", "Branch", "Draw", "EventDecl", "FlowMetric", "StageDecl", "Step", "check_events",
-    "draw_slots", "draw_use", "event_decl", "funnel_metrics", "markdown_table", "mermaid",
-    "metric_events", "phase_draws", "stage_decl", "transitions",
+    "draw_slots", "draw_use", "funnel_metrics", "markdown_table", "mermaid",
+    "metric_events", "phase_draws", "transitions",
 ]

@@ -429,16 +429,6 @@ STEP: dict[str, Step] = {s.name: s for s in STEPS}
 """Steps by name."""
 
 
-def stage_decl(name: str) -> StageDecl:
-    """The declaration of a stage by name."""
-    return STAGES[STAGE_NAMES.index(name)]
-
-
-def event_decl(name: str) -> EventDecl:
-    """The declaration of an event by name."""
-    return EVENTS[EVENT_NAMES.index(name)]
-
-
 def metric_events(metric: str) -> tuple[str, ...]:
     """The events a flow metric counts (in the order the chain declares them)."""
     if metric not in {m.name for m in FLOW_METRICS}:

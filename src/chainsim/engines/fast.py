@@ -91,9 +91,8 @@ __all__ = ["FastResult", "run_fast", "run_fast_arms"]
 POOL_ID_BASE = spec.POOL_ID_BASE
 COUNT_ID_BASE = spec.COUNT_ID_BASE
 
-(_INFLOW, _DESISTANCE, _DETECTION, _INVESTIGATION, _GENERAL) = (
-    spec.MECHANISMS.index(m) for m in ("inflow", "desistance", "detection", "investigation",
-                                       "general"))
+(_INFLOW, _INVESTIGATION, _GENERAL) = (
+    spec.MECHANISMS.index(m) for m in ("inflow", "investigation", "general"))
 
 _SERVED, _INSPECTED = 0, 1
 _NEVER = np.iinfo(np.int64).max // 4
