@@ -106,8 +106,11 @@ def test_draws_replace_the_central_values_of_unknowns(short_scenario):
     unknowns = short_doc()["unknowns"]
     central = unknowns["reoffend_hazard"]["central"]
     p = resolve(short_scenario, draws={"reoffend_hazard": 2 * central})
-    assert np.allclose(p["reoffend_hazard"], 2 * central)
-    assert np.allclose(p["general_offence_hazard"],  # no draw: central value
+    adult = (slice(None), slice(None), 1)  # the young factor scales the under-23s' values
+    young = unknowns["reoffend_hazard"].get("young_factor", 1.0)
+    assert np.allclose(p["reoffend_hazard"][adult], 2 * central)
+    assert np.allclose(p["reoffend_hazard"][:, :, 0], 2 * central * young)
+    assert np.allclose(p["general_offence_hazard"][adult],  # no draw: central value
                        unknowns["general_offence_hazard"]["central"])
 
 

@@ -18,7 +18,8 @@ from chainsim.chain.months import parse_month
 from conftest import is_point, run_model, set_param, short_doc, with_order
 
 ENTRY_EVENTS = ("pool", "inflow")
-ACTIVE_ENTRIES = ("pool", "inflow", "dropped", "reoffended")
+ACTIVE_ENTRIES = ("pool", "inflow", "dropped", "reoffended", "resumed")
+NO_SANCTION = ("technical_dismissal", "policy_dismissal", "other_disposal", "acquitted")
 POST_CHAIN_ENTRIES = ("technical_dismissal", "policy_dismissal", "other_disposal", "acquitted",
                       "non_custodial", "released", "probation_start", "probation_end")
 OM_DECISIONS = ("summoned", "summoned_detained", "technical_dismissal", "policy_dismissal",
@@ -41,6 +42,7 @@ ALLOWED_PREVIOUS: dict[str, tuple[str, ...]] = {
     "released": ("prison",),
     "probation_start": ("released", "non_custodial"),
     "probation_end": ("probation_start",),
+    "resumed": NO_SANCTION,
     "reoffended": POST_CHAIN_ENTRIES,
     "desisted": ACTIVE_ENTRIES + POST_CHAIN_ENTRIES,
 }
@@ -48,7 +50,7 @@ ALLOWED_PREVIOUS: dict[str, tuple[str, ...]] = {
 (point events aside): the chain of the design brief (§3) written out by hand, an
 oracle independent of chainsim.chain's table."""
 
-SAME_MONTH = {"prison": "convicted", "non_custodial": "convicted",
+SAME_MONTH = {"prison": "convicted", "non_custodial": "convicted", "resumed": NO_SANCTION,
               "probation_start": ("released", "non_custodial")}
 """Events that happen in the same month as the event before them."""
 
@@ -59,6 +61,9 @@ def chain_records(records: pd.DataFrame) -> pd.DataFrame:
     rec = rec[~is_point(rec)].copy()
     for col in ("event", "month", "from_stage", "to_stage", "priors"):
         rec[f"prev_{col}"] = rec.groupby("agent_id")[col].shift(1)
+    # age at the charged offence: in the month the investigation (or inspection) began
+    began = rec["event"].isin(("investigation_started", "inspected"))
+    rec["charge_age"] = rec["age"].where(began).groupby(rec["agent_id"]).ffill()
     rec["event"] = rec["event"].astype(str)
     rec["prev_event"] = rec["prev_event"].astype(object).fillna("").astype(str)
     return rec
@@ -299,7 +304,7 @@ def test_release_month_is_time_served_minus_pretrial_detention(all_prison):
     checked = detained = immediate = appealed_detained = 0
     for (_, p), (_, c), (_, n) in zip(prison.iterrows(), convicted.iterrows(), nxt.iterrows(),
                                       strict=True):
-        juvenile = p["age_group"] == "under23"  # adolescent_law_share = 1
+        juvenile = p["charge_age"] < spec.YOUNG_AGE_LIMIT  # adolescent_law_share = 1
         served = spec.time_served(int(p["value"]), juvenile)
         pretrial = 0
         if c["prev_event"] == "summoned_detained":
@@ -327,10 +332,10 @@ def test_release_month_is_time_served_minus_pretrial_detention(all_prison):
 
 
 def test_juvenile_terms_respect_the_legal_maximum(all_prison):
-    rec = all_prison[1]
-    prison = rec[rec["event"] == "prison"]
-    young = prison[prison["age_group"] == "under23"]
-    adult = prison[prison["age_group"] == "23plus"]
+    prison = chain_records(all_prison[1])
+    prison = prison[prison["event"] == "prison"]
+    young = prison[prison["charge_age"] < spec.YOUNG_AGE_LIMIT]  # adolescent_law_share = 1
+    adult = prison[prison["charge_age"] >= spec.YOUNG_AGE_LIMIT]
     assert len(young) > 10
     assert young["value"].max() <= spec.JUVENILE_MAX_MONTHS
     assert adult["value"].max() > spec.JUVENILE_MAX_MONTHS

@@ -38,6 +38,7 @@ from chainsim.chain.steps import (
     markdown_table,
     mermaid,
     metric_events,
+    offending_stages,
     phase_draws,
     transitions,
 )
@@ -46,5 +47,5 @@ __all__ = [
     "EVENTS", "EVENT_NAMES", "FLOW_METRICS", "MECHANISMS", "STAGES", "STAGE_NAMES", "STEP",
     "STEPS", "Branch", "Draw", "EventDecl", "FlowMetric", "StageDecl", "Step", "check_events",
     "draw_slots", "draw_use", "funnel_metrics", "markdown_table", "mermaid",
-    "metric_events", "phase_draws", "transitions",
+    "metric_events", "offending_stages", "phase_draws", "transitions",
 ]

@@ -23,9 +23,11 @@ from chainsim.chain.spec import (
     INFLOW_HEADROOM,
     PARAMETERS,
     SEXES,
+    SIGNAL_HAZARDS,
     SUPERVISED_SUFFIX,
     duration_pmf,
     hazard_to_cumulative,
+    scale_probability,
     sentence_pmf,
 )
 
@@ -333,6 +335,10 @@ def resolve(
                                                             file)]
     if problems:
         raise InputError(scenario.located(problems))
+    known = values["known_signal_factor"]
+    values[SIGNAL_HAZARDS[1]] = scale_probability(values["signal_hazard"], known)
+    values[SIGNAL_HAZARDS[2]] = scale_probability(
+        values["signal_hazard"], known * values["supervised_signal_factor"])
     ps = ParameterSet(scenario, start, end - start, values, base_inflow=base_inflow)
     problems = _size_problems(ps, scenario, file, worst_case=not draws)
     if problems:

@@ -174,6 +174,12 @@ PARAMETERS: dict[str, ParameterSpec] = {
         _p("signal_hazard", "hazard", "calibrated",
            "monthly probability an active offender is signalled to the police",
            form=True, age=True),
+        _p("known_signal_factor", "factor", "unknown",
+           "signal hazard of an offender registered at the OM before, relative to a "
+           "first-timer's (re-detection of known offenders)"),
+        _p("supervised_signal_factor", "factor", "unknown",
+           "further multiplier of the signal hazard of a spell begun under probation "
+           "supervision"),
         _p("inspection_hazard", "hazard", "calibrated",
            "monthly probability another service (inspectorate, KMar) takes a case up",
            form=True),
@@ -209,6 +215,9 @@ PARAMETERS: dict[str, ParameterSpec] = {
         _p("appeal_cv", "cv", "unknown", "coefficient of variation of the appeal's length"),
         _p("appeal_acquittal_share", "probability", "unknown",
            "share of appealed convictions that end in acquittal"),
+        _p("resume_share", "probability", "unknown",
+           "share of suspects who go back to offending at once after a dismissal, other "
+           "disposal or acquittal"),
         _p("prison_prob", "probability", "calibrated",
            "probability a conviction brings (partly) unconditional prison", form=True, age=True),
         _p("prison_months_mean", "months", "calibrated",
@@ -254,6 +263,16 @@ Interventions can target supervised or unsupervised offenders for these; the
 supervised value is further multiplied by ``probation_hazard_ratio`` for the two
 reoffending hazards.
 """
+
+SIGNAL_HAZARDS: tuple[str, ...] = ("signal_hazard", "signal_hazard@known",
+                                   "signal_hazard@known_supervised")
+"""The signal hazard by an offender's visibility: a first-timer, an offender registered at
+the OM before (x ``known_signal_factor``), and one whose spell began under supervision
+(x ``supervised_signal_factor`` too). The derived two are computed when a scenario is
+resolved, after its interventions."""
+
+VISIBILITY_FIRST, VISIBILITY_KNOWN, VISIBILITY_SUPERVISED = 0, 1, 2
+"""Indices into :data:`SIGNAL_HAZARDS`."""
 
 SUPERVISED_SUFFIX = "@supervised"
 """Key suffix of the supervised variant of a :data:`BY_PROBATION` parameter."""

@@ -47,6 +47,8 @@ class StageDecl:
         description: What being in the stage means.
         in_chain: Inside the criminal justice chain (shown in the chain's stage charts).
         custody: Deprived of liberty (pre-trial detention or prison).
+        offending: Trafficking goes on while in it (undetected, or at liberty while the
+            police investigate and the case is pending): counted in the harm proxies.
         transient: Left in the month it is entered (nobody is in it at a month's end).
         color: Its colour in the dashboard's charts.
     """
@@ -57,6 +59,7 @@ class StageDecl:
     description: str
     in_chain: bool = False
     custody: bool = False
+    offending: bool = False
     transient: bool = False
     color: str = "#9e9e9e"
 
@@ -82,26 +85,28 @@ STAGES: tuple[StageDecl, ...] = (
     StageDecl("none", "not yet in the model", "nog niet in het model",
               "the from-stage of the inflow and pool records", color="#ffffff"),
     StageDecl("active", "offending, undetected", "actief, niet in beeld",
-              "offending, not in view of the police"),
+              "offending, not in view of the police", offending=True),
     StageDecl("signalled", "signalled, waiting", "signalering, wachtend",
               "in view of the police, waiting for investigation capacity (a FIFO queue)",
-              in_chain=True, color="#4C72B0"),
+              in_chain=True, offending=True, color="#4C72B0"),
     StageDecl("investigation", "investigation (opsporing)", "opsporing",
-              "under police investigation", in_chain=True, color="#64B5CD"),
+              "under police investigation (offending goes on at liberty)", in_chain=True,
+              offending=True, color="#64B5CD"),
     StageDecl("inspection", "inspectorate / KMar", "inspectie / KMar",
               "under investigation by another service (labour inspectorate, KMar)",
-              in_chain=True, color="#CCB974"),
+              in_chain=True, offending=True, color="#CCB974"),
     StageDecl("prosecution", "OM decision", "OM-beslissing",
-              "registered at the OM, awaiting its decision", in_chain=True, color="#8172B3"),
+              "registered at the OM, awaiting its decision at liberty", in_chain=True,
+              offending=True, color="#8172B3"),
     StageDecl("trial", "trial (dagvaarding)", "berechting (dagvaarding)",
               "summoned, awaiting the first-instance judgment at liberty", in_chain=True,
-              color="#DD8452"),
+              offending=True, color="#DD8452"),
     StageDecl("pretrial_detention", "pre-trial detention", "voorlopige hechtenis",
               "summoned, awaiting judgment in pre-trial detention", in_chain=True,
               custody=True, color="#937860"),
     StageDecl("appeal", "appeal (hoger beroep)", "hoger beroep",
               "convicted at first instance, the appeal pending, at liberty", in_chain=True,
-              color="#E6B655"),
+              offending=True, color="#E6B655"),
     StageDecl("appeal_detained", "appeal, detained", "hoger beroep, in voorlopige hechtenis",
               "convicted at first instance, the appeal pending, still in pre-trial detention",
               in_chain=True, custody=True, color="#6B4E3D"),
@@ -170,12 +175,14 @@ EVENTS: tuple[EventDecl, ...] = (
               "a first-instance conviction is appealed (by the defendant or the OM)"),
     EventDecl("appealed_detained", "appealed, detained", "hoger beroep, gedetineerd",
               "a first-instance conviction is appealed; pre-trial detention continues"),
+    EventDecl("resumed", "back to offending after the case", "hervat na de zaak",
+              "offending resumes after a dismissal, other disposal or acquittal (a new spell)"),
 )
 """Every event (their enum values follow this order: new events go at the end)."""
 
 MECHANISMS: tuple[str, ...] = ("inflow", "desistance", "detection", "investigation",
                                "prosecution", "trial", "sentencing", "release", "reoffending",
-                               "general", "appeal")
+                               "general", "appeal", "resumption")
 """Random streams, one per mechanism, each derived from the run's seed.
 
 Streams are spawned in this order, so a new stream goes at the end: the others keep
@@ -277,8 +284,10 @@ STEPS: tuple[Step, ...] = (
                    Draw("detection", "month an inspectorate takes the case up"),
                    Draw("desistance", "month of desistance")),
          on_exit=(),
-         branches=(Branch("signalled", "signalled", "queue", "signal_hazard",
-                          metric="signalled"),
+         branches=(Branch("signalled", "signalled", "queue",
+                          "signal_hazard (x known_signal_factor once registered at the OM "
+                          "before; x supervised_signal_factor too if the spell began under "
+                          "supervision)", metric="signalled"),
                    Branch("inspected", "inspection", "inspection", "inspection_hazard"),
                    Branch("desisted", "desisted", None,
                           "desistance_hazard, desistance_age_factor")),
@@ -311,18 +320,18 @@ STEPS: tuple[Step, ...] = (
                           metric="summoned"),
                    Branch("summoned_detained", "pretrial_detention", "trial",
                           "pretrial_detention_share", metric="summoned"),
-                   Branch("technical_dismissal", "free", "after_chain",
+                   Branch("technical_dismissal", "free", "resumption",
                           "technical_dismissal_share", metric="technical_dismissals"),
-                   Branch("policy_dismissal", "free", "after_chain", "policy_dismissal_share",
+                   Branch("policy_dismissal", "free", "resumption", "policy_dismissal_share",
                           metric="policy_dismissals"),
-                   Branch("other_disposal", "free", "after_chain", "other_disposal_share"))),
+                   Branch("other_disposal", "free", "resumption", "other_disposal_share"))),
     Step("trial", ("trial", "pretrial_detention"), "trial (first instance)",
          "berechting (eerste aanleg)", ("trial_months", "trial_cv"),
          on_entry=(Draw("trial", "time to judgment"),),
          on_exit=(Draw("trial", "the verdict"), Draw("appeal", "appealed if convicted")),
          branches=(Branch("convicted", "sentencing", "sentencing",
                           "conviction_prob, not appealed", metric="convicted"),
-                   Branch("acquitted", "free", "after_chain", "1 - conviction_prob",
+                   Branch("acquitted", "free", "resumption", "1 - conviction_prob",
                           metric="acquitted"),
                    Branch("appealed", "appeal", "appeal", "conviction_prob x appeal_share",
                           metric="appealed", source="trial"),
@@ -337,10 +346,17 @@ STEPS: tuple[Step, ...] = (
          on_exit=(Draw("appeal", "the verdict on appeal"),),
          branches=(Branch("convicted", "sentencing", "sentencing",
                           "1 - appeal_acquittal_share", metric="convicted"),
-                   Branch("acquitted", "free", "after_chain", "appeal_acquittal_share",
+                   Branch("acquitted", "free", "resumption", "appeal_acquittal_share",
                           metric="acquitted")),
          note="The court of appeal confirms the conviction (and sets the sentence anew) or "
               "acquits."),
+    Step("resumption", (), "after a case without sanction", "na een zaak zonder straf", None,
+         on_entry=(Draw("resumption", "back to offending or not"),), on_exit=(),
+         branches=(Branch("resumed", "active", "offending", "resume_share"),
+                   Branch(None, "free", "after_chain", "otherwise")),
+         note="After a dismissal, other disposal or acquittal (first instance or on appeal): "
+              "offending resumes at once (a new spell, now known to the police) or life "
+              "after the chain begins."),
     Step("sentencing", ("sentencing",), "sentencing", "straftoemeting", None,
          on_entry=(Draw("sentencing", "prison or not"),
                    Draw("sentencing", "juvenile law for 18-22 year olds"),
@@ -348,7 +364,8 @@ STEPS: tuple[Step, ...] = (
          on_exit=(),
          branches=(Branch("prison", "prison", "prison",
                           "prison_prob; term: prison_months_mean, prison_months_cv "
-                          "(juvenile: x juvenile_sentence_factor, at most 24 months)",
+                          "(juvenile law by age at the charged offence: "
+                          "x juvenile_sentence_factor, at most 24 months)",
                           metric="prison"),
                    Branch("non_custodial", "free", "supervision", "1 - prison_prob")),
          note="Zero-length: decided in the month of the final conviction."),
@@ -439,6 +456,11 @@ def metric_events(metric: str) -> tuple[str, ...]:
             if b.metric == metric and b.event not in out:
                 out.append(b.event)
     return tuple(out)
+
+
+def offending_stages() -> tuple[str, ...]:
+    """The stages in which trafficking goes on (the harm proxies count months in them)."""
+    return tuple(s.name for s in STAGES if s.offending)
 
 
 def funnel_metrics() -> tuple[str, ...]:

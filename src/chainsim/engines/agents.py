@@ -40,6 +40,9 @@ class Offender(mesa.Agent):
         spell_month: Absolute month the current offending spell started.
         age_group: 0 if under 23 at the start of the current offending spell, else 1.
         priors: Prior convictions.
+        visibility: How visible to the police the current spell is: 0 a first-timer, 1
+            registered at the OM before, 2 a spell begun under supervision (the row of
+            :data:`chainsim.chain.spec.SIGNAL_HAZARDS` its signal hazard comes from).
         probation: Whether under probation supervision now.
         stage: Current :class:`chainsim.chain.spec.Stage`.
         history: Dated stage entries ``(month, stage name, event name)``.
@@ -57,12 +60,14 @@ class Offender(mesa.Agent):
         self.birth_year = model.month // 12 - onset_age
         self.spell_month = model.month
         self.priors = priors
+        self.visibility = spec.VISIBILITY_FIRST
         self.probation = False
         self.stage = Stage.NONE
         self.history: list[tuple[int, str, str]] = []
         self._draws = dict.fromkeys(spec.MECHANISMS, 0)
         self._due = None  # bound method to run at the scheduled stage exit
         self._drop_event = None
+        self._charge_month = 0
         self._pretrial_start = 0
         self._pretrial_months = 0
         self._general: list[tuple[int, bool]] = []
@@ -76,9 +81,13 @@ class Offender(mesa.Agent):
         return self.model.month // 12 - self.birth_year
 
     @property
-    def offence_age(self) -> int:
-        """Age at the start of the current offending spell (the offence)."""
-        return self.spell_month // 12 - self.birth_year
+    def charge_age(self) -> int:
+        """Age at the charged offence: in the month the investigation (or inspection) began.
+
+        The offending a case is about runs up to then (a signalled suspect offends on
+        while waiting in the queue); juvenile and adolescent law go by this age.
+        """
+        return self._charge_month // 12 - self.birth_year
 
     @property
     def stratum(self) -> tuple[int, int, int]:
@@ -175,7 +184,7 @@ class Offender(mesa.Agent):
             self.age_group = 0 if self.age < spec.YOUNG_AGE_LIMIT else 1
         self.move(Stage.ACTIVE, event)
         u_signal, u_inspect, u_desist = self.entry_draws("offending")
-        signal = self.passage("signal_hazard", u_signal)
+        signal = self.passage(spec.SIGNAL_HAZARDS[self.visibility], u_signal)
         inspect = self.passage("inspection_hazard", u_inspect)
         desist = spec.first_passage_cumulative(
             self.model.desistance_cumulative(self.form, self.age_group, self.sex,
@@ -217,23 +226,27 @@ class Offender(mesa.Agent):
             self._drop_event.cancel()
             self._drop_event = None
         self.take("queue", "investigation_started")
+        self._charge_month = self.model.month
         (u,) = self.entry_draws("investigation")
         self.wait("investigation", u, self.traced)
 
     def enter_inspection(self) -> None:
         """Another service (labour inspectorate, KMar) takes the case up."""
         self.take("offending", "inspected")
+        self._charge_month = self.model.month
         (u,) = self.entry_draws("inspection")
         self.wait("inspection", u, self.registered_other)
 
     def traced(self) -> None:
         """Police investigation ends in registration at the OM."""
         self.take("investigation", "traced")
+        self.visibility = spec.VISIBILITY_KNOWN
         self.enter_prosecution()
 
     def registered_other(self) -> None:
         """Another service's investigation ends in registration at the OM."""
         self.take("inspection", "registered_other")
+        self.visibility = spec.VISIBILITY_KNOWN
         self.enter_prosecution()
 
     # ------------------------------------------------------------- prosecution
@@ -252,7 +265,7 @@ class Offender(mesa.Agent):
         outcome = spec.OM_OUTCOMES[spec.categorical(probs, u_outcome)]
         if outcome is not Event.SUMMONED:
             self.take("prosecution", outcome.name.lower())
-            self.enter_after_chain()
+            self.enter_resumption()
             return
         if u_detained < self.param("pretrial_detention_share"):
             self.take("prosecution", "summoned_detained")
@@ -277,7 +290,7 @@ class Offender(mesa.Agent):
         if u_verdict >= self.param("conviction_prob"):
             self._end_pretrial(detained)
             self.take("trial", "acquitted")
-            self.enter_after_chain()
+            self.enter_resumption()
             return
         if u_appeal < self.param("appeal_share"):
             self.take("trial", "appealed_detained" if detained else "appealed")
@@ -302,7 +315,7 @@ class Offender(mesa.Agent):
         self._end_pretrial(self.stage is Stage.APPEAL_DETAINED)
         if u_verdict < self.param("appeal_acquittal_share"):
             self.take("appeal", "acquitted")
-            self.enter_after_chain()
+            self.enter_resumption()
             return
         self.take("appeal", "convicted")
         self.enter_sentencing()
@@ -311,9 +324,9 @@ class Offender(mesa.Agent):
         """A final conviction: the sentence is decided in the same month."""
         self.priors += 1
         u_prison, u_juvenile, u_length = self.entry_draws("sentencing")
-        offence_age = self.offence_age
-        juvenile = offence_age < spec.JUVENILE_LAW_AGE or (
-            offence_age < spec.YOUNG_AGE_LIMIT
+        charge_age = self.charge_age
+        juvenile = charge_age < spec.JUVENILE_LAW_AGE or (
+            charge_age < spec.YOUNG_AGE_LIMIT
             and u_juvenile < self.model.params.at("adolescent_law_share", self.model.t))
         if u_prison >= self.param("prison_prob"):
             self.take("sentencing", "non_custodial")
@@ -353,6 +366,15 @@ class Offender(mesa.Agent):
             self.enter_after_chain(months)
         else:
             self.take("supervision", None)
+            self.enter_after_chain()
+
+    def enter_resumption(self) -> None:
+        """After a case without a sanction: back to offending at once, or life after the chain."""
+        (u,) = self.entry_draws("resumption")
+        if u < self.param("resume_share"):
+            self.enter_offending(Event.RESUMED)
+        else:
+            self.take("resumption", None)
             self.enter_after_chain()
 
     # ----------------------------------------------------------- after the chain
@@ -418,7 +440,9 @@ class Offender(mesa.Agent):
         self.take("after_chain", "probation_end")
 
     def reoffended(self) -> None:
-        """Back into trafficking: a new offending spell."""
+        """Back into trafficking: a new offending spell (seen sooner if begun under supervision)."""
+        self.visibility = (spec.VISIBILITY_SUPERVISED if self.probation
+                           else spec.VISIBILITY_KNOWN)
         self.probation = False
         self.enter_offending(Event.REOFFENDED)
 

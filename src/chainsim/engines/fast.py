@@ -108,8 +108,8 @@ if chain.STEP["inspection"].duration != chain.STEP["investigation"].duration:
 _CHAIN_PHASES: tuple[tuple[str, str], ...] = (
     ("investigation", "entry"), ("prosecution", "entry"), ("prosecution", "exit"),
     ("trial", "entry"), ("trial", "exit"), ("appeal", "entry"), ("appeal", "exit"),
-    ("sentencing", "entry"), ("supervision", "entry"), ("supervision", "branch:probation_start"),
-    ("after_chain", "entry"))
+    ("resumption", "entry"), ("sentencing", "entry"), ("supervision", "entry"),
+    ("supervision", "branch:probation_start"), ("after_chain", "entry"))
 """The phases of the chain a batch of investigations (or inspections) passes, in order.
 
 :meth:`_Engine.run_chains` computes them; their draws, streams and order come from the
@@ -133,27 +133,30 @@ def _chain_slot(step: str, k: int = 0) -> int:
 
 
 (_U_INVESTIGATION, _U_DECISION_TIME, _U_DECISION, _U_DETAINED, _U_TRIAL_TIME, _U_VERDICT,
- _U_APPEALED, _U_APPEAL_TIME, _U_APPEAL_VERDICT, _U_PRISON, _U_JUVENILE, _U_TERM, _U_SUPERVISED,
- _U_SUPERVISION_MONTHS, _U_AFTER) = (
+ _U_APPEALED, _U_APPEAL_TIME, _U_APPEAL_VERDICT, _U_RESUME, _U_PRISON, _U_JUVENILE, _U_TERM,
+ _U_SUPERVISED, _U_SUPERVISION_MONTHS, _U_AFTER) = (
     _chain_slot("investigation"), _chain_slot("prosecution"), _chain_slot("prosecution", 1),
     _chain_slot("prosecution", 2), _chain_slot("trial"), _chain_slot("trial", 1),
     _chain_slot("trial", 2), _chain_slot("appeal"), _chain_slot("appeal", 1),
-    _chain_slot("sentencing"), _chain_slot("sentencing", 1), _chain_slot("sentencing", 2),
-    _chain_slot("supervision"), _chain_slot("supervision", 1), _chain_slot("after_chain"))
+    _chain_slot("resumption"), _chain_slot("sentencing"), _chain_slot("sentencing", 1),
+    _chain_slot("sentencing", 2), _chain_slot("supervision"), _chain_slot("supervision", 1),
+    _chain_slot("after_chain"))
 """Columns of a batch's draws (:data:`_CHAIN_SLOTS`); from ``_U_AFTER`` on: the after-chain
 spell's reoffending and desistance, then the next spell's detection draws."""
 
 _SPELL_DRAWS = chain.draw_slots((("offending", "entry"), ("queue", "entry"),
                                  ("investigation", "entry"), ("prosecution", "entry"),
-                                 ("offending", "entry"), ("after_chain", "entry")))
+                                 ("offending", "entry"), ("after_chain", "entry"),
+                                 ("resumption", "entry")))
 _SPELL_SLOTS = tuple((_MECH[stream], k) for stream, k, step, what in _SPELL_DRAWS
                      if not (stream == "desistance" and k > 0))
 """The draws of a new offending spell (signal, inspection, desistance), then draws
 its outcome takes or may take next, looked at (not taken) to know when later work is
 due: a signal's drop; the investigation time (after the drop draw if signalled, at
 once if inspected) and the OM decision time; the next spell's two detection draws
-(after a drop, or after reoffending); the reoffending draw after the chain. All from
-the chain table (the later spells' desistance draws are not needed)."""
+(after a drop, or after reoffending); the reoffending draw after the chain; the draw
+deciding a resumption after a case without sanction. All from the chain table (the
+later spells' desistance draws are not needed)."""
 
 _SAFETY = 1.0 + 1e-6
 """Hazards are inflated by this factor in lower bounds on waiting times (rounding)."""
@@ -177,14 +180,16 @@ _RANK = np.zeros(len(Event), dtype=np.int64)
 """Order of one offender's events within one month, as the agent model makes them.
 
 Events that can share an offender's month: signalled, then investigation started
-(the queue is served last); convicted, then prison or non-custodial, then released
-(pre-trial detention covering the term), then probation start; an other offence,
+(the queue is served last); a dismissal or acquittal, then resumed; convicted, then
+prison or non-custodial, then released (pre-trial detention covering the term), then
+probation start; an other offence,
 then its registration, then the end of probation (scheduled after the offences).
 """
 _RANK[[Event.INVESTIGATION_STARTED, Event.PRISON, Event.NON_CUSTODIAL,
        Event.GENERAL_CASE]] = 1
 _RANK[[Event.RELEASED, Event.PROBATION_END]] = 2
 _RANK[Event.PROBATION_START] = 3
+_RANK[Event.RESUMED] = 1  # after the dismissal or acquittal of its month
 
 _OM_EVENTS = np.array([int(e) for e in spec.OM_OUTCOMES], dtype=np.int64)
 
@@ -348,12 +353,12 @@ def _passages(table, rows, t, target, never):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _spell_outcomes(signal, inspect, desist, c, rows, t, target_s, target_i, target_d,
+def _spell_outcomes(signal, inspect, desist, rows_s, c, rows, t, target_s, target_i, target_d,
                     never):  # pragma: no cover - compiled
     """A new spell's first event: signal (0), inspection (1) or desistance (2), and its month.
 
-    :func:`_passages` of the three tables (rows ``c``, ``c`` and ``rows``); the earliest
-    wins, ties in that order; ``-1`` and ``never`` if none falls within the horizon.
+    :func:`_passages` of the three tables (rows ``rows_s``, ``c`` and ``rows``); the
+    earliest wins, ties in that order; ``-1`` and ``never`` if none falls within the horizon.
     """
     n = len(t)
     month = np.empty(n, dtype=np.int64)
@@ -363,7 +368,7 @@ def _spell_outcomes(signal, inspect, desist, c, rows, t, target_s, target_i, tar
         kind = -1
         for k in range(3):
             table = signal if k == 0 else (inspect if k == 1 else desist)
-            row = rows[i] if k == 2 else c[i]
+            row = rows[i] if k == 2 else (c[i] if k == 1 else rows_s[i])
             target = target_s[i] if k == 0 else (target_i[i] if k == 1 else target_d[i])
             width = table.shape[1]
             flat = table.ravel()
@@ -394,11 +399,19 @@ def _months_bound(log_u, slowness, slack):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _lag_bound(lag, log_r, log_s, log_i, slow_r, slow_s, slow_i, slack_s,
-               slack_i):  # pragma: no cover - compiled
-    """:meth:`_Engine.chain_lag` after the investigation and OM decision times ``lag``."""
+def _lag_bound(lag, log_r, log_s, log_i, slow_r, slow_s, slow_i, slack_s, slack_i,
+               resumes):  # pragma: no cover - compiled
+    """:meth:`_Engine.chain_lag` after the investigation and OM decision times ``lag``.
+
+    ``resumes[i]``: the offender could go back to offending at the OM decision (a spell
+    starting then, a month sooner than the soonest reoffending).
+    """
     out = np.empty(len(lag), dtype=np.int64)
     for i in range(len(lag)):
+        if resumes[i]:
+            out[i] = lag[i] + min(_months_bound(log_s[i], slow_s[i], slack_s) + 1,
+                                  _months_bound(log_i[i], slow_i[i], slack_i) + 5)
+            continue
         reoffend = _months_bound(log_r[i], slow_r[i], 0.0)
         signal = _months_bound(log_s[i], slow_s[i], slack_s)
         inspect = _months_bound(log_i[i], slow_i[i], slack_i)
@@ -490,8 +503,10 @@ def load_compiled() -> None:
         _uniforms(keys, one_i, counters)
     _upper_bounds(table, one_i, one_f)
     _passages(table, one_i, one_i, one_f, _NEVER)
-    _spell_outcomes(table, table, table, one_i, one_i, one_i, one_f, one_f, one_f, _NEVER)
-    _lag_bound(one_i, one_f, one_f, one_f, one_f, one_f, one_f, 0.0, 0.0)
+    _spell_outcomes(table, table, table, one_i, one_i, one_i, one_i, one_f, one_f, one_f,
+                    _NEVER)
+    _lag_bound(one_i, one_f, one_f, one_f, one_f, one_f, one_f, 0.0, 0.0,
+               np.zeros(1, dtype=np.bool_))
     _competing_passages(one_f, one_f, one_i, one_i, one_i, 0, 0, one_f, one_f, one_i, _NEVER)
     _ragged_cumsum(one_f, one_i, one_i, 0, one_i, one_i, np.empty(1))
     _general_events(one_f, one_i, one_i, one_i, np.zeros((1, 2)), np.ones((1, 2)), one_i,
@@ -629,7 +644,10 @@ class _Tables:
         self.inflow = params.inflow_thinning()
         # parameters as (time, stratum) tables; stratum = form * 4 + age group * 2 + sex
         self.P = {name: arr.reshape(n + 1, -1) for name, arr in params.values.items()}
-        self.cum_signal = _Table(params.cumulative("signal_hazard").reshape(-1, n + 1))
+        # signal hazards by visibility (spec.SIGNAL_HAZARDS): row visibility * strata + stratum
+        self.cum_signal = _Table(np.concatenate([params.cumulative(k).reshape(-1, n + 1)
+                                                 for k in spec.SIGNAL_HAZARDS]))
+        self.max_resume = self.P["resume_share"].max(axis=0)  # by stratum
         self.cum_inspect = _Table(params.cumulative("inspection_hazard").reshape(-1, n + 1))
         self.cum_drop = _Table(params.cumulative("queue_drop_hazard").reshape(-1, n + 1))
         self.capacity = [float(v) / 12.0 for v in params["investigation_capacity"][:, 0, 0, 0]]
@@ -641,9 +659,10 @@ class _Tables:
             self.slow_reoffend = 1.0 / (_SAFETY * self.h_reoffend.reshape(2, _N_STRATA, -1)
                                         .max(axis=(0, 2)))
             self.slow_signal, self.slow_inspect = (
-                1.0 / (_SAFETY * spec.monthly_hazard(self.P[name]).max(axis=0)
+                1.0 / (_SAFETY * np.max([spec.monthly_hazard(self.P[name]).max(axis=0)
+                                         for name in names], axis=0)
                        .reshape(-1, 2, 2).max(axis=1).ravel())  # by form * 2 + sex
-                for name in ("signal_hazard", "inspection_hazard"))
+                for names in (spec.SIGNAL_HAZARDS, ("inspection_hazard",)))
         self.slack_signal, self.slack_inspect = (8 * float(np.spacing(t.table.max()))
                                                  for t in (self.cum_signal, self.cum_inspect))
         # the durations of the chain's steps (by step), and the supervision's length
@@ -778,14 +797,15 @@ def _general_events(flat, offset, end, stops, log_u, u, active, counter, row,
     return out, count
 
 
-_TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "capacity", "h_reoffend",
+_TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "max_resume", "capacity",
+                     "h_reoffend",
                      "h_general", "slow_reoffend", "slow_signal", "slow_inspect",
                      "slack_signal", "slack_inspect", "pmfs", "sentences")
 """The :class:`_Tables` an engine reads as its own attributes."""
 
 _START_VALUES = ("adult_onset_excess_years", "prior_conviction_share", "desistance_hazard",
                  "desistance_age_factor", "investigation_months", "investigation_cv",
-                 "om_decision_months", "om_decision_cv")
+                 "om_decision_months", "om_decision_cv", "resume_share")
 """Parameters :meth:`_Engine.begin` reads directly (the rest through tables: _same_start)."""
 
 
@@ -955,6 +975,7 @@ class _Engine:
         self.priors = priors.astype(np.int64)
         self.birth_year = (self.start + t) // 12 - onset
         self.spell_month = self.start + t
+        self.visibility = np.full(m, spec.VISIBILITY_FIRST, dtype=np.int64)
         self.counters = np.zeros((m, len(spec.MECHANISMS)), dtype=np.int64)
         self.q_token = [-1] * m
         self.served: tuple[list[int], list[int]] = ([], [])
@@ -981,17 +1002,22 @@ class _Engine:
         The signal month, or four months after an inspection (the soonest an
         inspection can lead to a signal), from the spells' two detection draws ``u``.
         """
-        return np.minimum(self.passage(self.cum_signal, c, t, u[:, 0]),
+        return np.minimum(self.passage(self.cum_signal, self.signal_rows(idx, c), t, u[:, 0]),
                           self.passage(self.cum_inspect, c, t, u[:, 1]) + 4)
 
+    def signal_rows(self, idx: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Rows of the signal table: by the offenders' visibility, then stratum."""
+        return self.visibility[idx] * _N_STRATA + c
+
     def chain_lag(self, idx, t, c, u_investigation, u_decision, u_signal, u_inspect,
-                  u_reoffend) -> np.ndarray:
+                  u_reoffend, u_resume) -> np.ndarray:
         """Months after an investigation (or inspection) starts before it could lead to a signal.
 
         A lower bound: the investigation and OM decision times (exactly, if their
         distributions are the same in every month, else one month each), then the
-        soonest reoffending and the soonest signal or inspection of the new spell
-        with the highest monthly hazards (a spell after the chain starts at the OM
+        soonest reoffending (none if the resumption draw could send the offender back
+        to offending at the OM decision) and the soonest signal or inspection of the new
+        spell with the highest monthly hazards (a spell after the chain starts at the OM
         decision at the earliest, and hazards only add up). The ``u_*`` are the
         offenders' next draws of each kind, looked at.
         """
@@ -1002,7 +1028,7 @@ class _Engine:
         fs = self.form[idx] * 2 + self.sex[idx]
         return _lag_bound(lag, np.log(u_reoffend), np.log(u_signal), np.log(u_inspect),
                           self.slow_reoffend[c], self.slow_signal[fs], self.slow_inspect[fs],
-                          self.slack_signal, self.slack_inspect)
+                          self.slack_signal, self.slack_inspect, u_resume < self.max_resume[c])
 
     def add_chains(self, idx, t, kind, due: int) -> None:
         """Investigations (or inspections) started in months ``t``, the first due in ``due``."""
@@ -1030,9 +1056,10 @@ class _Engine:
         rows = self.desistance.rows(c, self.birth_year[idx])
         log_u = np.log(u)
         signal, inspect, desist = self.cum_signal, self.cum_inspect, self.desistance
+        rows_s = self.signal_rows(idx, c)
         month, which = _spell_outcomes(
-            signal.table, inspect.table, desist.table[:desist.filled], c, rows, t,
-            signal.table[c, t] - log_u[:, 0], inspect.table[c, t] - log_u[:, 1],
+            signal.table, inspect.table, desist.table[:desist.filled], rows_s, c, rows, t,
+            signal.table[rows_s, t] - log_u[:, 0], inspect.table[c, t] - log_u[:, 1],
             desist.table[rows, t] - log_u[:, 2], _NEVER)
         sel = which == 0
         if sel.any():
@@ -1202,10 +1229,14 @@ class _Engine:
         tjc = np.minimum(tj, n)
         acquitted = final & (~guilty | overturned)
         convicted = final & ~acquitted
-        # sentence (by the final judgment)
-        offence_age = self.spell_month[idx] // 12 - self.birth_year[idx]
-        juvenile = (offence_age < spec.JUVENILE_LAW_AGE) | (
-            (offence_age < spec.YOUNG_AGE_LIMIT)
+        # a case without sanction: back to offending at once, or life after the chain
+        unsanctioned = dismissed | acquitted
+        tu = np.where(dismissed, t2, tj)
+        resumed = unsanctioned & (u[:, _U_RESUME] < P["resume_share"][np.minimum(tu, n), c])
+        # sentence (by the final judgment); juvenile law by the age at the charged offence
+        charge_age = (self.start + t0) // 12 - self.birth_year[idx]
+        juvenile = (charge_age < spec.JUVENILE_LAW_AGE) | (
+            (charge_age < spec.YOUNG_AGE_LIMIT)
             & (u[:, _U_JUVENILE] < P["adolescent_law_share"][tjc, 0]))
         other = convicted & (u[:, _U_PRISON] >= P["prison_prob"][tjc, c])
         prison = convicted & ~other
@@ -1229,19 +1260,27 @@ class _Engine:
         supervised = decide & (u[:, _U_SUPERVISED] < share)
         months = np.where(supervised,
                           pmfs["probation"].draw(t5c, c, u[:, _U_SUPERVISION_MONTHS]), 0)
-        post = dismissed | acquitted | decide
+        post = (unsanctioned & ~resumed) | decide
         # bookkeeping: the draws made (the phases of _CHAIN_PHASES reached), priors, the log
         made = np.stack([np.ones(len(idx), dtype=bool), registered, decided, summoned, judged,
-                         appealed, appeal_judged, convicted, decide, supervised, post], axis=1)
+                         appealed, appeal_judged, unsanctioned, convicted, decide, supervised,
+                         post], axis=1)
         self.counters[idx] = counts + made @ _CHAIN_USE
         priors = self.priors[idx]
         self.priors[idx] = priors + convicted
+        self.visibility[idx[registered]] = spec.VISIBILITY_KNOWN
         self.chain_log.append((idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome,
                                detained, summoned, acquitted, convicted, other, prison,
                                released, supervised, sentence, custody, months, priors,
                                self.age_group[idx], appealed, tj))
         p = np.where(dismissed, t2, np.where(released, t4, tj))
         self.after_chain(idx[post], p[post], months[post], u[post, _U_AFTER:], c[post])
+        if resumed.any():
+            # a new spell from the month of the decision (the next spell's detection draws
+            # are the last two columns: no after-chain draws were taken)
+            r, tr = idx[resumed], tu[resumed]
+            self.start_spells(r, tr, Event.RESUMED, np.full(len(r), int(Stage.FREE)),
+                              u[resumed, -2:])
 
     def after_chain(self, idx, t, supervised, u, c) -> None:
         """Offender.enter_after_chain: reoffending against desistance (other offences later).
@@ -1271,14 +1310,23 @@ class _Engine:
                               c))
         back = which == 0
         if back.any():
-            idx, r, stage, u = idx[back], (t + end + 1)[back], stage[back], u[back]
-            age_group = (self.start + r) // 12 - self.birth_year[idx] >= spec.YOUNG_AGE_LIMIT
-            c = self.stratum(idx, age_group)
-            due = np.minimum(self.passage(self.cum_signal, c, r, u[:, 2]),
-                             self.passage(self.cum_inspect, c, r, u[:, 3]) + 4)
-            k = len(idx)
-            self.add_spells(idx, r, np.full(k, int(Event.REOFFENDED)), np.ones(k, dtype=bool),
-                            stage, due=int(due.min()))
+            idx, stage = idx[back], stage[back]
+            self.visibility[idx] = np.where(stage == int(Stage.PROBATION),
+                                            spec.VISIBILITY_SUPERVISED, spec.VISIBILITY_KNOWN)
+            self.start_spells(idx, (t + end + 1)[back], Event.REOFFENDED, stage, u[back, 2:4])
+
+    def start_spells(self, idx, t, event: Event, from_stage, u_detect) -> None:
+        """New offending spells from months ``t`` (a reoffence, or a resumption).
+
+        ``u_detect``: the new spells' two detection draws, looked at to know when they
+        are due (the age group is the one the spell will have).
+        """
+        age_group = (self.start + t) // 12 - self.birth_year[idx] >= spec.YOUNG_AGE_LIMIT
+        c = self.stratum(idx, age_group)
+        due = self.first_due(idx, t, c, u_detect)
+        k = len(idx)
+        self.add_spells(idx, t, np.full(k, int(event)), np.ones(k, dtype=bool), from_stage,
+                        due=int(due.min()))
 
     # ------------------------------------------------------------------ run
 
@@ -1287,7 +1335,8 @@ class _Engine:
                          "sex", "form_sex", "birth_year", "spell_due", "chain_due",
                          "queue_month"})
     """Attributes a branch shares with its engine (never changed in place, or numbers)."""
-    _COPIED = frozenset({"counters", "priors", "age_group", "spell_month", "q_token", "lag",
+    _COPIED = frozenset({"counters", "priors", "age_group", "spell_month", "visibility",
+                         "q_token", "lag",
                          "served", "dropped", "arrivals", "drops", "pending_spells",
                          "pending_chains", "spell_log", "signal_log", "desist_log",
                          "chain_log", "post_log"})
@@ -1309,9 +1358,9 @@ class _Engine:
         other = _Engine.__new__(_Engine)
         for name in self._SHARED:
             setattr(other, name, getattr(self, name))
-        other.counters, other.priors, other.age_group, other.spell_month = (
+        other.counters, other.priors, other.age_group, other.spell_month, other.visibility = (
             self.counters.copy(), self.priors.copy(), self.age_group.copy(),
-            self.spell_month.copy())
+            self.spell_month.copy(), self.visibility.copy())
         other.q_token, other.lag = list(self.q_token), list(self.lag)
         other.served = (list(self.served[0]), list(self.served[1]))
         other.dropped = (list(self.dropped[0]), list(self.dropped[1]))
@@ -1570,7 +1619,7 @@ STEP_HANDLERS: dict[str, object] = {
     "offending": _Engine.run_spells,
     "queue": _Engine.serve_queue,
     **dict.fromkeys(("investigation", "inspection", "prosecution", "trial", "appeal",
-                     "sentencing", "prison", "supervision"), _Engine.run_chains),
+                     "resumption", "sentencing", "prison", "supervision"), _Engine.run_chains),
     "after_chain": _Engine.after_chain,
 }
 """The vectorised engine's handler of every step of the chain table.
