@@ -36,7 +36,7 @@ class Outcomes:
         shares: Offender mix shares over 2015-2019.
         flows: Annual flows by event, form and age group.
         recidivism: Recidivism proxies of the 2015-2019 release cohort (``overall``,
-            ``by_form``, ``by_age_group``, ``by_probation``).
+            ``by_form``, ``by_age_group``, ``by_probation``, ``by_sanction``).
         survival: Kaplan-Meier curve of observed general recidivism, cohort of
             ``period``, followed to its end.
         proxies: The comparison's proxies over ``period``
@@ -75,7 +75,7 @@ class ArmResult:
         shares: Offender mix shares over 2015-2019.
         flows: Annual flows by event, form and age group.
         recidivism: Recidivism proxies of the 2015-2019 release cohort: ``overall``
-            and ``by_form``, ``by_age_group``, ``by_probation``.
+            and ``by_form``, ``by_age_group``, ``by_probation``, ``by_sanction``.
     """
 
     arm: int = 0
@@ -191,5 +191,6 @@ def _evaluate_arm(arm: int, rep: int, params: ParameterSet, rec: RecordArrays,
             "by_age_group": recidivism.recidivism_by(rec, "age_group", *cohort),
             "by_probation": {("supervised" if k else "unsupervised"): v
                              for k, v in by_probation.items()},
+            "by_sanction": recidivism.recidivism_by(rec, "sanction", *cohort),
         }
     return result

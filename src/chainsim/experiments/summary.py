@@ -48,7 +48,9 @@ def _recidivism(reps) -> dict:
     out: dict = {"cohort": [f"{WINDOW[0]}-01", f"{WINDOW[1]}-12"],
                  "overall": {p: describe(r.recidivism["overall"][p] for r in reps)
                              for p in first["overall"]}}
-    for by in ("by_form", "by_age_group", "by_probation"):
+    for by in ("by_form", "by_age_group", "by_probation", "by_sanction"):
+        if by not in first:  # results made before the stratum existed
+            continue
         out[by] = {str(group): {p: describe(r.recidivism[by][group][p] for r in reps)
                                 for p in first[by][group]}
                    for group in first[by]}
@@ -61,7 +63,9 @@ def summary_document(result: RunResult) -> dict:
     Keys: ``scenario``, ``config_hash``, ``seed``, ``reps``, ``engine``,
     ``uncertainty``, ``versions``, ``window``, ``window_mean``, ``by_year``,
     ``shares``, ``recidivism`` (the 2015-2019 release cohort: ``overall``,
-    ``by_form``, ``by_age_group``, ``by_probation``, each ``{proxy: {mean, lo, hi}}``),
+    ``by_form``, ``by_age_group``, ``by_probation``, ``by_sanction``, each
+    ``{proxy: {mean, lo, hi}}``; the proxies of
+    :data:`chainsim.analysis.recidivism.PROXIES` and ``SECONDARY_PROXIES``),
     ``unknowns`` (the sampled values, with ``--uncertainty``), and ``targets``
     (when the run covers 2015-2019: each calibration target of
     ``calibration/targets.toml`` with the run's mean, 5-95 % range, residual in
