@@ -22,6 +22,7 @@ ACTIVE_ENTRIES = ("pool", "inflow", "dropped", "reoffended", "resumed")
 NO_SANCTION = ("technical_dismissal", "policy_dismissal", "other_disposal", "acquitted")
 POST_CHAIN_ENTRIES = ("technical_dismissal", "policy_dismissal", "other_disposal", "acquitted",
                       "non_custodial", "released", "probation_start", "probation_end")
+# (a release after a recall also leads to life after the chain: "released" is in the list)
 OM_DECISIONS = ("summoned", "summoned_detained", "technical_dismissal", "policy_dismissal",
                 "other_disposal")
 
@@ -39,7 +40,8 @@ ALLOWED_PREVIOUS: dict[str, tuple[str, ...]] = {
     "acquitted": ("summoned", "summoned_detained", "appealed", "appealed_detained"),
     "prison": ("convicted",),
     "non_custodial": ("convicted",),
-    "released": ("prison",),
+    "released": ("prison", "revoked"),
+    "revoked": ("probation_start",),
     "probation_start": ("released", "non_custodial"),
     "probation_end": ("probation_start",),
     "resumed": NO_SANCTION,
@@ -64,6 +66,10 @@ def chain_records(records: pd.DataFrame) -> pd.DataFrame:
     # age at the charged offence: in the month the investigation (or inspection) began
     began = rec["event"].isin(("investigation_started", "inspected"))
     rec["charge_age"] = rec["age"].where(began).groupby(rec["agent_id"]).ffill()
+    # pre-trial detention: since the arrest (a registration into detention)
+    arrest = rec["event"].isin(("traced", "registered_other"))
+    since = rec["month"].where(arrest & (rec["to_stage"].astype(str) == "prosecution_detained"))
+    rec["detained_since"] = since.where(arrest | since.notna()).groupby(rec["agent_id"]).ffill()
     rec["event"] = rec["event"].astype(str)
     rec["prev_event"] = rec["prev_event"].astype(object).fillna("").astype(str)
     return rec
@@ -280,8 +286,8 @@ def test_prison_prob_one_imprisons_every_conviction(all_prison):
 def test_probation_share_one_supervises_every_release(all_prison):
     rec = all_prison[1]
     chain = chain_records(rec)
-    releases = chain[chain["event"] == "released"]
-    assert len(releases) > 20
+    releases = chain[(chain["event"] == "released") & (chain["prev_event"] == "prison")]
+    assert len(releases) > 20  # (a release from a recall brings no new supervision)
     nxt = chain.groupby("agent_id")["event"].shift(-1).loc[releases.index]
     nxt_month = chain.groupby("agent_id")["month"].shift(-1).loc[releases.index]
     assert (nxt == "probation_start").all()
@@ -307,13 +313,13 @@ def test_release_month_is_time_served_minus_pretrial_detention(all_prison):
         juvenile = p["charge_age"] < spec.YOUNG_AGE_LIMIT  # adolescent_law_share = 1
         served = spec.time_served(int(p["value"]), juvenile)
         pretrial = 0
-        if c["prev_event"] == "summoned_detained":
-            pretrial = int(c["month"] - c["prev_month"])
+        if c["prev_event"] == "summoned_detained":  # detained since the arrest
+            pretrial = int(c["month"] - c["detained_since"])
             detained += 1
         elif c["prev_event"] == "appealed_detained":  # detention went on through the appeal
             appeal = appeals.loc[(c["agent_id"], c["prev_month"])]
             assert appeal["prev_event"] == "summoned_detained"
-            pretrial = int(c["month"] - appeal["prev_month"])
+            pretrial = int(c["month"] - c["detained_since"])
             detained += 1
             appealed_detained += 1
         else:
@@ -349,7 +355,9 @@ def never_prison():
 @pytest.mark.slow
 def test_probation_share_one_supervises_every_non_custodial_sentence(never_prison):
     rec = never_prison
-    assert count(rec, "prison", "released") == 0
+    assert count(rec, "prison") == 0
+    chain_all = chain_records(rec)
+    assert (chain_all.loc[chain_all["event"] == "released", "prev_event"] == "revoked").all()
     chain = chain_records(rec)
     nc = chain[chain["event"] == "non_custodial"]
     assert len(nc) > 100

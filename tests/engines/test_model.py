@@ -112,7 +112,8 @@ def test_records_have_the_documented_columns(baseline_records, short_params):
     assert baseline_records["month"].between(short_params.months[0],
                                              short_params.months[-1]).all()
     values = baseline_records["value"]
-    has_value = baseline_records["event"].isin(["prison", "released", "probation_start"])
+    has_value = baseline_records["event"].isin(["prison", "released", "probation_start",
+                                                "revoked"])
     assert values[has_value].notna().all() and (values[has_value] >= 0).all()
     assert values[~has_value].isna().all()
 

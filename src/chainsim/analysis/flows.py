@@ -45,8 +45,8 @@ RATIO_METRICS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 METRICS: tuple[str, ...] = (*COUNT_METRICS, "prison_months", *RATIO_METRICS)
 """Every metric of ``window_mean`` and ``by_year``, in report order."""
 
-CHAIN_ENTRY_EVENTS: tuple[str, ...] = tuple(
-    b.event for step in chain.STEPS for b in step.branches if b.then == "prosecution")
+CHAIN_ENTRY_EVENTS: tuple[str, ...] = tuple(dict.fromkeys(
+    b.event for step in chain.STEPS for b in step.branches if b.then == "prosecution"))
 """Events that put an offender 'in the chain' for the mix shares (registration at the OM)."""
 
 SHARES: tuple[str, ...] = ("form_domestic_sexual", "form_cross_border_sexual", "form_labour",

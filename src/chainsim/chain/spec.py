@@ -200,8 +200,9 @@ PARAMETERS: dict[str, ParameterSpec] = {
            "share of OM decisions that are policy dismissals", form=True),
         _p("other_disposal_share", "probability", "calibrated",
            "share of OM decisions that are joinders, transactions or transfers", form=True),
-        _p("pretrial_detention_share", "probability", "calibrated",
-           "share of summoned suspects held in pre-trial detention until judgment", form=True),
+        _p("pretrial_detention_share", "probability", "unknown",
+           "share of arrested suspects (registered at the OM) held in pre-trial detention "
+           "until the OM's decision, and if summoned until the judgment", form=True),
         # trial and sentence
         _p("trial_months", "months", "calibrated", "mean months from summons to judgment"),
         _p("trial_cv", "cv", "fixed", "coefficient of variation of time to judgment"),
@@ -233,6 +234,15 @@ PARAMETERS: dict[str, ParameterSpec] = {
            "probability of supervision on release from prison", form=True, age=True),
         _p("probation_share_other", "probability", "lever",
            "probability of supervision with a non-custodial sentence", form=True, age=True),
+        _p("supervision_risk_factor", "factor", "unknown",
+           "multiplier of the supervision hazard per risk point (an earlier conviction; under "
+           "23 at the charged offence; conditional release)"),
+        _p("revocation_hazard", "hazard", "unknown",
+           "monthly probability supervision is revoked (a breach of conditions or a new "
+           "offence) and the offender returns to custody"),
+        _p("recall_months", "months", "unknown",
+           "mean months back in custody after a revocation"),
+        _p("recall_cv", "cv", "fixed", "coefficient of variation of the months of a recall"),
         _p("probation_months", "months", "fixed", "mean length of probation supervision"),
         _p("probation_cv", "cv", "fixed", "coefficient of variation of supervision length"),
         # after the chain
@@ -391,6 +401,26 @@ def desistance_probability(base: np.ndarray, age_years: np.ndarray,
     ``factor ** ((age - 30) / 10)`` (:func:`age_factor`).
     """
     return scale_probability(base, age_factor(age_years, factor))
+
+
+def supervision_probability(share: float, factor: float, risk_points: int) -> float:
+    """Probability of supervision given its base share and the offender's risk points.
+
+    The base share is scaled on the integrated-hazard scale (:func:`scale_probability`)
+    by ``factor ** risk_points``: allocation follows risk, as the probation service's
+    risk assessment (RISc) makes it, and a share stays a probability.
+    """
+    return scale_probability(share, np.power(factor, risk_points))
+
+
+def supervision_risk_points(earlier_conviction, young, conditional_release):
+    """Risk points for supervision (0 to 3), one for each that holds.
+
+    An earlier conviction; under 23 at the charged offence; a conditional release (a
+    prison term long enough for conditions, art. 6:2:10 Sv).
+    """
+    return (np.asarray(earlier_conviction, dtype=np.int64) + np.asarray(young, dtype=np.int64)
+            + np.asarray(conditional_release, dtype=np.int64))
 
 
 def reoffending_probability(base: np.ndarray, priors: np.ndarray | int,

@@ -98,6 +98,9 @@ STAGES: tuple[StageDecl, ...] = (
     StageDecl("prosecution", "OM decision", "OM-beslissing",
               "registered at the OM, awaiting its decision at liberty", in_chain=True,
               offending=True, color="#8172B3"),
+    StageDecl("prosecution_detained", "OM decision, detained", "OM-beslissing, voorlopig gehecht",
+              "registered at the OM, awaiting its decision in pre-trial detention (from the "
+              "arrest)", in_chain=True, custody=True, color="#5E4B8B"),
     StageDecl("trial", "trial (dagvaarding)", "berechting (dagvaarding)",
               "summoned, awaiting the first-instance judgment at liberty", in_chain=True,
               offending=True, color="#DD8452"),
@@ -116,6 +119,9 @@ STAGES: tuple[StageDecl, ...] = (
     StageDecl("prison", "prison (vrijheidsstraf)", "vrijheidsstraf",
               "serving an unconditional prison sentence", in_chain=True, custody=True,
               color="#C44E52"),
+    StageDecl("recalled", "recalled to custody", "herroepen, terug in detentie",
+              "back in custody after supervision was revoked (conditional release or a "
+              "suspended sentence)", in_chain=True, custody=True, color="#8C2D2F"),
     StageDecl("probation", "supervision (reclasseringstoezicht)", "reclasseringstoezicht",
               "under probation supervision, at liberty", in_chain=True, color="#55A868"),
     StageDecl("free", "free after the chain", "vrij na de keten",
@@ -157,7 +163,8 @@ EVENTS: tuple[EventDecl, ...] = (
     EventDecl("non_custodial", "non-custodial sentence", "overige straf",
               "sentence: suspended sentence, community service or fine"),
     EventDecl("released", "released", "vrijlating",
-              "release from prison; value = months in custody (incl. pre-trial)"),
+              "release from prison (or from a recall); value = months in custody (incl. "
+              "pre-trial)"),
     EventDecl("probation_start", "supervision started", "toezicht gestart",
               "start of probation supervision; value = months of supervision"),
     EventDecl("probation_end", "supervision ended", "toezicht beëindigd",
@@ -177,6 +184,9 @@ EVENTS: tuple[EventDecl, ...] = (
               "a first-instance conviction is appealed; pre-trial detention continues"),
     EventDecl("resumed", "back to offending after the case", "hervat na de zaak",
               "offending resumes after a dismissal, other disposal or acquittal (a new spell)"),
+    EventDecl("revoked", "supervision revoked", "herroeping",
+              "conditional release or a suspended sentence revoked for a breach or a new "
+              "offence: back to custody; value = months to serve"),
 )
 """Every event (their enum values follow this order: new events go at the end)."""
 
@@ -302,29 +312,37 @@ STEPS: tuple[Step, ...] = (
     Step("investigation", ("investigation",), "police investigation", "opsporing",
          ("investigation_months", "investigation_cv"),
          on_entry=(Draw("investigation", "investigation length"),),
-         on_exit=(),
-         branches=(Branch("traced", "prosecution", "prosecution", "always",
-                          metric="traced"),)),
+         on_exit=(Draw("prosecution", "pre-trial detention from the arrest"),),
+         branches=(Branch("traced", "prosecution", "prosecution",
+                          "at liberty: 1 - pretrial_detention_share", metric="traced"),
+                   Branch("traced", "prosecution_detained", "prosecution",
+                          "pretrial_detention_share", metric="traced")),
+         note="The registration at the OM follows the arrest; a share of suspects is held "
+              "in pre-trial detention from then on."),
     Step("inspection", ("inspection",), "other services' investigation",
          "onderzoek andere diensten", ("investigation_months", "investigation_cv"),
          on_entry=(Draw("investigation", "investigation length"),),
-         on_exit=(),
-         branches=(Branch("registered_other", "prosecution", "prosecution", "always"),)),
-    Step("prosecution", ("prosecution",), "OM decision", "OM-beslissing",
-         ("om_decision_months", "om_decision_cv"),
+         on_exit=(Draw("prosecution", "pre-trial detention from the arrest"),),
+         branches=(Branch("registered_other", "prosecution", "prosecution",
+                          "at liberty: 1 - pretrial_detention_share"),
+                   Branch("registered_other", "prosecution_detained", "prosecution",
+                          "pretrial_detention_share"))),
+    Step("prosecution", ("prosecution", "prosecution_detained"), "OM decision",
+         "OM-beslissing", ("om_decision_months", "om_decision_cv"),
          on_entry=(Draw("prosecution", "time to the decision"),),
-         on_exit=(Draw("prosecution", "the decision"),
-                  Draw("prosecution", "pre-trial detention if summoned")),
+         on_exit=(Draw("prosecution", "the decision"),),
          branches=(Branch("summoned", "trial", "trial", "summons: what the dismissal "
-                          "shares leave; at liberty: 1 - pretrial_detention_share",
-                          metric="summoned"),
+                          "shares leave; at liberty", metric="summoned", source="prosecution"),
                    Branch("summoned_detained", "pretrial_detention", "trial",
-                          "pretrial_detention_share", metric="summoned"),
+                          "summons, detained since the arrest", metric="summoned",
+                          source="prosecution_detained"),
                    Branch("technical_dismissal", "free", "resumption",
                           "technical_dismissal_share", metric="technical_dismissals"),
                    Branch("policy_dismissal", "free", "resumption", "policy_dismissal_share",
                           metric="policy_dismissals"),
-                   Branch("other_disposal", "free", "resumption", "other_disposal_share"))),
+                   Branch("other_disposal", "free", "resumption", "other_disposal_share")),
+         note="A dismissal or other disposal ends pre-trial detention; a detained suspect "
+              "summoned stays detained until the judgment."),
     Step("trial", ("trial", "pretrial_detention"), "trial (first instance)",
          "berechting (eerste aanleg)", ("trial_months", "trial_cv"),
          on_entry=(Draw("trial", "time to judgment"),),
@@ -378,14 +396,22 @@ STEPS: tuple[Step, ...] = (
     Step("supervision", (), "supervision decision", "besluit toezicht", None,
          on_entry=(Draw("release", "supervised or not"),), on_exit=(),
          branches=(Branch("probation_start", "probation", "after_chain",
-                          "probation_share_prison / probation_share_other",
+                          "probation_share_prison / probation_share_other, its hazard x "
+                          "supervision_risk_factor per risk point (an earlier conviction; "
+                          "under 23 at the charged offence; conditional release)",
                           draws=(Draw("release", "supervision length"),),
                           metric="probation"),
                    Branch(None, "free", "after_chain", "otherwise")),
          note="On release from prison or with a non-custodial sentence."),
+    Step("recall", ("recalled",), "recall to custody", "herroeping", ("recall_months",
+                                                                      "recall_cv"),
+         on_entry=(), on_exit=(),
+         branches=(Branch("released", "free", "after_chain", "recall_months, recall_cv"),),
+         note="The months to serve are drawn with the revocation; no new supervision follows."),
     Step("after_chain", ("free", "probation"), "after the chain", "na de keten", None,
          on_entry=(Draw("reoffending", "month back into trafficking"),
                    Draw("desistance", "month of desistance"),
+                   Draw("release", "month of a revocation while supervised"),
                    Draw("general", "month of the next other offence, then whether it "
                                    "registers", repeated=True)),
          on_exit=(),
@@ -395,12 +421,16 @@ STEPS: tuple[Step, ...] = (
                    Branch("desisted", "desisted", None, "post_desistance_hazard"),
                    Branch("probation_end", "free", "after_chain", "probation_months",
                           source="probation"),
+                   Branch("revoked", "recalled", "recall", "revocation_hazard while supervised",
+                          draws=(Draw("release", "months back in custody"),),
+                          source="probation"),
                    Branch("general_offence", "free", "after_chain", "general_offence_hazard",
                           point=True),
                    Branch("general_case", "free", "after_chain", "general_registration_prob",
                           point=True)),
-         note="Reoffending and desistance compete (ties: reoffending); other offences "
-              "occur until one of them; supervision ends on its own date."),
+         note="Reoffending, desistance and (while supervised) revocation compete (ties in "
+              "that order); other offences occur until one of them; supervision ends on its "
+              "own date."),
 )
 """The chain's steps, in chain order."""
 

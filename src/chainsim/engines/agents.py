@@ -72,6 +72,7 @@ class Offender(mesa.Agent):
         self._pretrial_months = 0
         self._general: list[tuple[int, bool]] = []
         self._custody = 0
+        self._conditional = False
 
     # ------------------------------------------------------------------ helpers
 
@@ -238,14 +239,21 @@ class Offender(mesa.Agent):
         self.wait("inspection", u, self.registered_other)
 
     def traced(self) -> None:
-        """Police investigation ends in registration at the OM."""
-        self.take("investigation", "traced")
-        self.visibility = spec.VISIBILITY_KNOWN
-        self.enter_prosecution()
+        """Police investigation ends in the arrest and registration at the OM."""
+        self.registered("investigation", "traced")
 
     def registered_other(self) -> None:
-        """Another service's investigation ends in registration at the OM."""
-        self.take("inspection", "registered_other")
+        """Another service's investigation ends in the arrest and registration at the OM."""
+        self.registered("inspection", "registered_other")
+
+    def registered(self, step: str, event: str) -> None:
+        """Registered at the OM after the arrest: in pre-trial detention or at liberty."""
+        (u_detained,) = self.exit_draws(step)
+        if u_detained < self.param("pretrial_detention_share"):
+            self.take(step, event, "prosecution_detained")
+            self._pretrial_start = self.model.t
+        else:
+            self.take(step, event, "prosecution")
         self.visibility = spec.VISIBILITY_KNOWN
         self.enter_prosecution()
 
@@ -258,7 +266,7 @@ class Offender(mesa.Agent):
 
     def om_decision(self) -> None:
         """The OM decides: summons, technical or policy dismissal, or other disposal."""
-        u_outcome, u_detained = self.exit_draws("prosecution")
+        (u_outcome,) = self.exit_draws("prosecution")
         probs = spec.om_decision_probabilities(
             self.param("technical_dismissal_share"), self.param("policy_dismissal_share"),
             self.param("other_disposal_share"))
@@ -267,9 +275,8 @@ class Offender(mesa.Agent):
             self.take("prosecution", outcome.name.lower())
             self.enter_resumption()
             return
-        if u_detained < self.param("pretrial_detention_share"):
-            self.take("prosecution", "summoned_detained")
-            self._pretrial_start = self.model.t
+        if self.stage is Stage.PROSECUTION_DETAINED:
+            self.take("prosecution", "summoned_detained")  # detained since the arrest
         else:
             self.take("prosecution", "summoned")
         self.enter_trial()
@@ -339,12 +346,14 @@ class Offender(mesa.Agent):
                                   spec.JUVENILE_MAX_MONTHS if juvenile else None)
         sentence = spec.draw_from_pmf(pmf, u_length)
         self.take("sentencing", "prison", value=float(sentence))
-        self.enter_prison(int(spec.time_served(sentence, juvenile)))
+        served = int(spec.time_served(sentence, juvenile))
+        self.enter_prison(served, conditional=served < sentence)
 
-    def enter_prison(self, served: int) -> None:
+    def enter_prison(self, served: int, conditional: bool) -> None:
         """Serve the time the conditional-release rule leaves, less pre-trial detention."""
         remaining = served - self._pretrial_months
         self._custody = max(served, self._pretrial_months)
+        self._conditional = conditional
         if remaining <= 0:
             self.released()
         else:
@@ -353,12 +362,19 @@ class Offender(mesa.Agent):
     def released(self) -> None:
         """Release from prison (conditional release where the rules allow it)."""
         self.take("prison", "released", value=float(self._custody))
-        self.enter_supervision("probation_share_prison")
+        self.enter_supervision("probation_share_prison", self._conditional)
 
-    def enter_supervision(self, share: str) -> None:
-        """Supervision or not, on release or with a non-custodial sentence."""
+    def enter_supervision(self, share: str, conditional: bool = False) -> None:
+        """Supervision or not, on release or with a non-custodial sentence.
+
+        Allocation follows risk (:func:`chainsim.chain.spec.supervision_probability`).
+        """
         (u,) = self.entry_draws("supervision")
-        if u < self.param(share):
+        points = spec.supervision_risk_points(self.priors >= 2,
+                                              self.charge_age < spec.YOUNG_AGE_LIMIT, conditional)
+        p = spec.supervision_probability(self.param(share),
+                                         self.param("supervision_risk_factor"), points)
+        if u < p:
             pmf = cached_duration_pmf(self.param("probation_months"), self.param("probation_cv"))
             months = spec.draw_from_pmf(pmf, self.draw(_BRANCH_DRAW))
             self.probation = True
@@ -382,8 +398,8 @@ class Offender(mesa.Agent):
     def enter_after_chain(self, supervised_months: int = 0) -> None:
         """At liberty after the chain: schedule reoffending, desistance, other offences.
 
-        Reoffending (back into trafficking) and desistance compete (ties:
-        reoffending first). Until the spell ends, offences of other kinds occur
+        Reoffending (back into trafficking), desistance and, while supervised, revocation
+        compete (ties in that order). Until the spell ends, offences of other kinds occur
         with a monthly probability and are registered with a probability.
         Supervision multiplies both reoffending hazards while it lasts.
         """
@@ -402,10 +418,12 @@ class Offender(mesa.Agent):
         desist_p = spec.desistance_probability(
             self._after_chain("post_desistance_hazard", supervised), self._ages_ahead(n),
             params["desistance_age_factor"][t + 1:, 0, 0, 0])
-        u_reoffend, u_desist = self.entry_draws("after_chain")
+        revoke_p = np.where(supervised, self.future("revocation_hazard"), 0.0)
+        u_reoffend, u_desist, u_revoke = self.entry_draws("after_chain")
         reoffend = spec.first_passage(reoffend_p, u_reoffend)
         desist = spec.first_passage(desist_p, u_desist)
-        ends = [(k, i) for i, k in enumerate((reoffend, desist)) if k >= 0]
+        revoke = spec.first_passage(revoke_p, u_revoke)
+        ends = [(k, i) for i, k in enumerate((reoffend, desist, revoke)) if k >= 0]
         end, which = min(ends) if ends else (n, -1)
         # other offences, one month at most each, in the months before the spell ends
         if end > 0:
@@ -420,7 +438,7 @@ class Offender(mesa.Agent):
         if 0 < supervised_months < end + 1 and t + supervised_months <= params.n_months:
             self.model.schedule_event(self._end_probation, at=t + supervised_months)
         if which >= 0:
-            self.schedule(end + 1, (self.reoffended, self.desist)[which])
+            self.schedule(end + 1, (self.reoffended, self.desist, self.revoked)[which])
 
     def _after_chain(self, name: str, supervised: np.ndarray) -> np.ndarray:
         """An after-chain parameter ahead: its supervised variant while supervised."""
@@ -438,6 +456,24 @@ class Offender(mesa.Agent):
     def _end_probation(self) -> None:
         self.probation = False
         self.take("after_chain", "probation_end")
+
+    def revoked(self) -> None:
+        """Supervision revoked: back to custody for the months a recall lasts."""
+        pmf = cached_duration_pmf(self.param("recall_months"), self.param("recall_cv"))
+        months = spec.draw_from_pmf(pmf, self.draw(_REVOKE_DRAW))
+        self.probation = False
+        self.take("after_chain", "revoked", value=float(months))
+        self.enter_recall(months)
+
+    def enter_recall(self, months: int) -> None:
+        """Back in custody after a revocation; released without new supervision."""
+        self._custody = months
+        self.schedule(months, self.recall_released)
+
+    def recall_released(self) -> None:
+        """Released from a recall: life after the chain, unsupervised."""
+        self.take("recall", "released", value=float(self._custody))
+        self.enter_after_chain()
 
     def reoffended(self) -> None:
         """Back into trafficking: a new offending spell (seen sooner if begun under supervision)."""
@@ -462,6 +498,7 @@ _BRANCHES = _branch_table()
 _ENTRY = {s.name: [d.stream for d in s.on_entry if not d.repeated] for s in chain.STEPS}
 _EXIT = {s.name: [d.stream for d in s.on_exit if not d.repeated] for s in chain.STEPS}
 (_BRANCH_DRAW,) = (d.stream for d in chain.STEP["supervision"].branch("probation_start").draws)
+(_REVOKE_DRAW,) = (d.stream for d in chain.STEP["after_chain"].branch("revoked").draws)
 (_GENERAL,) = (d.stream for d in chain.STEP["after_chain"].on_entry if d.repeated)
 
 

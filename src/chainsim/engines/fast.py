@@ -91,8 +91,9 @@ __all__ = ["FastResult", "run_fast", "run_fast_arms"]
 POOL_ID_BASE = spec.POOL_ID_BASE
 COUNT_ID_BASE = spec.COUNT_ID_BASE
 
-(_INFLOW, _INVESTIGATION, _GENERAL) = (
-    spec.MECHANISMS.index(m) for m in ("inflow", "investigation", "general"))
+(_INFLOW, _INVESTIGATION, _GENERAL, _RELEASE, _DETECTION) = (
+    spec.MECHANISMS.index(m) for m in ("inflow", "investigation", "general", "release",
+                                       "detection"))
 
 _SERVED, _INSPECTED = 0, 1
 _NEVER = np.iinfo(np.int64).max // 4
@@ -100,21 +101,24 @@ _N_STRATA = len(FORMS) * len(AGE_GROUPS) * len(SEXES)
 _N_PRIORS = PRIOR_EFFECT_CAP + 1
 
 _MECH = {name: i for i, name in enumerate(spec.MECHANISMS)}
-if chain.STEP["inspection"].duration != chain.STEP["investigation"].duration:
+if (chain.STEP["inspection"].duration != chain.STEP["investigation"].duration
+        or chain.STEP["inspection"].on_exit != chain.STEP["investigation"].on_exit):
     raise RuntimeError("chainsim.engines.fast: a batch draws police and other services' "
-                       "investigations from one duration; the chain table gives them different "
-                       "ones")
+                       "investigations from one duration and exit draw; the chain table gives "
+                       "them different ones")
 
 _CHAIN_PHASES: tuple[tuple[str, str], ...] = (
-    ("investigation", "entry"), ("prosecution", "entry"), ("prosecution", "exit"),
-    ("trial", "entry"), ("trial", "exit"), ("appeal", "entry"), ("appeal", "exit"),
-    ("resumption", "entry"), ("sentencing", "entry"), ("supervision", "entry"),
-    ("supervision", "branch:probation_start"), ("after_chain", "entry"))
+    ("investigation", "entry"), ("investigation", "exit"), ("prosecution", "entry"),
+    ("prosecution", "exit"), ("trial", "entry"), ("trial", "exit"), ("appeal", "entry"),
+    ("appeal", "exit"), ("resumption", "entry"), ("sentencing", "entry"),
+    ("supervision", "entry"), ("supervision", "branch:probation_start"),
+    ("after_chain", "entry"))
 """The phases of the chain a batch of investigations (or inspections) passes, in order.
 
 :meth:`_Engine.run_chains` computes them; their draws, streams and order come from the
 chain table (:func:`chainsim.chain.draw_slots`). An inspection's investigation length
-is its ``inspection`` step's draw, in the same place of the same stream.
+and pre-trial detention are its ``inspection`` step's draws, in the same places of the
+same streams.
 """
 
 _CHAIN_DRAWS = tuple(d for d in chain.draw_slots((*_CHAIN_PHASES, ("offending", "entry")))
@@ -122,8 +126,8 @@ _CHAIN_DRAWS = tuple(d for d in chain.draw_slots((*_CHAIN_PHASES, ("offending", 
 _CHAIN_SLOTS = tuple((_MECH[stream], k) for stream, k, _, _ in _CHAIN_DRAWS)
 """The draws one investigation can take, in each mechanism's order: (mechanism, n-th).
 
-The last two are not taken in the chain: they are a reoffender's new spell's detection
-draws, looked at to know when that spell could reach the queue.
+The last two are not taken in the chain: they are the detection draws of a new spell
+(after reoffending, or a resumption), looked at to know when it could reach the queue.
 """
 
 
@@ -136,20 +140,22 @@ def _chain_slot(step: str, k: int = 0) -> int:
  _U_APPEALED, _U_APPEAL_TIME, _U_APPEAL_VERDICT, _U_RESUME, _U_PRISON, _U_JUVENILE, _U_TERM,
  _U_SUPERVISED, _U_SUPERVISION_MONTHS, _U_AFTER) = (
     _chain_slot("investigation"), _chain_slot("prosecution"), _chain_slot("prosecution", 1),
-    _chain_slot("prosecution", 2), _chain_slot("trial"), _chain_slot("trial", 1),
+    _chain_slot("investigation", 1), _chain_slot("trial"), _chain_slot("trial", 1),
     _chain_slot("trial", 2), _chain_slot("appeal"), _chain_slot("appeal", 1),
     _chain_slot("resumption"), _chain_slot("sentencing"), _chain_slot("sentencing", 1),
     _chain_slot("sentencing", 2), _chain_slot("supervision"), _chain_slot("supervision", 1),
     _chain_slot("after_chain"))
 """Columns of a batch's draws (:data:`_CHAIN_SLOTS`); from ``_U_AFTER`` on: the after-chain
-spell's reoffending and desistance, then the next spell's detection draws."""
+spell's reoffending, desistance and revocation, then the next spell's detection draws."""
 
 _SPELL_DRAWS = chain.draw_slots((("offending", "entry"), ("queue", "entry"),
-                                 ("investigation", "entry"), ("prosecution", "entry"),
-                                 ("offending", "entry"), ("after_chain", "entry"),
-                                 ("resumption", "entry")))
+                                 ("investigation", "entry"), ("investigation", "exit"),
+                                 ("prosecution", "entry"), ("offending", "entry"),
+                                 ("after_chain", "entry"), ("resumption", "entry")))
 _SPELL_SLOTS = tuple((_MECH[stream], k) for stream, k, step, what in _SPELL_DRAWS
-                     if not (stream == "desistance" and k > 0))
+                     if not (stream == "desistance" and k > 0)
+                     and not (step == "investigation" and stream == "prosecution")
+                     and not (step == "after_chain" and stream == "release"))
 """The draws of a new offending spell (signal, inspection, desistance), then draws
 its outcome takes or may take next, looked at (not taken) to know when later work is
 due: a signal's drop; the investigation time (after the drop draw if signalled, at
@@ -175,6 +181,13 @@ if not np.array_equal(np.bincount([m for m, _ in _SPELL_USE_SLOTS], minlength=le
 _CHAIN_USE = np.array([[chain.draw_use(step, phase)[m] for m in spec.MECHANISMS]
                        for step, phase in _CHAIN_PHASES], dtype=np.int64)
 """Draws taken per mechanism for each phase of :data:`_CHAIN_PHASES` reached (rows)."""
+
+_AFTER_STREAMS = tuple(spec.MECHANISMS.index(d.stream)
+                       for d in chain.STEP["after_chain"].on_entry if not d.repeated)
+"""The after-chain step's draws (reoffending, desistance, revocation), by mechanism."""
+_AFTER_USE = np.array([chain.draw_use("after_chain", "entry")[m] for m in spec.MECHANISMS])
+if [chain.STEP["offending"].on_entry[k].stream for k in (0, 1)] != ["detection"] * 2:
+    raise RuntimeError("chainsim.engines.fast: a spell's first two draws must be its detection")
 
 _RANK = np.zeros(len(Event), dtype=np.int64)
 """Order of one offender's events within one month, as the agent model makes them.
@@ -420,34 +433,43 @@ def _lag_bound(lag, log_r, log_s, log_i, slow_r, slow_s, slow_i, slack_s, slack_
 
 
 @njit(cache=True, nogil=True)
-def _competing_passages(table_r, table_d, start_r, start_d, supervised, offset_r, offset_d,
-                        target_r, target_d, ahead, never):  # pragma: no cover - compiled
-    """Months (from 0) at which two cumulative hazards first reach their targets.
+def _competing_passages(table_r, table_d, table_v, start_r, start_d, start_v, supervised,
+                        offset_r, offset_d, target_r, target_d, target_v, ahead,
+                        never):  # pragma: no cover - compiled
+    """Months (from 0) at which three cumulative hazards first reach their targets.
 
     Row ``i`` sums ``table_x[start_x[i] + j]`` over months ``j = 0, 1, ...`` (reading
-    ``offset_x`` further on while ``j < supervised[i]``) until either sum reaches its
-    target or ``ahead[i]`` months have passed; the one not reached by then stays
-    ``never`` (both are set when both are reached in the same month).
+    ``offset_x`` further on while ``j < supervised[i]``; the third only while
+    ``j < supervised[i]``, zero after) until a sum reaches its target or ``ahead[i]``
+    months have passed; one not reached by then stays ``never`` (all reached in the
+    same month are set).
     """
     n = len(start_r)
     first_r = np.full(n, never, dtype=np.int64)
     first_d = np.full(n, never, dtype=np.int64)
+    first_v = np.full(n, never, dtype=np.int64)
     for i in range(n):
         sum_r = 0.0
         sum_d = 0.0
+        sum_v = 0.0
         for j in range(ahead[i]):
             on = j < supervised[i]
             sum_r += table_r[start_r[i] + j + (offset_r if on else 0)]
             sum_d += table_d[start_d[i] + j + (offset_d if on else 0)]
+            if on:
+                sum_v += table_v[start_v[i] + j]
             hit_r = sum_r >= target_r[i]
             hit_d = sum_d >= target_d[i]
-            if hit_r or hit_d:
+            hit_v = sum_v >= target_v[i]
+            if hit_r or hit_d or hit_v:
                 if hit_r:
                     first_r[i] = j
                 if hit_d:
                     first_d[i] = j
+                if hit_v:
+                    first_v[i] = j
                 break
-    return first_r, first_d
+    return first_r, first_d, first_v
 
 
 @njit(cache=True, nogil=True)
@@ -507,7 +529,8 @@ def load_compiled() -> None:
                     _NEVER)
     _lag_bound(one_i, one_f, one_f, one_f, one_f, one_f, one_f, 0.0, 0.0,
                np.zeros(1, dtype=np.bool_))
-    _competing_passages(one_f, one_f, one_i, one_i, one_i, 0, 0, one_f, one_f, one_i, _NEVER)
+    _competing_passages(one_f, one_f, one_f, one_i, one_i, one_i, one_i, 0, 0, one_f, one_f,
+                        one_f, one_i, _NEVER)
     _ragged_cumsum(one_f, one_i, one_i, 0, one_i, one_i, np.empty(1))
     _general_events(one_f, one_i, one_i, one_i, np.zeros((1, 2)), np.ones((1, 2)), one_i,
                     one_i.copy(), one_i.copy(), one_i.copy())
@@ -653,6 +676,8 @@ class _Tables:
         self.capacity = [float(v) / 12.0 for v in params["investigation_capacity"][:, 0, 0, 0]]
         self.h_reoffend = self._after_table("reoffend_hazard")
         self.h_general = self._after_table("general_offence_hazard")
+        self.h_revoke = np.ascontiguousarray(
+            spec.monthly_hazard(self.P["revocation_hazard"]).T).ravel()  # (stratum, month)
         # the highest monthly hazards, for lower bounds on when work can reach the queue
         # (as slowness 1 / hazard: see _months_bound)
         with np.errstate(divide="ignore"):
@@ -798,7 +823,7 @@ def _general_events(flat, offset, end, stops, log_u, u, active, counter, row,
 
 
 _TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "max_resume", "capacity",
-                     "h_reoffend",
+                     "h_reoffend", "h_revoke",
                      "h_general", "slow_reoffend", "slow_signal", "slow_inspect",
                      "slack_signal", "slack_inspect", "pmfs", "sentences")
 """The :class:`_Tables` an engine reads as its own attributes."""
@@ -887,6 +912,7 @@ class _Engine:
         self.desist_log: list[tuple] = []
         self.chain_log: list[tuple] = []
         self.post_log: list[tuple] = []
+        self.recall_log: list[tuple] = []
 
     # ------------------------------------------------------------------ draws
 
@@ -1201,6 +1227,8 @@ class _Engine:
         t1 = t0 + pmfs["investigation"].draw(t0, c, u[:, _U_INVESTIGATION])
         registered = t1 <= n
         t1c = np.minimum(t1, n)
+        # the arrest: pre-trial detention from the registration on, or at liberty
+        detained = registered & (u[:, _U_DETAINED] < P["pretrial_detention_share"][t1c, c])
         t2 = t1 + pmfs["prosecution"].draw(t1c, c, u[:, _U_DECISION_TIME])
         decided = registered & (t2 <= n)
         t2c = np.minimum(t2, n)
@@ -1208,7 +1236,6 @@ class _Engine:
         outcome = _om_outcome(P["technical_dismissal_share"][t2c, c],
                               P["policy_dismissal_share"][t2c, c],
                               P["other_disposal_share"][t2c, c], u[:, _U_DECISION])
-        detained = u[:, _U_DETAINED] < P["pretrial_detention_share"][t2c, c]
         dismissed = decided & (outcome > 0)
         summoned = decided & (outcome == 0)
         t3 = t2 + pmfs["trial"].draw(t2c, c, u[:, _U_TRIAL_TIME])
@@ -1245,8 +1272,9 @@ class _Engine:
         for law, jail in ((young, prison & juvenile), (adult, prison & ~juvenile)):
             if jail.any():
                 sentence[jail] = law.draw(tjc[jail], c[jail], u[jail, _U_TERM])
-        # pre-trial detention runs to the first-instance judgment, or on through an appeal
-        pretrial = np.where(detained, tj - t2, 0)
+        # pre-trial detention runs from the arrest to the first-instance judgment, or on
+        # through an appeal
+        pretrial = np.where(detained, tj - t1, 0)
         served = np.asarray(spec.time_served(sentence, juvenile), dtype=np.int64)
         custody = np.maximum(served, pretrial)
         t4 = tj + np.maximum(served - pretrial, 0)
@@ -1257,14 +1285,18 @@ class _Engine:
         t5c = np.minimum(t5, n)
         share = np.where(other, P["probation_share_other"][t5c, c],
                          P["probation_share_prison"][t5c, c])
+        points = spec.supervision_risk_points(self.priors[idx] + convicted >= 2,
+                                              charge_age < spec.YOUNG_AGE_LIMIT,
+                                              prison & (served < sentence))
+        share = spec.supervision_probability(share, P["supervision_risk_factor"][t5c, c], points)
         supervised = decide & (u[:, _U_SUPERVISED] < share)
         months = np.where(supervised,
                           pmfs["probation"].draw(t5c, c, u[:, _U_SUPERVISION_MONTHS]), 0)
         post = (unsanctioned & ~resumed) | decide
         # bookkeeping: the draws made (the phases of _CHAIN_PHASES reached), priors, the log
-        made = np.stack([np.ones(len(idx), dtype=bool), registered, decided, summoned, judged,
-                         appealed, appeal_judged, unsanctioned, convicted, decide, supervised,
-                         post], axis=1)
+        made = np.stack([np.ones(len(idx), dtype=bool), registered, registered, decided,
+                         summoned, judged, appealed, appeal_judged, unsanctioned, convicted,
+                         decide, supervised, post], axis=1)
         self.counters[idx] = counts + made @ _CHAIN_USE
         priors = self.priors[idx]
         self.priors[idx] = priors + convicted
@@ -1274,7 +1306,8 @@ class _Engine:
                                released, supervised, sentence, custody, months, priors,
                                self.age_group[idx], appealed, tj))
         p = np.where(dismissed, t2, np.where(released, t4, tj))
-        self.after_chain(idx[post], p[post], months[post], u[post, _U_AFTER:], c[post])
+        self.after_chain(idx[post], p[post], months[post], u[post, _U_AFTER:_U_AFTER + 3],
+                         u[post, -2:], c[post])
         if resumed.any():
             # a new spell from the month of the decision (the next spell's detection draws
             # are the last two columns: no after-chain draws were taken)
@@ -1282,11 +1315,15 @@ class _Engine:
             self.start_spells(r, tr, Event.RESUMED, np.full(len(r), int(Stage.FREE)),
                               u[resumed, -2:])
 
-    def after_chain(self, idx, t, supervised, u, c) -> None:
-        """Offender.enter_after_chain: reoffending against desistance (other offences later).
+    def after_chain(self, idx, t, supervised, u, u_detect, c) -> None:
+        """Offender.enter_after_chain: reoffending, desistance, revocation (other offences later).
 
-        Both first passages are searched on the cumulative hazards, summed month by
-        month until one of them is reached (:func:`_competing_passages`).
+        The three first passages are searched on the cumulative hazards, summed month
+        by month until one of them is reached (:func:`_competing_passages`); revocation
+        only while supervised. ``u``: the after-chain draws (reoffending, desistance,
+        revocation); ``u_detect``: the next spell's two detection draws (looked at).
+        A revoked offender serves the recall and starts life after the chain again,
+        unsupervised (:meth:`recall`).
         """
         if not len(idx):
             return
@@ -1296,24 +1333,50 @@ class _Engine:
         first = t + 1
         cell_r = (c * _N_PRIORS + np.minimum(priors, PRIOR_EFFECT_CAP)) * span + first
         cell_d = self.post_desistance.rows(c, self.birth_year[idx]) * span + first
+        cell_v = c * (n + 1) + first
         target_r = 0.0 - np.log(u[:, 0])
         target_d = 0.0 - np.log(u[:, 1])
+        target_v = 0.0 - np.log(u[:, 2])
         table_d = self.post_desistance.table[:self.post_desistance.filled].ravel()
-        reoffend, desist = _competing_passages(
-            self.h_reoffend, table_d, cell_r, cell_d, supervised, len(self.h_reoffend) // 2, span,
-            target_r, target_d, ahead, _NEVER)
-        end = np.minimum(reoffend, desist)
-        which = np.where(end >= _NEVER, -1, np.where(reoffend <= desist, 0, 1))
+        reoffend, desist, revoke = _competing_passages(
+            self.h_reoffend, table_d, self.h_revoke, cell_r, cell_d, cell_v, supervised,
+            len(self.h_reoffend) // 2, span, target_r, target_d, target_v, ahead, _NEVER)
+        end = np.minimum(np.minimum(reoffend, desist), revoke)
+        which = np.where(end >= _NEVER, -1,
+                         np.where(reoffend == end, 0, np.where(desist == end, 1, 2)))
         end = np.where(which < 0, ahead, end)
         stage = np.where(supervised > end, int(Stage.PROBATION), int(Stage.FREE))
         self.post_log.append((idx, t, supervised, end, which, stage, priors, self.age_group[idx],
                               c))
         back = which == 0
         if back.any():
-            idx, stage = idx[back], stage[back]
-            self.visibility[idx] = np.where(stage == int(Stage.PROBATION),
-                                            spec.VISIBILITY_SUPERVISED, spec.VISIBILITY_KNOWN)
-            self.start_spells(idx, (t + end + 1)[back], Event.REOFFENDED, stage, u[back, 2:4])
+            i, stage_b = idx[back], stage[back]
+            self.visibility[i] = np.where(stage_b == int(Stage.PROBATION),
+                                          spec.VISIBILITY_SUPERVISED, spec.VISIBILITY_KNOWN)
+            self.start_spells(i, (t + end + 1)[back], Event.REOFFENDED, stage_b, u_detect[back])
+        revoked = which == 2
+        if revoked.any():
+            self.recall(idx[revoked], (t + end + 1)[revoked], c[revoked])
+
+    def recall(self, idx, t, c) -> None:
+        """Offender.revoked: back to custody, then life after the chain again (unsupervised)."""
+        counters = self.counters
+        u = self.draws(_RELEASE, self.oid[idx], counters[idx, _RELEASE], 1)[:, 0]
+        counters[idx, _RELEASE] += 1
+        months = self.pmfs["recall"].draw(t, c, u)
+        self.recall_log.append((idx, t, months, self.priors[idx], self.age_group[idx]))
+        out = t + months
+        back = out <= self.n
+        if not back.any():
+            return
+        idx, out, c = idx[back], out[back], c[back]
+        ids = self.oid[idx]
+        use = _AFTER_USE
+        draws = [self.draws(m, ids, counters[idx, m], 1)[:, 0] for m in _AFTER_STREAMS]
+        detect = self.draws(_DETECTION, ids, counters[idx, _DETECTION], 2)
+        counters[idx] += use
+        self.after_chain(idx, out, np.zeros(len(idx), dtype=np.int64), np.stack(draws, axis=1),
+                         detect, c)
 
     def start_spells(self, idx, t, event: Event, from_stage, u_detect) -> None:
         """New offending spells from months ``t`` (a reoffence, or a resumption).
@@ -1339,7 +1402,7 @@ class _Engine:
                          "q_token", "lag",
                          "served", "dropped", "arrivals", "drops", "pending_spells",
                          "pending_chains", "spell_log", "signal_log", "desist_log",
-                         "chain_log", "post_log"})
+                         "chain_log", "post_log", "recall_log"})
     """Attributes a branch gets its own copy of (changed in place as the run goes on)."""
     _OWN = frozenset({"params", "tables", "P", "desistance", "post_desistance",
                       *_TABLE_ATTRIBUTES})
@@ -1367,7 +1430,7 @@ class _Engine:
         other.arrivals = [list(a) for a in self.arrivals]
         other.drops = [list(d) for d in self.drops]
         for name in ("pending_spells", "pending_chains", "spell_log", "signal_log",
-                     "desist_log", "chain_log", "post_log"):
+                     "desist_log", "chain_log", "post_log", "recall_log"):
             setattr(other, name, list(getattr(self, name)))
         other.use_tables(params)
         other.desistance, other.post_desistance = other.tables.desistance_for(
@@ -1484,12 +1547,13 @@ class _Writer:
         self.add(None, idx, t0, np.where(police, int(Stage.SIGNALLED), int(Stage.ACTIVE)), first,
                  np.where(police, int(Event.INVESTIGATION_STARTED), int(Event.INSPECTED)),
                  priors, ag)
-        self.add(registered, idx, t1, first, int(Stage.PROSECUTION),
+        om = np.where(detained, int(Stage.PROSECUTION_DETAINED), int(Stage.PROSECUTION))
+        self.add(registered, idx, t1, first, om,
                  np.where(police, int(Event.TRACED), int(Event.REGISTERED_OTHER)), priors, ag)
-        self.add(decided & ~summoned, idx, t2, int(Stage.PROSECUTION), int(Stage.FREE),
-                 _OM_EVENTS[outcome], priors, ag)
+        self.add(decided & ~summoned, idx, t2, om, int(Stage.FREE), _OM_EVENTS[outcome],
+                 priors, ag)
         trial = np.where(detained, int(Stage.PRETRIAL_DETENTION), int(Stage.TRIAL))
-        self.add(summoned, idx, t2, int(Stage.PROSECUTION), trial,
+        self.add(summoned, idx, t2, om, trial,
                  np.where(detained, int(Event.SUMMONED_DETAINED), int(Event.SUMMONED)),
                  priors, ag)
         appeal = np.where(detained, int(Stage.APPEAL_DETAINED), int(Stage.APPEAL))
@@ -1519,7 +1583,21 @@ class _Writer:
                  int(Event.PROBATION_END), priors, ag)
         self.add(which == 1, idx, t + end + 1, stage, int(Stage.DESISTED),
                  int(Event.DESISTED), priors, ag)
+
         self.general_offences(idx, t, supervised, end, priors, ag, c)
+
+    def recalls(self) -> None:
+        """Revocations (at the end of their after-chain spell) and releases from recall."""
+        e = self.e
+        if not e.recall_log:
+            return
+        idx, t, months, priors, ag = _fields(e.recall_log, 5)
+        value = months.astype(float)
+        self.add(None, idx, t, int(Stage.PROBATION), int(Stage.RECALLED), int(Event.REVOKED),
+                 priors, ag, value=value)
+        out = t + months
+        self.add(out <= e.n, idx, out, int(Stage.RECALLED), int(Stage.FREE),
+                 int(Event.RELEASED), priors, ag, value=value)
 
     def general_offences(self, idx, t, supervised, end, priors, ag, c) -> None:
         """Other offences after the chain (Offender.enter_after_chain), every spell at once.
@@ -1583,6 +1661,7 @@ class _Writer:
         self.spells()
         self.chains()
         self.posts()
+        self.recalls()
         e = self.e
         idx, t, frm, to, event, priors, ag, value, probation = _fields(self.parts, 9)
         # chronological: by month, then offender (indexes rank ids: create_offenders),
@@ -1620,6 +1699,7 @@ STEP_HANDLERS: dict[str, object] = {
     "queue": _Engine.serve_queue,
     **dict.fromkeys(("investigation", "inspection", "prosecution", "trial", "appeal",
                      "resumption", "sentencing", "prison", "supervision"), _Engine.run_chains),
+    "recall": _Engine.recall,
     "after_chain": _Engine.after_chain,
 }
 """The vectorised engine's handler of every step of the chain table.
