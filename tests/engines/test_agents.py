@@ -15,6 +15,7 @@ import pytest
 
 from chainsim.chain import spec
 from chainsim.chain.months import parse_month
+from chainsim.chain.steps import STAGES as CHAIN_STAGES
 from conftest import is_point, run_model, set_param, short_doc, with_order
 
 ENTRY_EVENTS = ("pool", "inflow")
@@ -29,8 +30,9 @@ OM_DECISIONS = ("summoned", "summoned_detained", "technical_dismissal", "policy_
 ALLOWED_PREVIOUS: dict[str, tuple[str, ...]] = {
     "signalled": ACTIVE_ENTRIES,
     "inspected": ACTIVE_ENTRIES,
-    "investigation_started": ("signalled",),
-    "dropped": ("signalled",),
+    "exposed": ACTIVE_ENTRIES,
+    "investigation_started": ("signalled", "exposed"),
+    "dropped": ("signalled", "exposed"),
     "traced": ("investigation_started",),
     "registered_other": ("inspected",),
     **{d: ("traced", "registered_other") for d in OM_DECISIONS},
@@ -111,9 +113,10 @@ def test_traced_is_preceded_by_investigation_started_and_signalled(baseline_reco
     assert len(traced) > 100
     assert (traced["prev_event"] == "investigation_started").all()
     assert (traced["month"] > traced["prev_month"]).all()  # investigations take >= 1 month
-    # the record before each 'investigation_started' is its 'signalled', no later than it
+    # the record before each 'investigation_started' is its 'signalled' (or 'exposed'),
+    # no later than it
     starts = rec[rec["event"] == "investigation_started"]
-    assert (starts["prev_event"] == "signalled").all()
+    assert starts["prev_event"].isin(("signalled", "exposed")).all()
     assert (starts["month"] >= starts["prev_month"]).all()
     # and inspections lead to registrations by other services
     other = rec[rec["event"] == "registered_other"]
@@ -177,10 +180,11 @@ def test_general_case_only_with_general_offence(baseline_records):
     assert (before["event"].astype(str) == "general_offence").all()
     assert (before["agent_id"].to_numpy() == cases["agent_id"].to_numpy()).all()
     assert (before["month"].to_numpy() == cases["month"].to_numpy()).all()
-    # other offences are point events of offenders at liberty after the chain
+    # other offences are point events of offenders at liberty after the chain, or
+    # offending alongside trafficking (undetected)
     for sub in (cases, offences):
         assert (sub["from_stage"].astype(str) == sub["to_stage"].astype(str)).all()
-        assert set(sub["from_stage"].astype(str)) <= {"free", "probation"}
+        assert set(sub["from_stage"].astype(str)) == {"free", "probation", "active"}
 
 
 def test_investigation_starts_follow_signal_order(baseline_records):
@@ -190,7 +194,7 @@ def test_investigation_starts_follow_signal_order(baseline_records):
     # have been served first; a new arrival always has a later month).
     rec = chain_records(baseline_records)
     starts = rec[rec["event"] == "investigation_started"]
-    assert (starts["prev_event"] == "signalled").all()
+    assert starts["prev_event"].isin(("signalled", "exposed")).all()
     keys = list(zip(starts["prev_month"].astype(int), starts["agent_id"], strict=True))
     assert len(starts) > 100
     assert keys == sorted(keys)
@@ -210,12 +214,13 @@ def test_investigation_capacity_in_the_baseline(baseline_records, short_params):
 
 @pytest.fixture(scope="module")
 def no_detection():
-    return run_model({"signal_hazard": 0.0, "inspection_hazard": 0.0})[1]
+    return run_model({"signal_hazard": 0.0, "inspection_hazard": 0.0, "exposure_share": 0.0})[1]
 
 
 def test_no_signal_no_inspection_means_nobody_enters_the_chain(no_detection):
     rec = no_detection
-    assert set(rec["event"].astype(str)) == {"pool", "inflow", "desisted"}
+    assert set(rec["event"].astype(str)) == {"pool", "inflow", "desisted", "general_offence",
+                                             "general_case"}  # (other offending goes on)
     assert count(rec, "desisted") > 100
 
 
@@ -404,7 +409,8 @@ def branching():
     return run_model({"technical_dismissal_share": 0.3, "policy_dismissal_share": 0.1,
                       "other_disposal_share": 0.1, "pretrial_detention_share": 0.4,
                       "conviction_prob": 0.7, "prison_prob": 0.8,
-                      "probation_share_prison": 0.5, "probation_share_other": 0.5})[1]
+                      "probation_share_prison": 0.5, "probation_share_other": 0.5,
+                      "supervision_risk_factor": 1.0})[1]
 
 
 def _assert_share(successes: int, n: int, p: float) -> None:
@@ -429,8 +435,8 @@ def test_branch_frequencies_match_the_parameters(branching):
     _assert_share(count(rec, "prison"), count(rec, "convicted"), 0.8)
     chain = chain_records(rec)
     supervised = chain[chain["event"] == "probation_start"]
-    _assert_share(int((supervised["prev_event"] == "released").sum()), count(rec, "released"),
-                  0.5)
+    from_prison = int(((chain["event"] == "released") & (chain["prev_event"] == "prison")).sum())
+    _assert_share(int((supervised["prev_event"] == "released").sum()), from_prison, 0.5)
     _assert_share(int((supervised["prev_event"] == "non_custodial").sum()),
                   count(rec, "non_custodial"), 0.5)
 
@@ -465,3 +471,118 @@ def test_initial_pool(baseline_records, short_params):
     assert pool["agent_id"].is_unique
     assert set(pool["agent_id"]).isdisjoint(
         baseline_records.loc[baseline_records["event"] == "inflow", "agent_id"])
+
+
+# ------------------------------------------------------------------ around and after the chain
+
+
+def test_juvenile_law_goes_by_the_age_at_the_charged_offence(all_prison):
+    # adolescent law for everyone under 23 at the charge: offenders who started under 23
+    # but were charged at 23 or older get adult terms (some above the juvenile maximum)
+    prison = chain_records(all_prison[1])
+    prison = prison[prison["event"] == "prison"]
+    grown = prison[(prison["age_group"] == "under23")
+                   & (prison["charge_age"] >= spec.YOUNG_AGE_LIMIT)]
+    assert len(grown) > 5
+    assert grown["value"].max() > spec.JUVENILE_MAX_MONTHS
+
+
+@pytest.fixture(scope="module")
+def always_resume():
+    return run_model({"resume_share": 1.0})[1]
+
+
+def test_every_case_without_sanction_resumes_offending_at_once(always_resume):
+    chain = chain_records(always_resume)
+    unsanctioned = chain[chain["event"].isin(NO_SANCTION)]
+    assert len(unsanctioned) > 100
+    nxt = chain.groupby("agent_id")[["event", "month"]].shift(-1).loc[unsanctioned.index]
+    within = nxt["event"].notna()
+    assert (nxt.loc[within, "event"] == "resumed").all()
+    assert (nxt.loc[within, "month"] == unsanctioned.loc[within, "month"]).all()
+    assert within.all()  # resumed in the same month, so never cut off by the horizon
+
+
+def test_no_resumption_at_share_zero():
+    rec = run_model({"resume_share": 0.0})[1]
+    assert count(rec, "resumed") == 0 and count(rec, "technical_dismissal") > 100
+
+
+def _signal_hazards(records: pd.DataFrame) -> dict[str, tuple[int, float]]:
+    """Signals and months at risk of a signal in spells begun by each kind of start.
+
+    A spell runs from its start record (inflow, pool, resumed; a dropped signal goes on
+    with the spell it interrupted) to its signal, or to whatever else ends it, or to the
+    horizon (censored); months at risk are counted from the month after the start.
+    """
+    chain = chain_records(records)
+    end_month = int(records["month"].max())
+    out: dict[str, tuple[int, float]] = {}
+    starts = chain[chain["event"].isin(("inflow", "pool", "resumed"))]
+    nxt = chain.groupby("agent_id")[["event", "month"]].shift(-1).loc[starts.index]
+    for kind, group in (("first", ("inflow", "pool")), ("known", ("resumed",))):
+        sel = starts["event"].isin(group).to_numpy()
+        ends = nxt["month"].to_numpy()[sel]
+        months = np.where(np.isnan(ends), end_month, ends) - starts["month"].to_numpy()[sel]
+        out[kind] = (int((nxt["event"].to_numpy()[sel] == "signalled").sum()),
+                     float(months.sum()))
+    return out
+
+
+def test_known_offenders_are_signalled_sooner():
+    # Only police signals end a spell (no inspection, exposure or desistance), so a
+    # spell's monthly signal hazard is estimated by signals / months at risk (the
+    # maximum-likelihood estimate with censoring). Known offenders' integrated hazard is
+    # known_signal_factor = 4 times a first-timer's: the ratio of the two monthly
+    # probabilities is (1 - (1 - p)^4) / p, checked within 4 Monte Carlo standard errors
+    # of the log-ratio, sqrt(1/signals_first + 1/signals_known).
+    p = 0.01
+    rec = run_model({"signal_hazard": p, "inspection_hazard": 0.0, "exposure_share": 0.0,
+                     "desistance_hazard": 0.0, "resume_share": 1.0,
+                     "known_signal_factor": 4.0, "investigation_capacity": 5000})[1]
+    rates = _signal_hazards(rec)
+    (n0, m0), (n1, m1) = rates["first"], rates["known"]
+    assert n0 > 200 and n1 > 50
+    expected = (1 - (1 - p) ** 4) / p
+    ratio = (n1 / m1) / (n0 / m0)
+    assert abs(math.log(ratio / expected)) < 4 * math.sqrt(1 / n0 + 1 / n1), (ratio, expected)
+
+
+@pytest.fixture(scope="module")
+def often_revoked():
+    return run_model({"prison_prob": 1.0, "probation_share_prison": 1.0,
+                      "revocation_hazard": 0.1})[1]
+
+
+def test_revocation_returns_the_offender_to_custody(often_revoked):
+    chain = chain_records(often_revoked)
+    revoked = chain[chain["event"] == "revoked"]
+    assert len(revoked) > 30
+    assert (revoked["from_stage"].astype(str) == "probation").all()
+    assert (revoked["to_stage"].astype(str) == "recalled").all()
+    assert (revoked["value"] >= 1).all()
+    nxt = chain.groupby("agent_id")[["event", "month", "value"]].shift(-1).loc[revoked.index]
+    end = int(often_revoked["month"].max())
+    due = revoked["month"] + revoked["value"]
+    inside = (due <= end).to_numpy()
+    assert inside.sum() > 20
+    # released after the months the recall lasts, with no new supervision
+    assert (nxt.loc[inside, "event"] == "released").all()
+    assert (nxt.loc[inside, "month"] == due[inside]).all()
+    after = chain.groupby("agent_id")["event"].shift(-2).loc[revoked.index[inside]]
+    assert not (after == "probation_start").any()
+    # custody months count the recall (its stage is a custody stage of the chain table)
+    assert {s.name: s.custody for s in CHAIN_STAGES}["recalled"]
+
+
+def test_exposure_by_another_arrest_brings_offenders_into_the_queue():
+    rec = run_model({"signal_hazard": 0.0, "inspection_hazard": 0.0, "exposure_share": 1.0,
+                     "general_registration_prob": 1.0})[1]
+    assert count(rec, "exposed") > 100 and count(rec, "signalled") == 0
+    assert count(rec, "investigation_started") > 50
+    chain = chain_records(rec)
+    starts = chain[chain["event"] == "investigation_started"]
+    assert (starts["prev_event"] == "exposed").all()
+    # every registered offence of an active offender exposes: none is left as a point event
+    active_cases = rec[(rec["event"] == "general_case") & (rec["from_stage"] == "active")]
+    assert active_cases.empty

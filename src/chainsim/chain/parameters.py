@@ -22,11 +22,14 @@ from chainsim.chain.spec import (
     FORMS,
     INFLOW_HEADROOM,
     PARAMETERS,
+    PRIOR_EFFECT_CAP,
     SEXES,
     SIGNAL_HAZARDS,
     SUPERVISED_SUFFIX,
     duration_pmf,
     hazard_to_cumulative,
+    monthly_hazard,
+    other_offending,
     scale_probability,
     sentence_pmf,
 )
@@ -118,6 +121,31 @@ class ParameterSet:
             series = np.moveaxis(self.values[name], 0, -1)
             cache[name] = np.ascontiguousarray(hazard_to_cumulative(series))
         return cache[name]
+
+    def active_offending(self) -> dict[str, np.ndarray]:
+        """Other offending alongside active trafficking (:func:`spec.other_offending`), cached.
+
+        Returns:
+            ``expose_cum``: cumulative integrated hazard of an exposing arrest, shape
+            ``(forms, age groups, sexes, priors 0..3, n_months + 1)``; ``other_h``: monthly
+            integrated hazard of an offence that exposes nothing (same shape);
+            ``registered``: the probability such an offence registers, ``(n_months + 1,
+            forms, age groups, sexes)``.
+        """
+        cache = self.__dict__.get("_active_offending")
+        if cache is None:
+            v = self.values
+            priors = np.arange(PRIOR_EFFECT_CAP + 1)[:, None, None, None, None]
+            expose, other, registered = other_offending(
+                v["general_offence_hazard"][None], v["general_registration_prob"][None],
+                v["exposure_share"][None], priors, v["prior_hazard_factor"][None])
+            # (priors, time, F, A, S) -> (F, A, S, priors, time), time contiguous
+            expose = np.ascontiguousarray(np.moveaxis(expose, (0, 1), (3, 4)))
+            other = np.ascontiguousarray(np.moveaxis(other, (0, 1), (3, 4)))
+            cache = self.__dict__["_active_offending"] = {
+                "expose_cum": hazard_to_cumulative(expose), "expose_h": monthly_hazard(expose),
+                "other_h": monthly_hazard(other), "registered": registered[0]}
+        return cache
 
     def initial_pool_rates(self) -> np.ndarray:
         """Expected active offenders per stratum when the run starts, ``(F, A, S)``.

@@ -180,6 +180,9 @@ PARAMETERS: dict[str, ParameterSpec] = {
         _p("supervised_signal_factor", "factor", "unknown",
            "further multiplier of the signal hazard of a spell begun under probation "
            "supervision"),
+        _p("exposure_share", "probability", "unknown",
+           "share of an active trafficker's registered other offences that expose the "
+           "trafficking to the police"),
         _p("inspection_hazard", "hazard", "calibrated",
            "monthly probability another service (inspectorate, KMar) takes a case up",
            form=True),
@@ -401,6 +404,33 @@ def desistance_probability(base: np.ndarray, age_years: np.ndarray,
     ``factor ** ((age - 30) / 10)`` (:func:`age_factor`).
     """
     return scale_probability(base, age_factor(age_years, factor))
+
+
+def other_offending(general: np.ndarray, registration: np.ndarray, exposure: np.ndarray,
+                    priors: np.ndarray | int, prior_factor: np.ndarray | float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Monthly probabilities of other offending alongside active trafficking.
+
+    Offences of other kinds occur with the (unsupervised) after-chain probability
+    ``general`` (x ``prior_factor`` per prior, as after the chain); one is registered
+    with probability ``registration`` and a registered one exposes the trafficking with
+    probability ``exposure``. The process is split into two independent ones with the
+    same monthly law: exposing arrests, and offences that expose nothing.
+
+    Returns:
+        ``expose`` (monthly probability of an exposing arrest), ``other`` (of an offence
+        that exposes nothing, in a month without an exposing one) and ``registered``
+        (probability such an offence is registered).
+    """
+    general = scale_probability(general, np.power(prior_factor,
+                                                  np.minimum(priors, PRIOR_EFFECT_CAP)))
+    exposed_share = registration * exposure
+    expose = general * exposed_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        other = np.where(expose < 1.0, general * (1.0 - exposed_share) / (1.0 - expose), 0.0)
+        registered = np.where(exposed_share < 1.0,
+                              registration * (1.0 - exposure) / (1.0 - exposed_share), 0.0)
+    return expose, other, registered
 
 
 def supervision_probability(share: float, factor: float, risk_points: int) -> float:

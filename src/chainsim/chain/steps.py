@@ -184,6 +184,9 @@ EVENTS: tuple[EventDecl, ...] = (
               "a first-instance conviction is appealed; pre-trial detention continues"),
     EventDecl("resumed", "back to offending after the case", "hervat na de zaak",
               "offending resumes after a dismissal, other disposal or acquittal (a new spell)"),
+    EventDecl("exposed", "exposed by another arrest", "in beeld via ander delict",
+              "an arrest for another offence (registered as a new case) exposes the "
+              "trafficking: into the investigation queue"),
     EventDecl("revoked", "supervision revoked", "herroeping",
               "conditional release or a suspended sentence revoked for a breach or a new "
               "offence: back to custody; value = months to serve"),
@@ -292,7 +295,11 @@ STEPS: tuple[Step, ...] = (
     Step("offending", ("active",), "undetected offending", "actief, niet in beeld", None,
          on_entry=(Draw("detection", "month of a police signal"),
                    Draw("detection", "month an inspectorate takes the case up"),
-                   Draw("desistance", "month of desistance")),
+                   Draw("desistance", "month of desistance"),
+                   Draw("detection", "month an arrest for another offence exposes the "
+                                     "trafficking"),
+                   Draw("general", "month of the next other offence (not exposing), then "
+                                   "whether it registers", repeated=True)),
          on_exit=(),
          branches=(Branch("signalled", "signalled", "queue",
                           "signal_hazard (x known_signal_factor once registered at the OM "
@@ -300,8 +307,21 @@ STEPS: tuple[Step, ...] = (
                           "supervision)", metric="signalled"),
                    Branch("inspected", "inspection", "inspection", "inspection_hazard"),
                    Branch("desisted", "desisted", None,
-                          "desistance_hazard, desistance_age_factor")),
-         note="Three latent times compete; ties: signal, inspection, desistance."),
+                          "desistance_hazard, desistance_age_factor"),
+                   Branch("exposed", "signalled", "queue",
+                          "general_offence_hazard x general_registration_prob x "
+                          "exposure_share (x prior_hazard_factor per prior)",
+                          metric="signalled"),
+                   Branch("general_offence", "active", "offending",
+                          "general_offence_hazard: offences of other kinds go on alongside "
+                          "trafficking", point=True),
+                   Branch("general_case", "active", "offending",
+                          "general_registration_prob (those not exposing the trafficking)",
+                          point=True)),
+         note="Four latent times compete; ties: signal, inspection, desistance, exposure. "
+              "Other offences occur until one of them; a registered one exposes the "
+              "trafficking with probability exposure_share (then the spell ends in the "
+              "queue)."),
     Step("queue", ("signalled",), "investigation queue", "wachtrij opsporing", None,
          on_entry=(Draw("investigation", "month the signal is dropped"),),
          on_exit=(),

@@ -177,25 +177,55 @@ class Offender(mesa.Agent):
     def enter_offending(self, event: Event, new_spell: bool = True) -> None:
         """Enter active, undetected offending and schedule how it ends.
 
-        Three latent times compete (ties in this order): police signal,
-        another service's inspection, desistance.
+        Four latent times compete (ties in this order): police signal, another
+        service's inspection, desistance, an arrest for another offence that exposes the
+        trafficking. Until the spell ends, other offences that expose nothing occur
+        and may be registered (:func:`chainsim.chain.spec.other_offending`).
         """
         if new_spell:
             self.spell_month = self.model.month
             self.age_group = 0 if self.age < spec.YOUNG_AGE_LIMIT else 1
         self.move(Stage.ACTIVE, event)
-        u_signal, u_inspect, u_desist = self.entry_draws("offending")
+        u_signal, u_inspect, u_desist, u_expose = self.entry_draws("offending")
+        t = self.model.t
         signal = self.passage(spec.SIGNAL_HAZARDS[self.visibility], u_signal)
         inspect = self.passage("inspection_hazard", u_inspect)
         desist = spec.first_passage_cumulative(
             self.model.desistance_cumulative(self.form, self.age_group, self.sex,
-                                             self.birth_year),
-            self.model.t, u_desist)
-        options = [(k, i) for i, k in enumerate((signal, inspect, desist)) if k >= 0]
-        if not options:
+                                             self.birth_year), t, u_desist)
+        other = self.model.params.active_offending()
+        cell = (self.form, self.age_group, self.sex, min(self.priors, spec.PRIOR_EFFECT_CAP))
+        expose = spec.first_passage_cumulative(other["expose_cum"][cell], t, u_expose)
+        options = [(k, i) for i, k in enumerate((signal, inspect, desist, expose)) if k >= 0]
+        end, which = min(options) if options else (self.model.params.n_months - t, -1)
+        self.other_offences(other["other_h"][cell][t + 1: t + 1 + end],
+                            other["registered"][t + 1:, self.form, self.age_group, self.sex])
+        if which >= 0:
+            self.schedule(end + 1, (self.enter_queue, self.enter_inspection, self.desist,
+                                    self.exposed)[which])
+
+    def other_offences(self, hazards: np.ndarray, registration: np.ndarray) -> None:
+        """Offences of other kinds in the months ahead (one a month at most), scheduled now.
+
+        Each is registered as a new case or not (a point event either way).
+
+        ``hazards``: monthly integrated hazards from next month to the month before the
+        spell ends; ``registration``: the probability each registers, from next month.
+        """
+        if not len(hazards):
             return
-        k, which = min(options)
-        self.schedule(k + 1, (self.enter_queue, self.enter_inspection, self.desist)[which])
+        t = self.model.t
+        cum = np.cumsum(hazards)
+        pos = spec.next_passage(cum, 0, self.draw(_GENERAL))
+        while pos >= 0:
+            registered = self.draw(_GENERAL) < registration[pos]
+            self._general.append((pos + 1, registered))
+            self.model.schedule_event(self._general_offence, at=t + pos + 1)
+            pos = spec.next_passage(cum, pos + 1, self.draw(_GENERAL))
+
+    def exposed(self) -> None:
+        """An arrest for another offence exposes the trafficking: into the queue."""
+        self.enter_queue("exposed")
 
     def desist(self) -> None:
         """Stop offending for good; the agent leaves the model."""
@@ -206,9 +236,9 @@ class Offender(mesa.Agent):
 
     # ------------------------------------------------------------ investigation
 
-    def enter_queue(self) -> None:
-        """Signalled to the police: join the investigation queue."""
-        self.take("offending", "signalled")
+    def enter_queue(self, event: str = "signalled") -> None:
+        """Signalled to the police (or exposed by another arrest): join the queue."""
+        self.take("offending", event)
         self.model.enqueue(self)
         (u_drop,) = self.entry_draws("queue")
         drop = self.passage("queue_drop_hazard", u_drop)
@@ -426,15 +456,8 @@ class Offender(mesa.Agent):
         ends = [(k, i) for i, k in enumerate((reoffend, desist, revoke)) if k >= 0]
         end, which = min(ends) if ends else (n, -1)
         # other offences, one month at most each, in the months before the spell ends
-        if end > 0:
-            general_cum = spec.hazard_to_cumulative(general_p[:end])
-            registration = self.future("general_registration_prob")
-            pos = spec.next_passage(general_cum, 0, self.draw(_GENERAL))
-            while pos >= 0:
-                registered = self.draw(_GENERAL) < registration[pos]
-                self._general.append((pos + 1, registered))
-                self.model.schedule_event(self._general_offence, at=t + pos + 1)
-                pos = spec.next_passage(general_cum, pos + 1, self.draw(_GENERAL))
+        self.other_offences(spec.monthly_hazard(general_p[:end]),
+                            self.future("general_registration_prob"))
         if 0 < supervised_months < end + 1 and t + supervised_months <= params.n_months:
             self.model.schedule_event(self._end_probation, at=t + supervised_months)
         if which >= 0:
@@ -500,6 +523,8 @@ _EXIT = {s.name: [d.stream for d in s.on_exit if not d.repeated] for s in chain.
 (_BRANCH_DRAW,) = (d.stream for d in chain.STEP["supervision"].branch("probation_start").draws)
 (_REVOKE_DRAW,) = (d.stream for d in chain.STEP["after_chain"].branch("revoked").draws)
 (_GENERAL,) = (d.stream for d in chain.STEP["after_chain"].on_entry if d.repeated)
+if [d.stream for d in chain.STEP["offending"].on_entry if d.repeated] != [_GENERAL]:
+    raise RuntimeError("chainsim.engines.agents: other offences draw from one stream")
 
 
 def step_handlers() -> dict[str, object]:

@@ -126,7 +126,7 @@ _CHAIN_DRAWS = tuple(d for d in chain.draw_slots((*_CHAIN_PHASES, ("offending", 
 _CHAIN_SLOTS = tuple((_MECH[stream], k) for stream, k, _, _ in _CHAIN_DRAWS)
 """The draws one investigation can take, in each mechanism's order: (mechanism, n-th).
 
-The last two are not taken in the chain: they are the detection draws of a new spell
+The last three are not taken in the chain: they are the detection draws of a new spell
 (after reoffending, or a resumption), looked at to know when it could reach the queue.
 """
 
@@ -146,7 +146,8 @@ def _chain_slot(step: str, k: int = 0) -> int:
     _chain_slot("sentencing", 2), _chain_slot("supervision"), _chain_slot("supervision", 1),
     _chain_slot("after_chain"))
 """Columns of a batch's draws (:data:`_CHAIN_SLOTS`); from ``_U_AFTER`` on: the after-chain
-spell's reoffending, desistance and revocation, then the next spell's detection draws."""
+spell's reoffending, desistance and revocation, then the next spell's three detection
+draws."""
 
 _SPELL_DRAWS = chain.draw_slots((("offending", "entry"), ("queue", "entry"),
                                  ("investigation", "entry"), ("investigation", "exit"),
@@ -156,10 +157,10 @@ _SPELL_SLOTS = tuple((_MECH[stream], k) for stream, k, step, what in _SPELL_DRAW
                      if not (stream == "desistance" and k > 0)
                      and not (step == "investigation" and stream == "prosecution")
                      and not (step == "after_chain" and stream == "release"))
-"""The draws of a new offending spell (signal, inspection, desistance), then draws
+"""The draws of a new offending spell (signal, inspection, desistance, exposure), then draws
 its outcome takes or may take next, looked at (not taken) to know when later work is
 due: a signal's drop; the investigation time (after the drop draw if signalled, at
-once if inspected) and the OM decision time; the next spell's two detection draws
+once if inspected) and the OM decision time; the next spell's three detection draws
 (after a drop, or after reoffending); the reoffending draw after the chain; the draw
 deciding a resumption after a case without sanction. All from the chain table (the
 later spells' desistance draws are not needed)."""
@@ -172,7 +173,7 @@ _FAR = 1e6
 
 _SPELL_USE = np.array([chain.draw_use("offending", "entry")[m] for m in spec.MECHANISMS])
 
-_SPELL_USE_SLOTS = _SPELL_SLOTS[:3]
+_SPELL_USE_SLOTS = _SPELL_SLOTS[:4]
 """The draws a new spell takes (the rest of :data:`_SPELL_SLOTS` is looked at when needed)."""
 if not np.array_equal(np.bincount([m for m, _ in _SPELL_USE_SLOTS], minlength=len(_SPELL_USE)),
                       _SPELL_USE):
@@ -186,8 +187,8 @@ _AFTER_STREAMS = tuple(spec.MECHANISMS.index(d.stream)
                        for d in chain.STEP["after_chain"].on_entry if not d.repeated)
 """The after-chain step's draws (reoffending, desistance, revocation), by mechanism."""
 _AFTER_USE = np.array([chain.draw_use("after_chain", "entry")[m] for m in spec.MECHANISMS])
-if [chain.STEP["offending"].on_entry[k].stream for k in (0, 1)] != ["detection"] * 2:
-    raise RuntimeError("chainsim.engines.fast: a spell's first two draws must be its detection")
+if [chain.STEP["offending"].on_entry[k].stream for k in (0, 1, 3)] != ["detection"] * 3:
+    raise RuntimeError("chainsim.engines.fast: a spell's draws 0, 1 and 3 must be its detection")
 
 _RANK = np.zeros(len(Event), dtype=np.int64)
 """Order of one offender's events within one month, as the agent model makes them.
@@ -366,12 +367,13 @@ def _passages(table, rows, t, target, never):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _spell_outcomes(signal, inspect, desist, rows_s, c, rows, t, target_s, target_i, target_d,
-                    never):  # pragma: no cover - compiled
-    """A new spell's first event: signal (0), inspection (1) or desistance (2), and its month.
+def _spell_outcomes(signal, inspect, desist, expose, rows_s, c, rows, rows_e, t, target_s,
+                    target_i, target_d, target_e, never):  # pragma: no cover - compiled
+    """A new spell's first event (signal 0, inspection 1, desistance 2, exposure 3), its month.
 
-    :func:`_passages` of the three tables (rows ``rows_s``, ``c`` and ``rows``); the
-    earliest wins, ties in that order; ``-1`` and ``never`` if none falls within the horizon.
+    :func:`_passages` of the four tables (rows ``rows_s``, ``c``, ``rows`` and
+    ``rows_e``); the earliest wins, ties in that order; ``-1`` and ``never`` if none
+    falls within the horizon.
     """
     n = len(t)
     month = np.empty(n, dtype=np.int64)
@@ -379,10 +381,15 @@ def _spell_outcomes(signal, inspect, desist, rows_s, c, rows, t, target_s, targe
     for i in range(n):
         best = never
         kind = -1
-        for k in range(3):
-            table = signal if k == 0 else (inspect if k == 1 else desist)
-            row = rows[i] if k == 2 else (c[i] if k == 1 else rows_s[i])
-            target = target_s[i] if k == 0 else (target_i[i] if k == 1 else target_d[i])
+        for k in range(4):
+            if k == 0:
+                table, row, target = signal, rows_s[i], target_s[i]
+            elif k == 1:
+                table, row, target = inspect, c[i], target_i[i]
+            elif k == 2:
+                table, row, target = desist, rows[i], target_d[i]
+            else:
+                table, row, target = expose, rows_e[i], target_e[i]
             width = table.shape[1]
             flat = table.ravel()
             base = row * width
@@ -412,22 +419,23 @@ def _months_bound(log_u, slowness, slack):  # pragma: no cover - compiled
 
 
 @njit(cache=True, nogil=True)
-def _lag_bound(lag, log_r, log_s, log_i, slow_r, slow_s, slow_i, slack_s, slack_i,
-               resumes):  # pragma: no cover - compiled
+def _lag_bound(lag, log_r, log_s, log_i, log_e, slow_r, slow_s, slow_i, slow_e, slack_s,
+               slack_i, slack_e, resumes):  # pragma: no cover - compiled
     """:meth:`_Engine.chain_lag` after the investigation and OM decision times ``lag``.
 
     ``resumes[i]``: the offender could go back to offending at the OM decision (a spell
-    starting then, a month sooner than the soonest reoffending).
+    starting then, a month sooner than the soonest reoffending). A signal or an exposing
+    arrest reaches the queue a month after its spell's soonest month; an inspection five.
     """
     out = np.empty(len(lag), dtype=np.int64)
     for i in range(len(lag)):
+        signal = min(_months_bound(log_s[i], slow_s[i], slack_s),
+                     _months_bound(log_e[i], slow_e[i], slack_e))
+        inspect = _months_bound(log_i[i], slow_i[i], slack_i)
         if resumes[i]:
-            out[i] = lag[i] + min(_months_bound(log_s[i], slow_s[i], slack_s) + 1,
-                                  _months_bound(log_i[i], slow_i[i], slack_i) + 5)
+            out[i] = lag[i] + min(signal + 1, inspect + 5)
             continue
         reoffend = _months_bound(log_r[i], slow_r[i], 0.0)
-        signal = _months_bound(log_s[i], slow_s[i], slack_s)
-        inspect = _months_bound(log_i[i], slow_i[i], slack_i)
         out[i] = lag[i] + reoffend + 1 + min(signal + 1, inspect + 5)
     return out
 
@@ -525,9 +533,9 @@ def load_compiled() -> None:
         _uniforms(keys, one_i, counters)
     _upper_bounds(table, one_i, one_f)
     _passages(table, one_i, one_i, one_f, _NEVER)
-    _spell_outcomes(table, table, table, one_i, one_i, one_i, one_i, one_f, one_f, one_f,
-                    _NEVER)
-    _lag_bound(one_i, one_f, one_f, one_f, one_f, one_f, one_f, 0.0, 0.0,
+    _spell_outcomes(table, table, table, table, one_i, one_i, one_i, one_i, one_i, one_f, one_f,
+                    one_f, one_f, _NEVER)
+    _lag_bound(one_i, one_f, one_f, one_f, one_f, one_f, one_f, one_f, one_f, 0.0, 0.0, 0.0,
                np.zeros(1, dtype=np.bool_))
     _competing_passages(one_f, one_f, one_f, one_i, one_i, one_i, one_i, 0, 0, one_f, one_f,
                         one_f, one_i, _NEVER)
@@ -671,6 +679,11 @@ class _Tables:
         self.cum_signal = _Table(np.concatenate([params.cumulative(k).reshape(-1, n + 1)
                                                  for k in spec.SIGNAL_HAZARDS]))
         self.max_resume = self.P["resume_share"].max(axis=0)  # by stratum
+        # other offending alongside trafficking: rows stratum * priors
+        other = params.active_offending()
+        self.cum_expose = _Table(other["expose_cum"].reshape(-1, n + 1))
+        self.h_other = np.ascontiguousarray(other["other_h"]).ravel()
+        self.reg_other = other["registered"].reshape(n + 1, -1)
         self.cum_inspect = _Table(params.cumulative("inspection_hazard").reshape(-1, n + 1))
         self.cum_drop = _Table(params.cumulative("queue_drop_hazard").reshape(-1, n + 1))
         self.capacity = [float(v) / 12.0 for v in params["investigation_capacity"][:, 0, 0, 0]]
@@ -688,8 +701,11 @@ class _Tables:
                                          for name in names], axis=0)
                        .reshape(-1, 2, 2).max(axis=1).ravel())  # by form * 2 + sex
                 for names in (spec.SIGNAL_HAZARDS, ("inspection_hazard",)))
-        self.slack_signal, self.slack_inspect = (8 * float(np.spacing(t.table.max()))
-                                                 for t in (self.cum_signal, self.cum_inspect))
+            self.slow_expose = 1.0 / (_SAFETY * other["expose_h"].reshape(
+                len(FORMS), 2, 2, -1).max(axis=(1, 3)).ravel())  # by form * 2 + sex
+        self.slack_signal, self.slack_inspect, self.slack_expose = (
+            8 * float(np.spacing(t.table.max()))
+            for t in (self.cum_signal, self.cum_inspect, self.cum_expose))
         # the durations of the chain's steps (by step), and the supervision's length
         self.pmfs = {step.name: _Pmfs(self.P[step.duration[0]], self.P[step.duration[1]])
                      for step in chain.STEPS if step.duration is not None}
@@ -822,7 +838,8 @@ def _general_events(flat, offset, end, stops, log_u, u, active, counter, row,
     return out, count
 
 
-_TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "max_resume", "capacity",
+_TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "max_resume", "cum_expose",
+                     "h_other", "reg_other", "slow_expose", "slack_expose", "capacity",
                      "h_reoffend", "h_revoke",
                      "h_general", "slow_reoffend", "slow_signal", "slow_inspect",
                      "slack_signal", "slack_inspect", "pmfs", "sentences")
@@ -850,10 +867,12 @@ def _same_start(a: ParameterSet, b: ParameterSet) -> bool:
     arrays = [(ta.pool_rates, tb.pool_rates), *zip(ta.inflow, tb.inflow, strict=True),
               *((a.values[k], b.values[k]) for k in _START_VALUES)]
     arrays += [(getattr(ta, k).table, getattr(tb, k).table)
-               for k in ("cum_signal", "cum_inspect", "cum_drop")]
-    arrays += [(getattr(ta, k), getattr(tb, k)) for k in ("slow_reoffend", "slow_signal",
+               for k in ("cum_signal", "cum_inspect", "cum_drop", "cum_expose")]
+    arrays += [(getattr(ta, k), getattr(tb, k)) for k in ("slow_expose", "slow_reoffend",
+                                                          "slow_signal",
                                                           "slow_inspect")]
-    return (ta.slack_signal, ta.slack_inspect) == (tb.slack_signal, tb.slack_inspect) and all(
+    return (ta.slack_signal, ta.slack_inspect, ta.slack_expose) == (
+        tb.slack_signal, tb.slack_inspect, tb.slack_expose) and all(
         np.array_equal(x, y) for x, y in arrays)
 
 
@@ -913,6 +932,7 @@ class _Engine:
         self.chain_log: list[tuple] = []
         self.post_log: list[tuple] = []
         self.recall_log: list[tuple] = []
+        self.active_log: list[tuple] = []
 
     # ------------------------------------------------------------------ draws
 
@@ -1025,18 +1045,25 @@ class _Engine:
     def first_due(self, idx, t, c, u: np.ndarray) -> np.ndarray:
         """For spells starting at ``t``: the first month their outcome could reach the queue.
 
-        The signal month, or four months after an inspection (the soonest an
-        inspection can lead to a signal), from the spells' two detection draws ``u``.
+        The month of a signal or an exposing arrest, or four months after an inspection
+        (the soonest an inspection can lead to a signal), from the spells' three
+        detection draws ``u`` (signal, inspection, exposure).
         """
-        return np.minimum(self.passage(self.cum_signal, self.signal_rows(idx, c), t, u[:, 0]),
-                          self.passage(self.cum_inspect, c, t, u[:, 1]) + 4)
+        return np.minimum(np.minimum(
+            self.passage(self.cum_signal, self.signal_rows(idx, c), t, u[:, 0]),
+            self.passage(self.cum_expose, self.expose_rows(idx, c), t, u[:, 2])),
+            self.passage(self.cum_inspect, c, t, u[:, 1]) + 4)
+
+    def expose_rows(self, idx: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Rows of the exposure table: by stratum, then prior convictions (capped)."""
+        return c * _N_PRIORS + np.minimum(self.priors[idx], PRIOR_EFFECT_CAP)
 
     def signal_rows(self, idx: np.ndarray, c: np.ndarray) -> np.ndarray:
         """Rows of the signal table: by the offenders' visibility, then stratum."""
         return self.visibility[idx] * _N_STRATA + c
 
     def chain_lag(self, idx, t, c, u_investigation, u_decision, u_signal, u_inspect,
-                  u_reoffend, u_resume) -> np.ndarray:
+                  u_expose, u_reoffend, u_resume) -> np.ndarray:
         """Months after an investigation (or inspection) starts before it could lead to a signal.
 
         A lower bound: the investigation and OM decision times (exactly, if their
@@ -1053,8 +1080,9 @@ class _Engine:
             lag = investigation.draw(t, c, u_investigation) + decision.draw(t, c, u_decision)
         fs = self.form[idx] * 2 + self.sex[idx]
         return _lag_bound(lag, np.log(u_reoffend), np.log(u_signal), np.log(u_inspect),
-                          self.slow_reoffend[c], self.slow_signal[fs], self.slow_inspect[fs],
-                          self.slack_signal, self.slack_inspect, u_resume < self.max_resume[c])
+                          np.log(u_expose), self.slow_reoffend[c], self.slow_signal[fs],
+                          self.slow_inspect[fs], self.slow_expose[fs], self.slack_signal,
+                          self.slack_inspect, self.slack_expose, u_resume < self.max_resume[c])
 
     def add_chains(self, idx, t, kind, due: int) -> None:
         """Investigations (or inspections) started in months ``t``, the first due in ``due``."""
@@ -1081,15 +1109,22 @@ class _Engine:
         self.counters[idx] = counts + _SPELL_USE
         rows = self.desistance.rows(c, self.birth_year[idx])
         log_u = np.log(u)
-        signal, inspect, desist = self.cum_signal, self.cum_inspect, self.desistance
-        rows_s = self.signal_rows(idx, c)
+        signal, inspect, desist, expose = (self.cum_signal, self.cum_inspect, self.desistance,
+                                           self.cum_expose)
+        rows_s, rows_e = self.signal_rows(idx, c), self.expose_rows(idx, c)
         month, which = _spell_outcomes(
-            signal.table, inspect.table, desist.table[:desist.filled], rows_s, c, rows, t,
-            signal.table[rows_s, t] - log_u[:, 0], inspect.table[c, t] - log_u[:, 1],
-            desist.table[rows, t] - log_u[:, 2], _NEVER)
-        sel = which == 0
-        if sel.any():
-            self.signal(idx[sel], month[sel], c[sel], self.next_draws(idx[sel], counts[sel]))
+            signal.table, inspect.table, desist.table[:desist.filled], expose.table, rows_s, c,
+            rows, rows_e, t, signal.table[rows_s, t] - log_u[:, 0],
+            inspect.table[c, t] - log_u[:, 1], desist.table[rows, t] - log_u[:, 2],
+            expose.table[rows_e, t] - log_u[:, 3], _NEVER)
+        # other offences until the spell ends (drawn with the records: they change nothing)
+        end = np.where(which < 0, self.n - t, month - t - 1)
+        self.active_log.append((idx, t, end, self.priors[idx], self.age_group[idx], c))
+        for kind, event in ((0, Event.SIGNALLED), (3, Event.EXPOSED)):
+            sel = which == kind
+            if sel.any():
+                self.signal(idx[sel], month[sel], c[sel],
+                            self.next_draws(idx[sel], counts[sel]), event)
         sel = which == 1
         if sel.any():
             ahead = self.next_draws(idx[sel], counts[sel])
@@ -1110,14 +1145,16 @@ class _Engine:
         return _uniforms(self.spell_keys[own:], self.oid[idx],
                          counts[:, self.spell_mech[own:]] + self.spell_offset[own:])
 
-    def signal(self, idx, t, c, u) -> None:
+    def signal(self, idx, t, c, u, event: Event = Event.SIGNALLED) -> None:
         """Offender.enter_queue: into the queue's arrivals, with the month the signal drops.
 
-        ``u``: the draws of :data:`_SPELL_SLOTS` after the spell's own.
+        ``u``: the draws of :data:`_SPELL_SLOTS` after the spell's own; ``event``: a
+        police signal or an exposing arrest.
         """
         if t.min() <= self.queue_month:
             raise RuntimeError("chainsim.engines.fast: a signal arrived in a month already served")
-        self.signal_log.append((idx, t, self.priors[idx], self.age_group[idx]))
+        self.signal_log.append((idx, t, self.priors[idx], self.age_group[idx],
+                                np.full(len(idx), int(event))))
         self.counters[idx, _INVESTIGATION] += 1
         drop = self.passage(self.cum_drop, c, t, u[:, 0])
         # an investigation started in month v cannot lead to a new signal before v + lag
@@ -1307,13 +1344,13 @@ class _Engine:
                                self.age_group[idx], appealed, tj))
         p = np.where(dismissed, t2, np.where(released, t4, tj))
         self.after_chain(idx[post], p[post], months[post], u[post, _U_AFTER:_U_AFTER + 3],
-                         u[post, -2:], c[post])
+                         u[post, -3:], c[post])
         if resumed.any():
             # a new spell from the month of the decision (the next spell's detection draws
-            # are the last two columns: no after-chain draws were taken)
+            # are the last three columns: no after-chain draws were taken)
             r, tr = idx[resumed], tu[resumed]
             self.start_spells(r, tr, Event.RESUMED, np.full(len(r), int(Stage.FREE)),
-                              u[resumed, -2:])
+                              u[resumed, -3:])
 
     def after_chain(self, idx, t, supervised, u, u_detect, c) -> None:
         """Offender.enter_after_chain: reoffending, desistance, revocation (other offences later).
@@ -1321,7 +1358,7 @@ class _Engine:
         The three first passages are searched on the cumulative hazards, summed month
         by month until one of them is reached (:func:`_competing_passages`); revocation
         only while supervised. ``u``: the after-chain draws (reoffending, desistance,
-        revocation); ``u_detect``: the next spell's two detection draws (looked at).
+        revocation); ``u_detect``: the next spell's three detection draws (looked at).
         A revoked offender serves the recall and starts life after the chain again,
         unsupervised (:meth:`recall`).
         """
@@ -1373,7 +1410,7 @@ class _Engine:
         ids = self.oid[idx]
         use = _AFTER_USE
         draws = [self.draws(m, ids, counters[idx, m], 1)[:, 0] for m in _AFTER_STREAMS]
-        detect = self.draws(_DETECTION, ids, counters[idx, _DETECTION], 2)
+        detect = self.draws(_DETECTION, ids, counters[idx, _DETECTION], 3)
         counters[idx] += use
         self.after_chain(idx, out, np.zeros(len(idx), dtype=np.int64), np.stack(draws, axis=1),
                          detect, c)
@@ -1381,7 +1418,7 @@ class _Engine:
     def start_spells(self, idx, t, event: Event, from_stage, u_detect) -> None:
         """New offending spells from months ``t`` (a reoffence, or a resumption).
 
-        ``u_detect``: the new spells' two detection draws, looked at to know when they
+        ``u_detect``: the new spells' three detection draws, looked at to know when they
         are due (the age group is the one the spell will have).
         """
         age_group = (self.start + t) // 12 - self.birth_year[idx] >= spec.YOUNG_AGE_LIMIT
@@ -1402,7 +1439,7 @@ class _Engine:
                          "q_token", "lag",
                          "served", "dropped", "arrivals", "drops", "pending_spells",
                          "pending_chains", "spell_log", "signal_log", "desist_log",
-                         "chain_log", "post_log", "recall_log"})
+                         "chain_log", "post_log", "recall_log", "active_log"})
     """Attributes a branch gets its own copy of (changed in place as the run goes on)."""
     _OWN = frozenset({"params", "tables", "P", "desistance", "post_desistance",
                       *_TABLE_ATTRIBUTES})
@@ -1430,7 +1467,7 @@ class _Engine:
         other.arrivals = [list(a) for a in self.arrivals]
         other.drops = [list(d) for d in self.drops]
         for name in ("pending_spells", "pending_chains", "spell_log", "signal_log",
-                     "desist_log", "chain_log", "post_log", "recall_log"):
+                     "desist_log", "chain_log", "post_log", "recall_log", "active_log"):
             setattr(other, name, list(getattr(self, name)))
         other.use_tables(params)
         other.desistance, other.post_desistance = other.tables.desistance_for(
@@ -1528,9 +1565,8 @@ class _Writer:
             idx, t, frm, event, priors, ag = _fields(e.spell_log, 6)
             self.add(None, idx, t, frm, int(Stage.ACTIVE), event, priors, ag)
         if e.signal_log:
-            idx, t, priors, ag = _fields(e.signal_log, 4)
-            self.add(None, idx, t, int(Stage.ACTIVE), int(Stage.SIGNALLED),
-                     int(Event.SIGNALLED), priors, ag)
+            idx, t, priors, ag, event = _fields(e.signal_log, 5)
+            self.add(None, idx, t, int(Stage.ACTIVE), int(Stage.SIGNALLED), event, priors, ag)
         if e.desist_log:
             idx, t, frm, priors, ag = _fields(e.desist_log, 5)
             self.add(None, idx, t, frm, int(Stage.DESISTED), int(Event.DESISTED), priors, ag)
@@ -1576,6 +1612,8 @@ class _Writer:
     def posts(self) -> None:
         e = self.e
         if not e.post_log:
+            none = np.zeros(0, dtype=np.int64)
+            self.general_offences(none, none, none, none, none, none, none)
             return
         idx, t, supervised, end, which, stage, priors, ag, c = _fields(e.post_log, 9)
         ending = (supervised > 0) & (supervised < end + 1) & (t + supervised <= e.n)
@@ -1583,7 +1621,6 @@ class _Writer:
                  int(Event.PROBATION_END), priors, ag)
         self.add(which == 1, idx, t + end + 1, stage, int(Stage.DESISTED),
                  int(Event.DESISTED), priors, ag)
-
         self.general_offences(idx, t, supervised, end, priors, ag, c)
 
     def recalls(self) -> None:
@@ -1600,27 +1637,42 @@ class _Writer:
                  int(Event.RELEASED), priors, ag, value=value)
 
     def general_offences(self, idx, t, supervised, end, priors, ag, c) -> None:
-        """Other offences after the chain (Offender.enter_after_chain), every spell at once.
+        """Other offences (Offender.other_offences), every spell at once.
+
+        After the chain (the after-chain spells given) and alongside active trafficking
+        (the engine's active spells: offences that expose nothing).
 
         They change nothing else, so they are drawn last. The cumulative hazards of
-        all spells are laid end to end in one array; each offender's spells after the
-        chain are searched one after the other (the ``general`` stream's counter runs
-        on from one to the next) by :func:`_general_events`.
+        all spells are laid end to end in one array; each offender's spells are searched
+        one after the other, in time order (the ``general`` stream's counter runs on
+        from one to the next), by :func:`_general_events`.
         """
         e = self.e
+        n = e.n
+        active = np.zeros(len(idx), dtype=bool)
+        if e.active_log:
+            a_idx, a_t, a_end, a_priors, a_ag, a_c = _fields(e.active_log, 6)
+            idx, t, end, priors, ag, c = (np.concatenate(pair) for pair in (
+                (idx, a_idx), (t, a_t), (end, a_end), (priors, a_priors), (ag, a_ag),
+                (c, a_c)))
+            supervised = np.concatenate((supervised, np.zeros(len(a_idx), dtype=np.int64)))
+            active = np.concatenate((active, np.ones(len(a_idx), dtype=bool)))
         keep = end > 0
         order = np.lexsort((t[keep], idx[keep]))
-        idx, t, supervised, end, priors, ag, c = (
-            a[keep][order] for a in (idx, t, supervised, end, priors, ag, c))
+        idx, t, supervised, end, priors, ag, c, active = (
+            a[keep][order] for a in (idx, t, supervised, end, priors, ag, c, active))
         m = len(idx)
         if not m:
             return
         first = np.r_[True, idx[1:] != idx[:-1]]
-        cell = (c * _N_PRIORS + np.minimum(priors, PRIOR_EFFECT_CAP)) * e.span + t + 1
+        prior_row = c * _N_PRIORS + np.minimum(priors, PRIOR_EFFECT_CAP)
         offset = np.r_[0, np.cumsum(end)[:-1]]
-        half = len(e.h_general) // 2
-        flat = _ragged_cumsum(e.h_general, cell, supervised, half, end, offset,
-                              np.empty(int(end.sum())))
+        flat = np.empty(int(end.sum()))
+        post = ~active
+        _ragged_cumsum(e.h_general, prior_row[post] * e.span + t[post] + 1, supervised[post],
+                       len(e.h_general) // 2, end[post], offset[post], flat)
+        _ragged_cumsum(e.h_other, prior_row[active] * (n + 1) + t[active] + 1,
+                       supervised[active], 0, end[active], offset[active], flat)
         # each offender's spells one after the other, with the draws of the ``general``
         # stream from its counter on: GENERAL_LOOKAHEAD at a time, their logarithms taken
         # by NumPy, consumed by a compiled loop until they run out or the spells end
@@ -1629,21 +1681,24 @@ class _Writer:
         who = idx[starts]
         counter = e.counters[who, _GENERAL].copy()
         row, at = starts.copy(), np.zeros(len(starts), dtype=np.int64)
-        active = np.arange(len(starts))
+        alive = np.arange(len(starts))
         found = []
-        while len(active):
-            u = e.draws(_GENERAL, e.oid[who[active]], counter[active], GENERAL_LOOKAHEAD)
-            hits, count = _general_events(flat, offset, end, stops, np.log(u), u, active,
+        while len(alive):
+            u = e.draws(_GENERAL, e.oid[who[alive]], counter[alive], GENERAL_LOOKAHEAD)
+            hits, count = _general_events(flat, offset, end, stops, np.log(u), u, alive,
                                           counter, row, at)
             found.append(hits[:count])
-            active = active[row[active] < stops[active]]
+            alive = alive[row[alive] < stops[alive]]
         e.counters[who, _GENERAL] = counter
         j, k, u1 = _fields([(h[:, 0].astype(np.int64), h[:, 1].astype(np.int64), h[:, 2])
                             for h in found], 3)
-        registered = u1 < e.P["general_registration_prob"][t[j] + 1 + k, c[j]]
         month = t[j] + k + 1
-        on = k + 1 <= supervised[j]
-        stage = np.where(on, int(Stage.PROBATION), int(Stage.FREE))
+        registration = np.where(active[j], e.reg_other[month, c[j]],
+                                e.P["general_registration_prob"][month, c[j]])
+        registered = u1 < registration
+        on = ~active[j] & (k + 1 <= supervised[j])
+        stage = np.where(active[j], int(Stage.ACTIVE),
+                         np.where(on, int(Stage.PROBATION), int(Stage.FREE)))
         self.add(None, idx[j], month, stage, stage, int(Event.GENERAL_OFFENCE), priors[j],
                  ag[j], probation=on)
         self.add(registered, idx[j], month, stage, stage, int(Event.GENERAL_CASE), priors[j],
