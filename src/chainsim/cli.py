@@ -342,6 +342,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         print(f"\n{summary['targets_met']} of {summary['targets']} targets met; "
               f"{summary['seconds']} s, {summary['twin_evaluations']} twin evaluations; "
               f"results in {args.out}/")
+        from chainsim.outputs.tables import validation_lines
+
+        lines = validation_lines(summary.get("validation") or {})
+        if lines:
+            print("\n".join(lines))
     return EXIT_OK
 
 

@@ -1,4 +1,13 @@
-"""The source's figures as targets (``calibration/targets.toml``)."""
+"""The source's figures as targets (``calibration/targets.toml``).
+
+Two classes of targets share the file:
+
+- ``[targets.*]`` (:class:`Target`, :func:`load_targets`): the Dadermonitor's figures
+  that ``chainsim calibrate`` fits;
+- ``[validation.*]`` (:class:`ValidationTarget`, :func:`load_validation_targets`): the
+  WODC Recidivism Monitor's published rates as plausibility bounds on the recidivism
+  proxies, never fitted; :mod:`chainsim.analysis.validation` evaluates them.
+"""
 
 from __future__ import annotations
 
@@ -97,17 +106,100 @@ class Target(StrictModel):
         return float(self.value), float(self.value)
 
 
+Group = str | bool
+"""A group of a stratum (``probation`` groups are ``true``/``false``)."""
+
+Strata = dict[str, Group | list[Group]]
+"""``{stratum: group or list of groups}``: index offenders in every stratum's group(s)."""
+
+
+class ValidationTarget(StrictModel):
+    """A published figure a recidivism proxy should come near (plausibility bounds).
+
+    Attributes:
+        proxy: The proxy, ``<kind>_<years>y`` (e.g. ``observed_general_2y``; see
+            :mod:`chainsim.analysis.recidivism`).
+        where: The index offenders it is computed over: ``{stratum: group(s)}`` over
+            :data:`chainsim.analysis.recidivism.COHORT_STRATA` (every stratum must
+            hold; a list: any of its groups). Empty: the whole cohort.
+        minus: For a difference: the group whose value is subtracted (same form as
+            ``where``); ``None``: the value itself.
+        low: Lower bound of the plausible values (a share, or a difference of shares).
+        high: Upper bound.
+        source: The published figure(s) and where they come from.
+        note: How like is compared with like, and why the bounds are as wide as they are.
+    """
+
+    proxy: str
+    where: Strata = Field(default_factory=dict)
+    minus: Strata | None = None
+    low: Number
+    high: Number
+    source: Note
+    note: Note
+
+    @model_validator(mode="after")
+    def _values(self):
+        from chainsim.analysis.recidivism import COHORT_STRATA, parse_proxy, stratum_groups
+
+        try:
+            parse_proxy(self.proxy)
+        except ValueError as exc:
+            raise FieldValueError(str(exc).split(", got")[0], "proxy", self.proxy) from None
+        for key in ("where", "minus"):
+            for name, value in (getattr(self, key) or {}).items():
+                if name not in COHORT_STRATA:
+                    raise FieldValueError("a stratum: " + ", ".join(COHORT_STRATA),
+                                          f"{key}.{name}", name)
+                allowed = stratum_groups(name)
+                for v in value if isinstance(value, list) else [value]:
+                    if v not in allowed or isinstance(v, bool) != isinstance(allowed[0], bool):
+                        raise FieldValueError(f"a group of {name}: "
+                                              + ", ".join(str(g).lower() if isinstance(g, bool)
+                                                          else g for g in allowed),
+                                              f"{key}.{name}", v)
+                if isinstance(value, list) and not value:
+                    raise FieldValueError("at least one group", f"{key}.{name}", value)
+        lo, hi = (-1.0, 1.0) if self.minus is not None else (0.0, 1.0)
+        for key in ("low", "high"):
+            v = getattr(self, key)
+            if not lo <= v <= hi:
+                raise FieldValueError(f"a {'difference of shares' if lo < 0 else 'share'} in "
+                                      f"[{lo:g}, {hi:g}]", key, v)
+        if self.low > self.high:
+            raise FieldValueError("low <= high", "low", self.low)
+        return self
+
+
 class TargetFile(StrictModel):
-    """A validated targets file."""
+    """A validated targets file: fitted targets and, optionally, validation targets."""
 
     targets: Annotated[dict[str, Target], Field(min_length=1)]
+    validation: dict[str, ValidationTarget] = Field(default_factory=dict)
 
 
 def load_targets(path: str | Path = DEFAULT_TARGETS) -> dict[str, Target]:
-    """Read and validate a targets file.
+    """Read and validate a targets file; the targets ``chainsim calibrate`` fits.
+
+    Raises:
+        InputError: If the file is missing, not TOML, or a field is invalid (of any
+            class of target).
+    """
+    return _load(path).targets
+
+
+def load_validation_targets(path: str | Path = DEFAULT_TARGETS) -> dict[str, ValidationTarget]:
+    """Read and validate a targets file; its validation targets (never fitted).
+
+    Returns:
+        Name -> target, in file order (empty if the file has none).
 
     Raises:
         InputError: If the file is missing, not TOML, or a field is invalid.
     """
+    return _load(path).validation
+
+
+def _load(path: str | Path) -> TargetFile:
     file = str(path)
-    return validate(TargetFile, read_toml(path, file), file).targets
+    return validate(TargetFile, read_toml(path, file), file)

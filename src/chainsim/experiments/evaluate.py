@@ -36,7 +36,9 @@ class Outcomes:
         shares: Offender mix shares over 2015-2019.
         flows: Annual flows by event, form and age group.
         recidivism: Recidivism proxies of the 2015-2019 release cohort (``overall``,
-            ``by_form``, ``by_age_group``, ``by_probation``, ``by_sanction``).
+            ``by_form``, ``by_age_group``, ``by_probation``, ``by_sanction``) and its
+            ``cohort`` table (:func:`chainsim.analysis.recidivism.cohort_table`, what
+            the validation targets are evaluated on).
         survival: Kaplan-Meier curve of observed general recidivism, cohort of
             ``period``, followed to its end.
         proxies: The comparison's proxies over ``period``
@@ -75,7 +77,8 @@ class ArmResult:
         shares: Offender mix shares over 2015-2019.
         flows: Annual flows by event, form and age group.
         recidivism: Recidivism proxies of the 2015-2019 release cohort: ``overall``
-            and ``by_form``, ``by_age_group``, ``by_probation``, ``by_sanction``.
+            and ``by_form``, ``by_age_group``, ``by_probation``, ``by_sanction``; and
+            ``cohort``, its cohort table (a DataFrame, one row per index offender).
     """
 
     arm: int = 0
@@ -88,7 +91,7 @@ class ArmResult:
     records: pd.DataFrame | None = None
     shares: dict[str, float] | None = None
     flows: pd.DataFrame | None = None
-    recidivism: dict[str, dict] | None = None
+    recidivism: dict[str, dict | pd.DataFrame] | None = None
 
 
 _PARAMS_CACHE: dict[tuple, ParameterSet] = {}
@@ -192,5 +195,6 @@ def _evaluate_arm(arm: int, rep: int, params: ParameterSet, rec: RecordArrays,
             "by_probation": {("supervised" if k else "unsupervised"): v
                              for k, v in by_probation.items()},
             "by_sanction": recidivism.recidivism_by(rec, "sanction", *cohort),
+            "cohort": recidivism.cohort_table(rec, *cohort),
         }
     return result

@@ -69,7 +69,10 @@ def summary_document(result: RunResult) -> dict:
     ``unknowns`` (the sampled values, with ``--uncertainty``), and ``targets``
     (when the run covers 2015-2019: each calibration target of
     ``calibration/targets.toml`` with the run's mean, 5-95 % range, residual in
-    target sds and ``met``; plus ``met`` and ``total`` counts).
+    target sds and ``met``; plus ``met`` and ``total`` counts), and ``validation``
+    (the validation targets of that file, never fitted: each with the run's mean over
+    replications, its Monte Carlo ``se``, the bounds and ``inside``; see
+    :func:`chainsim.analysis.validation.validation_block`).
     """
     reps = result.reps
     yearly = result.yearly()
@@ -93,6 +96,7 @@ def summary_document(result: RunResult) -> dict:
         "unknowns": {k: describe(r.draws[k] for r in reps)
                      for k in sorted(reps[0].draws)} if result.uncertainty else {},
         "targets": _targets(result),
+        "validation": _validation(result),
     }
 
 
@@ -107,3 +111,18 @@ def _targets(result: RunResult) -> dict:
     rows = target_check(result.reps, load_targets(DEFAULT_TARGETS))
     return {"file": "calibration/targets.toml", "tolerance_sd": 1.0,
             "met": sum(r["met"] for r in rows.values()), "total": len(rows), "by_target": rows}
+
+
+def _validation(result: RunResult) -> dict:
+    from chainsim.analysis.targets import DEFAULT_TARGETS, load_validation_targets
+
+    tables = [r.recidivism["cohort"] for r in result.reps
+              if r.recidivism is not None and "cohort" in r.recidivism]
+    if not DEFAULT_TARGETS.exists() or not tables:
+        return {}
+    targets = load_validation_targets(DEFAULT_TARGETS)
+    if not targets:
+        return {}
+    from chainsim.analysis.validation import validation_block
+
+    return validation_block(tables, targets, "calibration/targets.toml")

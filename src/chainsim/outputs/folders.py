@@ -144,9 +144,13 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         progress: Progress bars on stderr (twin evaluations, verification runs).
 
     Returns:
-        A summary document (also written as ``calibration.json``).
+        A summary document (also written as ``calibration.json``); its
+        ``validation`` block lists the targets file's validation targets (never
+        fitted), evaluated on the verification replications when ``verify`` is
+        given (see :func:`chainsim.analysis.validation.validation_block`).
     """
-    from chainsim.analysis.targets import load_targets
+    from chainsim.analysis.targets import load_targets, load_validation_targets
+    from chainsim.analysis.validation import LABEL, validation_block
     from chainsim.chain.config import load_scenario
     from chainsim.experiments.calibrate import Calibrator
     from chainsim.outputs.plots import fit_figure
@@ -165,11 +169,23 @@ def calibrate_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                "targets": len(fit), "ensemble": len(cal.ensemble_),
                "ensemble_proposal_scale": cal.proposal_scale_,
                "versions": versions()}
+    validation = load_validation_targets(targets_path)
     if verify:
-        fit = _verify(cal, fit, targets, verify, seed, workers, engine, progress)
+        fit, result = _verify(cal, fit, targets, verify, seed, workers, engine, progress)
         summary["verification_reps"] = verify
         summary["verification_engine"] = engine
         summary["verified_met"] = int(fit["agent_met"].sum())
+        if validation:
+            summary["validation"] = validation_block(
+                [r.recidivism["cohort"] for r in result.reps], validation, str(targets_path))
+    elif validation:  # recidivism needs the agent model's records: the twin has none
+        summary["validation"] = {
+            "label": LABEL, "file": str(targets_path), "evaluated": 0,
+            "total": len(validation),
+            "note": "not evaluated: give --verify REPS (the recidivism proxies need "
+                    "replications of the model)",
+            "by_target": {n: {"proxy": t.proxy, "low": t.low, "high": t.high, "value": None}
+                          for n, t in validation.items()}}
     entries = cal.calibrated_entries()
     meta = {"generated_by": "chainsim calibrate", "chainsim": versions()["chainsim"],
             "scenario": str(scenario_path), "targets": str(targets_path),
@@ -219,7 +235,12 @@ def _backtest(targets, scenario, seed: int) -> pd.DataFrame:
 
 def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
             engine: str = DEFAULT_ENGINE, progress: bool = False):
-    """Add the model's mean and 5-95 % range over ``reps`` replications to the fit table."""
+    """Add the model's mean and 5-95 % range over ``reps`` replications to the fit table.
+
+    Returns:
+        The fit table and the verification run (its replications' recidivism cohorts
+        are what the validation targets are evaluated on).
+    """
     from chainsim.analysis.fit import target_check
     from chainsim.experiments.replications import run
 
@@ -230,4 +251,5 @@ def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
     check = target_check(result.reps, targets)
     rows = [check[name] for name in targets]
     return fit.assign(agent_mean=[r["mean"] for r in rows], agent_lo=[r["lo"] for r in rows],
-                      agent_hi=[r["hi"] for r in rows], agent_met=[r["met"] for r in rows])
+                      agent_hi=[r["hi"] for r in rows],
+                      agent_met=[r["met"] for r in rows]), result

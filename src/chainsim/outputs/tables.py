@@ -41,7 +41,33 @@ def run_table(doc: dict) -> str:
         s = doc["shares"][name]
         lines.append(f"{name:<28}{_fmt(s['mean'], True):>9}{_fmt(s['lo'], True):>9}"
                      f"{_fmt(s['hi'], True):>9}   {_observed(share_t.get(name))}")
+    fitted = doc.get("targets") or {}
+    if fitted:
+        lines += ["", f"calibration targets (fitted): {fitted['met']} of {fitted['total']} met "
+                      f"(within {fitted['tolerance_sd']:g} sd)"]
+    lines += validation_lines(doc.get("validation") or {})
     return "\n".join(lines)
+
+
+def validation_lines(block: dict) -> list[str]:
+    """The validation targets of a summary (``validation`` block), as table lines."""
+    if not block or not block.get("by_target"):
+        return []
+    if "cohort" in block:
+        head = (f"{block['label']}: WODC recidivism, index cohort {block['cohort'][0]}.."
+                f"{block['cohort'][1]}, offence-dated, {block['extension_months']}-month "
+                f"extension; {block['inside']} of {block['total']} inside")
+    else:  # listed, not evaluated
+        head = f"{block['label']}: {block['total']} WODC recidivism targets, {block['note']}"
+    lines = ["", head,
+             f"{'target':<32}{'proxy':<22}{'mean':>8}{'se':>8}{'bounds':>14}   inside"]
+    for name, r in block["by_target"].items():
+        inside = "-" if r.get("inside") is None else ("yes" if r["inside"] else "NO")
+        se = "-" if r.get("se") is None else f"{r['se']:.3f}"
+        mean = "-" if r["value"] is None else f"{r['value']:.3f}"
+        lines.append(f"{name:<32}{r['proxy']:<22}{mean:>8}{se:>8}"
+                     f"{f'{r['low']:g}..{r['high']:g}':>14}   {inside}")
+    return lines
 
 
 def compare_table(doc: dict) -> str:
