@@ -567,7 +567,8 @@ def test_kaplan_meier_without_censoring_equals_prevalence(cohort):
 # ------------------------------------------------------------------ harm proxies
 
 HARM = {
-    # active 100-109, signalled 110, sanctioned in 120; back to active 130-139,
+    # active 100-109, signalled 110, investigated 111-114, at the OM 115, on trial at
+    # liberty 116-119 (all offending), sanctioned in 120; back to active 130-139,
     # signalled 140-144, dropped: active 145-149; desists in 150
     1: [(100, "inflow", "active"), (110, "signalled", "signalled"),
         (111, "investigation_started", "investigation"), (115, "traced", "prosecution"),
@@ -586,13 +587,15 @@ def harm():
 
 
 def test_active_offender_months(harm):
-    assert active_offender_months(harm, 100, 159) == 31 + 20 + 55
+    # offender 1: 11 undetected or queued + 9 at liberty in the chain before the sanction
+    # + 20 after it
+    assert active_offender_months(harm, 100, 159) == 40 + 20 + 55
     assert active_offender_months(harm, 135, 146) == 12 + 0 + 12
 
 
 def test_victim_months_weights_by_form(harm):
     weights = dict.fromkeys(FORMS, 1.0) | {"domestic_sexual": 2.0, "labour": 0.5}
-    assert victim_months(harm, 100, 159, weights) == pytest.approx(2 * 31 + 0.5 * 20 + 2 * 55)
+    assert victim_months(harm, 100, 159, weights) == pytest.approx(2 * 40 + 0.5 * 20 + 2 * 55)
     with pytest.raises(ValueError, match="labour"):
         victim_months(harm, 100, 159, {"domestic_sexual": 2.0})
     # a form without active months in the period may be left out
@@ -696,3 +699,38 @@ def test_model_run_harm_proxies(model_run):
     assert victim_months(records, start, end, dict.fromkeys(FORMS, 1.0)) == pytest.approx(active)
     assert victim_months(records, start, end, dict.fromkeys(FORMS, 2.0)) == \
         pytest.approx(2 * active)
+
+
+def test_custody_is_not_offending():
+    # pre-trial detention from the arrest is custody: no offending months; at liberty
+    # during the OM's decision, it is
+    detained = build({1: [(100, "inflow", "active"), (110, "signalled", "signalled"),
+                          (111, "investigation_started", "investigation"),
+                          (115, "traced", "prosecution_detained"),
+                          (118, "technical_dismissal", "free")]})
+    free = build({1: [(100, "inflow", "active"), (110, "signalled", "signalled"),
+                      (111, "investigation_started", "investigation"),
+                      (115, "traced", "prosecution"), (118, "technical_dismissal", "free")]})
+    assert active_offender_months(detained, 100, 130) == 15  # 100-114
+    assert active_offender_months(free, 100, 130) == 18  # 100-117
+
+
+def test_an_exposing_arrest_counts_as_a_new_case_and_as_new_offending():
+    # released at m; back into trafficking at m + 6; an arrest for another offence exposes
+    # it at m + 9 (recorded as 'exposed', no separate general_case row): a registered new
+    # case of another kind within 2 years (observed general), and true reoffending
+    m = 2016 * 12
+    hist = {1: [(m - 30, "inflow", "active"), (m - 20, "signalled", "signalled"),
+                (m - 19, "investigation_started", "investigation"),
+                (m - 14, "traced", "prosecution"), (m - 12, "summoned", "trial"),
+                (m - 2, "convicted", "sentencing"), (m - 2, "prison", "prison"),
+                (m, "released", "free"), (m + 30, "desisted", "desisted")]}
+    end = 2035 * 12 + 11
+    got = recidivism_table(build(hist), m, m, end)
+    assert got["observed_general_2y"] == 0 and got["true_2y"] == 0
+    exposed = {1: [*hist[1][:-1], (m + 6, "reoffended", "active"),
+                   (m + 9, "exposed", "signalled")]}
+    got = recidivism_table(build(exposed), m, m, end)
+    assert got["observed_general_2y"] == 1 and got["true_2y"] == 1
+    assert got["observed_specific_2y"] == 0  # the trafficking itself is not registered yet
+    assert cohort_table(build(exposed), m, m, end)["time_observed_general"].tolist() == [9]

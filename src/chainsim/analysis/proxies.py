@@ -58,9 +58,11 @@ def arm_proxies(records: pd.DataFrame | RecordArrays, period: tuple[int, int],
     of release from prison or a non-custodial sanction, for offenders whose first
     such index event falls in the period (full follow-up required; see
     :mod:`chainsim.analysis.recidivism`). Harm and workload, per year of the period:
-    ``active_offender_months`` (months offending: active or signalled),
+    ``active_offender_months`` (months offending: undetected, queued, or at liberty while
+    investigated and prosecuted),
     ``victim_months`` (the same times victims per offender), ``prison_months_served``
-    (months in custody: prison, pre-trial detention, detained during an appeal),
+    (months in custody: the chain table's custody stages — prison, pre-trial detention
+    from the arrest, detained during an appeal, recalled after a revocation),
     ``probation_caseload`` (mean number under supervision), ``court_cases`` (cases
     brought to court: summonses and appeals), ``investigations`` (police investigations
     started).

@@ -70,8 +70,9 @@ censored at the last window it is fully followed for (``horizon_end -
 extension_months - index``; an offender who desists simply has no further events).
 
 Harm proxies are person-months from :mod:`chainsim.analysis.occupancy`:
-offender-months *active* (stages ``active`` and ``signalled``: offending, not yet
-under investigation), victim-months (the same weighted by the form's victims per
+offender-months *offending* (:data:`ACTIVE_STAGES`, the chain table's offending stages:
+undetected, queued, and at liberty while the police investigate and the case is
+pending; not in custody), victim-months (the same weighted by the form's victims per
 offender) and active months after the offender's first release or sanction.
 
 Every function reads one replication's records; callers group by ``rep``.
@@ -142,18 +143,21 @@ CASE_OUTCOMES: tuple[str, ...] = ("technical_dismissal", "policy_dismissal", "ot
 """Final decisions on a trafficking case (a summons is not final: the trial follows)."""
 NOT_COUNTED: tuple[str, ...] = ("technical_dismissal", "acquitted")
 """Case outcomes that do not count as recidivism (WODC)."""
-GENERAL_CASES: tuple[str, ...] = ("general_case",)
+GENERAL_CASES: tuple[str, ...] = ("general_case", "exposed")
+"""Other offences registered as a new case (``exposed``: an arrest for another offence that
+also exposed the trafficking; it is registered as that other offence's case)."""
 # ``resumed`` (back to offending after a dismissal or acquittal) is a recent event of the
 # chain table; the names are filtered by the declared events so that this module works
 # with a table with or without it (chain.check_events rejects undeclared names).
 SPELL_STARTS: tuple[str, ...] = tuple(n for n in ("inflow", "pool", "reoffended", "resumed")
                                       if n in chain.EVENT_NAMES)
 """Events that start an offending spell: the offence date of the cases that follow."""
-TRUE_EVENTS: tuple[str, ...] = tuple(n for n in ("reoffended", "resumed", "general_offence")
-                                     if n in chain.EVENT_NAMES)
+TRUE_EVENTS: tuple[str, ...] = tuple(n for n in ("reoffended", "resumed", "general_offence",
+                                                  "exposed") if n in chain.EVENT_NAMES)
 """Events of true reoffending: a new trafficking spell, or any other offence."""
-ACTIVE_STAGES: tuple[str, ...] = ("active", "signalled")
-"""Stages counted as offending in the harm proxies."""
+ACTIVE_STAGES: tuple[str, ...] = chain.offending_stages()
+"""Stages counted as offending in the harm proxies (the chain table's ``offending`` stages:
+undetected, queued, and at liberty while the police investigate and the case is pending)."""
 
 Records = pd.DataFrame | RecordArrays
 """A replication's record table, or its :class:`chainsim.engines.records.RecordArrays`."""
@@ -436,7 +440,7 @@ def parse_proxy(proxy: str) -> tuple[str, int]:
 
 
 def active_offender_months(records: Records, start_month: int, end_month: int) -> float:
-    """Offender-months in ``active`` or ``signalled`` within ``[start_month, end_month]``.
+    """Offender-months offending (:data:`ACTIVE_STAGES`) within ``[start_month, end_month]``.
 
     Args:
         records: One replication's records.
@@ -493,7 +497,7 @@ def active_months_after_first_release(records: Records, start_month: int,
         end_month: Last month (inclusive).
 
     Returns:
-        Person-months in ``active``/``signalled`` after a first release or sanction.
+        Person-months offending (:data:`ACTIVE_STAGES`) after a first release or sanction.
     """
     rec = _sorted(records)
     is_index = rec.is_event(INDEX_EVENTS)
