@@ -2,7 +2,8 @@
 
 Docking is the twin's reason to exist (the design brief, §5): the agent model's Monte Carlo
 mean must agree with the twin's expected counts within Monte Carlo error. The
-comparison runs on the short horizon (2012-2017), every event, every year.
+comparison runs on the short horizon (2012-2017), every event, every year, and for
+the sets with many young offenders every event by age group (over the six years).
 
 Tolerance. For each (event, year) cell, with ``n`` replications, ``mean`` and ``sd``
 their mean and standard deviation::
@@ -11,13 +12,14 @@ their mean and standard deviation::
 
 ``SLACK`` (0.5 events) absorbs discreteness where the agent model's count has (almost)
 no variance, e.g. an event that occurs a handful of times in the first year or a
-queue that serves exactly its capacity every month. ``K_SD`` is 4.5, not 4: a docking
-test makes 3 parameter sets x (26 events + 2 prison-term checks) x 6 years = 504
-comparisons. At 4 sd a single comparison fails falsely with probability 6.3e-5
-(normal) or 2.7e-4 (Student t, 39 df, since the sd is estimated from 40 runs), so
-the family-wise chance of a false failure would be 1-(1-p)^504 = 3.1 % (normal) to
-13 % (t): too high. At 4.5 sd it is 6.8e-6 / 6.0e-5 per comparison and 0.3 % / 3.0 %
-family-wise. (Many cells are degenerate, e.g. ``dropped`` without a queue, so the
+queue that serves exactly its capacity every month. ``K_SD`` is 4.5, not 4: the
+docking tests make 4 parameter sets x (27 events + 2 prison-term checks) x 6 years
++ 2 sets x 27 events x 2 age groups = 804 comparisons. At 4 sd a single comparison
+fails falsely with probability 6.3e-5 (normal) or 2.7e-4 (Student t, 39 df, since
+the sd is estimated from 40 runs), so the family-wise chance of a false failure
+would be 1-(1-p)^804 = 4.9 % (normal) to 20 % (t): too high. At 4.5 sd it is
+6.8e-6 / 6.0e-5 per comparison and 0.5 % / 4.7 % family-wise. (Many cells are
+degenerate, e.g. ``dropped`` without a queue, and the cells are correlated, so the
 effective number is smaller.) Seeds are fixed, so the outcome is reproducible.
 """
 
@@ -30,9 +32,23 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from chainsim.chain.parameters import ParameterSet
-from chainsim.chain.spec import EVENT_NAMES, FORMS, Event, Stage
-from chainsim.engines.twin import CLASS_AGE_GROUP, ExpectedFlows, expected_flows, offence_class
+from chainsim.chain.spec import (
+    AGE_GROUPS,
+    EVENT_NAMES,
+    FORMS,
+    VISIBILITY_FIRST,
+    VISIBILITY_KNOWN,
+    VISIBILITY_SUPERVISED,
+    Event,
+    Stage,
+)
+from chainsim.engines.twin import (
+    CLASS_AGE_GROUP,
+    CLASSES,
+    ExpectedFlows,
+    charge_class,
+    expected_flows,
+)
 from chainsim.experiments.replications import iter_replications
 from conftest import (
     NON_BINDING_CAPACITY,
@@ -90,18 +106,41 @@ def trends_doc() -> dict:
     return doc
 
 
+def offending_doc() -> dict:
+    """Set (d): offending around the chain, with unlimited investigation capacity.
+
+    Many re-entries into offending, each with its own visibility: most cases without
+    sanction resume at once (known offenders), everyone sentenced is supervised and
+    reoffends often while supervised (the supervised visibility), and known offenders
+    are seen three times, supervised ones fifteen times as readily as first-timers.
+    Most offenders start young, so the age at the charge decides juvenile and
+    adolescent law for many.
+    """
+    doc = short_doc()
+    for name, value in (("investigation_capacity", NON_BINDING_CAPACITY),
+                        ("reoffend_hazard", 0.03), ("probation_share_prison", 1.0),
+                        ("probation_share_other", 1.0), ("probation_hazard_ratio", 1.0),
+                        ("known_signal_factor", 3.0), ("supervised_signal_factor", 5.0),
+                        ("resume_share", 0.8), ("adolescent_law_share", 0.5)):
+        set_param(doc, name, value)
+    doc["parameters"]["young_share"]["by_form"] = dict.fromkeys(FORMS, 0.6)
+    return doc
+
+
 SETS: dict[str, dict] = {
     # (a) the queue never binds: the twin is exact
     "unlimited": {"investigation_capacity": NON_BINDING_CAPACITY},
     # (b) the queue never empties (~200 signals a year against 60 places): exact again
     "binding": {"investigation_capacity": 60.0},
 }
+DOCS = {"trends": trends_doc, "offending": offending_doc}
+"""Sets (c) and (d), built from a document."""
 
 
 def set_params(name: str) -> tuple:
     """``(scenario, params)`` of a named parameter set."""
-    if name == "trends":
-        doc = trends_doc()
+    if name in DOCS:
+        doc = DOCS[name]()
         return make_scenario(doc=doc), make_params(doc=doc)
     if name == "baseline":
         return make_scenario(), make_params()
@@ -127,10 +166,13 @@ class MonteCarlo:
     Attributes:
         counts: Events per replication, year and event ``(reps, years, events)``.
         terms: Sum of the prison terms imposed per replication and year ``(reps, years)``.
+        groups: Events per replication, age group (at the start of the spell) and event
+            over the six years ``(reps, age groups, events)``.
     """
 
     counts: np.ndarray
     terms: np.ndarray
+    groups: np.ndarray
 
     @property
     def n(self) -> int:
@@ -145,7 +187,7 @@ class MonteCarlo:
 
 def monte_carlo(name: str, reps: int) -> MonteCarlo:
     scenario, params = set_params(name)
-    counts, terms = [], []
+    counts, terms, groups = [], [], []
     # the fast engine's records are the agent model's, bit for bit (tests/engines/test_fast.py,
     # tests/engines/test_registry.py), so its replications are the agent model's Monte Carlo sample
     for rep in iter_replications(scenario, params, SEED, reps, workers=WORKERS,
@@ -155,10 +197,14 @@ def monte_carlo(name: str, reps: int) -> MonteCarlo:
                             aggfunc="sum")
         counts.append(table.reindex(index=list(YEARS), columns=list(EVENT_NAMES))
                       .fillna(0).to_numpy(dtype=float))
+        by_group = pd.crosstab(fl["age_group"].astype(str), fl["event"].astype(str),
+                               values=fl["count"], aggfunc="sum")
+        groups.append(by_group.reindex(index=list(AGE_GROUPS), columns=list(EVENT_NAMES))
+                      .fillna(0).to_numpy(dtype=float))
         # yearly mean term times the number of terms: the sum of the terms imposed
         y = rep.yearly.reindex(list(YEARS))
         terms.append((y["prison_months"] * y["prison"]).fillna(0.0).to_numpy())
-    return MonteCarlo(np.stack(counts), np.stack(terms))
+    return MonteCarlo(np.stack(counts), np.stack(terms), np.stack(groups))
 
 
 @functools.cache
@@ -182,8 +228,12 @@ def z_scores(twin: np.ndarray, mean: np.ndarray, se: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ docking
 
 
+DOCKED = ["unlimited", "binding", "trends", "offending"]
+"""The docked parameter sets."""
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["unlimited", "binding", "trends"])
+@pytest.mark.parametrize("name", DOCKED)
 def test_twin_expected_counts_dock_with_agent_mean_for_every_event_and_year(name):
     ef, mc = docking(name)
     twin, _ = twin_yearly(ef)
@@ -197,12 +247,40 @@ def test_twin_expected_counts_dock_with_agent_mean_for_every_event_and_year(name
     # the comparison has power: the chain's events occur in numbers in the last years
     for event in (Event.SIGNALLED, Event.TRACED, Event.SUMMONED_DETAINED, Event.CONVICTED,
                   Event.PRISON, Event.RELEASED, Event.PROBATION_START, Event.REOFFENDED,
-                  Event.GENERAL_CASE):
+                  Event.GENERAL_CASE, Event.RESUMED):
         assert twin[-1, event] > 5 and mean[-1, event] > 5, EVENT_NAMES[event]
 
 
+def twin_by_age_group(ef: ExpectedFlows) -> np.ndarray:
+    """The twin's expected events by age group over the six years ``(age groups, events)``."""
+    years = ef.params.months // 12
+    ev = ef.events[np.isin(years, YEARS)].sum(axis=(0, 2, 3))  # (events, classes)
+    return np.stack([ev[:, CLASS_AGE_GROUP == a].sum(axis=1) for a in range(len(AGE_GROUPS))])
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["unlimited", "binding", "trends"])
+@pytest.mark.parametrize("name", ["trends", "offending"])
+def test_twin_counts_dock_with_agent_mean_by_age_group(name):
+    """Every event by the age group the agents record: that at the start of the spell.
+
+    New spells (``reoffended``, ``resumed``) count in the age group of the new spell;
+    the classes of the chain (age at the charge) keep the age group of the spell start.
+    """
+    ef, mc = docking(name)
+    twin = twin_by_age_group(ef)
+    mean, se = mc.mean(mc.groups), mc.se(mc.groups)
+    bad = outside(twin, mean, se)
+    z = z_scores(twin, mean, se)
+    failures = [f"{EVENT_NAMES[e]} {AGE_GROUPS[a]}: twin {twin[a, e]:.2f}, agents "
+                f"{mean[a, e]:.2f} (se {se[a, e]:.2f}, z {z[a, e]:.1f})"
+                for a, e in zip(*np.nonzero(bad), strict=True)]
+    assert not failures, f"{name}: twin outside {K_SD} se + {SLACK}:\n" + "\n".join(failures)
+    for event in (Event.TRACED, Event.PRISON, Event.REOFFENDED, Event.RESUMED):
+        assert (twin[:, event] > 20).all() and (mean[:, event] > 20).all(), EVENT_NAMES[event]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", DOCKED)
 def test_twin_prison_terms_dock_with_agent_mean(name):
     ef, mc = docking(name)
     twin_counts, twin_terms = twin_yearly(ef)
@@ -256,10 +334,25 @@ def test_trend_set_exercises_juvenile_law_and_time_varying_sentences():
     ef, _ = docking("trends")
     months = ef.params.values["prison_months_mean"][:, 0, 0, 0]
     assert np.ptp(months) > 5
-    prison = ef.events[:, Event.PRISON].sum(axis=(0, 1, 2))  # by offence class
-    assert prison[0] / prison.sum() > 0.1  # under 18 at the offence: juvenile law
+    prison = ef.events[:, Event.PRISON].sum(axis=(0, 1, 2))  # by class
+    share = dict(zip(CLASSES, prison / prison.sum(), strict=True))
+    assert share["young_u18"] > 0.05  # under 18 at the charge: juvenile law
+    assert share["young_18_22"] > 0.3  # adolescent law for half of them
+    assert share["young_23plus"] > 0.05  # young at the spell start, adult law
     summoned = ef.events[:, [Event.SUMMONED, Event.SUMMONED_DETAINED]].sum(axis=(0, 2, 3, 4))
     assert summoned[1] / summoned.sum() == pytest.approx(0.8)
+
+
+@pytest.mark.slow
+def test_offending_set_exercises_reentries_with_every_visibility():
+    """Premise of set (d): re-entries of both visibilities and both kinds carry mass."""
+    ef, _ = docking("offending")
+    by_visibility = ef.reentries.sum(axis=(0, 1, 2, 3, 4, 5))
+    assert by_visibility[VISIBILITY_FIRST] == 0.0  # nobody re-enters unknown
+    assert by_visibility[VISIBILITY_KNOWN] > 500 and by_visibility[VISIBILITY_SUPERVISED] > 100
+    assert ef.count(Event.RESUMED).sum() > 500 and ef.count(Event.REOFFENDED).sum() > 200
+    prison = ef.events[:, Event.PRISON].sum(axis=(0, 1, 2))
+    assert (prison / prison.sum() > 0.05).all()  # every class is sentenced
 
 
 @pytest.mark.slow
@@ -317,14 +410,11 @@ def test_after_chain_hazards_start_the_month_after_leaving_the_chain(short_param
 # ------------------------------------------------------------------ internals
 
 
-@pytest.fixture(scope="module")
-def trend_params() -> ParameterSet:
-    return make_params(doc=trends_doc())
-
-
-@pytest.fixture(scope="module", params=["short", "trends"])
-def full_flows(request, short_params, trend_params) -> ExpectedFlows:
-    return expected_flows(short_params if request.param == "short" else trend_params)
+@pytest.fixture(scope="module", params=["short", "trends", "offending"])
+def full_flows(request, short_params) -> ExpectedFlows:
+    if request.param == "short":
+        return expected_flows(short_params)
+    return expected_flows(make_params(doc=DOCS[request.param]()))
 
 
 def cumulative(ef: ExpectedFlows, *events: Event) -> np.ndarray:
@@ -368,8 +458,9 @@ def test_twin_conserves_offenders(full_flows):
 
 CHAIN_EVENTS = [e for e in Event if e not in (
     Event.PROBATION_END, Event.REOFFENDED, Event.GENERAL_OFFENCE, Event.GENERAL_CASE,
-    Event.DESISTED)]
-"""Events the chain mode computes (desistance there is only that of active offenders)."""
+    Event.DESISTED, Event.RESUMED)]
+"""Events the chain mode computes by class (desistance there is only that of active
+offenders; ``resumed`` it computes by form and sex, see the test)."""
 
 
 def test_chain_mode_reproduces_the_full_twin(full_flows):
@@ -381,10 +472,40 @@ def test_chain_mode_reproduces_the_full_twin(full_flows):
                                rtol=1e-9, atol=1e-9 * scale)
     np.testing.assert_allclose(chain.prison_terms, full.prison_terms, rtol=1e-9,
                                atol=1e-9 * full.prison_terms.max())
+    # resumptions: computed by the chain mode too (not taken from the re-entries), exact
+    # by form and sex; without birth years it counts whoever was charged under 23 as
+    # young, so it can only overstate the young
+    resumed, resumed_full = chain.events[:, Event.RESUMED], full.events[:, Event.RESUMED]
+    assert resumed_full.sum() > 10
+    np.testing.assert_allclose(resumed.sum(axis=3), resumed_full.sum(axis=3), rtol=1e-9,
+                               atol=1e-9 * resumed_full.max())
+    young = CLASS_AGE_GROUP == 0
+    assert (resumed[..., young].sum(axis=3) >= resumed_full[..., young].sum(axis=3)
+            - 1e-9 * resumed_full.max()).all()
     # the re-entries matter: without them the chain sees fewer offenders
     bare = expected_flows(full.params, full=False)
     assert full.reentries.sum() > 10
     assert bare.count(Event.SIGNALLED).sum() < full.count(Event.SIGNALLED).sum() - 1
+
+
+def test_resumptions_and_reoffences_are_the_reentries(full_flows):
+    """Cases without sanction resume at ``resume_share``; both kinds of new spell re-enter."""
+    ef = full_flows
+    share = ef.params.values["resume_share"]
+    assert np.ptp(share) == 0  # the sets give it one value
+    ended = ef.events[:, [Event.TECHNICAL_DISMISSAL, Event.POLICY_DISMISSAL,
+                          Event.OTHER_DISPOSAL, Event.ACQUITTED]].sum(axis=(1, 4))
+    resumed = ef.events[:, Event.RESUMED].sum(axis=3)
+    np.testing.assert_allclose(resumed, share.flat[0] * ended, rtol=1e-9,
+                               atol=1e-12 * ended.max())
+    new_spells = ef.count(Event.REOFFENDED, Event.RESUMED)
+    np.testing.assert_allclose(ef.reentries.sum(axis=(1, 2, 3, 4, 5, 6)), new_spells,
+                               rtol=1e-9, atol=1e-12 * new_spells.max())
+    by_visibility = ef.reentries.sum(axis=(0, 1, 2, 3, 4, 5))
+    assert by_visibility[VISIBILITY_FIRST] == 0.0
+    assert by_visibility[VISIBILITY_KNOWN] > 0 and by_visibility[VISIBILITY_SUPERVISED] > 0
+    # new spells count in the age group of now: the class of the young or of the adults
+    assert not ef.events[:, [Event.REOFFENDED, Event.RESUMED]][..., 1:3].any()
 
 
 def test_expected_flows_yearly_sums_the_months(short_params):
@@ -396,9 +517,10 @@ def test_expected_flows_yearly_sums_the_months(short_params):
     assert sum(yearly.values()) == pytest.approx(per_month.sum())
 
 
-def test_offence_class():
+def test_charge_class():
     ages = np.array([0, 16, 17, 18, 19, 22, 23, 24, 69])
-    np.testing.assert_array_equal(offence_class(ages), [0, 0, 0, 1, 1, 1, 2, 2, 2])
-    assert offence_class(np.array(17)) == 0 and offence_class(np.array(23)) == 2
-    # classes u18 and 18-22 are the age group 'under23', 23+ is '23plus'
-    np.testing.assert_array_equal(CLASS_AGE_GROUP, [0, 0, 1])
+    np.testing.assert_array_equal(charge_class(ages), [0, 0, 0, 1, 1, 1, 2, 2, 2])
+    assert charge_class(np.array(17)) == 0 and charge_class(np.array(23)) == 2
+    # the three young classes are the age group 'under23' at the spell start, 'adult' '23plus'
+    assert len(CLASSES) == 4
+    np.testing.assert_array_equal(CLASS_AGE_GROUP, [0, 0, 0, 1])

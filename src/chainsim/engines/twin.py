@@ -6,27 +6,52 @@ offenders: every random decision becomes a split of the mass by its probability,
 every duration a spread of the mass over future months by its distribution. Its
 output is the expected number of every event per month, form, age group and sex.
 
-State. Masses are arrays over (form, sex, offence-age class, prior convictions,
-birth year): class ``u18`` / ``18-22`` / ``23+`` is the age at the start of the
-current offending spell (it decides the age group and juvenile law), priors are
-capped at 3 (their effect is), and the birth year gives the age in every
-calendar year (ages change on 1 January, as in the agent model). Stages with a
-duration keep a buffer of what is due in each future month.
+State. Undetected offending (the active mass and the investigation queue) is held
+over (form, sex, age group, prior convictions, birth year, visibility): the age group
+(under 23 or not) is the age at the start of the current offending spell (it selects
+the stratified parameters), visibility the row of
+:data:`chainsim.chain.spec.SIGNAL_HAZARDS` the signal hazard comes from (0 a
+first-timer, 1 registered at the OM before, 2 a spell begun under supervision).
+From the charge on (the month an investigation or inspection begins) the mass is in
+the chain, held over (form, sex, class, prior convictions, birth year) without
+visibility (it only acts while offending, and whoever leaves the chain has been
+registered at the OM; a new spell sets its own). The four classes (:data:`CLASSES`)
+combine the age group with the age at the charge, which decides juvenile and
+adolescent law: young at the spell start and under 18 at the charge, young and 18-22,
+young and 23 or over, adult at the spell start (23 or over at the charge as well).
+The young mass is re-classed by its age at the charge when an investigation starts
+(the month the queue serves it) or an inspection takes the case up. Priors are capped
+at 3 (their effect is), and the birth year gives the age in every calendar year (ages
+change on 1 January, as in the agent model). Stages with a duration keep a buffer of
+what is due in each future month.
+
+Events are counted by (form, sex, class). Before the charge the class is not known
+yet: events of undetected offending (``pool``, ``inflow``, ``signalled``,
+``dropped``, desistance while active) and the starts of new spells (``reoffended``,
+``resumed``) count the young in class 0 and the adults in class 3, so
+:data:`CLASS_AGE_GROUP` gives every event's age group (at the start of the spell).
 
 Exactness. Everything is exact in expectation except two stated approximations:
 
 - *Capacity.* The agent model serves ``min(queue, capacity)`` suspects a month
   (first come, first served). The twin serves ``min(E[queue], capacity)`` from
   the expected queue, oldest signal cohorts first. Where the queue is long (the
-  baseline: capacity binds every month) the two agree exactly; where the queue
-  runs empty the twin serves slightly too many (Jensen's inequality).
+  baseline: capacity binds every month) the numbers served agree exactly; where the
+  queue runs empty the twin serves slightly too many (Jensen's inequality). Within
+  a signal month the agents serve in offender-id order, the twin pro rata to the
+  month's composition, so where a month's signals are only partly served the mix
+  of who is served (form, age, priors) can differ slightly.
 - *Tails.* Duration distributions are cut where less than ``tail`` (1e-12) of
   their mass remains.
 
 Speed. ``full=False`` tracks priors and birth years only where they matter
 (undetected offending) and leaves out what happens after the chain; re-entries
-into offending from after the chain are then taken from a full run
-(``reentries``). This "chain" mode is what calibration iterates on.
+into offending from after the chain (reoffences and resumptions after a case
+without sanction) are then taken from a full run (``reentries``). The chain mode
+computes the ``resumed`` events itself (exact totals per form and sex), but without
+birth years in the chain it cannot tell who turned 23 between the charge and the
+resumption: it counts those charged under 23 as young (class 0). This "chain" mode
+is what calibration iterates on.
 """
 
 from __future__ import annotations
@@ -40,14 +65,25 @@ from chainsim.chain import spec
 from chainsim.chain.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
 from chainsim.chain.spec import FORMS, Event
 
-N_FORMS, N_SEXES, N_CLASSES, N_PRIORS = len(FORMS), 2, 3, spec.PRIOR_EFFECT_CAP + 1
-CLASS_AGE_GROUP = np.array([0, 0, 1])
-"""Age group (0 = under 23) of each offence-age class (u18, 18-22, 23+)."""
+CLASSES: tuple[str, ...] = ("young_u18", "young_18_22", "young_23plus", "adult")
+"""Classes of the chain: the age group at the spell start and the age at the charge."""
+N_FORMS, N_SEXES, N_CLASSES, N_PRIORS = len(FORMS), 2, len(CLASSES), spec.PRIOR_EFFECT_CAP + 1
+N_AGE_GROUPS, N_VISIBILITY = len(spec.AGE_GROUPS), len(spec.SIGNAL_HAZARDS)
+CLASS_AGE_GROUP = np.array([0, 0, 0, 1])
+"""Age group at the start of the offending spell (0 = under 23) of each class."""
+ADULT_CLASS = CLASSES.index("adult")
+AGE_GROUP_CLASS = np.array([0, ADULT_CLASS])
+"""Class in which events before the charge count each age group (the young: class 0)."""
 N_EVENTS = len(Event)
+_DUE_BLOCK = 1 << 21
+"""Bytes of the blocks in which :meth:`Twin._due` spreads mass over future months."""
 
 
-def offence_class(age: np.ndarray) -> np.ndarray:
-    """Offence-age class of ages: 0 below 18 (juvenile law), 1 for 18-22, 2 from 23."""
+def charge_class(age: np.ndarray) -> np.ndarray:
+    """Class of offenders young at the spell start, by their age at the charge.
+
+    0 below 18 (juvenile law), 1 for 18-22 (adolescent law possible), 2 from 23.
+    """
     return np.where(age < spec.JUVENILE_LAW_AGE, 0, np.where(age < spec.YOUNG_AGE_LIMIT, 1, 2))
 
 
@@ -74,12 +110,16 @@ class ExpectedFlows:
 
     Attributes:
         params: The parameters it was computed from.
-        events: Expected events, shape ``(months + 1, events, forms, sexes, classes)``.
+        events: Expected events, shape ``(months + 1, events, forms, sexes, classes)``
+            (:data:`CLASSES`; before the charge the young count in class 0, see the
+            module's docstring).
         prison_terms: Expected sum of prison terms imposed (months), shape
             ``(months + 1, forms, sexes, classes)``; divided by the ``prison`` events
             it gives the mean term.
-        reentries: Expected re-entries into offending from after the chain, shape
-            ``(months + 1, forms, sexes, classes, priors, birth years)`` (full mode).
+        reentries: Expected re-entries into offending from after the chain
+            (reoffences and resumptions after a case without sanction), shape
+            ``(months + 1, forms, sexes, age groups, 1, birth years, visibility)``
+            (full mode; the priors summed, as the chain mode tracks them).
         stocks: Expected offenders per stage at the end of every month that the
             twin tracks as a stock (``active``, ``signalled``, ``free``,
             ``probation``, ``desisted``), shape ``(months + 1, stages)`` in
@@ -111,7 +151,8 @@ class Twin:
         full: Track priors and birth years through the chain and what happens
             after it (exact); ``False`` for the fast chain mode.
         reentries: In chain mode, expected re-entries into offending per month
-            (from a full run's :attr:`ExpectedFlows.reentries`); none if omitted.
+            (reoffences and resumptions, by visibility: a full run's
+            :attr:`ExpectedFlows.reentries`); none if omitted.
         tail: Cut duration distributions where less than this mass remains.
     """
 
@@ -131,6 +172,10 @@ class Twin:
                                      last - spec.YOUNG_MIN_ONSET_AGE + 1)
         self.B = len(self.birth_years)
         priors = N_PRIORS if full else 1  # priors only matter after the chain
+        # undetected offending: (forms, sexes, age groups, priors, birth years, visibility)
+        self.active_shape = (N_FORMS, N_SEXES, N_AGE_GROUPS, priors, self.B, N_VISIBILITY)
+        # the chain: (forms, sexes, classes, priors, birth years); the chain mode keeps
+        # birth years and priors only until the charge
         self.shape = (N_FORMS, N_SEXES, N_CLASSES, priors, self.B)
         self.chain_shape = self.shape if full else (N_FORMS, N_SEXES, N_CLASSES, 1, 1)
 
@@ -149,6 +194,38 @@ class Twin:
                 v.transpose(0, 1, 3, 2))[..., None, None]
         return arr
 
+    def active_strat(self, name: str, t: int) -> np.ndarray:
+        """A parameter at month ``t`` for undetected offending: ``(F, S, A, 1, 1, 1)``."""
+        return self.active_strata(name)[t]
+
+    def active_strata(self, name: str) -> np.ndarray:
+        """A parameter over time as ``(months + 1, F, S, A, 1, 1, 1)`` (cached)."""
+        key = ("active", name)
+        arr = self._memo.get(key)
+        if arr is None:
+            v = self.p.values[name]  # (T, F, A, S)
+            arr = self._memo[key] = np.ascontiguousarray(
+                v.transpose(0, 1, 3, 2))[..., None, None, None]
+        return arr
+
+    def _exit_probabilities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Monthly probabilities of undetected offending's exits over time (cached).
+
+        Signal by visibility ``(months + 1, F, S, A, 1, 1, V)``, inspection ``(..., 1, 1,
+        1)`` and desistance by birth year ``(..., 1, B, 1)``.
+        """
+        out = self._memo.get("exits")
+        if out is None:
+            signal = spec.scale_probability(np.concatenate(
+                [self.active_strata(name) for name in spec.SIGNAL_HAZARDS], axis=-1), 1.0)
+            inspect = spec.scale_probability(self.active_strata("inspection_hazard"), 1.0)
+            ages = (self.years[:, None] - self.birth_years)[:, None, None, None, None, :, None]
+            factor = self.p.values["desistance_age_factor"][:, 0, 0, 0]
+            desist = spec.desistance_probability(self.active_strata("desistance_hazard"), ages,
+                                                 factor[:, None, None, None, None, None, None])
+            out = self._memo["exits"] = (signal, inspect, desist)
+        return out
+
     def scalar(self, name: str, t: int) -> float:
         """A parameter that does not vary by stratum, at month ``t``."""
         return float(self.p.values[name][t, 0, 0, 0])
@@ -157,9 +234,45 @@ class Twin:
         """Age in month ``t`` of every birth year."""
         return self.years[t] - self.birth_years
 
-    def to_chain(self, mass: np.ndarray) -> np.ndarray:
-        """Mass entering the chain, with the dimensions the chain tracks."""
-        return mass if self.full else mass.sum(axis=(3, 4), keepdims=True)
+    def _charged(self, t: int, m: np.ndarray) -> np.ndarray:
+        """Mass ``m`` of undetected offending charged at month ``t``, as the chain holds it.
+
+        Visibility is dropped; the young are classed by their age at the charge (now),
+        the adults stay adult.
+        """
+        if self.full:
+            m = m.sum(axis=5)  # (F, S, A, P, B)
+            onehot = self._charge_onehot(t)  # (B, 3)
+            out = np.empty(self.shape)
+            out[:, :, :3] = np.moveaxis(m[:, :, 0, :, :, None] * onehot, -1, 2)
+            out[:, :, ADULT_CLASS] = m[:, :, 1]
+            return out
+        flat = m.reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, -1)  # (F, S, A, B x V)
+        out = np.empty(self.chain_shape)
+        out[:, :, :3, 0, 0] = flat[:, :, 0] @ self._charge_onehot(t, N_VISIBILITY)
+        out[:, :, ADULT_CLASS, 0, 0] = flat[:, :, 1].sum(axis=-1)
+        return out
+
+    def _charge_onehot(self, t: int, repeat: int = 1) -> np.ndarray:
+        """Indicator ``(B x repeat, 3)`` of every birth year's young class by age in month ``t``.
+
+        Each birth year's row ``repeat`` times (for the visibility that follows it).
+        """
+        key = ("charge", int(self.years[t]), repeat)
+        out = self._memo.get(key)
+        if out is None:
+            onehot = (charge_class(self.ages(t))[:, None] == np.arange(3)).astype(float)
+            out = self._memo[key] = np.repeat(onehot, repeat, axis=0)
+        return out
+
+    def _new_spell(self, t: int, m: np.ndarray, visibility: int) -> np.ndarray:
+        """Chain mass ``m`` starting a new spell at ``t``: age group of now, ``visibility``."""
+        by_birth = m.sum(axis=2)  # (F, S, P, B)
+        young = self.ages(t) < spec.YOUNG_AGE_LIMIT
+        out = np.zeros(self.active_shape)
+        out[:, :, 0, :, :, visibility] = by_birth * young
+        out[:, :, 1, :, :, visibility] = by_birth * ~young
+        return out
 
     def _kernel(self, name_mean: str, name_cv: str, t: int) -> np.ndarray:
         """Duration distributions per stratum at month ``t``: ``(K, F, S, C, 1, 1)``."""
@@ -183,13 +296,27 @@ class Twin:
         return out[..., None, None]
 
     def _due(self, buffer: np.ndarray, t: int, kernel: np.ndarray, mass: np.ndarray) -> None:
-        """Spread ``mass`` entering at ``t`` over future months by ``kernel``."""
+        """Spread ``mass`` entering at ``t`` over future months by ``kernel``.
+
+        In blocks of months whose product fits in a cache (a third faster in full mode).
+        """
         k = min(len(kernel), self.T + 1 - t)
-        if k > 0:
-            buffer[t: t + k] += kernel[:k] * mass[None]
+        if k * mass.nbytes <= _DUE_BLOCK:
+            if k > 0:
+                buffer[t: t + k] += kernel[:k] * mass[None]
+            return
+        step = max(1, _DUE_BLOCK // mass.nbytes)
+        for i in range(0, k, step):
+            j = min(i + step, k)
+            buffer[t + i: t + j] += kernel[i:j] * mass[None]
 
     def _record(self, t: int, event: Event, mass: np.ndarray) -> None:
+        """Count chain mass ``(F, S, C, P, B)`` as ``event`` at month ``t``."""
         self.ev[t, event] += mass.sum(axis=(3, 4))
+
+    def _record_active(self, t: int, event: Event, mass: np.ndarray) -> None:
+        """Count mass of undetected offending ``(F, S, A, ...)`` (by age group, see :meth:`run`)."""
+        self.ev_active[t, event] += mass.reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, -1).sum(axis=3)
 
     # --------------------------------------------------------------------- run
 
@@ -197,6 +324,7 @@ class Twin:
         """Compute the expected flows over the whole horizon."""
         T = self.T
         self.ev = np.zeros((T + 1, N_EVENTS, N_FORMS, N_SEXES, N_CLASSES))
+        self.ev_active = np.zeros((T + 1, N_EVENTS, N_FORMS, N_SEXES, N_AGE_GROUPS))
         self.terms = np.zeros((T + 1, N_FORMS, N_SEXES, N_CLASSES))
         self.stocks = np.zeros((T + 1, len(spec.Stage)))
         chain = (T + 2, *self.chain_shape)
@@ -211,8 +339,10 @@ class Twin:
         self.sentenced.update({k: np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES, 1, 1))
                                for k in ("appealed", "convicted", "prison")})
         self.terms_due = np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES))
-        self.reentries = np.zeros((T + 1, *self.shape)) if self.full else None
-        self.active = np.zeros(self.shape)
+        reentry_shape = (T + 1, *self.active_shape[:3], 1, *self.active_shape[4:])
+        self.reentries = np.zeros(reentry_shape) if self.full else None
+        self.active = np.zeros(self.active_shape)
+        self.no_sanction = np.zeros(self.chain_shape)  # this month's cases without sanction
         self.free = np.zeros(self.chain_shape)
         # supervision: the supervised mass, and the endings scheduled for each month in
         # units of the supervised survival up to entry (exits hit every remaining
@@ -227,6 +357,7 @@ class Twin:
         for t in range(1, T + 1):
             self._month(t)
             self._stock(t)
+        self.ev[..., AGE_GROUP_CLASS] += self.ev_active  # the young in class 0
         return ExpectedFlows(self.p, self.ev, self.terms, self.reentries, self.stocks)
 
     def _stock(self, t: int) -> None:
@@ -235,7 +366,8 @@ class Twin:
         s[spec.Stage.SIGNALLED] = sum(q[1] for q in self.queue)
         s[spec.Stage.FREE] = self.free.sum()
         s[spec.Stage.PROBATION] = self.supervised.sum()
-        s[spec.Stage.DESISTED] = self.ev[: t + 1, Event.DESISTED].sum()
+        s[spec.Stage.DESISTED] = (self.stocks[t - 1, spec.Stage.DESISTED] if t > 0 else 0.0) + (
+            self.ev[t, Event.DESISTED].sum() + self.ev_active[t, Event.DESISTED].sum())
 
     def _varies(self, name: str) -> bool:
         key = ("varies", name)
@@ -247,32 +379,35 @@ class Twin:
     # ------------------------------------------------------------------ inflow
 
     def _newcomers(self, t: int, stratum_rate: np.ndarray) -> np.ndarray:
-        """Expected offenders starting at month ``t`` from per-stratum counts ``(F, A, S)``."""
+        """Expected offenders starting at month ``t`` from per-stratum counts ``(F, A, S)``.
+
+        Returned as ``(F, S, A, P, B)``: first-timers, whose visibility is 0.
+        """
         excess = self.scalar("adult_onset_excess_years", t)
-        ages = self._age_matrix(int(self.years[t]), excess)             # (A, C, B)
+        ages = self._age_matrix(int(self.years[t]), excess)             # (A, B)
         share = self.p.values["prior_conviction_share"][t, :, 0, 0]
         priors = np.stack([spec.prior_convictions_pmf(float(q)) for q in share])  # (F, P)
         if not self.full:
             priors = priors.sum(axis=1, keepdims=True)
-        return np.einsum("fas,fp,acb->fscpb", stratum_rate, priors, ages)
+        return np.einsum("fas,fp,ab->fsapb", stratum_rate, priors, ages)
 
     def _age_matrix(self, year: int, excess: float) -> np.ndarray:
-        """Onset-age distribution by age group, as offence class and birth year ``(A, C, B)``."""
+        """Onset-age distribution by age group, as birth year ``(A, B)``."""
         key = ("ages", year, excess)
         out = self._memo.get(key)
         if out is None:
-            out = np.zeros((2, N_CLASSES, self.B))
+            out = np.zeros((N_AGE_GROUPS, self.B))
             for a, young in ((0, True), (1, False)):
                 pmf = spec.onset_age_pmf(young, excess)
                 ages = np.nonzero(pmf)[0]
-                out[a, offence_class(ages), year - ages - self.birth_years[0]] = pmf[ages]
+                out[a, year - ages - self.birth_years[0]] = pmf[ages]
             self._memo[key] = out
         return out
 
     def _initial_pool(self) -> None:
         pool = self._newcomers(0, self.p.initial_pool_rates())
-        self.active += pool
-        self._record(0, Event.POOL, pool)
+        self.active[..., spec.VISIBILITY_FIRST] += pool
+        self._record_active(0, Event.POOL, pool)
 
     # ------------------------------------------------------------------- month
 
@@ -287,35 +422,38 @@ class Twin:
         self._investigations_end(t)
         self._om_decisions(t)
         self._judgments(t)
+        resumed = self._resumption(t)
         self._releases(t)
         # entries of month t
-        self.active += newcomers
-        self._record(t, Event.INFLOW, newcomers)
+        self.active[..., spec.VISIBILITY_FIRST] += newcomers
+        self._record_active(t, Event.INFLOW, newcomers)
         self.active += dropped
         if reentries is not None:
+            reentries += resumed
             self.active += reentries
-            self.reentries[t] = reentries
+            self.reentries[t] = reentries.sum(axis=3, keepdims=True)
         elif self.reentries_in is not None:
-            self.active += self.reentries_in[t].sum(axis=3, keepdims=True)
-        self._record(t, Event.INSPECTED, inspected)
-        insp = self.to_chain(inspected)
+            self.active += self.reentries_in[t]
+        insp = self._charged(t, inspected)
+        self._record(t, Event.INSPECTED, insp)
         self._due(self.insp_due, t + 1, self._kernel("investigation_months",
                                                      "investigation_cv", t)[1:], insp)
         self._queue_arrivals(t, signals)
         self._serve_queue(t)
 
     def _active_exits(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Undetected offending in month ``t``: signalled, inspected, desisted (in that order)."""
         a = self.active
-        p_sig = spec.scale_probability(self.strat("signal_hazard", t), 1.0)
-        p_ins = spec.scale_probability(self.strat("inspection_hazard", t), 1.0)
-        p_des = spec.desistance_probability(self.strat("desistance_hazard", t), self.ages(t),
-                                            self.scalar("desistance_age_factor", t))
+        p_sig, p_ins, p_des = (arr[t] for arr in self._exit_probabilities())
         sig = a * p_sig
-        ins = a * (1 - p_sig) * p_ins
-        des = a * (1 - p_sig) * (1 - p_ins) * p_des
-        self.active = a - sig - ins - des
-        self._record(t, Event.SIGNALLED, sig)
-        self._record(t, Event.DESISTED, des)
+        rest = a - sig
+        ins = rest * p_ins
+        rest -= ins
+        des = rest * p_des
+        rest -= des
+        self.active = rest
+        self._record_active(t, Event.SIGNALLED, sig)
+        self._record_active(t, Event.DESISTED, des)
         return sig, ins
 
     # ------------------------------------------------------------------- queue
@@ -326,22 +464,24 @@ class Twin:
             self.queue.append([t, total, signals / total])
 
     def _queue_drops(self, t: int) -> np.ndarray:
+        """Signals not followed up: back to offending, their visibility unchanged."""
         p = float(spec.scale_probability(self.scalar("queue_drop_hazard", t), 1.0))
-        dropped = np.zeros(self.shape)
+        dropped = np.zeros(self.active_shape)
         for cohort in self.queue:
             d = cohort[1] * p
             cohort[1] -= d
             dropped += d * cohort[2]
-        self._record(t, Event.DROPPED, dropped)
+        self._record_active(t, Event.DROPPED, dropped)
         self.queue = [c for c in self.queue if c[1] > 1e-300]
         return dropped
 
     def _serve_queue(self, t: int) -> None:
+        """Investigations start: the charge, at the age of this month."""
         self.credit += self.scalar("investigation_capacity", t) / 12.0
         total = sum(c[1] for c in self.queue)
         n = min(total, float(np.floor(self.credit)))
         self.credit = min(self.credit - n, 1.0)
-        served = np.zeros(self.shape)
+        served = np.zeros(self.active_shape)
         left = n
         for cohort in self.queue:  # oldest first
             if left <= 0:
@@ -351,10 +491,10 @@ class Twin:
             cohort[1] -= take
             left -= take
         self.queue = [c for c in self.queue if c[1] > 1e-12 * max(total, 1.0)]
-        self._record(t, Event.INVESTIGATION_STARTED, served)
+        charged = self._charged(t, served)
+        self._record(t, Event.INVESTIGATION_STARTED, charged)
         self._due(self.inv_due, t + 1,
-                  self._kernel("investigation_months", "investigation_cv", t)[1:],
-                  self.to_chain(served))
+                  self._kernel("investigation_months", "investigation_cv", t)[1:], charged)
 
     # ----------------------------------------------------------- prosecution
 
@@ -376,9 +516,8 @@ class Twin:
         for share, event in ((technical, Event.TECHNICAL_DISMISSAL),
                              (policy, Event.POLICY_DISMISSAL),
                              (other, Event.OTHER_DISPOSAL)):
-            out = m * share
-            self._record(t, event, out)
-            self.free += out
+            self._record(t, event, m * share)
+        self.no_sanction += m * (technical + policy + other)
         at_liberty = m * summons * (1 - detained)
         in_custody = m * summons * detained
         self._record(t, Event.SUMMONED, at_liberty)
@@ -386,6 +525,29 @@ class Twin:
         trial = self._kernel("trial_months", "trial_cv", t)
         self._due(self.trial_due, t + 1, trial[1:], at_liberty)
         self._detained(t, in_custody, trial)
+
+    def _resumption(self, t: int) -> np.ndarray | None:
+        """The month's cases without sanction: back to offending at once, or free.
+
+        Whoever a dismissal, another disposal or an acquittal (``no_sanction``) let go
+        in month ``t``. The resumed start a new spell (age group of now, visibility 1:
+        registered at the OM), offending from ``t + 1``: returned (full mode) to enter
+        with the other re-entries. In the chain mode their re-entry comes from the full
+        run's (``reentries``), so only the event is counted here.
+        """
+        m = self.no_sanction
+        self.no_sanction = np.zeros(self.chain_shape)
+        resumed = m * self.strat("resume_share", t)
+        self.free += m - resumed
+        if self.full:
+            spell = self._new_spell(t, resumed, spec.VISIBILITY_KNOWN)
+            self._record_active(t, Event.RESUMED, spell)
+            return spell
+        # no birth years: who was charged under 23 counts as young still
+        ev = self.ev[t, Event.RESUMED]
+        ev[:, :, 0] += resumed[:, :, :2].sum(axis=(2, 3, 4))
+        ev[:, :, ADULT_CLASS] += resumed[:, :, 2:].sum(axis=(2, 3, 4))
+        return None
 
     def _conviction_split(self, t: int) -> dict[str, np.ndarray]:
         """Shares of the mass judged at month ``t`` by outcome (see :meth:`_splits_uncached`)."""
@@ -460,7 +622,7 @@ class Twin:
                            ("convicted", Event.CONVICTED), ("prison", Event.PRISON),
                            ("non_custodial", Event.NON_CUSTODIAL)):
             self._record(t, event, self.sentenced[key][t])
-        self.free += self.sentenced["acquitted"][t]
+        self.no_sanction += self.sentenced["acquitted"][t]
         self.terms[t] += self.terms_due[t]
         self._sentence(t, convicted, split, self.sentenced["non_custodial"][t])
 
@@ -468,7 +630,7 @@ class Twin:
         """First-instance judgments at liberty: acquitted, appealed, or (returned) final."""
         acquitted = m * split["acquitted"]
         self._record(t, Event.ACQUITTED, acquitted)
-        self.free += acquitted
+        self.no_sanction += acquitted
         guilty = m * split["convicted"]
         appealed = guilty * split["appealed"]
         self._record(t, Event.APPEALED, appealed)
@@ -481,7 +643,7 @@ class Twin:
         m = self.appeal_due[t]
         acquitted = m * split["appeal_acquitted"]
         self._record(t, Event.ACQUITTED, acquitted)
-        self.free += acquitted
+        self.no_sanction += acquitted
         return m * (1 - split["appeal_acquitted"])
 
     def _sentence(self, t: int, convicted: np.ndarray, split: dict,
@@ -648,14 +810,18 @@ class Twin:
         self._due(self.ends_due, t + 1, kernel[1:], scaled)
 
     def _after_chain(self, t: int) -> np.ndarray:
-        """Exits of month ``t`` from life after the chain; returns re-entries into offending."""
+        """Exits of month ``t`` from life after the chain; returns re-entries into offending.
+
+        A reoffence starts a new spell (age group of now) seen sooner if it began under
+        supervision (visibility 2), else as a known offender's (visibility 1).
+        """
         ages = self.ages(t)
         factor = self.scalar("prior_hazard_factor", t)
         age_factor = self.scalar("desistance_age_factor", t)
         ratio = self.strat("probation_hazard_ratio", t)
         priors = np.arange(N_PRIORS)[None, None, None, :, None]
         reg = self.scalar("general_registration_prob", t)
-        reoffended = np.zeros(self.shape)
+        out = np.zeros(self.active_shape)
         for supervised, mass in ((False, self.free), (True, self.supervised)):
             suffix = spec.SUPERVISED_SUFFIX if supervised else ""
             p_re = spec.reoffending_probability(self.strat("reoffend_hazard" + suffix, t),
@@ -670,11 +836,13 @@ class Twin:
             des = mass * (1 - p_re) * p_des
             stay = mass * keep
             gen = stay * p_gen
-            self._record(t, Event.REOFFENDED, re)
+            spell = self._new_spell(t, re, spec.VISIBILITY_SUPERVISED if supervised
+                                    else spec.VISIBILITY_KNOWN)
+            self._record_active(t, Event.REOFFENDED, spell)
+            out += spell
             self._record(t, Event.DESISTED, des)
             self._record(t, Event.GENERAL_OFFENCE, gen)
             self._record(t, Event.GENERAL_CASE, gen * reg)
-            reoffended += re
             if supervised:
                 self.supervised = stay
                 self.survival = self.survival * keep
@@ -685,12 +853,6 @@ class Twin:
         self._record(t, Event.PROBATION_END, ending)
         self.supervised = self.supervised - ending
         self.free += ending
-        # back into trafficking: a new spell, with the age class of now
-        out = np.zeros(self.shape)
-        by_birth = reoffended.sum(axis=2)  # (F, S, P, B)
-        cls = offence_class(ages)
-        for c in range(N_CLASSES):
-            out[:, :, c] = by_birth * (cls == c)
         return out
 
 
@@ -705,6 +867,7 @@ STEP_HANDLERS: dict[str, object] = {
     "investigation": Twin._investigations_end, "inspection": Twin._investigations_end,
     "prosecution": Twin._om_decisions, "trial": Twin._judgments,
     "appeal": Twin._appeal_judgments, "sentencing": Twin._sentence, "prison": Twin._releases,
-    "supervision": Twin._supervise, "after_chain": Twin._after_chain,
+    "supervision": Twin._supervise, "resumption": Twin._resumption,
+    "after_chain": Twin._after_chain,
 }
 """The twin's handler of every step of the chain table (``tests/chain/test_steps.py`` checks it)."""
