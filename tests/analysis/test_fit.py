@@ -93,36 +93,37 @@ def month_index(params, year: int, month: int) -> int:
 def hand_flows(short_params) -> ExpectedFlows:
     """Expected flows set by hand: a few events in a few months (the rest zero).
 
-    Strata are (form, sex, offence class u18 / 18-22 / 23+).
+    Strata are (form, sex, class: young and under 18 at the charge / young and 18-22 /
+    young and 23+ / adult), :data:`chainsim.engines.twin.CLASSES`.
     """
     p = short_params
     n = len(p.months)
-    ev = np.zeros((n, N_EVENTS, len(FORMS), 2, 3))
-    terms = np.zeros((n, len(FORMS), 2, 3))
+    ev = np.zeros((n, N_EVENTS, len(FORMS), 2, 4))
+    terms = np.zeros((n, len(FORMS), 2, 4))
     ds, labour, criminal = (FORMS.index(f) for f in ("domestic_sexual", "labour", "criminal"))
     m15, m16, m14 = month_index(p, 2015, 3), month_index(p, 2016, 7), month_index(p, 2014, 5)
     # registrations at the OM in the window: 25 (20 traced + 5 by other services)
-    ev[m15, Event.TRACED, ds, 0, 2] = 10
+    ev[m15, Event.TRACED, ds, 0, 3] = 10
     ev[m15, Event.TRACED, ds, 1, 0] = 4       # female, under 18 at the offence
     ev[m16, Event.TRACED, criminal, 0, 1] = 3  # 18-22
-    ev[m16, Event.TRACED, criminal, 0, 2] = 3
-    ev[m16, Event.REGISTERED_OTHER, labour, 1, 2] = 5
+    ev[m16, Event.TRACED, criminal, 0, 3] = 3
+    ev[m16, Event.REGISTERED_OTHER, labour, 1, 3] = 5
     ev[m14, Event.TRACED, ds, 0, 0] = 100      # before the window: ignored
     # counts
-    ev[month_index(p, 2015, 1), Event.SIGNALLED, ds, 0, 2] = 12
-    ev[month_index(p, 2016, 5), Event.SIGNALLED, labour, 0, 2] = 24
-    ev[m15, Event.SUMMONED, ds, 0, 2] = 6
-    ev[m15, Event.SUMMONED_DETAINED, labour, 0, 2] = 3
-    ev[m15, Event.TECHNICAL_DISMISSAL, ds, 0, 2] = 3
-    ev[m15, Event.POLICY_DISMISSAL, ds, 0, 2] = 1
-    ev[m15, Event.OTHER_DISPOSAL, ds, 0, 2] = 2
+    ev[month_index(p, 2015, 1), Event.SIGNALLED, ds, 0, 3] = 12
+    ev[month_index(p, 2016, 5), Event.SIGNALLED, labour, 0, 3] = 24
+    ev[m15, Event.SUMMONED, ds, 0, 3] = 6
+    ev[m15, Event.SUMMONED_DETAINED, labour, 0, 3] = 3
+    ev[m15, Event.TECHNICAL_DISMISSAL, ds, 0, 3] = 3
+    ev[m15, Event.POLICY_DISMISSAL, ds, 0, 3] = 1
+    ev[m15, Event.OTHER_DISPOSAL, ds, 0, 3] = 2
     # prison: 4 terms totalling 80 months in 2016, one of 100 months in 2014
-    ev[m16, Event.PRISON, ds, 0, 2] = 3
-    terms[m16, ds, 0, 2] = 54
-    ev[m16, Event.PRISON, labour, 0, 2] = 1
-    terms[m16, labour, 0, 2] = 26
-    ev[m14, Event.PRISON, ds, 0, 2] = 1
-    terms[m14, ds, 0, 2] = 100
+    ev[m16, Event.PRISON, ds, 0, 3] = 3
+    terms[m16, ds, 0, 3] = 54
+    ev[m16, Event.PRISON, labour, 0, 3] = 1
+    terms[m16, labour, 0, 3] = 26
+    ev[m14, Event.PRISON, ds, 0, 3] = 1
+    terms[m14, ds, 0, 3] = 100
     return ExpectedFlows(p, ev, terms, None, np.zeros((n, 13)))
 
 
@@ -148,7 +149,7 @@ def test_twin_metrics_hand_case_shares(hand_flows):
     out = twin_metrics(hand_flows, [("shares", s, None, None) for s in names],
                        window=SHORT_WINDOW)
     expected = [14 / 25, 6 / 25, 5 / 25, 0.0,
-                4 / 14,   # under 23 = offence classes u18 and 18-22
+                4 / 14,   # under 23 at the spell start = the young classes
                 3 / 6, 9 / 25]
     assert [out[("shares", s, None, None)] for s in names] == pytest.approx(expected)
 
