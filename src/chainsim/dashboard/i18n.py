@@ -26,8 +26,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "reset_levers": ("Levers to neutral", "Knoppen op neutraal"),
     "start_year": ("Levers take effect from", "Knoppen werken vanaf"),
     # levers
-    "lever_probation": ("Probation coverage (supervised after prison)",
-                        "Reclasseringstoezicht na vrijheidsstraf (dekking)"),
+    "lever_probation": ("Probation coverage after prison (base share; more for higher risk)",
+                        "Reclasseringstoezicht na vrijheidsstraf (basisaandeel; meer bij hoger "
+                        "risico)"),
     "lever_prevention": ("Prevention among young people (fewer under-23s start)",
                          "Preventie onder jongeren (minder starters onder 23)"),
     "lever_capacity": ("Investigation capacity (opsporing per year)",

@@ -76,7 +76,8 @@ class Levers:
     """Lever positions. ``None`` for ``probation`` and ``capacity`` means "as now".
 
     Attributes:
-        probation: Share of prison releases supervised (``probation_share_prison``).
+        probation: Base share of prison releases supervised (``probation_share_prison``;
+            higher-risk offenders more often, :func:`chainsim.chain.spec.supervision_probability`).
         prevention: Fraction fewer under-23s start offending (``inflow_rate`` x (1 - v)
             for offenders under 23, every form).
         capacity: Police investigations that can start per year.
