@@ -92,10 +92,14 @@ LABELS: dict[str, tuple[str, str]] = {
                           "geregistreerde specifieke recidive (mensenhandel)"),
     "true": ("true reoffending (model only)", "werkelijke recidive (alleen in het model)"),
     "years_since": ("years since release or sanction", "jaren na vrijlating of sanctie"),
-    "recid_note": ("Observed recidivism counts what registers: it rises with detection "
-                   "effort even when true reoffending falls.",
-                   "Geregistreerde recidive telt wat in beeld komt: die stijgt met de "
-                   "opsporingsinspanning, ook als werkelijke recidive daalt."),
+    "recid_note": ("Observed recidivism counts what registers, dated at the offence (WODC): "
+                   "a new case whose offence falls in the window and is registered within a "
+                   "year after it. It rises with detection effort even when true reoffending "
+                   "falls.",
+                   "Geregistreerde recidive telt wat in beeld komt, gedateerd op de pleegdatum "
+                   "(WODC): een nieuwe zaak met pleegdatum in de periode, geregistreerd binnen "
+                   "een jaar daarna. Die stijgt met de opsporingsinspanning, ook als werkelijke "
+                   "recidive daalt."),
     # agents
     "agents_title": ("Offenders by stage now (click one)",
                      "Daders per fase nu (klik er een aan)"),
@@ -144,10 +148,11 @@ LABELS: dict[str, tuple[str, str]] = {
                                    "geregistreerde specifieke recidive, 5 jaar (%)"),
     "recid_true_2y": ("true reoffending, 2 years (%)", "werkelijke recidive, 2 jaar (%)"),
     "recid_true_5y": ("true reoffending, 5 years (%)", "werkelijke recidive, 5 jaar (%)"),
-    "active_offender_months": ("active offender-months per year",
-                               "actieve dadermaanden per jaar"),
+    "active_offender_months": ("offender-months of trafficking per year",
+                               "dadermaanden mensenhandel per jaar"),
     "victim_months": ("victim-months per year", "slachtoffermaanden per jaar"),
-    "prison_months_served": ("prison-months per year", "detentiemaanden per jaar"),
+    "prison_months_served": ("custody-months per year (prison, pre-trial, recall)",
+                             "detentiemaanden per jaar (straf, voorlopig, herroeping)"),
     "probation_caseload": ("probation caseload (reclasseringstoezicht)",
                            "caseload reclasseringstoezicht"),
     "court_cases": ("court cases (dagvaarding) per year", "dagvaardingen per jaar"),

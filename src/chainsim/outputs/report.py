@@ -37,9 +37,9 @@ PROXY_LABELS: dict[str, str] = {
     "recid_true_2y": "true reoffending, 2 years (share; model only)",
     "recid_true_5y": "true reoffending, 5 years (share; model only)",
     "recid_true_7y": "true reoffending, 7 years (share; model only)",
-    "active_offender_months": "offender-months of active trafficking per year",
+    "active_offender_months": "offender-months of trafficking per year",
     "victim_months": "victim-months per year",
-    "prison_months_served": "prison-months served per year (incl. pre-trial)",
+    "prison_months_served": "custody-months per year (prison, pre-trial, recall)",
     "probation_caseload": "probation caseload (mean under supervision)",
     "court_cases": "court cases (summonses) per year",
     "investigations": "police investigations started per year",
@@ -311,9 +311,13 @@ from chance. Levels depend on hand-set or calibrated parameters and on unknowns.
 <img src="{figures['forest']}" alt="forest plot of deltas">
 {_delta_table(doc)}
 <p><small>Recidivism: share of offenders first released from prison or given a non-custodial
-sanction in the period with a new case within 2, 5 or 7 years (WODC convention: a registered
-case not ending in acquittal or technical dismissal; full follow-up required); differences in
-percentage points (pp). Harm and workload per year of the period.</small></p>
+sanction in the period with a new case whose <b>offence</b> falls within 2, 5 or 7 years and
+which is registered within a year after that (WODC convention: the offence date, a 12-month
+follow-up extension, a case not ending in acquittal or technical dismissal; full follow-up
+required; see docs/recidivism.md); differences in percentage points (pp). Offender-months count
+months offending, undetected or at liberty while investigated and prosecuted; prison-months count
+every month in custody (pre-trial from the arrest, prison, a recall). Harm and workload per year
+of the period.</small></p>
 <h2>The chain over time</h2><img src="{figures['flows']}" alt="flows over time">
 <h2>Recidivism by arm</h2><img src="{figures['survival']}" alt="survival curves">
 <h2>The baseline beside the Dadermonitor</h2><img src="{figures['funnel']}" alt="funnel">
