@@ -13,12 +13,12 @@ their mean and standard deviation::
 ``SLACK`` (0.5 events) absorbs discreteness where the agent model's count has (almost)
 no variance, e.g. an event that occurs a handful of times in the first year or a
 queue that serves exactly its capacity every month. ``K_SD`` is 4.5, not 4: the
-docking tests make 4 parameter sets x (27 events + 2 prison-term checks) x 6 years
-+ 2 sets x 27 events x 2 age groups = 804 comparisons. At 4 sd a single comparison
+docking tests make 5 parameter sets x (29 events + 2 prison-term checks) x 6 years
++ 3 sets x 29 events x 2 age groups = 1104 comparisons. At 4 sd a single comparison
 fails falsely with probability 6.3e-5 (normal) or 2.7e-4 (Student t, 39 df, since
 the sd is estimated from 40 runs), so the family-wise chance of a false failure
-would be 1-(1-p)^804 = 4.9 % (normal) to 20 % (t): too high. At 4.5 sd it is
-6.8e-6 / 6.0e-5 per comparison and 0.5 % / 4.7 % family-wise. (Many cells are
+would be 1-(1-p)^1104 = 6.8 % (normal) to 26 % (t): too high. At 4.5 sd it is
+6.8e-6 / 6.0e-5 per comparison and 0.7 % / 6.4 % family-wise. (Many cells are
 degenerate, e.g. ``dropped`` without a queue, and the cells are correlated, so the
 effective number is smaller.) Seeds are fixed, so the outcome is reproducible.
 """
@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from chainsim.chain.parameters import cached_duration_pmf
 from chainsim.chain.spec import (
     AGE_GROUPS,
     EVENT_NAMES,
@@ -43,6 +44,7 @@ from chainsim.chain.spec import (
     Stage,
 )
 from chainsim.engines.twin import (
+    ADULT_CLASS,
     CLASS_AGE_GROUP,
     CLASSES,
     ExpectedFlows,
@@ -127,14 +129,36 @@ def offending_doc() -> dict:
     return doc
 
 
+def custody_doc() -> dict:
+    """Set (e): custody and supervision around the chain, with unlimited investigation capacity.
+
+    Most suspects are detained from the arrest, and many of them are dismissed
+    (technical dismissals are common) or acquitted after it; supervision follows risk
+    steeply (each risk point triples the hazard of a low base share: earlier
+    convictions, youth at the charge and conditional release decide most of it), is
+    revoked often, and recalls are short; a third of the registered other offences of
+    active traffickers expose the trafficking.
+    """
+    doc = short_doc()
+    for name, value in (("investigation_capacity", NON_BINDING_CAPACITY),
+                        ("pretrial_detention_share", 0.7), ("technical_dismissal_share", 0.4),
+                        ("probation_share_prison", 0.15), ("probation_share_other", 0.15),
+                        ("supervision_risk_factor", 3.0), ("revocation_hazard", 0.05),
+                        ("recall_months", 4.0), ("exposure_share", 0.3),
+                        ("reoffend_hazard", 0.015), ("adolescent_law_share", 0.5)):
+        set_param(doc, name, value)
+    doc["parameters"]["young_share"]["by_form"] = dict.fromkeys(FORMS, 0.5)
+    return doc
+
+
 SETS: dict[str, dict] = {
     # (a) the queue never binds: the twin is exact
     "unlimited": {"investigation_capacity": NON_BINDING_CAPACITY},
     # (b) the queue never empties (~200 signals a year against 60 places): exact again
     "binding": {"investigation_capacity": 60.0},
 }
-DOCS = {"trends": trends_doc, "offending": offending_doc}
-"""Sets (c) and (d), built from a document."""
+DOCS = {"trends": trends_doc, "offending": offending_doc, "custody": custody_doc}
+"""Sets (c), (d) and (e), built from a document."""
 
 
 def set_params(name: str) -> tuple:
@@ -228,7 +252,7 @@ def z_scores(twin: np.ndarray, mean: np.ndarray, se: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------ docking
 
 
-DOCKED = ["unlimited", "binding", "trends", "offending"]
+DOCKED = ["unlimited", "binding", "trends", "offending", "custody"]
 """The docked parameter sets."""
 
 
@@ -259,7 +283,7 @@ def twin_by_age_group(ef: ExpectedFlows) -> np.ndarray:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", ["trends", "offending"])
+@pytest.mark.parametrize("name", ["trends", "offending", "custody"])
 def test_twin_counts_dock_with_agent_mean_by_age_group(name):
     """Every event by the age group the agents record: that at the start of the spell.
 
@@ -302,15 +326,18 @@ def test_twin_prison_terms_dock_with_agent_mean(name):
 
 @pytest.mark.slow
 def test_unlimited_capacity_never_queues():
-    """Premise of set (a): every signal is investigated at once, in both engines."""
+    """Premise of set (a): every signal is investigated at once, in both engines.
+
+    Signals include the arrests for other offences that expose the trafficking.
+    """
     ef, mc = docking("unlimited")
     twin, _ = twin_yearly(ef)
     assert np.all(mc.counts[:, :, Event.DROPPED] == 0)
     np.testing.assert_array_equal(mc.counts[:, :, Event.INVESTIGATION_STARTED],
-                                  mc.counts[:, :, Event.SIGNALLED])
+                                  mc.counts[:, :, [Event.SIGNALLED, Event.EXPOSED]].sum(axis=2))
     assert np.all(twin[:, Event.DROPPED] < 1e-9)
-    np.testing.assert_allclose(twin[:, Event.INVESTIGATION_STARTED], twin[:, Event.SIGNALLED],
-                               rtol=1e-12)
+    np.testing.assert_allclose(twin[:, Event.INVESTIGATION_STARTED],
+                               twin[:, [Event.SIGNALLED, Event.EXPOSED]].sum(axis=1), rtol=1e-12)
 
 
 @pytest.mark.slow
@@ -356,6 +383,34 @@ def test_offending_set_exercises_reentries_with_every_visibility():
 
 
 @pytest.mark.slow
+def test_custody_set_exercises_detention_supervision_by_risk_revocation_and_exposure():
+    """Premise of set (e): the mechanisms it is for carry mass in both engines."""
+    ef, mc = docking("custody")
+    twin, _ = twin_yearly(ef)
+    mean = mc.mean(mc.counts)
+    # detention from the arrest, whatever the OM decides: 70 % of the summoned are detained
+    summoned = ef.events[:, [Event.SUMMONED, Event.SUMMONED_DETAINED]].sum(axis=(0, 2, 3, 4))
+    assert summoned[1] / summoned.sum() == pytest.approx(0.7)
+    dismissed = twin[:, Event.TECHNICAL_DISMISSAL].sum()
+    assert dismissed > 300 and mean[:, Event.TECHNICAL_DISMISSAL].sum() > 300
+    # revocations and the releases from a recall
+    for engine in (twin, mean):
+        assert engine[:, Event.REVOKED].sum() > 100
+        assert engine[-1, Event.REVOKED] > 20
+        # a third of the signals come from an exposing arrest
+        assert engine[:, Event.EXPOSED].sum() > 0.25 * engine[:, [Event.SIGNALLED,
+                                                                   Event.EXPOSED]].sum()
+    # supervision follows risk: the young at the charge (a risk point) are supervised far
+    # more often than adults, on release and with a non-custodial sentence alike
+    ev = ef.events.sum(axis=(0, 2, 3))  # (events, classes)
+    decided = (ev[[Event.RELEASED, Event.NON_CUSTODIAL]].sum(axis=0)
+               - recall_releases(ef).sum(axis=(0, 1, 2)))  # not after a recall
+    rate = ev[Event.PROBATION_START] / decided
+    assert rate[:2].min() > 1.3 * rate[ADULT_CLASS], rate
+    assert rate.max() > 3 * 0.15  # far above the base share: priors and conditional release
+
+
+@pytest.mark.slow
 def test_twin_approximates_the_queue_at_baseline_capacity():
     """The intermediate regime (the queue sometimes empties): the stated approximation.
 
@@ -386,25 +441,30 @@ def test_after_chain_hazards_start_the_month_after_leaving_the_chain(short_param
                                                                      baseline_records):
     """Whoever leaves the chain in month t is first at risk in month t + 1.
 
-    The agent model draws reoffending, other offences and desistance after the chain
-    from the next month on (``Offender.start_post_chain``); the twin states the same
-    convention ("whatever enters a stage in month t is first exposed in month t + 1").
-    The first month anyone leaves the chain can therefore have no other offence and
-    no reoffending yet, in either engine.
+    The agent model draws reoffending, other offences, desistance and revocation after
+    the chain from the next month on (``Offender.enter_after_chain``); the twin states
+    the same convention ("whatever enters a stage in month t is first exposed in month
+    t + 1"). The first month anyone leaves the chain can therefore have no other
+    offence after the chain and no reoffending yet, in either engine. (Other offences
+    while actively trafficking go on before; in the twin, before the charge the young
+    count in class 0, so the classes 1 and 2 hold only offences after the chain.)
     """
     rec = baseline_records
     event = rec["event"].astype(str)
     last_exit = rec["month"].where(event.isin(CHAIN_EXITS)).groupby(rec["agent_id"]).ffill()
-    after = event.isin(["general_offence", "reoffended"])
+    after_chain = rec["from_stage"].astype(str).isin(["free", "probation"])
+    after = event.isin(["general_offence", "reoffended", "revoked"]) & after_chain
     assert after.sum() > 50
     assert (last_exit[after] < rec.loc[after, "month"]).all()
     ef = expected_flows(short_params)
     left = ef.count(*(Event[e.upper()] for e in CHAIN_EXITS))
     t0 = int(np.argmax(left > 0))
     assert left[t0] > 0 and left[:t0].sum() == 0
-    assert ef.count(Event.GENERAL_OFFENCE)[t0] == 0, ef.count(Event.GENERAL_OFFENCE)[t0]
-    assert ef.count(Event.REOFFENDED)[t0] == 0, ef.count(Event.REOFFENDED)[t0]
-    assert ef.count(Event.GENERAL_OFFENCE)[t0 + 1] > 0
+    after_charge = ef.events[:, Event.GENERAL_OFFENCE][..., 1:3].sum(axis=(1, 2, 3))
+    assert after_charge[: t0 + 1].sum() == 0, after_charge[t0]
+    assert after_charge[t0 + 1] > 0
+    for e in (Event.REOFFENDED, Event.REVOKED):
+        assert ef.count(e)[: t0 + 1].sum() == 0, (e, ef.count(e)[t0])
 
 
 # ------------------------------------------------------------------ internals
@@ -440,7 +500,9 @@ def test_twin_conserves_offenders(full_flows):
             ef, Event.ACQUITTED, Event.CONVICTED),
         "sentencing": cumulative(ef, Event.CONVICTED) - cumulative(ef, Event.PRISON,
                                                                    Event.NON_CUSTODIAL),
-        "prison": cumulative(ef, Event.PRISON) - cumulative(ef, Event.RELEASED),
+        # prison and a recall after a revocation both end in 'released'
+        "prison and recall": cumulative(ef, Event.PRISON, Event.REVOKED) - cumulative(
+            ef, Event.RELEASED),
     }
     stocks = ef.stocks[:, [Stage.ACTIVE, Stage.SIGNALLED, Stage.FREE, Stage.PROBATION,
                            Stage.DESISTED]].sum(axis=1)
@@ -458,9 +520,27 @@ def test_twin_conserves_offenders(full_flows):
 
 CHAIN_EVENTS = [e for e in Event if e not in (
     Event.PROBATION_END, Event.REOFFENDED, Event.GENERAL_OFFENCE, Event.GENERAL_CASE,
-    Event.DESISTED, Event.RESUMED)]
-"""Events the chain mode computes by class (desistance there is only that of active
-offenders; ``resumed`` it computes by form and sex, see the test)."""
+    Event.DESISTED, Event.RESUMED, Event.REVOKED, Event.RELEASED)]
+"""Events the chain mode computes by class as the full twin does (desistance and other
+offences there are only those of active offenders; ``resumed`` it computes by form and
+sex, ``released`` only from prison, see the test)."""
+
+
+def recall_releases(ef: ExpectedFlows) -> np.ndarray:
+    """Releases from a recall implied by the revocations, ``(months + 1, F, S, C)``.
+
+    Each revocation's mass spread over the months after it by the recall's length (the
+    duration's distribution of the revocation month).
+    """
+    revoked = ef.events[:, Event.REVOKED]
+    out = np.zeros_like(revoked)
+    v = ef.params.values
+    for t in np.flatnonzero(revoked.reshape(len(revoked), -1).any(axis=1)).tolist():
+        pmf = cached_duration_pmf(float(v["recall_months"][t, 0, 0, 0]),
+                                  float(v["recall_cv"][t, 0, 0, 0]))
+        k = min(len(pmf), len(out) - t)
+        out[t: t + k] += pmf[:k, None, None, None] * revoked[t]
+    return out
 
 
 def test_chain_mode_reproduces_the_full_twin(full_flows):
@@ -470,6 +550,22 @@ def test_chain_mode_reproduces_the_full_twin(full_flows):
     scale = full.events[:, CHAIN_EVENTS].max()
     np.testing.assert_allclose(chain.events[:, CHAIN_EVENTS], full.events[:, CHAIN_EVENTS],
                                rtol=1e-9, atol=1e-9 * scale)
+    # supervisions by risk, exact: the chain mode keeps whether there was an earlier
+    # conviction (its risk point), the class and conditional release
+    assert full.count(Event.PROBATION_START).sum() > 10
+    # revocations are in life after the chain, which the chain mode leaves out: its
+    # releases are those from prison, the full twin's also those from a recall
+    assert not chain.events[:, Event.REVOKED].any()
+    assert full.count(Event.REVOKED).sum() > 1
+    released = full.events[:, Event.RELEASED]
+    np.testing.assert_allclose(chain.events[:, Event.RELEASED] + recall_releases(full),
+                               released, rtol=1e-9, atol=1e-9 * released.max())
+    # other offences: while actively trafficking, in both (before the charge, so in the
+    # classes 0 and 3 only), after the chain only in the full twin
+    general = chain.events[:, [Event.GENERAL_OFFENCE, Event.GENERAL_CASE]]
+    assert not general[..., 1:3].any()
+    assert (general <= full.events[:, [Event.GENERAL_OFFENCE, Event.GENERAL_CASE]]
+            + 1e-9 * scale).all()
     np.testing.assert_allclose(chain.prison_terms, full.prison_terms, rtol=1e-9,
                                atol=1e-9 * full.prison_terms.max())
     # resumptions: computed by the chain mode too (not taken from the re-entries), exact

@@ -75,6 +75,8 @@ ADULT_CLASS = CLASSES.index("adult")
 AGE_GROUP_CLASS = np.array([0, ADULT_CLASS])
 """Class in which events before the charge count each age group (the young: class 0)."""
 N_EVENTS = len(Event)
+_ROUNDOFF = 1e-14
+"""Below this share of the largest value a convolution is round-off (:func:`_convolve`)."""
 _DUE_BLOCK = 1 << 21
 """Bytes of the blocks in which :meth:`Twin._due` spreads mass over future months."""
 
@@ -87,21 +89,63 @@ def charge_class(age: np.ndarray) -> np.ndarray:
     return np.where(age < spec.JUVENILE_LAW_AGE, 0, np.where(age < spec.YOUNG_AGE_LIMIT, 1, 2))
 
 
-def _cut(pmf: np.ndarray, tail: float) -> np.ndarray:
-    """The pmf up to where less than ``tail`` of its mass remains."""
-    remaining = 1.0 - np.cumsum(pmf)
+def _cut(pmf: np.ndarray, tail: float, total: float = 1.0) -> np.ndarray:
+    """The pmf up to where less than ``tail`` of its mass (``total``) remains.
+
+    ``total=0``: ``pmf`` is a stack of distributions (over the first axis) with their own
+    totals, cut where less than ``tail`` remains of every one.
+    """
+    if total == 0.0:
+        flat = pmf.reshape(len(pmf), -1)
+        remaining = (flat.sum(axis=0) - np.cumsum(flat, axis=0)).max(axis=1)
+    else:
+        remaining = total - np.cumsum(pmf)
     k = int(np.argmax(remaining < tail)) if (remaining < tail).any() else len(pmf) - 1
     return pmf[: k + 1]
 
 
+def _convolve(x: np.ndarray, pmf: np.ndarray, n: int) -> np.ndarray:
+    """``out[i] = sum_l pmf[l] * x[i - l]`` for ``i < n``, along the first axis (by FFT).
+
+    The mass ``x`` entering by month, spread by the delays ``pmf``. The inputs are
+    non-negative, so values below :data:`_ROUNDOFF` of the largest are the transform's
+    round-off and set to 0 (a direct product would be slower, and a matrix product
+    waits on BLAS threads).
+    """
+    size = len(x) + len(pmf) - 1
+    length = 1 << (size - 1).bit_length()
+    flat = x.reshape(len(x), -1)
+    out = np.fft.irfft(np.fft.rfft(pmf, length)[:, None] * np.fft.rfft(flat, length, axis=0),
+                       length, axis=0)[: min(n, size)]
+    out[out < _ROUNDOFF * out.max(initial=0.0)] = 0.0
+    if n > size:
+        out = np.concatenate([out, np.zeros((n - size, out.shape[1]))])
+    return out.reshape(n, *x.shape[1:])
+
+
 @lru_cache(maxsize=4096)
-def _served_pmf(mean: float, cv: float, juvenile: bool, tail: float) -> tuple[np.ndarray, float]:
-    """Distribution of months served (conditional release applied) and the mean term."""
+def _served_pmf(mean: float, cv: float, juvenile: bool, tail: float
+                ) -> tuple[np.ndarray, np.ndarray | None, float]:
+    """Months served (conditional release applied), split by conditional release.
+
+    Returns the distribution of months served of the terms without conditional release
+    and of those with it (``None`` under juvenile law, which has none), each a part of
+    one pmf, and the mean term. A term is conditional where fewer months are served
+    than imposed (adult law, over 12 months): a risk point at the supervision decision.
+    """
     cap = spec.JUVENILE_MAX_MONTHS if juvenile else None
     terms = cached_sentence_pmf(mean, cv, cap)
-    served = spec.time_served(np.arange(len(terms)), juvenile)
-    out = np.bincount(served, weights=terms, minlength=served.max() + 1)
-    return _cut(out, tail), float(np.dot(np.arange(len(terms)), terms))
+    months = np.arange(len(terms))
+    served = spec.time_served(months, juvenile)
+    conditional = served < months
+    n = served.max() + 1
+    plain = np.bincount(served[~conditional], weights=terms[~conditional], minlength=n)
+    mean_term = float(np.dot(months, terms))
+    if not conditional.any():
+        return _cut(plain, tail), None, mean_term
+    cond = np.bincount(served[conditional], weights=terms[conditional], minlength=n)
+    return (_cut(plain, tail, float(plain.sum())), _cut(cond, tail, float(cond.sum())),
+            mean_term)
 
 
 @dataclass
@@ -118,8 +162,8 @@ class ExpectedFlows:
             it gives the mean term.
         reentries: Expected re-entries into offending from after the chain
             (reoffences and resumptions after a case without sanction), shape
-            ``(months + 1, forms, sexes, age groups, 1, birth years, visibility)``
-            (full mode; the priors summed, as the chain mode tracks them).
+            ``(months + 1, forms, sexes, age groups, priors, birth years, visibility)``
+            (full mode; the chain mode takes them as its ``reentries``).
         stocks: Expected offenders per stage at the end of every month that the
             twin tracks as a stock (``active``, ``signalled``, ``free``,
             ``probation``, ``desisted``), shape ``(months + 1, stages)`` in
@@ -171,13 +215,17 @@ class Twin:
         self.birth_years = np.arange(first - spec.MAX_ONSET_AGE + 1,
                                      last - spec.YOUNG_MIN_ONSET_AGE + 1)
         self.B = len(self.birth_years)
-        priors = N_PRIORS if full else 1  # priors only matter after the chain
         # undetected offending: (forms, sexes, age groups, priors, birth years, visibility)
-        self.active_shape = (N_FORMS, N_SEXES, N_AGE_GROUPS, priors, self.B, N_VISIBILITY)
+        self.active_shape = (N_FORMS, N_SEXES, N_AGE_GROUPS, N_PRIORS, self.B, N_VISIBILITY)
         # the chain: (forms, sexes, classes, priors, birth years); the chain mode keeps
-        # birth years and priors only until the charge
-        self.shape = (N_FORMS, N_SEXES, N_CLASSES, priors, self.B)
-        self.chain_shape = self.shape if full else (N_FORMS, N_SEXES, N_CLASSES, 1, 1)
+        # birth years only until the charge, and of the priors only whether there was a
+        # conviction before this case (the supervision decision's risk point)
+        self.shape = (N_FORMS, N_SEXES, N_CLASSES, N_PRIORS, self.B)
+        self.chain_shape = self.shape if full else (N_FORMS, N_SEXES, N_CLASSES, 2, 1)
+        # the risk point of an earlier conviction, by the chain's prior index at the
+        # supervision decision: two priors counting this conviction (full mode), or a
+        # conviction before this case (chain mode: priors are not shifted at conviction)
+        self.earlier = np.arange(self.chain_shape[3]) >= (2 if full else 1)
 
     # ------------------------------------------------------------------ helpers
 
@@ -208,11 +256,15 @@ class Twin:
                 v.transpose(0, 1, 3, 2))[..., None, None, None]
         return arr
 
-    def _exit_probabilities(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _exit_probabilities(self) -> tuple[np.ndarray, ...]:
         """Monthly probabilities of undetected offending's exits over time (cached).
 
         Signal by visibility ``(months + 1, F, S, A, 1, 1, V)``, inspection ``(..., 1, 1,
-        1)`` and desistance by birth year ``(..., 1, B, 1)``.
+        1)``, desistance by birth year ``(..., 1, B, 1)`` and an exposing arrest by
+        priors ``(..., P, 1, 1)``; then the other offending that goes on while active:
+        an offence that exposes nothing (in a month without an exposing arrest) by
+        priors ``(..., P, 1, 1)``, and the probability it registers ``(months + 1, F, S,
+        A)`` (:meth:`chainsim.chain.parameters.ParameterSet.active_offending`).
         """
         out = self._memo.get("exits")
         if out is None:
@@ -223,7 +275,15 @@ class Twin:
             factor = self.p.values["desistance_age_factor"][:, 0, 0, 0]
             desist = spec.desistance_probability(self.active_strata("desistance_hazard"), ages,
                                                  factor[:, None, None, None, None, None, None])
-            out = self._memo["exits"] = (signal, inspect, desist)
+            other = self.p.active_offending()
+
+            def by_priors(h: np.ndarray) -> np.ndarray:  # (F, A, S, P, T) -> (T, F, S, A, P, 1, 1)
+                return np.ascontiguousarray(
+                    (-np.expm1(-h)).transpose(4, 0, 2, 1, 3))[..., None, None]
+
+            registered = np.ascontiguousarray(other["registered"].transpose(0, 1, 3, 2))
+            out = self._memo["exits"] = (signal, inspect, desist, by_priors(other["expose_h"]),
+                                         by_priors(other["other_h"]), registered)
         return out
 
     def scalar(self, name: str, t: int) -> float:
@@ -247,10 +307,12 @@ class Twin:
             out[:, :, :3] = np.moveaxis(m[:, :, 0, :, :, None] * onehot, -1, 2)
             out[:, :, ADULT_CLASS] = m[:, :, 1]
             return out
-        flat = m.reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, -1)  # (F, S, A, B x V)
+        flat = m.reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, N_PRIORS, -1)  # (F, S, A, P, B x V)
+        flat = np.stack([flat[:, :, :, 0], flat[:, :, :, 1:].sum(axis=3)], axis=3)  # any prior?
         out = np.empty(self.chain_shape)
-        out[:, :, :3, 0, 0] = flat[:, :, 0] @ self._charge_onehot(t, N_VISIBILITY)
-        out[:, :, ADULT_CLASS, 0, 0] = flat[:, :, 1].sum(axis=-1)
+        young = flat[:, :, 0] @ self._charge_onehot(t, N_VISIBILITY)  # (F, S, P, 3)
+        out[:, :, :3, :, 0] = np.moveaxis(young, -1, 2)
+        out[:, :, ADULT_CLASS, :, 0] = flat[:, :, 1].sum(axis=-1)
         return out
 
     def _charge_onehot(self, t: int, repeat: int = 1) -> np.ndarray:
@@ -301,6 +363,11 @@ class Twin:
         In blocks of months whose product fits in a cache (a third faster in full mode).
         """
         k = min(len(kernel), self.T + 1 - t)
+        if kernel.shape[-2:] == (1, 1) and mass.shape[-2] > 1 and mass.shape[-1] == 1:
+            # the chain mode's priors: a product over an inner axis of 2 is slow, so by level
+            for p in range(mass.shape[-2]) if k > 0 else ():
+                buffer[t: t + k, ..., p, :] += kernel[:k, ..., 0, :] * mass[..., p, :]
+            return
         if k * mass.nbytes <= _DUE_BLOCK:
             if k > 0:
                 buffer[t: t + k] += kernel[:k] * mass[None]
@@ -330,17 +397,20 @@ class Twin:
         chain = (T + 2, *self.chain_shape)
         self.inv_due = np.zeros(chain)       # police investigation ends -> traced
         self.insp_due = np.zeros(chain)      # other services' investigation ends
-        self.om_due = np.zeros(chain)        # OM decisions
+        self.om_due = np.zeros(chain)        # OM decisions at liberty
+        self.om_due_detained = np.zeros(chain)  # OM decisions in pre-trial detention
         self.trial_due = np.zeros(chain)     # judgments of suspects at liberty
         self.appeal_due = np.zeros(chain)    # appeal judgments of appellants at liberty
-        # outcomes of detained suspects, scheduled when detention begins
-        # (what is only recorded needs no priors or birth years)
-        self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "non_custodial", "release")}
+        # outcomes of the suspects detained from the arrest after a summons, scheduled
+        # when detention begins; releases without and with conditional release (a risk
+        # point for supervision); what is only recorded needs no priors or birth years
+        self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "non_custodial", "release",
+                                                       "release_cond")}
         self.sentenced.update({k: np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES, 1, 1))
                                for k in ("appealed", "convicted", "prison")})
         self.terms_due = np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES))
-        reentry_shape = (T + 1, *self.active_shape[:3], 1, *self.active_shape[4:])
-        self.reentries = np.zeros(reentry_shape) if self.full else None
+        self.recall_due = np.zeros(chain)    # releases from a recall after a revocation
+        self.reentries = np.zeros((T + 1, *self.active_shape)) if self.full else None
         self.active = np.zeros(self.active_shape)
         self.no_sanction = np.zeros(self.chain_shape)  # this month's cases without sanction
         self.free = np.zeros(self.chain_shape)
@@ -351,6 +421,7 @@ class Twin:
         self.survival = np.ones(self.chain_shape)
         self.ends_due = np.zeros((T + 2, *self.chain_shape))
         self.queue: list[list] = []  # [signal month, mass, composition], oldest first
+        self.queued = np.zeros(self.active_shape)  # the queue's mass, all cohorts together
         self.credit = 0.0
         self._initial_pool()
         self._stock(0)
@@ -387,8 +458,6 @@ class Twin:
         ages = self._age_matrix(int(self.years[t]), excess)             # (A, B)
         share = self.p.values["prior_conviction_share"][t, :, 0, 0]
         priors = np.stack([spec.prior_convictions_pmf(float(q)) for q in share])  # (F, P)
-        if not self.full:
-            priors = priors.sum(axis=1, keepdims=True)
         return np.einsum("fas,fp,ab->fsapb", stratum_rate, priors, ages)
 
     def _age_matrix(self, year: int, excess: float) -> np.ndarray:
@@ -424,6 +493,7 @@ class Twin:
         self._judgments(t)
         resumed = self._resumption(t)
         self._releases(t)
+        self._recalls(t)
         # entries of month t
         self.active[..., spec.VISIBILITY_FIRST] += newcomers
         self._record_active(t, Event.INFLOW, newcomers)
@@ -431,7 +501,7 @@ class Twin:
         if reentries is not None:
             reentries += resumed
             self.active += reentries
-            self.reentries[t] = reentries.sum(axis=3, keepdims=True)
+            self.reentries[t] = reentries
         elif self.reentries_in is not None:
             self.active += self.reentries_in[t]
         insp = self._charged(t, inspected)
@@ -442,19 +512,32 @@ class Twin:
         self._serve_queue(t)
 
     def _active_exits(self, t: int) -> tuple[np.ndarray, np.ndarray]:
-        """Undetected offending in month ``t``: signalled, inspected, desisted (in that order)."""
+        """Undetected offending in month ``t``: its exits, and the other offences of who stays.
+
+        The exits in the agents' tie order: signalled, inspected, desisted, exposed by an
+        arrest for another offence. Returns the mass for the queue (signalled and
+        exposed) and the inspected. Offences that expose nothing fall in the months
+        before the one the spell ends in (as after the chain): from the mass that stays.
+        """
         a = self.active
-        p_sig, p_ins, p_des = (arr[t] for arr in self._exit_probabilities())
+        p_sig, p_ins, p_des, p_exp, p_other, registered = (
+            arr[t] for arr in self._exit_probabilities())
         sig = a * p_sig
         rest = a - sig
         ins = rest * p_ins
         rest -= ins
         des = rest * p_des
         rest -= des
+        exposed = rest * p_exp
+        rest -= exposed
         self.active = rest
         self._record_active(t, Event.SIGNALLED, sig)
         self._record_active(t, Event.DESISTED, des)
-        return sig, ins
+        self._record_active(t, Event.EXPOSED, exposed)
+        offences = (rest * p_other).reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, -1).sum(axis=3)
+        self.ev_active[t, Event.GENERAL_OFFENCE] += offences
+        self.ev_active[t, Event.GENERAL_CASE] += offences * registered
+        return sig + exposed, ins
 
     # ------------------------------------------------------------------- queue
 
@@ -462,15 +545,20 @@ class Twin:
         total = float(signals.sum())
         if total > 0:
             self.queue.append([t, total, signals / total])
+            self.queued += signals
 
     def _queue_drops(self, t: int) -> np.ndarray:
-        """Signals not followed up: back to offending, their visibility unchanged."""
+        """Signals not followed up: back to offending, their visibility unchanged.
+
+        Every cohort loses the same share, so the drops are that share of the queue.
+        """
         p = float(spec.scale_probability(self.scalar("queue_drop_hazard", t), 1.0))
-        dropped = np.zeros(self.active_shape)
+        if not self.queue or p == 0.0:
+            return np.zeros(self.active_shape)
+        dropped = self.queued * p
+        self.queued -= dropped
         for cohort in self.queue:
-            d = cohort[1] * p
-            cohort[1] -= d
-            dropped += d * cohort[2]
+            cohort[1] -= cohort[1] * p
         self._record_active(t, Event.DROPPED, dropped)
         self.queue = [c for c in self.queue if c[1] > 1e-300]
         return dropped
@@ -481,16 +569,22 @@ class Twin:
         total = sum(c[1] for c in self.queue)
         n = min(total, float(np.floor(self.credit)))
         self.credit = min(self.credit - n, 1.0)
-        served = np.zeros(self.active_shape)
-        left = n
-        for cohort in self.queue:  # oldest first
-            if left <= 0:
-                break
-            take = min(cohort[1], left)
-            served += take * cohort[2]
-            cohort[1] -= take
-            left -= take
-        self.queue = [c for c in self.queue if c[1] > 1e-12 * max(total, 1.0)]
+        if n >= total:  # the whole queue
+            served, self.queued, self.queue = self.queued, np.zeros(self.active_shape), []
+        else:
+            served = np.zeros(self.active_shape)
+            left = n
+            for cohort in self.queue:  # oldest first
+                if left <= 0:
+                    break
+                take = min(cohort[1], left)
+                served += take * cohort[2]
+                cohort[1] -= take
+                left -= take
+            self.queued -= served
+            self.queue = [c for c in self.queue if c[1] > 1e-12 * max(total, 1.0)]
+            if not self.queue:
+                self.queued[...] = 0.0
         charged = self._charged(t, served)
         self._record(t, Event.INVESTIGATION_STARTED, charged)
         self._due(self.inv_due, t + 1,
@@ -499,32 +593,49 @@ class Twin:
     # ----------------------------------------------------------- prosecution
 
     def _investigations_end(self, t: int) -> None:
-        om = self._kernel("om_decision_months", "om_decision_cv", t)[1:]
+        """Arrests and registrations at the OM: at liberty, or detained from now on."""
+        share = self.strat("pretrial_detention_share", t)
+        registered = self.inv_due[t] + self.insp_due[t]
         for buffer, event in ((self.inv_due, Event.TRACED),
                               (self.insp_due, Event.REGISTERED_OTHER)):
-            m = buffer[t]
-            self._record(t, event, m)
-            self._due(self.om_due, t + 1, om, m)
+            self._record(t, event, buffer[t])
+        detained = registered * share
+        self._due(self.om_due, t + 1, self._kernel("om_decision_months", "om_decision_cv", t)[1:],
+                  registered - detained)
+        self._detained(t, detained)
 
     def _om_decisions(self, t: int) -> None:
+        """OM decisions of month ``t``, at liberty and in pre-trial detention.
+
+        A detained suspect summoned stays detained: what follows was scheduled with the
+        detention (:meth:`_detained`), so here only the event is counted.
+        """
         m = self.om_due[t]
+        held = self.om_due_detained[t]
         technical = self.strat("technical_dismissal_share", t)
         policy = self.strat("policy_dismissal_share", t)
         other = self.strat("other_disposal_share", t)
-        summons = 1.0 - technical - policy - other
-        detained = self.strat("pretrial_detention_share", t)
+        summons = self._summons()[t]
+        both = m + held
         for share, event in ((technical, Event.TECHNICAL_DISMISSAL),
                              (policy, Event.POLICY_DISMISSAL),
                              (other, Event.OTHER_DISPOSAL)):
-            self._record(t, event, m * share)
-        self.no_sanction += m * (technical + policy + other)
-        at_liberty = m * summons * (1 - detained)
-        in_custody = m * summons * detained
+            self._record(t, event, both * share)
+        self.no_sanction += both * (1 - summons)
+        at_liberty = m * summons
         self._record(t, Event.SUMMONED, at_liberty)
-        self._record(t, Event.SUMMONED_DETAINED, in_custody)
-        trial = self._kernel("trial_months", "trial_cv", t)
-        self._due(self.trial_due, t + 1, trial[1:], at_liberty)
-        self._detained(t, in_custody, trial)
+        self._record(t, Event.SUMMONED_DETAINED, held * summons)
+        self._due(self.trial_due, t + 1, self._kernel("trial_months", "trial_cv", t)[1:],
+                  at_liberty)
+
+    def _summons(self) -> np.ndarray:
+        """Share of OM decisions that summon, over time ``(months + 1, F, S, C, 1, 1)`` (cached)."""
+        out = self._memo.get("summons")
+        if out is None:
+            out = self._memo["summons"] = 1.0 - (
+                self.strata("technical_dismissal_share") + self.strata("policy_dismissal_share")
+                + self.strata("other_disposal_share"))
+        return out
 
     def _resumption(self, t: int) -> np.ndarray | None:
         """The month's cases without sanction: back to offending at once, or free.
@@ -578,31 +689,40 @@ class Twin:
                 "non_custodial": 1 - prison, "prison_juvenile": prison * juvenile,
                 "prison_adult": prison * (1 - juvenile)}
 
-    def _served(self, t: int, juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
+    def _served(self, t: int, juvenile: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
         cached = self._memo.get(("served", t, juvenile))
         if cached is None:
             cached = self._memo[("served", t, juvenile)] = self._served_uncached(t, juvenile)
         return cached
 
-    def _served_uncached(self, t: int, juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Months-served distributions per form ``(J, F)`` and mean terms ``(F,)``."""
+    def _served_uncached(self, t: int, juvenile: bool
+                         ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Months-served distributions per form ``(J, F)`` and mean terms ``(F,)``.
+
+        Two parts of one distribution: the terms without conditional release, and those
+        with it (``None`` under juvenile law).
+        """
         factor = self.scalar("juvenile_sentence_factor", t) if juvenile else 1.0
         cv = self.scalar("prison_months_cv", t)
-        pmfs, means = [], []
+        parts, means = [], []
         for f in range(N_FORMS):
             mean = max(float(self.p.values["prison_months_mean"][t, f, 0, 0]) * factor, 1.0)
-            pmf, term = _served_pmf(mean, cv, juvenile, self.tail)
-            pmfs.append(pmf)
+            plain, cond, term = _served_pmf(mean, cv, juvenile, self.tail)
+            parts.append((plain, cond))
             means.append(term)
-        j = max(len(x) for x in pmfs)
-        out = np.zeros((j, N_FORMS))
-        for f, pmf in enumerate(pmfs):
-            out[: len(pmf), f] = pmf
-        return out, np.array(means)
+
+        def stack(pmfs: list[np.ndarray]) -> np.ndarray:
+            out = np.zeros((max(len(x) for x in pmfs), N_FORMS))
+            for f, pmf in enumerate(pmfs):
+                out[: len(pmf), f] = pmf
+            return out
+
+        cond = None if parts[0][1] is None else stack([c for _, c in parts])
+        return stack([p for p, _ in parts]), cond, np.array(means)
 
     def _shift_priors(self, m: np.ndarray) -> np.ndarray:
-        """A conviction adds one prior (capped at 3 in the state)."""
-        if m.shape[3] == 1:
+        """A conviction adds one prior (capped at 3 in the state; not in the chain mode)."""
+        if not self.full:
             return m
         out = np.zeros_like(m)
         out[:, :, :, 1:] = m[:, :, :, :-1]
@@ -662,148 +782,246 @@ class Twin:
             if not prison.any():
                 continue
             self._record(t, Event.PRISON, prison)
-            served, terms = self._served(t, juvenile)
+            plain, cond, terms = self._served(t, juvenile)
             self.terms[t] += prison.sum(axis=(3, 4)) * terms[:, None, None]
-            kernel = served[:, :, None, None, None, None]  # (J, F, 1, 1, 1, 1)
-            now = kernel[0] * prison  # served 0 months: released at once
-            self.sentenced["release"][t] += now
-            self._due(self.sentenced["release"], t + 1, kernel[1:], prison)
+            for key, served in (("release", plain), ("release_cond", cond)):
+                if served is None:
+                    continue
+                kernel = served[:, :, None, None, None, None]  # (J, F, 1, 1, 1, 1)
+                self.sentenced[key][t] += kernel[0] * prison  # served 0 months: out at once
+                self._due(self.sentenced[key], t + 1, kernel[1:], prison)
         self._supervise(t, non_custodial + non_custodial_detained, "probation_share_other")
 
-    def _detained(self, t0: int, x: np.ndarray, trial: np.ndarray) -> None:
-        """Outcomes of suspects detained from ``t0`` until the final judgment, scheduled now.
+    def _detained(self, t0: int, x: np.ndarray) -> None:
+        """Suspects registered at ``t0`` in pre-trial detention: their outcomes, scheduled now.
 
-        The first-instance judgment falls ``j`` months later (``trial`` distribution); an
-        appealed conviction stays in detention until the appeal judgment, ``a`` months
-        after that (the appeal's distribution). Pre-trial detention counts towards the
-        sentence, so a prison term imposed by the final judgment ``k`` months after
-        ``t0`` releases at ``t0 + max(served, k)``.
+        The OM decides ``k`` months later (its distribution at ``t0``); a dismissal or
+        another disposal ends the detention (the detained OM buffer, split when the OM
+        decides). A summoned suspect stays detained until the first-instance judgment
+        ``j`` months after the summons (the trial's distribution at the summons), and
+        an appealed conviction until the appeal judgment, ``a`` months after that.
+        Pre-trial detention counts towards the sentence, so a prison term imposed by
+        the final judgment ``n`` months after ``t0`` releases at ``t0 + max(served, n)``.
         """
         if not x.any():
             return
+        om = self._kernel("om_decision_months", "om_decision_cv", t0)
+        self._due(self.om_due_detained, t0 + 1, om[1:], x)
+        first = self._detained_first(t0, om)
         x_shift = self._shift_priors(x)
         appeal = self._kernel("appeal_months", "appeal_cv", t0)
-        kmax = min(len(trial) + len(appeal) - 1, self.T + 1 - t0)
+        kmax = min(len(first) + len(appeal) - 1, self.T + 1 - t0)
         stack = {key: arr[t0: t0 + kmax] for key, arr in self._splits_over_time().items()}
-        kern, terms, release = self._detained_kernels(t0, kmax, trial, stack)
+        kern, terms, release = self._detained_kernels(t0, kmax, first, stack)
         self._due(self.sentenced["acquitted"], t0, kern["acquitted"], x)
         self._due(self.sentenced["non_custodial"], t0, kern["non_custodial"], x_shift)
         total = x.sum(axis=(3, 4), keepdims=True)  # events only: the same for x_shift
         for key in ("appealed", "convicted", "prison"):
             self._due(self.sentenced[key], t0, kern[key], total)
-        k = min(kmax, self.T + 1 - t0)
-        self.terms_due[t0: t0 + k] += terms[:k] * x_shift.sum(axis=(3, 4))[None]
-        if release is not None:
-            self._due(self.sentenced["release"], t0, release, x_shift)
+        self.terms_due[t0: t0 + kmax] += terms[:kmax] * x_shift.sum(axis=(3, 4))[None]
+        for key, rel in release.items():
+            self._due(self.sentenced[key], t0, rel, x_shift)
 
-    def _detained_kernels(self, t0: int, kmax: int, trial: np.ndarray, stack: dict):
-        """Outcome kernels of a detention cohort, by months ``k`` from ``t0`` to the event.
+    def _detained_first(self, t0: int, om: np.ndarray) -> np.ndarray:
+        """Months from a detained registration at ``t0`` to a first-instance judgment.
 
-        Reused while the parameters they depend on are those of the previous cohort; a
-        cohort whose kernels the horizon cuts shorter takes the first ``kmax`` months of
-        the last full ones (what falls later is beyond the horizon).
+        The OM's delay ``om`` (at ``t0``), its summons share in the month it decides, the
+        trial's delay from then: ``(n, F, S, C, 1, 1)``, summing to the share summoned.
+        Reused while the summons shares and kernels are those of the previous cohort.
+        """
+        n_om = len(om)
+        window = self._summons()[t0: t0 + n_om]
+        if len(window) < n_om:  # beyond the horizon: the last month's shares (never used)
+            window = np.concatenate([window, np.repeat(window[-1:], n_om - len(window), 0)])
+        varies = self._varies("trial_months") or self._varies("trial_cv")
+        cached = self._memo.get("first")
+        if (cached is not None and not varies and cached[0] is om
+                and np.array_equal(cached[1], window)):
+            return cached[2]
+        summoned = om * window
+        trial = self._kernel("trial_months", "trial_cv", t0)
+        flat = trial.reshape(len(trial), -1)
+        if not varies and (flat == flat[:, :1]).all():  # one distribution for every stratum
+            first = _convolve(summoned, flat[:, 0], n_om + len(trial) - 1)
+        else:
+            trials = [self._kernel("trial_months", "trial_cv", min(t0 + k, self.T))
+                      for k in range(n_om)]
+            first = np.zeros((max(k + len(tr) for k, tr in enumerate(trials)), *om.shape[1:]))
+            for k in np.flatnonzero(summoned.reshape(n_om, -1).any(axis=1)).tolist():
+                first[k: k + len(trials[k])] += trials[k] * summoned[k]
+        first = _cut(first, self.tail, 0.0)
+        self._memo["first"] = (om, window, first)
+        return first
+
+    def _detained_kernels(self, t0: int, kmax: int, first: np.ndarray, stack: dict):
+        """Outcome kernels of a detention cohort, by months ``n`` from ``t0`` to the event.
+
+        ``first``: the first-instance judgments (:meth:`_detained_first`). Reused while
+        the parameters they depend on are those of the previous cohort; a cohort whose
+        kernels the horizon cuts shorter takes the first ``kmax`` months of the last full
+        ones (what falls later is beyond the horizon).
         """
         varies = self._varies("appeal_months") or self._varies("appeal_cv")
         cached = self._memo.get("detained")
-        if (cached is not None and cached[0] == id(trial) and cached[1] >= kmax
+        if (cached is not None and cached[0] is first and cached[1] >= kmax
                 and not self._sentences_vary and not varies
                 and all(np.array_equal(cached[2][k][:kmax], stack[k]) for k in stack)):
             kern, terms, release = cached[3]
             if cached[1] == kmax:
                 return kern, terms, release
             return ({k: v[:kmax] for k, v in kern.items()}, terms[:kmax],
-                    None if release is None else release[:kmax])
-        first = np.zeros((kmax, *trial.shape[1:]))
-        n = min(len(trial), kmax)
-        first[:n] = trial[:n]
-        first[0] = 0.0
-        guilty = first * stack["convicted"]
+                    {k: v[:kmax] for k, v in release.items()})
+        judged = np.zeros((kmax, *first.shape[1:]))
+        n = min(len(first), kmax)
+        judged[:n] = first[:n]
+        guilty = judged * stack["convicted"]
         appealed = guilty * stack["appealed"]
         # appeal judgments: the appealed convictions, each delayed by the appeal's length
-        later = np.zeros_like(first)
-        for j in np.flatnonzero(appealed.reshape(kmax, -1).any(axis=1)).tolist():
-            a = self._kernel("appeal_months", "appeal_cv", min(t0 + j, self.T))
-            m = min(len(a), kmax - j)
-            later[j: j + m] += a[:m] * appealed[j][None]
+        later = self._appeal_convolution(t0, appealed, varies)
         convicted = guilty - appealed + later * (1 - stack["appeal_acquitted"])
-        kern = {"acquitted": first * stack["acquitted"] + later * stack["appeal_acquitted"],
+        kern = {"acquitted": judged * stack["acquitted"] + later * stack["appeal_acquitted"],
                 "appealed": appealed, "convicted": convicted,
                 "non_custodial": convicted * stack["non_custodial"]}
-        kern["prison"] = np.zeros_like(first)
+        kern["prison"] = np.zeros_like(judged)
         terms = np.zeros((kmax, N_FORMS, N_SEXES, N_CLASSES))
-        parts = []
+        release: dict[str, np.ndarray] = {}
         for juvenile in (True, False):
             share = convicted * stack["prison_juvenile" if juvenile else "prison_adult"]
             if not share.any():
                 continue
             kern["prison"] += share
-            rel, mean_terms = self._detained_release(t0, share, juvenile)
+            rels, mean_terms = self._detained_release(t0, share, juvenile)
             terms += share[..., 0, 0] * mean_terms[:, :, None, None]
-            parts.append(rel)
-        release = None
-        if parts:
-            release = np.zeros((max(len(p) for p in parts), *parts[0].shape[1:]))
-            for p in parts:
-                release[: len(p)] += p
+            for key, rel in rels.items():
+                have = release.get(key)
+                if have is None:
+                    release[key] = rel
+                    continue
+                if len(rel) > len(have):
+                    have, rel = rel, have
+                have = have.copy()
+                have[: len(rel)] += rel
+                release[key] = have
         result = (kern, terms, release)
-        self._memo["detained"] = (id(trial), kmax, {k: v.copy() for k, v in stack.items()},
-                                  result)
+        self._memo["detained"] = (first, kmax, {k: v.copy() for k, v in stack.items()}, result)
         return result
 
-    def _detained_release(self, t0: int, share: np.ndarray,
-                          juvenile: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Release kernel (offsets from ``t0``) of detained suspects sentenced to prison.
+    def _appeal_convolution(self, t0: int, appealed: np.ndarray, varies: bool) -> np.ndarray:
+        """Appeal judgments by months from ``t0`` of the appeals ``appealed`` lodged then."""
+        kmax = len(appealed)
+        if not varies:
+            a = self._kernel("appeal_months", "appeal_cv", t0)
+            flat = a.reshape(len(a), -1)
+            if (flat == flat[:, :1]).all():  # one distribution for every stratum
+                return _convolve(appealed, flat[:, 0], kmax)
+        later = np.zeros_like(appealed)
+        for j in np.flatnonzero(appealed.reshape(kmax, -1).any(axis=1)).tolist():
+            a = self._kernel("appeal_months", "appeal_cv", min(t0 + j, self.T))
+            m = min(len(a), kmax - j)
+            later[j: j + m] += a[:m] * appealed[j][None]
+        return later
+
+    def _detained_release(self, t0: int, share: np.ndarray, juvenile: bool
+                          ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+        """Release kernels (offsets from ``t0``) of detained suspects sentenced to prison.
 
         ``share[k]`` is the mass judged after ``k`` months and sent to prison; each is
-        released at ``max(served, k)``. Returns the kernel ``(J, F, S, C, 1, 1)`` and
-        the mean term per judgment month and form ``(K, F)``.
+        released at ``max(served, k)``. Returns the kernels ``(J, F, S, C, 1, 1)`` of the
+        terms without and with conditional release (keys ``release``, ``release_cond``)
+        and the mean term per judgment month and form ``(K, F)``.
         """
         kmax = len(share)
+        out = {}
         if not self._sentences_vary:
-            served, mean_terms = self._served(0, juvenile)  # the same in every month
+            plain, cond, mean_terms = self._served(0, juvenile)  # the same in every month
             means = np.broadcast_to(mean_terms, (kmax, N_FORMS))
-            j = max(len(served), kmax)
-            key = ("served_padded", juvenile, j)
-            cached = self._memo.get(key)
-            if cached is None:
-                padded = np.pad(served, [(0, j - len(served)), (0, 0)])
-                cached = self._memo[key] = (padded[:, :, None, None, None, None],
-                                            np.cumsum(padded, axis=0)[:, :, None, None, None,
-                                                                       None])
-            served6, cdf6 = cached
-            sh = np.zeros((j, *share.shape[1:]))
-            sh[:kmax] = share
-            before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
-            return served6 * before + sh * cdf6, means
+            for key, served in (("release", plain), ("release_cond", cond)):
+                if served is None:
+                    continue
+                j = max(len(served), kmax)
+                memo = ("served_padded", juvenile, key, j)
+                cached = self._memo.get(memo)
+                if cached is None:
+                    padded = np.pad(served, [(0, j - len(served)), (0, 0)])
+                    cached = self._memo[memo] = (
+                        padded[:, :, None, None, None, None],
+                        np.cumsum(padded, axis=0)[:, :, None, None, None, None])
+                served6, cdf6 = cached
+                sh = np.zeros((j, *share.shape[1:]))
+                sh[:kmax] = share
+                before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
+                out[key] = served6 * before + sh * cdf6
+            return out, means
         per_k = [self._served(min(t0 + k, self.T), juvenile) for k in range(kmax)]
-        means = np.stack([m for _, m in per_k])
-        j = max(max(len(s) for s, _ in per_k), kmax)
-        rel = np.zeros((j, *share.shape[1:]))
-        for k in range(1, kmax):
-            served = per_k[k][0]
-            cdf = np.cumsum(served, axis=0)
-            rel[k] += share[k] * cdf[min(k, len(cdf) - 1)][:, None, None, None, None]
-            if len(served) > k + 1:
-                rel[k + 1: len(served)] += share[k][None] * served[
-                    k + 1:, :, None, None, None, None]
-        return rel, means
+        means = np.stack([m for _, _, m in per_k])
+        for part, key in ((0, "release"), (1, "release_cond")):
+            if per_k[0][part] is None:
+                continue
+            j = max(max(len(s[part]) for s in per_k), kmax)
+            rel = np.zeros((j, *share.shape[1:]))
+            for k in range(1, kmax):
+                served = per_k[k][part]
+                cdf = np.cumsum(served, axis=0)
+                rel[k] += share[k] * cdf[min(k, len(cdf) - 1)][:, None, None, None, None]
+                if len(served) > k + 1:
+                    rel[k + 1: len(served)] += share[k][None] * served[
+                        k + 1:, :, None, None, None, None]
+            out[key] = rel
+        return out, means
 
     # ----------------------------------------------------------- release and after
 
     def _releases(self, t: int) -> None:
-        m = self.sentenced["release"][t]
-        self._record(t, Event.RELEASED, m)
-        self._supervise(t, m, "probation_share_prison")
+        """Releases from prison at ``t``, then the supervision decision."""
+        plain = self.sentenced["release"][t]
+        cond = self.sentenced["release_cond"][t]
+        self._record(t, Event.RELEASED, plain + cond)
+        self._supervise(t, plain, "probation_share_prison", cond)
 
-    def _supervise(self, t: int, m: np.ndarray, share_name: str) -> None:
-        """Mass entering life after the chain at ``t``: supervised or free."""
-        if not m.any():
+    def _recalls(self, t: int) -> None:
+        """Releases from a recall at ``t``: life after the chain, without supervision."""
+        m = self.recall_due[t]
+        if m.any():
+            self._record(t, Event.RELEASED, m)
+            self.free += m
+
+    def _supervision_probability(self, t: int, share_name: str) -> np.ndarray:
+        """Probability of supervision ``(2, F, S, C, P, 1)``: without, with conditional release.
+
+        The base share with its hazard x ``supervision_risk_factor`` per risk point: an
+        earlier conviction (two priors counting this one), under 23 at the charged
+        offence (classes ``young_u18``, ``young_18_22``), conditional release.
+        """
+        varies = self._varies(share_name) or self._varies("supervision_risk_factor")
+        key = ("supervision", share_name, t if varies else 0)
+        out = self._memo.get(key)
+        if out is None:
+            earlier = self.earlier[None, None, None, :, None]
+            young = (np.arange(N_CLASSES) < 2)[None, None, :, None, None]
+            points = earlier.astype(int) + young + np.arange(2)[:, None, None, None, None, None]
+            out = self._memo[key] = spec.supervision_probability(
+                self.strat(share_name, t), self.strat("supervision_risk_factor", t), points)
+        return out
+
+    def _supervise(self, t: int, m: np.ndarray, share_name: str,
+                   conditional: np.ndarray | None = None) -> None:
+        """Mass entering life after the chain at ``t``: supervised or free.
+
+        ``m`` without conditional release, ``conditional`` with it (a risk point).
+        """
+        if conditional is not None and conditional.any():
+            p = self._supervision_probability(t, share_name)
+            supervised = m * p[0] + conditional * p[1]
+            m = m + conditional
+        elif m.any():
+            supervised = m * self._supervision_probability(t, share_name)[0]
+        else:
             return
-        share = self.strat(share_name, t)
-        supervised = m * share
         self.free += m - supervised
         self._record(t, Event.PROBATION_START, supervised)
         self.supervised += supervised
+        if not self.full:  # no life after the chain: supervision never ends
+            return
         kernel = self._kernel("probation_months", "probation_cv", t)
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = np.where(self.survival > 0, supervised / self.survival, 0.0)
@@ -812,8 +1030,11 @@ class Twin:
     def _after_chain(self, t: int) -> np.ndarray:
         """Exits of month ``t`` from life after the chain; returns re-entries into offending.
 
+        Reoffending, desistance and, while supervised, revocation (ties in that order).
         A reoffence starts a new spell (age group of now) seen sooner if it began under
-        supervision (visibility 2), else as a known offender's (visibility 1).
+        supervision (visibility 2), else as a known offender's (visibility 1). A
+        revocation ends the supervision: back to custody (recalled) for the months a
+        recall lasts (its distribution now), then released without supervision.
         """
         ages = self.ages(t)
         factor = self.scalar("prior_hazard_factor", t)
@@ -834,6 +1055,13 @@ class Twin:
             keep = (1 - p_re) * (1 - p_des)
             re = mass * p_re
             des = mass * (1 - p_re) * p_des
+            if supervised:
+                p_rev = self.strat("revocation_hazard", t)
+                revoked = mass * keep * p_rev
+                keep = keep * (1 - p_rev)
+                self._record(t, Event.REVOKED, revoked)
+                self._due(self.recall_due, t + 1,
+                          self._kernel("recall_months", "recall_cv", t)[1:], revoked)
             stay = mass * keep
             gen = stay * p_gen
             spell = self._new_spell(t, re, spec.VISIBILITY_SUPERVISED if supervised
@@ -867,7 +1095,7 @@ STEP_HANDLERS: dict[str, object] = {
     "investigation": Twin._investigations_end, "inspection": Twin._investigations_end,
     "prosecution": Twin._om_decisions, "trial": Twin._judgments,
     "appeal": Twin._appeal_judgments, "sentencing": Twin._sentence, "prison": Twin._releases,
-    "supervision": Twin._supervise, "resumption": Twin._resumption,
+    "supervision": Twin._supervise, "recall": Twin._recalls, "resumption": Twin._resumption,
     "after_chain": Twin._after_chain,
 }
 """The twin's handler of every step of the chain table (``tests/chain/test_steps.py`` checks it)."""
