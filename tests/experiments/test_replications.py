@@ -7,6 +7,7 @@ import json
 import pandas as pd
 import pytest
 
+from chainsim import chain
 from chainsim.analysis import flows
 from chainsim.chain.streams import replication_seeds
 from chainsim.engines.model import ChainModel
@@ -73,9 +74,12 @@ def test_run_result_tables(by_workers):
     fl = result.flows()
     assert {"year", "event", "form", "age_group", "count", "rep"} <= set(fl.columns)
     assert set(fl["rep"]) == set(range(REPS))
-    # flows add up to the yearly counts
+    # flows add up to the yearly counts (the metric counts police signals and exposing arrests)
+    events = chain.metric_events("signalled")
+    assert events == ("signalled", "exposed")
     for rep in range(REPS):
-        sub = fl[(fl["rep"] == rep) & (fl["event"] == "signalled")].groupby("year")["count"].sum()
+        sub = (fl[(fl["rep"] == rep) & fl["event"].isin(events)]
+               .groupby("year")["count"].sum())
         y = yearly[yearly["rep"] == rep].set_index("year")["signalled"]
         pd.testing.assert_series_equal(sub.astype(float), y.loc[sub.index], check_names=False,
                                        check_index_type=False)
