@@ -11,27 +11,53 @@ over (form, sex, age group, prior convictions, birth year, visibility): the age 
 (under 23 or not) is the age at the start of the current offending spell (it selects
 the stratified parameters), visibility the row of
 :data:`chainsim.chain.spec.SIGNAL_HAZARDS` the signal hazard comes from (0 a
-first-timer, 1 registered at the OM before, 2 a spell begun under supervision).
-From the charge on (the month an investigation or inspection begins) the mass is in
-the chain, held over (form, sex, class, prior convictions, birth year) without
-visibility (it only acts while offending, and whoever leaves the chain has been
-registered at the OM; a new spell sets its own). The four classes (:data:`CLASSES`)
-combine the age group with the age at the charge, which decides juvenile and
-adolescent law: young at the spell start and under 18 at the charge, young and 18-22,
-young and 23 or over, adult at the spell start (23 or over at the charge as well).
-The young mass is re-classed by its age at the charge when an investigation starts
-(the month the queue serves it) or an inspection takes the case up. Priors are capped
-at 3 (their effect is), and the birth year gives the age in every calendar year (ages
-change on 1 January, as in the agent model). Stages with a duration keep a buffer of
-what is due in each future month.
+first-timer, 1 registered at the OM before, 2 a spell begun under supervision), the
+priors set the hazard of an arrest for another offence that exposes the trafficking
+and of the other offences that go on while active. From the charge on (the month an
+investigation or inspection begins) the mass is in the chain, held over (form, sex,
+class, prior convictions, birth year) without visibility (it only acts while
+offending, and whoever leaves the chain has been registered at the OM; a new spell
+sets its own). The four classes (:data:`CLASSES`) combine the age group with the age
+at the charge, which decides juvenile and adolescent law and the supervision's risk
+point for youth: young at the spell start and under 18 at the charge, young and
+18-22, young and 23 or over, adult at the spell start (23 or over at the charge as
+well). The young mass is re-classed by its age at the charge when an investigation
+starts (the month the queue serves it) or an inspection takes the case up. Priors are
+capped at 3 (their effect is), and the birth year gives the age in every calendar year
+(ages change on 1 January, as in the agent model). Stages with a duration keep a buffer
+of what is due in each future month.
+
+The steps (:data:`STEP_HANDLERS`), in the agents' order within a month:
+
+- *Undetected offending*: four exits in the agents' tie order (signal, inspection,
+  desistance, an exposing arrest: signalled and exposed join the same queue); who
+  stays commits other offences (``general_offence``, registered ``general_case``),
+  which fall in the months before the one a spell ends in, as after the chain.
+- *Registration* (``traced``, ``registered_other``): a share waits for the OM in
+  pre-trial detention. Detained and at liberty have their own OM buffer; a dismissal
+  or other disposal ends the detention. A detained suspect summoned stays detained to
+  the final judgment, whose outcomes are scheduled at the summons; the months from the
+  registration count towards a prison term, so the release (at ``max(registration +
+  served, final judgment)``) is scheduled at the registration, from the OM's delay,
+  its summons share in the month it decides, and the summons cohorts' prison kernels.
+- *Sentence and release*: months served by conditional release, kept apart for terms
+  with and without it (a risk point).
+- *Supervision* on release or with a non-custodial sentence, with the base share's
+  hazard x ``supervision_risk_factor`` per risk point: an earlier conviction (two
+  priors counting this one), under 23 at the charge (classes 0 and 1), conditional
+  release (:func:`chainsim.chain.spec.supervision_probability`).
+- *After the chain*: reoffending, desistance and, while supervised, revocation
+  compete (ties in that order); a revocation sends the mass to a recall (its length
+  drawn at the revocation) and then into life after the chain unsupervised.
 
 Events are counted by (form, sex, class). Before the charge the class is not known
 yet: events of undetected offending (``pool``, ``inflow``, ``signalled``,
-``dropped``, desistance while active) and the starts of new spells (``reoffended``,
-``resumed``) count the young in class 0 and the adults in class 3, so
-:data:`CLASS_AGE_GROUP` gives every event's age group (at the start of the spell).
+``exposed``, ``dropped``, desistance and other offences while active) and the starts
+of new spells (``reoffended``, ``resumed``) count the young in class 0 and the adults
+in class 3, so :data:`CLASS_AGE_GROUP` gives every event's age group (at the start of
+the spell).
 
-Exactness. Everything is exact in expectation except two stated approximations:
+Exactness. Everything is exact in expectation except the stated approximations:
 
 - *Capacity.* The agent model serves ``min(queue, capacity)`` suspects a month
   (first come, first served). The twin serves ``min(E[queue], capacity)`` from
@@ -41,19 +67,30 @@ Exactness. Everything is exact in expectation except two stated approximations:
   a signal month the agents serve in offender-id order, the twin pro rata to the
   month's composition, so where a month's signals are only partly served the mix
   of who is served (form, age, priors) can differ slightly.
-- *Tails.* Duration distributions are cut where less than ``tail`` (1e-12) of
-  their mass remains.
+- *Tails.* Duration distributions, and the outcome kernels of a detained summons
+  cohort (the trial's and the appeal's delays together), are cut where less than
+  ``tail`` (1e-12) of their mass remains.
+- *Round-off.* Convolutions of the detained cohorts' delays are done by FFT, whose
+  round-off (below 1e-14 of the largest value) is set to 0; against direct sums the
+  events differ by at most 5e-16 relative (the short, trend and custody test sets).
 
-Speed. ``full=False`` tracks priors and birth years only where they matter
-(undetected offending) and leaves out what happens after the chain; re-entries
-into offending from after the chain (reoffences and resumptions after a case
-without sanction) are then taken from a full run (``reentries``). The chain mode
-computes the ``resumed`` events itself (exact totals per form and sex), but without
-birth years in the chain it cannot tell who turned 23 between the charge and the
-resumption: it counts those charged under 23 as young (class 0). This "chain" mode
-is what calibration iterates on.
+Speed. ``full=False`` ("chain mode", what calibration iterates on) leaves out what
+happens after the chain and keeps of the chain's priors only whether there was a
+conviction before the case (the supervision's risk point, so supervisions stay
+exact), and birth years only before the charge. Re-entries into offending from after
+the chain (reoffences and resumptions after a case without sanction, by priors and
+visibility) are taken from a full run (``reentries``). So the chain mode has no
+revocations, its ``released`` are the releases from prison (not from a recall), its
+other offences those while active, and its free and supervised stocks count everyone
+who ever got there. It computes the ``resumed`` events itself (exact totals per form
+and sex), but without birth years in the chain it cannot tell who turned 23 between
+the charge and the resumption: it counts those charged under 23 as young (class 0).
+On the baseline to 2019 (calibration's horizon) a chain-mode run takes about 0.35 s,
+a full run about 4 s (before exposure, detention from the registration, risk-based
+supervision and revocation: 0.17 s and 3.4 s); the active mass by priors (4 x) and the
+detained cohorts' releases, which depend on the month of registration and are
+recomputed where the OM's shares move, take most of the difference.
 """
-
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -104,18 +141,23 @@ def _cut(pmf: np.ndarray, tail: float, total: float = 1.0) -> np.ndarray:
     return pmf[: k + 1]
 
 
-def _convolve(x: np.ndarray, pmf: np.ndarray, n: int) -> np.ndarray:
+def _convolve(x: np.ndarray, pmf: np.ndarray, n: int,
+              spectrum: np.ndarray | None = None) -> np.ndarray:
     """``out[i] = sum_l pmf[l] * x[i - l]`` for ``i < n``, along the first axis (by FFT).
 
-    The mass ``x`` entering by month, spread by the delays ``pmf``. The inputs are
-    non-negative, so values below :data:`_ROUNDOFF` of the largest are the transform's
-    round-off and set to 0 (a direct product would be slower, and a matrix product
-    waits on BLAS threads).
+    The mass ``x`` entering by month, spread by the delays ``pmf``: one distribution
+    (1-d), or one per stratum (the shape of ``x``); ``spectrum``, if given, is the
+    transform of ``pmf`` at the length used here (computed once by the caller). The
+    inputs are non-negative, so values below :data:`_ROUNDOFF` of the largest are the
+    transform's round-off and set to 0 (a direct product would be slower, and a matrix
+    product waits on BLAS threads).
     """
     size = len(x) + len(pmf) - 1
     length = 1 << (size - 1).bit_length()
     flat = x.reshape(len(x), -1)
-    out = np.fft.irfft(np.fft.rfft(pmf, length)[:, None] * np.fft.rfft(flat, length, axis=0),
+    if spectrum is None:
+        spectrum = np.fft.rfft(pmf.reshape(len(pmf), -1), length, axis=0)
+    out = np.fft.irfft(spectrum * np.fft.rfft(flat, length, axis=0),
                        length, axis=0)[: min(n, size)]
     out[out < _ROUNDOFF * out.max(initial=0.0)] = 0.0
     if n > size:
@@ -167,7 +209,8 @@ class ExpectedFlows:
         stocks: Expected offenders per stage at the end of every month that the
             twin tracks as a stock (``active``, ``signalled``, ``free``,
             ``probation``, ``desisted``), shape ``(months + 1, stages)`` in
-            :class:`chainsim.chain.spec.Stage` order (other stages left 0).
+            :class:`chainsim.chain.spec.Stage` order (other stages left 0; in chain
+            mode ``free`` and ``probation`` count everyone who ever got there).
     """
 
     params: ParameterSet
@@ -193,9 +236,10 @@ class Twin:
     Args:
         params: Resolved parameters (the same the agent model takes).
         full: Track priors and birth years through the chain and what happens
-            after it (exact); ``False`` for the fast chain mode.
+            after it (exact); ``False`` for the fast chain mode (see the module's
+            docstring).
         reentries: In chain mode, expected re-entries into offending per month
-            (reoffences and resumptions, by visibility: a full run's
+            (reoffences and resumptions, by priors and visibility: a full run's
             :attr:`ExpectedFlows.reentries`); none if omitted.
         tail: Cut duration distributions where less than this mass remains.
     """
@@ -307,12 +351,16 @@ class Twin:
             out[:, :, :3] = np.moveaxis(m[:, :, 0, :, :, None] * onehot, -1, 2)
             out[:, :, ADULT_CLASS] = m[:, :, 1]
             return out
-        flat = m.reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, N_PRIORS, -1)  # (F, S, A, P, B x V)
-        flat = np.stack([flat[:, :, :, 0], flat[:, :, :, 1:].sum(axis=3)], axis=3)  # any prior?
-        out = np.empty(self.chain_shape)
-        young = flat[:, :, 0] @ self._charge_onehot(t, N_VISIBILITY)  # (F, S, P, 3)
-        out[:, :, :3, :, 0] = np.moveaxis(young, -1, 2)
-        out[:, :, ADULT_CLASS, :, 0] = flat[:, :, 1].sum(axis=-1)
+        # (F x S x A x P, B x V) by the young classes: (F, S, A, P, 3); each birth year is
+        # in one class, so an age group's three columns sum to its mass
+        by_class = (m.reshape(-1, self.B * N_VISIBILITY) @ self._charge_onehot(t, N_VISIBILITY)
+                    ).reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, N_PRIORS, 3)
+        out = np.empty(self.chain_shape)  # priors: none, or any (an earlier conviction)
+        out[:, :, :3, 0, 0] = by_class[:, :, 0, 0]
+        out[:, :, :3, 1, 0] = by_class[:, :, 0, 1:].sum(axis=2)
+        adult = by_class[:, :, 1].sum(axis=-1)  # (F, S, P)
+        out[:, :, ADULT_CLASS, 0, 0] = adult[:, :, 0]
+        out[:, :, ADULT_CLASS, 1, 0] = adult[:, :, 1:].sum(axis=-1)
         return out
 
     def _charge_onehot(self, t: int, repeat: int = 1) -> np.ndarray:
@@ -481,6 +529,7 @@ class Twin:
     # ------------------------------------------------------------------- month
 
     def _month(self, t: int) -> None:
+        self.t_now = t
         # events of month t are computed from the masses present before it; whatever
         # enters a stage in month t is first exposed in month t + 1 (as in the agents)
         newcomers = self._newcomers(t, self.p["inflow_stratum_rate"][t] / 12.0)
@@ -607,8 +656,8 @@ class Twin:
     def _om_decisions(self, t: int) -> None:
         """OM decisions of month ``t``, at liberty and in pre-trial detention.
 
-        A detained suspect summoned stays detained: what follows was scheduled with the
-        detention (:meth:`_detained`), so here only the event is counted.
+        A detained suspect summoned stays detained: the judgments and sentences are
+        scheduled now (:meth:`_detained_summoned`), the releases were with the detention.
         """
         m = self.om_due[t]
         held = self.om_due_detained[t]
@@ -624,7 +673,9 @@ class Twin:
         self.no_sanction += both * (1 - summons)
         at_liberty = m * summons
         self._record(t, Event.SUMMONED, at_liberty)
-        self._record(t, Event.SUMMONED_DETAINED, held * summons)
+        held_summoned = held * summons
+        self._record(t, Event.SUMMONED_DETAINED, held_summoned)
+        self._detained_summoned(t, held_summoned)
         self._due(self.trial_due, t + 1, self._kernel("trial_months", "trial_cv", t)[1:],
                   at_liberty)
 
@@ -793,118 +844,180 @@ class Twin:
         self._supervise(t, non_custodial + non_custodial_detained, "probation_share_other")
 
     def _detained(self, t0: int, x: np.ndarray) -> None:
-        """Suspects registered at ``t0`` in pre-trial detention: their outcomes, scheduled now.
+        """Suspects registered at ``t0`` in pre-trial detention.
 
-        The OM decides ``k`` months later (its distribution at ``t0``); a dismissal or
-        another disposal ends the detention (the detained OM buffer, split when the OM
-        decides). A summoned suspect stays detained until the first-instance judgment
-        ``j`` months after the summons (the trial's distribution at the summons), and
-        an appealed conviction until the appeal judgment, ``a`` months after that.
-        Pre-trial detention counts towards the sentence, so a prison term imposed by
-        the final judgment ``n`` months after ``t0`` releases at ``t0 + max(served, n)``.
+        The OM decides ``k`` months later (its distribution at ``t0``), from the detained
+        OM buffer: a dismissal or another disposal ends the detention; a summoned suspect
+        stays detained until the final judgment (:meth:`_detained_summoned` schedules
+        its outcomes at the summons). Pre-trial detention counts towards the sentence,
+        so a prison term imposed by the final judgment ``n`` months after ``t0``
+        releases at ``t0 + max(served, n)``: the releases are scheduled now
+        (:meth:`_registration_release`), as only now the start of the detention is known.
         """
         if not x.any():
             return
         om = self._kernel("om_decision_months", "om_decision_cv", t0)
         self._due(self.om_due_detained, t0 + 1, om[1:], x)
-        first = self._detained_first(t0, om)
         x_shift = self._shift_priors(x)
-        appeal = self._kernel("appeal_months", "appeal_cv", t0)
-        kmax = min(len(first) + len(appeal) - 1, self.T + 1 - t0)
-        stack = {key: arr[t0: t0 + kmax] for key, arr in self._splits_over_time().items()}
-        kern, terms, release = self._detained_kernels(t0, kmax, first, stack)
-        self._due(self.sentenced["acquitted"], t0, kern["acquitted"], x)
-        self._due(self.sentenced["non_custodial"], t0, kern["non_custodial"], x_shift)
-        total = x.sum(axis=(3, 4), keepdims=True)  # events only: the same for x_shift
+        for key, release in self._registration_release(t0, om).items():
+            self._due(self.sentenced[key], t0, release, x_shift)
+
+    def _detained_summoned(self, t1: int, y: np.ndarray) -> None:
+        """Detained suspects summoned at ``t1``: their judgments and sentences, scheduled now.
+
+        The first-instance judgment falls ``j`` months later (the trial's distribution);
+        an appealed conviction stays in detention until the appeal judgment. What only
+        is recorded needs no priors or birth years. (Their releases were scheduled at
+        the registration.)
+        """
+        if not y.any():
+            return
+        kern = self._summoned_kernels(t1)
+        y_shift = self._shift_priors(y)
+        self._due(self.sentenced["acquitted"], t1, kern["acquitted"], y)
+        self._due(self.sentenced["non_custodial"], t1, kern["non_custodial"], y_shift)
+        total = y.sum(axis=(3, 4), keepdims=True)  # events only: the same for y_shift
         for key in ("appealed", "convicted", "prison"):
-            self._due(self.sentenced[key], t0, kern[key], total)
-        self.terms_due[t0: t0 + kmax] += terms[:kmax] * x_shift.sum(axis=(3, 4))[None]
-        for key, rel in release.items():
-            self._due(self.sentenced[key], t0, rel, x_shift)
+            self._due(self.sentenced[key], t1, kern[key], total)
+        k = min(len(kern["terms"]), self.T + 1 - t1)
+        self.terms_due[t1: t1 + k] += kern["terms"][:k] * y_shift.sum(axis=(3, 4))[None]
 
-    def _detained_first(self, t0: int, om: np.ndarray) -> np.ndarray:
-        """Months from a detained registration at ``t0`` to a first-instance judgment.
+    def _summoned_vary(self) -> bool:
+        """Whether a detained summons cohort's kernels depend on its month."""
+        out = self._memo.get("summoned_vary")
+        if out is None:
+            out = self._memo["summoned_vary"] = self._sentences_vary or any(
+                self._varies(n) for n in ("trial_months", "trial_cv", "appeal_months",
+                                          "appeal_cv")) or any(
+                bool((arr != arr[0]).any()) for arr in self._splits_over_time().values())
+        return out
 
-        The OM's delay ``om`` (at ``t0``), its summons share in the month it decides, the
-        trial's delay from then: ``(n, F, S, C, 1, 1)``, summing to the share summoned.
-        Reused while the summons shares and kernels are those of the previous cohort.
+    def _summoned_kernels(self, t1: int) -> dict[str, np.ndarray]:
+        """Outcome kernels of a detained cohort summoned at ``t1``, by months from ``t1``.
+
+        ``acquitted``, ``appealed``, ``convicted``, ``non_custodial``, the prison terms
+        by law (``prison_juvenile``, ``prison_adult``) and their sum ``prison``, all
+        ``(n, F, S, C, 1, 1)``, and ``terms`` (the prison terms imposed, ``(n, F, S, C)``).
+        One set if nothing they depend on changes over time, else one per month (kept
+        from the registrations that need them ahead until their month has passed).
+        """
+        varies = self._summoned_vary()
+        memo = self._memo.setdefault("summoned", {})
+        key = t1 if varies else 0
+        out = memo.get(key)
+        if out is not None:
+            return out
+        if varies:
+            for old in [k for k in memo if k < self.t_now]:
+                del memo[old]
+        trial = self._kernel("trial_months", "trial_cv", t1)
+        appeal = self._kernel("appeal_months", "appeal_cv", t1)
+        n = len(trial) + len(appeal) - 1
+        splits = self._splits_over_time()
+        stack = {}
+        for name, arr in splits.items():  # beyond the horizon: the last month's (never used)
+            part = arr[min(t1, self.T): t1 + n]
+            stack[name] = np.concatenate([part, np.repeat(part[-1:], n - len(part), 0)])
+        judged = np.zeros((n, *trial.shape[1:]))
+        judged[: len(trial)] = trial
+        judged[0] = 0.0
+        guilty = judged * stack["convicted"]
+        appealed = guilty * stack["appealed"]
+        later = self._appeal_convolution(t1, appealed, self._varies("appeal_months")
+                                         or self._varies("appeal_cv"))
+        convicted = guilty - appealed + later * (1 - stack["appeal_acquitted"])
+        out = {"acquitted": judged * stack["acquitted"] + later * stack["appeal_acquitted"],
+               "appealed": appealed, "convicted": convicted,
+               "non_custodial": convicted * stack["non_custodial"],
+               "prison": np.zeros_like(judged)}
+        terms = np.zeros((n, N_FORMS, N_SEXES, N_CLASSES))
+        for juvenile in (True, False):
+            name = "prison_juvenile" if juvenile else "prison_adult"
+            share = out[name] = convicted * stack[name]
+            out["prison"] += share
+            if self._sentences_vary:
+                means = np.stack([self._served(min(t1 + j, self.T), juvenile)[2]
+                                  for j in range(n)])
+            else:
+                means = self._served(0, juvenile)[2][None]
+            terms += share[..., 0, 0] * means[:, :, None, None]
+        out["terms"] = terms
+        # the tails: where less than ``tail`` of every outcome's mass remains
+        n = max(len(_cut(out[k], self.tail, 0.0)) for k in ("acquitted", "convicted"))
+        out = memo[key] = {k: v[:n] for k, v in out.items()}
+        return out
+
+    def _registration_release(self, t0: int, om: np.ndarray) -> dict[str, np.ndarray]:
+        """Release kernels (months from ``t0``) of suspects detained from ``t0``.
+
+        Summoned ``k`` months after ``t0`` with the OM's delay ``om`` and its summons
+        share then, sent to prison by the final judgment ``n`` months after ``t0``
+        (the summons cohorts' prison kernels, :meth:`_summoned_kernels`), released at
+        ``max(served, n)``: the terms without and with conditional release (keys
+        ``release`` and ``release_cond``). Reused while the summons shares and kernels
+        are those of the previous registration.
         """
         n_om = len(om)
         window = self._summons()[t0: t0 + n_om]
         if len(window) < n_om:  # beyond the horizon: the last month's shares (never used)
             window = np.concatenate([window, np.repeat(window[-1:], n_om - len(window), 0)])
-        varies = self._varies("trial_months") or self._varies("trial_cv")
-        cached = self._memo.get("first")
+        varies = self._summoned_vary()
+        cached = self._memo.get("registration")
         if (cached is not None and not varies and cached[0] is om
                 and np.array_equal(cached[1], window)):
             return cached[2]
-        summoned = om * window
-        trial = self._kernel("trial_months", "trial_cv", t0)
-        flat = trial.reshape(len(trial), -1)
-        if not varies and (flat == flat[:, :1]).all():  # one distribution for every stratum
-            first = _convolve(summoned, flat[:, 0], n_om + len(trial) - 1)
-        else:
-            trials = [self._kernel("trial_months", "trial_cv", min(t0 + k, self.T))
-                      for k in range(n_om)]
-            first = np.zeros((max(k + len(tr) for k, tr in enumerate(trials)), *om.shape[1:]))
-            for k in np.flatnonzero(summoned.reshape(n_om, -1).any(axis=1)).tolist():
-                first[k: k + len(trials[k])] += trials[k] * summoned[k]
-        first = _cut(first, self.tail, 0.0)
-        self._memo["first"] = (om, window, first)
-        return first
-
-    def _detained_kernels(self, t0: int, kmax: int, first: np.ndarray, stack: dict):
-        """Outcome kernels of a detention cohort, by months ``n`` from ``t0`` to the event.
-
-        ``first``: the first-instance judgments (:meth:`_detained_first`). Reused while
-        the parameters they depend on are those of the previous cohort; a cohort whose
-        kernels the horizon cuts shorter takes the first ``kmax`` months of the last full
-        ones (what falls later is beyond the horizon).
-        """
-        varies = self._varies("appeal_months") or self._varies("appeal_cv")
-        cached = self._memo.get("detained")
-        if (cached is not None and cached[0] is first and cached[1] >= kmax
-                and not self._sentences_vary and not varies
-                and all(np.array_equal(cached[2][k][:kmax], stack[k]) for k in stack)):
-            kern, terms, release = cached[3]
-            if cached[1] == kmax:
-                return kern, terms, release
-            return ({k: v[:kmax] for k, v in kern.items()}, terms[:kmax],
-                    {k: v[:kmax] for k, v in release.items()})
-        judged = np.zeros((kmax, *first.shape[1:]))
-        n = min(len(first), kmax)
-        judged[:n] = first[:n]
-        guilty = judged * stack["convicted"]
-        appealed = guilty * stack["appealed"]
-        # appeal judgments: the appealed convictions, each delayed by the appeal's length
-        later = self._appeal_convolution(t0, appealed, varies)
-        convicted = guilty - appealed + later * (1 - stack["appeal_acquitted"])
-        kern = {"acquitted": judged * stack["acquitted"] + later * stack["appeal_acquitted"],
-                "appealed": appealed, "convicted": convicted,
-                "non_custodial": convicted * stack["non_custodial"]}
-        kern["prison"] = np.zeros_like(judged)
-        terms = np.zeros((kmax, N_FORMS, N_SEXES, N_CLASSES))
+        summoned = om * window  # (K, F, S, C, 1, 1): summoned k months after t0
         release: dict[str, np.ndarray] = {}
-        for juvenile in (True, False):
-            share = convicted * stack["prison_juvenile" if juvenile else "prison_adult"]
-            if not share.any():
-                continue
-            kern["prison"] += share
-            rels, mean_terms = self._detained_release(t0, share, juvenile)
-            terms += share[..., 0, 0] * mean_terms[:, :, None, None]
-            for key, rel in rels.items():
+        for juvenile, judged in self._registration_prison(t0, summoned, varies).items():
+            for key, rel in self._detained_release(t0, _cut(judged, self.tail, 0.0),
+                                                   juvenile).items():
                 have = release.get(key)
-                if have is None:
-                    release[key] = rel
+                if have is not None:
+                    if len(rel) < len(have):
+                        rel, have = have, rel
+                    rel = rel.copy()
+                    rel[: len(have)] += have
+                release[key] = rel
+        self._memo["registration"] = (om, window, release)
+        return release
+
+    def _registration_prison(self, t0: int, summoned: np.ndarray, varies: bool
+                             ) -> dict[bool, np.ndarray]:
+        """Prison sentences by months from a detained registration at ``t0`` to the judgment.
+
+        ``summoned[k]``: the share summoned ``k`` months after ``t0``. By law (juvenile or
+        not), each ``(n, F, S, C, 1, 1)``: the summons cohorts' prison kernels, shifted by
+        their summons month. Where those are the same every month, one convolution (by
+        FFT, both laws at once, the kernels' transforms kept).
+        """
+        names = {True: "prison_juvenile", False: "prison_adult"}
+        n_om = len(summoned)
+        if varies:
+            out = {}
+            ks = [k for k in range(1, min(n_om, self.T + 1 - t0)) if summoned[k].any()]
+            for juvenile, name in names.items():
+                kerns = {k: self._summoned_kernels(t0 + k)[name] for k in ks}
+                if not any(kern.any() for kern in kerns.values()):
                     continue
-                if len(rel) > len(have):
-                    have, rel = rel, have
-                have = have.copy()
-                have[: len(rel)] += rel
-                release[key] = have
-        result = (kern, terms, release)
-        self._memo["detained"] = (first, kmax, {k: v.copy() for k, v in stack.items()}, result)
-        return result
+                judged = np.zeros((max(k + len(kerns[k]) for k in ks), *summoned.shape[1:]))
+                for k in ks:
+                    judged[k: k + len(kerns[k])] += kerns[k] * summoned[k]
+                out[juvenile] = judged
+            return out
+        kern = self._summoned_kernels(t0)
+        laws = [juvenile for juvenile, name in names.items() if kern[name].any()]
+        n = n_om + len(kern["prison"]) - 1
+        length = 1 << (n - 1).bit_length()
+        key = ("spectrum", tuple(laws), length)
+        spectrum = self._memo.get(key)
+        if spectrum is None:  # the same kernels for every registration
+            stacked = np.stack([kern[names[law]] for law in laws], axis=1)
+            spectrum = self._memo[key] = np.fft.rfft(
+                stacked.reshape(len(stacked), len(laws), -1), length, axis=0)
+        flat = np.fft.rfft(summoned.reshape(n_om, -1), length, axis=0)[:, None]
+        judged = np.fft.irfft(spectrum * flat, length, axis=0)[:n]
+        judged[judged < _ROUNDOFF * judged.max(initial=0.0)] = 0.0  # round-off, see _convolve
+        return {law: judged[:, i].reshape(n, *summoned.shape[1:]) for i, law in enumerate(laws)}
 
     def _appeal_convolution(self, t0: int, appealed: np.ndarray, varies: bool) -> np.ndarray:
         """Appeal judgments by months from ``t0`` of the appeals ``appealed`` lodged then."""
@@ -922,19 +1035,17 @@ class Twin:
         return later
 
     def _detained_release(self, t0: int, share: np.ndarray, juvenile: bool
-                          ) -> tuple[dict[str, np.ndarray], np.ndarray]:
+                          ) -> dict[str, np.ndarray]:
         """Release kernels (offsets from ``t0``) of detained suspects sentenced to prison.
 
         ``share[k]`` is the mass judged after ``k`` months and sent to prison; each is
         released at ``max(served, k)``. Returns the kernels ``(J, F, S, C, 1, 1)`` of the
-        terms without and with conditional release (keys ``release``, ``release_cond``)
-        and the mean term per judgment month and form ``(K, F)``.
+        terms without and with conditional release (keys ``release``, ``release_cond``).
         """
         kmax = len(share)
         out = {}
         if not self._sentences_vary:
-            plain, cond, mean_terms = self._served(0, juvenile)  # the same in every month
-            means = np.broadcast_to(mean_terms, (kmax, N_FORMS))
+            plain, cond, _ = self._served(0, juvenile)  # the same in every month
             for key, served in (("release", plain), ("release_cond", cond)):
                 if served is None:
                     continue
@@ -951,9 +1062,8 @@ class Twin:
                 sh[:kmax] = share
                 before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
                 out[key] = served6 * before + sh * cdf6
-            return out, means
+            return out
         per_k = [self._served(min(t0 + k, self.T), juvenile) for k in range(kmax)]
-        means = np.stack([m for _, _, m in per_k])
         for part, key in ((0, "release"), (1, "release_cond")):
             if per_k[0][part] is None:
                 continue
@@ -967,7 +1077,7 @@ class Twin:
                     rel[k + 1: len(served)] += share[k][None] * served[
                         k + 1:, :, None, None, None, None]
             out[key] = rel
-        return out, means
+        return out
 
     # ----------------------------------------------------------- release and after
 
