@@ -1120,11 +1120,11 @@ class _Engine:
         # other offences until the spell ends (drawn with the records: they change nothing)
         end = np.where(which < 0, self.n - t, month - t - 1)
         self.active_log.append((idx, t, end, self.priors[idx], self.age_group[idx], c))
-        for kind, event in ((0, Event.SIGNALLED), (3, Event.EXPOSED)):
-            sel = which == kind
-            if sel.any():
-                self.signal(idx[sel], month[sel], c[sel],
-                            self.next_draws(idx[sel], counts[sel]), event)
+        sel = (which == 0) | (which == 3)  # a police signal or an exposing arrest: the queue
+        if sel.any():
+            event = np.where(which[sel] == 3, int(Event.EXPOSED), int(Event.SIGNALLED))
+            self.signal(idx[sel], month[sel], c[sel], self.next_draws(idx[sel], counts[sel]),
+                        event)
         sel = which == 1
         if sel.any():
             ahead = self.next_draws(idx[sel], counts[sel])
@@ -1145,16 +1145,15 @@ class _Engine:
         return _uniforms(self.spell_keys[own:], self.oid[idx],
                          counts[:, self.spell_mech[own:]] + self.spell_offset[own:])
 
-    def signal(self, idx, t, c, u, event: Event = Event.SIGNALLED) -> None:
+    def signal(self, idx, t, c, u, event: np.ndarray) -> None:
         """Offender.enter_queue: into the queue's arrivals, with the month the signal drops.
 
-        ``u``: the draws of :data:`_SPELL_SLOTS` after the spell's own; ``event``: a
-        police signal or an exposing arrest.
+        ``u``: the draws of :data:`_SPELL_SLOTS` after the spell's own; ``event``: per
+        offender, a police signal or an exposing arrest.
         """
         if t.min() <= self.queue_month:
             raise RuntimeError("chainsim.engines.fast: a signal arrived in a month already served")
-        self.signal_log.append((idx, t, self.priors[idx], self.age_group[idx],
-                                np.full(len(idx), int(event))))
+        self.signal_log.append((idx, t, self.priors[idx], self.age_group[idx], event))
         self.counters[idx, _INVESTIGATION] += 1
         drop = self.passage(self.cum_drop, c, t, u[:, 0])
         # an investigation started in month v cannot lead to a new signal before v + lag
