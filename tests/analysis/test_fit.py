@@ -201,6 +201,18 @@ def test_replication_metrics_read_the_replication_summary(replication):
     assert 100 < out[keys[0]] < 300
 
 
+def test_a_target_year_the_run_did_not_simulate_is_nan_and_skipped(replication):
+    # the short horizon ends in 2017: a 2019 point is not there (calibrate --verify on a
+    # short scenario used to stop with KeyError: 2019)
+    from chainsim.analysis.fit import target_check
+    from chainsim.analysis.targets import load_targets
+
+    key = ("by_year", "signalled", None, 2019)
+    assert np.isnan(replication_metrics(replication, [key])[key])
+    checked = target_check([replication], load_targets())
+    assert "signalled_2019" not in checked and "signalled_2016" in checked
+
+
 def test_replication_metrics_by_form_count_the_flows(replication):
     rep = replication
     keys = [("window_mean", "summoned", f, None) for f in FORMS]

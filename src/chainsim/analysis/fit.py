@@ -140,8 +140,9 @@ def replication_metrics(rep, keys: list[Key], window: tuple[int, int] = WINDOW
         scope, metric, form, year = key
         if scope == "shares":
             out[key] = float(rep.shares[metric])
-        elif scope == "by_year":
-            out[key] = float(rep.yearly.loc[year, metric])
+        elif scope == "by_year":  # NaN for a year the run did not simulate (then skipped)
+            out[key] = (float(rep.yearly.loc[year, metric]) if year in rep.yearly.index
+                        else float("nan"))
         elif form is None:
             out[key] = float(rep.window[metric])
         else:

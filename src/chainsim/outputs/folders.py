@@ -249,7 +249,9 @@ def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
                  on_replication=lambda _: bar.update(1))
     bar.close()
     check = target_check(result.reps, targets)
-    rows = [check[name] for name in targets]
+    # a target the run cannot show (a year it does not simulate) is left empty
+    empty = {"mean": float("nan"), "lo": float("nan"), "hi": float("nan"), "met": None}
+    rows = [check.get(name, empty) for name in targets]
     return fit.assign(agent_mean=[r["mean"] for r in rows], agent_lo=[r["lo"] for r in rows],
                       agent_hi=[r["hi"] for r in rows],
                       agent_met=[r["met"] for r in rows]), result
