@@ -90,6 +90,7 @@ def test_an_unknown_event_name_is_an_error_not_a_zero(baseline_records):
 
 def test_event_names_in_the_analyses_are_declared():
     for names in (recidivism.INDEX_EVENTS, recidivism.REGISTRATIONS, recidivism.NOT_COUNTED,
+                  recidivism.SPELL_STARTS, recidivism.TRUE_EVENTS, recidivism.GENERAL_CASES,
                   flows.OM_DECISIONS, *flows.COUNT_METRICS.values()):
         chain.check_events(names)
 

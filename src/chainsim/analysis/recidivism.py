@@ -146,14 +146,9 @@ NOT_COUNTED: tuple[str, ...] = ("technical_dismissal", "acquitted")
 GENERAL_CASES: tuple[str, ...] = ("general_case", "exposed")
 """Other offences registered as a new case (``exposed``: an arrest for another offence that
 also exposed the trafficking; it is registered as that other offence's case)."""
-# ``resumed`` (back to offending after a dismissal or acquittal) is a recent event of the
-# chain table; the names are filtered by the declared events so that this module works
-# with a table with or without it (chain.check_events rejects undeclared names).
-SPELL_STARTS: tuple[str, ...] = tuple(n for n in ("inflow", "pool", "reoffended", "resumed")
-                                      if n in chain.EVENT_NAMES)
+SPELL_STARTS: tuple[str, ...] = ("inflow", "pool", "reoffended", "resumed")
 """Events that start an offending spell: the offence date of the cases that follow."""
-TRUE_EVENTS: tuple[str, ...] = tuple(n for n in ("reoffended", "resumed", "general_offence",
-                                                  "exposed") if n in chain.EVENT_NAMES)
+TRUE_EVENTS: tuple[str, ...] = ("reoffended", "resumed", "general_offence", "exposed")
 """Events of true reoffending: a new trafficking spell, or any other offence."""
 ACTIVE_STAGES: tuple[str, ...] = chain.offending_stages()
 """Stages counted as offending in the harm proxies (the chain table's ``offending`` stages:
