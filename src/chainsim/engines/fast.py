@@ -1407,10 +1407,9 @@ class _Engine:
             return
         idx, out, c = idx[back], out[back], c[back]
         ids = self.oid[idx]
-        use = _AFTER_USE
         draws = [self.draws(m, ids, counters[idx, m], 1)[:, 0] for m in _AFTER_STREAMS]
         detect = self.draws(_DETECTION, ids, counters[idx, _DETECTION], 3)
-        counters[idx] += use
+        counters[idx] += _AFTER_USE
         self.after_chain(idx, out, np.zeros(len(idx), dtype=np.int64), np.stack(draws, axis=1),
                          detect, c)
 
