@@ -84,6 +84,15 @@ def run_model(changes: dict[str, float] | None = None, seed: int = SEED,
     return model, model.records.to_frame()
 
 
+def capped_params(places: float = 8, start: str = "2015-01") -> ParameterSet:
+    """The short scenario with a probation capacity of ``places`` from ``start`` (binding)."""
+    doc = short_doc()
+    doc["interventions"] = [{"name": "probation places", "parameter": "probation_capacity",
+                             "operation": "set", "value": places, "start": start,
+                             "note": "a test: fewer places than the caseload"}]
+    return make_params(doc=doc)
+
+
 NON_BINDING_CAPACITY = 1e6
 """Investigation capacity so large the queue never binds (removes the one interaction
 between offenders: competition for investigation places)."""

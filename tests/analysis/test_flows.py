@@ -22,6 +22,7 @@ ATTRS = {  # agent -> (form, age group, sex)
     9: ("criminal", "under23", "male"),
     10: ("domestic_sexual", "23plus", "male"),
     11: ("labour", "23plus", "male"),
+    12: ("criminal", "23plus", "female"),
 }
 
 EVENTS = [  # (agent, year, month 1-12, event, value)
@@ -54,6 +55,7 @@ EVENTS = [  # (agent, year, month 1-12, event, value)
     (11, 2016, 9, "appealed_detained", None),
     (9, 2016, 11, "acquitted", None),
     (9, 2016, 11, "general_offence", None),
+    (12, 2016, 12, "probation_refused", 18.0),
 ]
 
 
@@ -73,18 +75,22 @@ YEARS = range(2014, 2018)
 EXPECTED = {  # year -> metric -> value (hand-counted from EVENTS)
     2014: {"appealed": 0, "signalled": 0, "traced": 1, "summoned": 0, "technical_dismissals": 0,
            "policy_dismissals": 0, "convicted": 0, "acquitted": 0, "prison": 0, "probation": 0,
+           "probation_refused": 0,
            "prison_months": math.nan, "technical_dismissal_share": math.nan,
            "before_judge_share": 0.0},
     2015: {"appealed": 0, "signalled": 3, "traced": 2, "summoned": 2, "technical_dismissals": 1,
            "policy_dismissals": 0, "convicted": 2, "acquitted": 0, "prison": 2, "probation": 1,
+           "probation_refused": 0,
            "prison_months": 15.0, "technical_dismissal_share": 1 / 4,
            "before_judge_share": 1.0},
     2016: {"appealed": 1, "signalled": 1, "traced": 2, "summoned": 1, "technical_dismissals": 0,
            "policy_dismissals": 1, "convicted": 1, "acquitted": 1, "prison": 1, "probation": 0,
+           "probation_refused": 1,
            "prison_months": 30.0, "technical_dismissal_share": 0.0,
            "before_judge_share": 0.5},
     2017: {"appealed": 0, "signalled": 0, "traced": 0, "summoned": 0, "technical_dismissals": 0,
            "policy_dismissals": 0, "convicted": 0, "acquitted": 0, "prison": 0, "probation": 0,
+           "probation_refused": 0,
            "prison_months": math.nan, "technical_dismissal_share": math.nan,
            "before_judge_share": math.nan},
 }

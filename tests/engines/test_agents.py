@@ -585,3 +585,30 @@ def test_exposure_by_another_arrest_brings_offenders_into_the_queue():
     # every registered offence of an active offender exposes: none is left as a point event
     active_cases = rec[(rec["event"] == "general_case") & (rec["from_stage"] == "active")]
     assert active_cases.empty
+
+
+def test_probation_capacity_caps_the_caseload_and_refuses_only_when_full():
+    """Supervisions never exceed the places; a refusal only in a month that ends full."""
+    from chainsim.engines.model import ChainModel
+    from conftest import capped_params
+
+    places = 8
+    rec = ChainModel(capped_params(places, "2015-01"), 11).run().records.to_frame()
+    event = rec["event"].astype(str)
+    moved = rec["from_stage"] != rec["to_stage"]
+    change = ((rec["to_stage"].astype(str) == "probation") & moved).astype(int) - (
+        (rec["from_stage"].astype(str) == "probation") & moved).astype(int)
+    caseload = change.groupby(rec["month"]).sum().cumsum()  # at each month's end
+    capped = caseload.index >= parse_month("2015-01")
+    assert caseload[~capped].iloc[-1] > places  # the capacity binds: above it when it starts
+    # above the places nobody new starts (the caseload only falls), then it stays at most full
+    before = caseload.shift(1)[capped]
+    assert (caseload[capped] <= np.maximum(before, places)).all()
+    assert (caseload[capped] <= places).any() and caseload.iloc[-1] <= places
+    refused = rec[event == "probation_refused"]
+    assert len(refused) > 20
+    assert (caseload.loc[refused["month"].unique()] >= places).all()
+    assert (refused["value"] >= 1).all()  # the months it would have lasted
+    # no place, no supervision: the refused go on unsupervised
+    assert not refused["probation"].any()
+    assert (refused["from_stage"].astype(str) == "free").all()

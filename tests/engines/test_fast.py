@@ -19,7 +19,8 @@ from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import fast
 from chainsim.engines.fast import FastResult, run_fast
 from chainsim.engines.model import ChainModel
-from conftest import BASELINE, NON_BINDING_CAPACITY, SEED, make_params, set_param, short_doc
+from conftest import (BASELINE, NON_BINDING_CAPACITY, SEED, capped_params, make_params, set_param,
+                      short_doc)
 
 INTERVENTION_START = "2014-01"
 
@@ -170,6 +171,18 @@ def test_interventions_give_the_agent_models_records():
          "ramp_months": 12},
     )
     assert_engines_agree(params, 9)
+
+
+@pytest.mark.parametrize(("places", "start", "seed"), [(8, "2015-01", 11), (3, "2012-01", 4),
+                                                   (20, "2014-07", 5)])
+def test_probation_capacity_gives_the_agent_models_records(places, start, seed):
+    """Supervisions decided at the month's end in id order, in both engines alike: a
+    capacity from the start, and one that begins mid-run (supervisions before it start at
+    once and fill places)."""
+    _, result = assert_engines_agree(capped_params(places, start), seed)
+    events = result.records["event"].astype(str)
+    assert (events == "probation_refused").sum() > 0
+    assert (events == "probation_start").sum() > 0
 
 
 # ------------------------------------------------------------------ arms sharing their start

@@ -102,7 +102,7 @@ non-custodial sentence); ``general`` the timing and registration of other offenc
 # ----------------------------------------------------------------------- parameters
 
 Role = Literal["calibrated", "lever", "unknown", "fixed"]
-Kind = Literal["probability", "hazard", "rate", "months", "cv", "factor", "years"]
+Kind = Literal["probability", "hazard", "rate", "months", "cv", "factor", "years", "places"]
 
 
 @dataclass(frozen=True)
@@ -143,6 +143,7 @@ KIND_BOUNDS: dict[str, tuple[float, float]] = {
     "cv": (0.01, 5.0),
     "factor": (0.0, 100.0),
     "years": (0.1, 60.0),
+    "places": (0.0, 1e6),
 }
 
 
@@ -248,6 +249,9 @@ PARAMETERS: dict[str, ParameterSpec] = {
         _p("recall_cv", "cv", "fixed", "coefficient of variation of the months of a recall"),
         _p("probation_months", "months", "fixed", "mean length of probation supervision"),
         _p("probation_cv", "cv", "fixed", "coefficient of variation of supervision length"),
+        _p("probation_capacity", "places", "lever",
+           "trafficking offenders the probation service can supervise at once (0 = no "
+           "limit); a supervision ordered when all places are taken does not start"),
         # after the chain
         _p("reoffend_hazard", "hazard", "unknown",
            "monthly probability of going back into trafficking after the chain", age=True),

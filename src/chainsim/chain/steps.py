@@ -190,6 +190,9 @@ EVENTS: tuple[EventDecl, ...] = (
     EventDecl("revoked", "supervision revoked", "herroeping",
               "conditional release or a suspended sentence revoked for a breach or a new "
               "offence: back to custody; value = months to serve"),
+    EventDecl("probation_refused", "no supervision place", "geen plaats in toezicht",
+              "supervision was ordered but the probation capacity is full: no supervision; "
+              "value = months it would have lasted"),
 )
 """Every event (their enum values follow this order: new events go at the end)."""
 
@@ -421,8 +424,16 @@ STEPS: tuple[Step, ...] = (
                           "under 23 at the charged offence; conditional release)",
                           draws=(Draw("release", "supervision length"),),
                           metric="probation"),
+                   Branch("probation_refused", "free", "after_chain",
+                          "supervised, but probation_capacity (places at once; 0 = no limit) "
+                          "is full at the month's end",
+                          draws=(Draw("release", "supervision length"),),
+                          metric="probation_refused"),
                    Branch(None, "free", "after_chain", "otherwise")),
-         note="On release from prison or with a non-custodial sentence."),
+         note="On release from prison or with a non-custodial sentence. With a probation "
+              "capacity, the month's supervisions are decided at its end, after the "
+              "investigation queue, in offender-id order while places are free (places "
+              "freed that month count)."),
     Step("recall", ("recalled",), "recall to custody", "herroeping", ("recall_months",
                                                                       "recall_cv"),
          on_entry=(), on_exit=(),
@@ -484,6 +495,8 @@ FLOW_METRICS: tuple[FlowMetric, ...] = (
     FlowMetric("prison", "prison (vrijheidsstraf)", "vrijheidsstraf", funnel=True),
     FlowMetric("probation", "supervision (reclasseringstoezicht)", "reclasseringstoezicht",
                funnel=True),
+    FlowMetric("probation_refused", "no supervision place (capacity)",
+               "geen plaats in toezicht (capaciteit)"),
 )
 """Flow metrics in chain order; their events are the branches that name them."""
 

@@ -407,12 +407,24 @@ class Offender(mesa.Agent):
         if u < p:
             pmf = cached_duration_pmf(self.param("probation_months"), self.param("probation_cv"))
             months = spec.draw_from_pmf(pmf, self.draw(_BRANCH_DRAW))
-            self.probation = True
-            self.take("supervision", "probation_start", value=float(months))
-            self.enter_after_chain(months)
+            if self.model.params.at("probation_capacity", self.model.t) > 0:
+                self.model.request_supervision(self, months)  # decided at the month's end
+            else:
+                self.start_supervision(months)
         else:
             self.take("supervision", None)
             self.enter_after_chain()
+
+    def start_supervision(self, months: int) -> None:
+        """Supervision starts: ``months`` of it, then life after the chain."""
+        self.probation = True
+        self.take("supervision", "probation_start", value=float(months))
+        self.enter_after_chain(months)
+
+    def refuse_supervision(self, months: int) -> None:
+        """No place under the probation capacity: life after the chain, unsupervised."""
+        self.take("supervision", "probation_refused", value=float(months))
+        self.enter_after_chain()
 
     def enter_resumption(self) -> None:
         """After a case without a sanction: back to offending at once, or life after the chain."""

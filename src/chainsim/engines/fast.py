@@ -202,8 +202,13 @@ then its registration, then the end of probation (scheduled after the offences).
 _RANK[[Event.INVESTIGATION_STARTED, Event.PRISON, Event.NON_CUSTODIAL,
        Event.GENERAL_CASE]] = 1
 _RANK[[Event.RELEASED, Event.PROBATION_END]] = 2
-_RANK[Event.PROBATION_START] = 3
+_RANK[[Event.PROBATION_START, Event.PROBATION_REFUSED]] = 3
 _RANK[Event.RESUMED] = 1  # after the dismissal or acquittal of its month
+
+_REQUEST_LAG = 3
+"""Months at least from the start of an investigation (or inspection) to a supervision:
+the investigation, the OM's decision and the trial last a month or more each
+(:func:`chainsim.chain.spec.duration_pmf`)."""
 
 _OM_EVENTS = np.array([int(e) for e in spec.OM_OUTCOMES], dtype=np.int64)
 
@@ -687,6 +692,9 @@ class _Tables:
         self.cum_inspect = _Table(params.cumulative("inspection_hazard").reshape(-1, n + 1))
         self.cum_drop = _Table(params.cumulative("queue_drop_hazard").reshape(-1, n + 1))
         self.capacity = [float(v) / 12.0 for v in params["investigation_capacity"][:, 0, 0, 0]]
+        # probation places by month (0: no limit); ``capped``: a limit in some month
+        self.places = params["probation_capacity"][:, 0, 0, 0]
+        self.capped = bool((self.places > 0).any())
         self.h_reoffend = self._after_table("reoffend_hazard")
         self.h_general = self._after_table("general_offence_hazard")
         self.h_revoke = np.ascontiguousarray(
@@ -840,6 +848,7 @@ def _general_events(flat, offset, end, stops, log_u, u, active, counter, row,
 
 _TABLE_ATTRIBUTES = ("cum_signal", "cum_inspect", "cum_drop", "max_resume", "cum_expose",
                      "h_other", "reg_other", "slow_expose", "slack_expose", "capacity",
+                     "places", "capped",
                      "h_reoffend", "h_revoke",
                      "h_general", "slow_reoffend", "slow_signal", "slow_inspect",
                      "slack_signal", "slack_inspect", "pmfs", "sentences")
@@ -933,6 +942,12 @@ class _Engine:
         self.post_log: list[tuple] = []
         self.recall_log: list[tuple] = []
         self.active_log: list[tuple] = []
+        # supervision under a probation capacity: requests waiting for their month's end,
+        # the caseload's changes by month, and the decisions taken
+        self.requests: list[tuple] = []
+        self.request_due = _NEVER
+        self.caseload_change = np.zeros(n + 2, dtype=np.int64)
+        self.supervision_log: list[tuple] = []
 
     # ------------------------------------------------------------------ draws
 
@@ -1329,6 +1344,8 @@ class _Engine:
         months = np.where(supervised,
                           pmfs["probation"].draw(t5c, c, u[:, _U_SUPERVISION_MONTHS]), 0)
         post = (unsanctioned & ~resumed) | decide
+        # under a probation capacity the month's supervisions wait for its end
+        ask = supervised & (self.places[t5c] > 0) if self.capped else np.zeros(0, dtype=bool)
         # bookkeeping: the draws made (the phases of _CHAIN_PHASES reached), priors, the log
         made = np.stack([np.ones(len(idx), dtype=bool), registered, registered, decided,
                          summoned, judged, appealed, appeal_judged, unsanctioned, convicted,
@@ -1337,6 +1354,12 @@ class _Engine:
         priors = self.priors[idx]
         self.priors[idx] = priors + convicted
         self.visibility[idx[registered]] = spec.VISIBILITY_KNOWN
+        if ask.any():
+            self.requests.append((idx[ask], t5[ask], months[ask], u[ask, _U_AFTER:_U_AFTER + 3],
+                                  u[ask, -3:], c[ask]))
+            self.request_due = min(self.request_due, int(t5[ask].min()))
+            post &= ~ask
+            supervised = supervised & ~ask  # recorded when decided (supervision_log)
         self.chain_log.append((idx, kind, t0, t1, t2, t3, t4, t5, registered, decided, outcome,
                                detained, summoned, acquitted, convicted, other, prison,
                                released, supervised, sentence, custody, months, priors,
@@ -1382,6 +1405,11 @@ class _Engine:
                          np.where(reoffend == end, 0, np.where(desist == end, 1, 2)))
         end = np.where(which < 0, ahead, end)
         stage = np.where(supervised > end, int(Stage.PROBATION), int(Stage.FREE))
+        if self.capped:  # the caseload: in supervision from t until it ends (or the horizon)
+            on = supervised > 0
+            np.add.at(self.caseload_change, t[on], 1)
+            out = (t + np.minimum(supervised, end + 1))[on]
+            np.add.at(self.caseload_change, out[out <= n], -1)
         self.post_log.append((idx, t, supervised, end, which, stage, priors, self.age_group[idx],
                               c))
         back = which == 0
@@ -1413,6 +1441,33 @@ class _Engine:
         self.after_chain(idx, out, np.zeros(len(idx), dtype=np.int64), np.stack(draws, axis=1),
                          detect, c)
 
+    def decide_supervision(self, m: int) -> None:
+        """ChainModel._decide_supervision: month ``m``'s supervisions, while places are free.
+
+        Every request of month ``m`` is known (:meth:`finish` has run all pending work);
+        the caseload is the number under supervision at the month's end; places go in
+        offender-id order; the others get none and go on unsupervised.
+        """
+        if self.request_due > m:
+            return
+        idx, t, months, u_after, u_detect, c = (np.concatenate(a) for a in zip(*self.requests,
+                                                                               strict=True))
+        if t.min() < m:
+            raise RuntimeError("chainsim.engines.fast: a supervision request was left undecided")
+        now = t == m
+        later = ~now
+        self.requests = [tuple(a[later] for a in (idx, t, months, u_after, u_detect, c))]
+        self.request_due = int(t[later].min()) if later.any() else _NEVER
+        order = np.argsort(self.oid[idx[now]], kind="stable")
+        idx, months, u_after, u_detect, c = (a[now][order]
+                                             for a in (idx, months, u_after, u_detect, c))
+        free = max(math.floor(self.places[m]) - int(self.caseload_change[:m + 1].sum()), 0)
+        admitted = np.arange(len(idx)) < free
+        t = np.full(len(idx), m)
+        self.supervision_log.append((idx, t, months, admitted, self.priors[idx],
+                                     self.age_group[idx]))
+        self.after_chain(idx, t, np.where(admitted, months, 0), u_after, u_detect, c)
+
     def start_spells(self, idx, t, event: Event, from_stage, u_detect) -> None:
         """New offending spells from months ``t`` (a reoffence, or a resumption).
 
@@ -1431,13 +1486,14 @@ class _Engine:
     _SHARED = frozenset({"n", "start", "keys", "slot_keys", "slot_mech", "slot_offset",
                          "spell_keys", "spell_mech", "spell_offset", "span", "oid", "form",
                          "sex", "form_sex", "birth_year", "spell_due", "chain_due",
-                         "queue_month"})
+                         "queue_month", "request_due"})
     """Attributes a branch shares with its engine (never changed in place, or numbers)."""
     _COPIED = frozenset({"counters", "priors", "age_group", "spell_month", "visibility",
                          "q_token", "lag",
                          "served", "dropped", "arrivals", "drops", "pending_spells",
                          "pending_chains", "spell_log", "signal_log", "desist_log",
-                         "chain_log", "post_log", "recall_log", "active_log"})
+                         "chain_log", "post_log", "recall_log", "active_log",
+                         "requests", "caseload_change", "supervision_log"})
     """Attributes a branch gets its own copy of (changed in place as the run goes on)."""
     _OWN = frozenset({"params", "tables", "P", "desistance", "post_desistance",
                       *_TABLE_ATTRIBUTES})
@@ -1465,8 +1521,10 @@ class _Engine:
         other.arrivals = [list(a) for a in self.arrivals]
         other.drops = [list(d) for d in self.drops]
         for name in ("pending_spells", "pending_chains", "spell_log", "signal_log",
-                     "desist_log", "chain_log", "post_log", "recall_log", "active_log"):
+                     "desist_log", "chain_log", "post_log", "recall_log", "active_log",
+                     "requests", "supervision_log"):
             setattr(other, name, list(getattr(self, name)))
+        other.caseload_change = self.caseload_change.copy()
         other.use_tables(params)
         other.desistance, other.post_desistance = other.tables.desistance_for(
             int(self.birth_year.min()), int(self.birth_year.max()))
@@ -1489,6 +1547,25 @@ class _Engine:
                 self.run_spells()
             if self.pending_chains:
                 self.run_chains()
+
+    def settle(self, m: int) -> None:
+        """Run the pending work that can still lead to a supervision request in month ``m``.
+
+        A request of month ``m`` comes from an investigation or inspection begun by then;
+        work that starts later (a chain, or a spell, from a later month) cannot make one.
+        Running work early is safe: whatever it sends to the queue arrives after month
+        ``m`` (the due months of :meth:`finish`'s loop bound it).
+        """
+        self.flush_queue()
+        last = m - _REQUEST_LAG  # work begun after this month requests after month m
+        while True:
+            if self.pending_chains and min(int(w[1].min()) for w in self.pending_chains) <= last:
+                self.run_chains()
+            elif self.pending_spells and min(int(w[1].min())
+                                             for w in self.pending_spells) <= last:
+                self.run_spells()
+            else:
+                break
 
     def run(self) -> FastResult:
         self.begin()
@@ -1519,8 +1596,13 @@ class _Engine:
                 else:
                     break
             self.serve_queue(m, queue)
+            if self.capped:  # the month's supervision requests, once every one is known
+                self.settle(m)
+                self.decide_supervision(m)
         self.queue_month = self.n + 1
         self.expand()
+        if self.request_due < _NEVER:
+            raise RuntimeError("chainsim.engines.fast: supervision requests left undecided")
         columns, counts, by_agent = _Writer(self).columns()
         return FastResult(columns=columns, stage_counts=counts, by_agent=by_agent)
 
@@ -1606,6 +1688,18 @@ class _Writer:
                  after, ag, value=custody)
         self.add(supervised, idx, t5, int(Stage.FREE), int(Stage.PROBATION),
                  int(Event.PROBATION_START), after, ag, value=months, probation=True)
+
+    def supervisions(self) -> None:
+        """Supervisions decided under a probation capacity: started, or no place."""
+        e = self.e
+        if not e.supervision_log:
+            return
+        idx, t, months, admitted, priors, ag = _fields(e.supervision_log, 6)
+        admitted = admitted.astype(bool)
+        self.add(admitted, idx, t, int(Stage.FREE), int(Stage.PROBATION),
+                 int(Event.PROBATION_START), priors, ag, value=months, probation=True)
+        self.add(~admitted, idx, t, int(Stage.FREE), int(Stage.FREE),
+                 int(Event.PROBATION_REFUSED), priors, ag, value=months)
 
     def posts(self) -> None:
         e = self.e
@@ -1713,6 +1807,7 @@ class _Writer:
         """
         self.spells()
         self.chains()
+        self.supervisions()
         self.posts()
         self.recalls()
         e = self.e

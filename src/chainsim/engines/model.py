@@ -6,7 +6,8 @@ month the events fire in this order:
 1. inflow of new offenders (the model's ``step``, Mesa's high-priority schedule);
 2. offenders' own scheduled events (stage exits, other offences), in the order
    they were scheduled;
-3. the investigation queue is served up to this month's capacity (low priority).
+3. the investigation queue is served up to this month's capacity (low priority);
+4. with a probation capacity, the month's supervisions are decided (low priority).
 
 The model owns what is shared: the parameter arrays, the random streams, the
 investigation queue, the stage counts and the record log.
@@ -57,12 +58,13 @@ class ChainModel(mesa.Model):
         self.records = RecordLog()
         self.stage_counts = np.zeros(len(Stage), dtype=np.int64)
         self.queue: dict[Offender, tuple[int, int]] = {}
+        self.supervision_requests: list[tuple[Offender, int]] = []
         self.keep_history = keep_history
         self._next_offender_id = 1
         self._capacity_credit = 0.0
         self._desistance_cache: dict[tuple[int, int, int, int], np.ndarray] = {}
         self._initial_pool()
-        self.schedule_recurring(self._serve_queue, Schedule(interval=1, start=1),
+        self.schedule_recurring(self._end_of_month, Schedule(interval=1, start=1),
                                 priority=Priority.LOW)
 
     # ------------------------------------------------------------------ time
@@ -163,6 +165,34 @@ class ChainModel(mesa.Model):
     def dequeue(self, agent: Offender) -> None:
         """Remove a suspect from the queue (signal dropped)."""
         self.queue.pop(agent, None)
+
+    def _end_of_month(self) -> None:
+        """The month's last events: the investigation queue, then supervision places."""
+        self._serve_queue()
+        if self.supervision_requests:
+            self._decide_supervision()
+
+    # ------------------------------------------------------------ probation places
+
+    def request_supervision(self, agent: Offender, months: int) -> None:
+        """A supervision ordered while the probation capacity is set: decided at the month's end."""
+        self.supervision_requests.append((agent, months))
+
+    def _decide_supervision(self) -> None:
+        """Start the month's supervisions while places are free, in offender-id order.
+
+        The caseload is the number under supervision at the month's end: whoever left
+        supervision this month has freed a place. Those who find no place get none
+        (``probation_refused``) and go on unsupervised.
+        """
+        places = math.floor(self.params.at("probation_capacity", self.t))
+        requests = sorted(self.supervision_requests, key=lambda r: r[0].offender_id)
+        self.supervision_requests = []
+        for agent, months in requests:
+            if self.stage_counts[Stage.PROBATION] < places:
+                agent.start_supervision(months)
+            else:
+                agent.refuse_supervision(months)
 
     def _serve_queue(self) -> None:
         """Start as many investigations as this month's capacity allows, first come first.

@@ -93,6 +93,7 @@ recomputed where the OM's shares move, take most of the difference.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -468,6 +469,10 @@ class Twin:
         self.supervised = np.zeros(self.chain_shape)
         self.survival = np.ones(self.chain_shape)
         self.ends_due = np.zeros((T + 2, *self.chain_shape))
+        # under a probation capacity: the month's supervisions ordered (decided at its
+        # end), and in chain mode the caseload by month from the supervision's length only
+        self.requests: np.ndarray | None = None
+        self.open_supervisions = np.zeros(T + 2)
         self.queue: list[list] = []  # [signal month, mass, composition], oldest first
         self.queued = np.zeros(self.active_shape)  # the queue's mass, all cohorts together
         self.credit = 0.0
@@ -543,6 +548,7 @@ class Twin:
         resumed = self._resumption(t)
         self._releases(t)
         self._recalls(t)
+        self._decide_supervision(t)
         # entries of month t
         self.active[..., spec.VISIBILITY_FIRST] += newcomers
         self._record_active(t, Event.INFLOW, newcomers)
@@ -1128,14 +1134,47 @@ class Twin:
         else:
             return
         self.free += m - supervised
+        if self.scalar("probation_capacity", t) > 0:  # decided at the month's end
+            self.requests = supervised if self.requests is None else self.requests + supervised
+            return
+        self._start_supervision(t, supervised)
+
+    def _start_supervision(self, t: int, supervised: np.ndarray) -> None:
+        """Supervised mass ``supervised`` starts at ``t``; its endings are scheduled."""
         self._record(t, Event.PROBATION_START, supervised)
         self.supervised += supervised
-        if not self.full:  # no life after the chain: supervision never ends
-            return
         kernel = self._kernel("probation_months", "probation_cv", t)
+        if not self.full:  # no life after the chain: the caseload ends by length alone
+            staying = 1.0 - np.cumsum(kernel[..., 0, 0], axis=0)  # P(length > j), (K, F, S, C)
+            open_ = (staying * supervised.sum(axis=(3, 4))[None]).sum(axis=(1, 2, 3))
+            k = min(len(open_), self.T + 2 - t)
+            self.open_supervisions[t: t + k] += open_[:k]
+            return
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = np.where(self.survival > 0, supervised / self.survival, 0.0)
         self._due(self.ends_due, t + 1, kernel[1:], scaled)
+
+    def _decide_supervision(self, t: int) -> None:
+        """Under a probation capacity: the month's supervisions while places are free.
+
+        The agents start them one by one, in offender-id order, while the caseload at
+        the month's end is below the places; the twin starts
+        ``min(E[ordered], places - E[caseload])`` pro rata to the month's composition
+        (the queue's approximation, see the module's notes), and the rest get none.
+        """
+        if self.requests is None:
+            return
+        requested, self.requests = self.requests, None
+        total = requested.sum()
+        if total <= 0:
+            return
+        caseload = self.supervised.sum() if self.full else self.open_supervisions[t]
+        free = max(math.floor(self.scalar("probation_capacity", t)) - caseload, 0.0)
+        share = min(1.0, free / total)
+        self._start_supervision(t, requested * share)
+        refused = requested * (1.0 - share)
+        self._record(t, Event.PROBATION_REFUSED, refused)
+        self.free += refused
 
     def _after_chain(self, t: int) -> np.ndarray:
         """Exits of month ``t`` from life after the chain; returns re-entries into offending.
