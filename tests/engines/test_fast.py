@@ -19,8 +19,15 @@ from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import fast
 from chainsim.engines.fast import FastResult, run_fast
 from chainsim.engines.model import ChainModel
-from conftest import (BASELINE, NON_BINDING_CAPACITY, SEED, capped_params, make_params, set_param,
-                      short_doc)
+from conftest import (
+    BASELINE,
+    NON_BINDING_CAPACITY,
+    SEED,
+    capped_params,
+    make_params,
+    set_param,
+    short_doc,
+)
 
 INTERVENTION_START = "2014-01"
 
