@@ -16,6 +16,8 @@ SCENARIOS = ROOT / "scenarios"
 FILES = sorted(SCENARIOS.glob("*.toml"))
 SINGLE = ["better_evidence", "detection_target_190", "labour_sector_inventory",
           "more_probation", "youth_prevention", "youth_resocialisation"]
+VARIANTS = ["more_probation_capped"]
+"""Variants of a single-intervention scenario (``base`` = that scenario)."""
 STRESS = "stress_million"
 """The engine's stress case (about a million offenders): only loaded and resolved here,
 never simulated by the suite (tests/engines/test_scale.py runs a scaled-down copy)."""
@@ -27,7 +29,7 @@ def loaded():
 
 
 def test_the_expected_scenarios_are_shipped():
-    assert {p.stem for p in FILES} == {"baseline", "combined", *SINGLE, STRESS}
+    assert {p.stem for p in FILES} == {"baseline", "combined", *SINGLE, *VARIANTS, STRESS}
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.stem)
@@ -49,7 +51,7 @@ def test_every_shipped_scenario_resolves_at_the_ends_of_its_ranges(path):
         resolve(sc, str(path), draws={k: v[end] for k, v in keys.items()})
 
 
-@pytest.mark.parametrize("name", [*SINGLE, "combined"])
+@pytest.mark.parametrize("name", [*SINGLE, *VARIANTS, "combined"])
 def test_policy_scenarios_describe_and_explain_their_interventions(loaded, name):
     sc = loaded[name]
     assert len(sc.scenario.description) > 20
@@ -99,3 +101,11 @@ def test_the_stress_case_says_what_it_is_and_scales_the_baseline(loaded):
     # about a million offenders: the starting pool plus the inflow over the horizon
     expected = params.initial_pool_rates().sum() + params["inflow_stratum_rate"][1:].sum() / 12
     assert 0.9e6 <= expected <= 1.1e6
+
+
+def test_the_capped_variant_adds_probation_places_to_more_probation(loaded):
+    capped, plain = loaded["more_probation_capped"], loaded["more_probation"]
+    assert capped.interventions[:len(plain.interventions)] == plain.interventions
+    (extra,) = capped.interventions[len(plain.interventions):]
+    assert (extra.parameter, extra.operation, extra.value) == ("probation_capacity", "set", 50)
+    assert loaded["baseline"].parameters["probation_capacity"].value == 0  # off: no limit
