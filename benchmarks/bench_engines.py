@@ -10,6 +10,9 @@ hits them alike, and medians are reported):
    fast engine (same records; checked) and the expected-flow twin
    (:func:`chainsim.engines.twin.expected_flows`, full and chain mode; one run of the twin
    gives expected counts, not a replication): seconds each and the ratios;
+   and the fast engine on ``more_probation`` with and without its probation places
+   (``more_probation_capped``: the month-by-month supervision decisions a capacity
+   needs);
 2. the fast engine's replication split into engine and analysis (what
    ``compare`` computes per arm and replication);
 3. ``chainsim compare baseline more_probation --reps 200 --engine fast`` as a
@@ -59,6 +62,8 @@ def time_engines(reps: int) -> dict[str, float]:
     baseline = load_scenario(SCENARIOS / "baseline.toml")
     policy = load_scenario(SCENARIOS / "more_probation.toml")
     params = resolve(baseline)
+    policy_params = resolve(policy)
+    capped_params = resolve(load_scenario(SCENARIOS / "more_probation_capped.toml"))
     period = default_period([baseline, policy])
     seeds = replication_seeds(2024, reps + 1)
     # warm-up (imports, compiled loops, cached distributions): not timed
@@ -69,8 +74,9 @@ def time_engines(reps: int) -> dict[str, float]:
     expected_flows(params, full=False)
     vpo = {form: float(params["victims_per_offender"][0, i, 0, 0])
            for i, form in enumerate(FORMS)}
+    run_fast(capped_params, seeds[0])
     out: dict[str, list[float]] = {k: [] for k in ("agent", "fast", "twin", "chain", "task",
-                                                   "analysis")}
+                                                   "analysis", "uncapped", "capped")}
     for i, seed in enumerate(seeds[1:]):
         t0 = time.perf_counter()
         model = ChainModel(params, seed, keep_history=False).run()
@@ -79,6 +85,12 @@ def time_engines(reps: int) -> dict[str, float]:
         t0 = time.perf_counter()
         result = run_fast(params, seed)
         out["fast"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        run_fast(policy_params, seed)
+        out["uncapped"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        run_fast(capped_params, seed)
+        out["capped"].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         expected_flows(params)
         out["twin"].append(time.perf_counter() - t0)
@@ -159,6 +171,9 @@ def main() -> None:
           f"{e['twin'] / e['fast']:6.1f} x   (full: every stage, after the chain too)")
     print(f"   twin, chain mode  {e['chain']:8.3f} s   twin / fast  = "
           f"{e['chain'] / e['fast']:6.1f} x   (what calibration iterates on)")
+    print(f"   fast, more_probation {e['uncapped']:.3f} s; with 50 probation places "
+          f"(more_probation_capped) {e['capped']:.3f} s: capped / uncapped = "
+          f"{e['capped'] / e['uncapped']:.2f} x")
     print(f"\n2. one compare arm-replication (fast engine + proxies, yearly, window, survival): "
           f"{e['task']:.3f} s; the analysis alone {e['analysis']:.3f} s")
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from chainsim.dashboard import views
+from chainsim.dashboard.controls import lever_label
 from chainsim.dashboard.i18n import LABELS, count_label, t
+from chainsim.dashboard.levers import LEVERS
 
 
 def test_every_label_has_both_languages():
@@ -36,3 +39,22 @@ def test_counts_below_ten_beside_the_source(value, text):
 
 def test_counts_below_ten_elsewhere_are_shown():
     assert count_label(7.0, beside_source=False) == "7"
+
+
+def test_every_lever_unit_and_flow_metric_has_both_languages():
+    keys = [f"lever_{spec.key}" for spec in LEVERS]
+    keys += ["places", "no_limit", "per_year", *views.FLOW_METRICS, "probation_refused"]
+    for key in keys:
+        assert key in LABELS, key
+        assert t(key, "en") != t(key, "nl"), key  # translated, not copied
+
+
+@pytest.mark.parametrize(("lang", "limited", "unlimited"), [
+    ("en", "10 places (now no limit)", "no limit (now 50 places)"),
+    ("nl", "10 plaatsen (nu geen limiet)", "geen limiet (nu 50 plaatsen)"),
+])
+def test_places_lever_says_zero_means_no_limit(lang, limited, unlimited):
+    assert lever_label("places", 10.0, {"places": 0.0}, lang).endswith(": " + limited)
+    assert lever_label("places", 0.0, {"places": 50.0}, lang).endswith(": " + unlimited)
+    name = t("lever_places", lang)
+    assert ("0 = no limit" if lang == "en" else "0 = geen limiet") in name

@@ -21,6 +21,7 @@ from chainsim.dashboard.levers import (
     shipped_presets,
     unknown_ranges,
 )
+from chainsim.engines.fast import run_fast
 
 
 def test_neutral_levers_give_the_baseline():
@@ -37,13 +38,15 @@ def test_neutral_values_read_the_calibrated_baseline():
     t = parse_month("2021-01") - params.start
     assert neutral["probation"] == pytest.approx(params.at("probation_share_prison", t))
     assert neutral["capacity"] == pytest.approx(params.at("investigation_capacity", t))
+    assert neutral["places"] == pytest.approx(params.at("probation_capacity", t)) == 0.0
     # a lever set to its neutral value adds nothing
-    assert lever_interventions(Levers(probation=neutral["probation"],
+    assert lever_interventions(Levers(probation=neutral["probation"], places=neutral["places"],
                                       capacity=neutral["capacity"])) == []
 
 
 @pytest.mark.parametrize(("key", "value", "parameter", "form", "age"), [
     ("probation", 0.8, "probation_share_prison", 0, 1),
+    ("places", 10.0, "probation_capacity", 0, 1),
     ("capacity", 250.0, "investigation_capacity", 0, 1),
     ("evidence", 0.5, "technical_dismissal_share", 0, 1),
     ("sentence", 1.5, "prison_months_mean", 0, 1),
@@ -60,8 +63,50 @@ def test_each_lever_changes_its_parameter_after_the_start_only(key, value, param
     assert params.at(parameter, before, form, age) == base.at(parameter, before, form, age)
     changed = params.at(parameter, after, form, age)
     was = base.at(parameter, after, form, age)
-    expected = value if key in ("probation", "capacity") else was * value
+    expected = value if key in ("probation", "places", "capacity") else was * value
     assert changed == pytest.approx(expected)
+
+
+def test_places_lever_adds_one_capacity_setting_only_when_moved():
+    assert LEVERS[[spec.key for spec in LEVERS].index("probation") + 1].key == "places"
+    assert lever_interventions(Levers(places=0.0)) == []  # the baseline has no limit
+    added = lever_interventions(Levers(places=40.0, start_year=2024))
+    assert len(added) == 1
+    iv = added[0]
+    assert (iv["parameter"], iv["operation"], iv["value"]) == ("probation_capacity", "set", 40.0)
+    assert iv["start"] == "2024-01" and "0 = no limit" in iv["note"]
+    # no ramp: ramping up from 0 (no limit) would pass through tighter limits than 40
+    params = resolve(current_scenario(Settings(levers=Levers(places=40.0, start_year=2024))))
+    t = parse_month("2024-01") - params.start
+    assert params.at("probation_capacity", t - 1) == 0.0
+    assert params.at("probation_capacity", t) == 40.0
+
+
+def test_places_lever_reads_the_capped_preset():
+    preset = "more_probation_capped.toml"
+    assert preset in shipped_presets()
+    assert neutral_values(preset, 2021)["places"] == 50.0
+    assert neutral_values(preset, 2025)["places"] == 50.0
+    assert neutral_values(preset, 2020)["places"] == 0.0
+    assert lever_interventions(Levers(places=50.0), preset) == []
+    # moving it to 0 lifts the preset's limit
+    lifted = lever_interventions(Levers(places=0.0), preset)
+    assert [(iv["parameter"], iv["value"]) for iv in lifted] == [("probation_capacity", 0.0)]
+    sc = current_scenario(Settings(preset, Levers(places=0.0)))
+    params = resolve(sc)
+    assert params.at("probation_capacity", parse_month("2030-01") - params.start) == 0.0
+
+
+def test_places_below_the_caseload_refuse_supervisions():
+    settings = Settings(levers=Levers(places=10.0))
+    sc = current_scenario(settings)  # validates
+    params = resolve(sc)
+    events = run_fast(params, 3).records
+    refused = events[events["event"].astype(str) == "probation_refused"]
+    assert len(refused) > 0
+    assert (refused["month"] >= parse_month("2021-01")).all()  # absolute months
+    baseline = run_fast(resolve(baseline_scenario(settings)), 3).records
+    assert (baseline["event"].astype(str) == "probation_refused").sum() == 0
 
 
 def test_inspection_lever_reaches_labour_only():

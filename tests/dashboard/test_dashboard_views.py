@@ -16,6 +16,7 @@ from chainsim.dashboard.levers import (
     current_scenario,
     lever_period,
 )
+from chainsim.dashboard.live import HistoryRow, OffenderHistory
 from chainsim.dashboard.projection import project
 from chainsim.dashboard.svg import (
     BarGroup,
@@ -123,3 +124,19 @@ def test_recidivism_rows_in_percent(projections):
     assert len(rows) == 9
     value = float(rows[0][1])
     assert value == pytest.approx(100 * base.recidivism["observed_general_2y"], abs=0.05)
+
+
+def test_flows_chart_offers_refused_supervisions(projections):
+    base, cur = projections
+    assert "probation_refused" in views.FLOW_METRICS
+    svg = views.flows_svg("probation_refused", base, cur, None, "nl")
+    parse(svg)
+    assert "geen plaats in toezicht" in svg
+
+
+def test_history_explains_a_refused_supervision():
+    row = HistoryRow(month=2021 * 12 + 3, event="probation_refused", stage="after_chain",
+                     value=24.0, age=30, probation=False)
+    history = OffenderHistory(1, "domestic_sexual", "male", "23plus", (row,))
+    assert views.history_rows(history, "en")[0][4] == "supervision 24 months ordered, no place"
+    assert views.history_rows(history, "nl")[0][4] == "toezicht 24 maanden opgelegd, geen plaats"

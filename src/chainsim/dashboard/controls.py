@@ -19,11 +19,21 @@ from chainsim.dashboard.state import DashboardState
 LABEL = {"font-size": "13px", "color": "#333", "margin-top": "4px"}
 
 
+def places_text(value: float, lang: str) -> str:
+    """A number of probation places (unit ``places``): ``0`` reads "no limit"."""
+    if round(value) <= 0:
+        return t("no_limit", lang)
+    return f"{value:.0f} {t('places', lang)}"
+
+
 def lever_label(key: str, value: float, neutral: dict[str, float], lang: str) -> str:
     """A lever's label with its value in readable units."""
     name = t(f"lever_{key}", lang)
     if key == "probation":
         text = f"{value:.0%} ({t('now', lang)} {neutral['probation']:.0%})"
+    elif key == "places":
+        text = (f"{places_text(value, lang)} "
+                f"({t('now', lang)} {places_text(neutral['places'], lang)})")
     elif key == "prevention":
         text = f"{value:.0%} {t('fewer', lang)}"
     elif key == "capacity":
@@ -78,7 +88,7 @@ def RunControls(state: DashboardState):
 
 @solara.component
 def LeverPanel(state: DashboardState):
-    """The six levers and the year they take effect."""
+    """The levers and the year they take effect."""
     lang = state.lang.value
     settings = state.settings.value
     levers = settings.levers

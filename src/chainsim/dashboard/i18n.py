@@ -29,6 +29,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "lever_probation": ("Probation coverage after prison (base share; more for higher risk)",
                         "Reclasseringstoezicht na vrijheidsstraf (basisaandeel; meer bij hoger "
                         "risico)"),
+    "lever_places": ("Probation places (offenders supervised at once; 0 = no limit)",
+                     "Plaatsen reclasseringstoezicht (daders tegelijk onder toezicht; "
+                     "0 = geen limiet)"),
     "lever_prevention": ("Prevention among young people (fewer under-23s start)",
                          "Preventie onder jongeren (minder starters onder 23)"),
     "lever_capacity": ("Investigation capacity (opsporing per year)",
@@ -43,6 +46,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "of_decisions": ("of OM decisions", "van OM-beslissingen"),
     "months": ("months", "maanden"),
     "per_year": ("per year", "per jaar"),
+    "places": ("places", "plaatsen"),
+    "no_limit": ("no limit", "geen limiet"),
     # run controls
     "seed": ("Seed", "Seed"),
     "reset": ("Reset", "Opnieuw"),
@@ -117,6 +122,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sentence_months": ("sentence {n} months", "straf {n} maanden"),
     "served_months": ("served {n} months", "{n} maanden uitgezeten"),
     "supervision_months": ("supervision {n} months", "toezicht {n} maanden"),
+    "supervision_refused": ("supervision {n} months ordered, no place",
+                            "toezicht {n} maanden opgelegd, geen plaats"),
     # compare
     "compare_title": ("Baseline and levers side by side", "Basis en knoppen naast elkaar"),
     "reps": ("Replications", "Replicaties"),

@@ -47,7 +47,8 @@ class LeverSpec:
         low: Smallest slider value.
         high: Largest slider value.
         step: Slider step.
-        unit: ``share`` (0-1 shown as %), ``per_year``, ``factor`` or ``reduction``.
+        unit: ``share`` (0-1 shown as %), ``places`` (0 = no limit), ``per_year``,
+            ``factor`` or ``reduction``.
     """
 
     key: str
@@ -60,6 +61,7 @@ class LeverSpec:
 
 LEVERS: tuple[LeverSpec, ...] = (
     LeverSpec("probation", "probation_share_prison", 0.0, 1.0, 0.01, "share"),
+    LeverSpec("places", "probation_capacity", 0.0, 200.0, 5.0, "places"),
     LeverSpec("prevention", "inflow_rate", 0.0, 0.6, 0.01, "reduction"),
     LeverSpec("capacity", "investigation_capacity", 50.0, 400.0, 5.0, "per_year"),
     LeverSpec("evidence", "technical_dismissal_share", 0.3, 1.5, 0.01, "factor"),
@@ -73,11 +75,14 @@ LEVER_BY_KEY: dict[str, LeverSpec] = {spec.key: spec for spec in LEVERS}
 
 @dataclass(frozen=True)
 class Levers:
-    """Lever positions. ``None`` for ``probation`` and ``capacity`` means "as now".
+    """Lever positions. ``None`` means "as in the preset" (``probation``, ``places``, ``capacity``).
 
     Attributes:
         probation: Base share of prison releases supervised (``probation_share_prison``;
             higher-risk offenders more often, :func:`chainsim.chain.spec.supervision_probability`).
+        places: Trafficking offenders the probation service can supervise at once
+            (``probation_capacity``; 0 = no limit). A supervision ordered when every
+            place is taken does not start (``probation_refused``).
         prevention: Fraction fewer under-23s start offending (``inflow_rate`` x (1 - v)
             for offenders under 23, every form).
         capacity: Police investigations that can start per year.
@@ -89,6 +94,7 @@ class Levers:
     """
 
     probation: float | None = None
+    places: float | None = None
     prevention: float = 0.0
     capacity: float | None = None
     evidence: float = 1.0
@@ -152,14 +158,16 @@ def load_preset(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
 
 @lru_cache(maxsize=32)
 def neutral_values(preset: str, start_year: int) -> dict[str, float]:
-    """What ``probation`` and ``capacity`` are in a preset at a lever start.
+    """What ``probation``, ``places`` and ``capacity`` are in a preset at a lever start.
 
     Read from the resolved parameters at January of ``start_year`` (the default
-    stratum for probation: it does not vary by form in the baseline).
+    stratum for probation: it does not vary by form in the baseline). ``places`` 0
+    means no limit.
     """
     params = resolve(load_preset(preset))
     t = min(max(parse_month(f"{start_year}-01") - params.start, 0), params.n_months)
     return {"probation": params.at("probation_share_prison", t),
+            "places": params.at("probation_capacity", t),
             "capacity": params.at("investigation_capacity", t)}
 
 
@@ -171,9 +179,10 @@ def lever_interventions(levers: Levers, preset: str = "baseline.toml") -> list[d
     out: list[dict] = []
 
     def add(name: str, parameter: str, operation: str, value: float, note: str,
-            target: dict | None = None) -> None:
+            target: dict | None = None, ramp: bool = True) -> None:
         entry = {"name": f"lever: {name}", "parameter": parameter, "operation": operation,
-                 "value": float(value), "note": note, **common}
+                 "value": float(value), "note": note,
+                 **(common if ramp else {"start": start})}
         if target:
             entry["target"] = target
         out.append(entry)
@@ -181,6 +190,12 @@ def lever_interventions(levers: Levers, preset: str = "baseline.toml") -> list[d
     if levers.probation is not None and abs(levers.probation - neutral["probation"]) > 1e-6:
         add("probation coverage", "probation_share_prison", "set", levers.probation,
             "dashboard lever: share of prison releases under probation supervision")
+    if levers.places is not None and abs(levers.places - neutral["places"]) > 1e-6:
+        # no ramp: a linear ramp from 0 (no limit) would pass through a few places, a
+        # tighter limit than the one chosen
+        add("probation places", "probation_capacity", "set", levers.places,
+            "dashboard lever: places for trafficking offenders under probation supervision "
+            "at once (0 = no limit)", ramp=False)
     if levers.prevention > 0:
         add("prevention among young people", "inflow_rate", "multiply",
             1.0 - levers.prevention,

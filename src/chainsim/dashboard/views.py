@@ -33,7 +33,7 @@ from chainsim.dashboard.svg import (
 FUNNEL: tuple[str, ...] = chain.funnel_metrics()
 """Funnel stages (metrics of :mod:`chainsim.analysis.flows`), in chain order (the chain table)."""
 
-FLOW_METRICS: tuple[str, ...] = (*FUNNEL, "technical_dismissals")
+FLOW_METRICS: tuple[str, ...] = (*FUNNEL, "technical_dismissals", "probation_refused")
 """Metrics offered in the flows-over-time chart."""
 
 DELTA_PROXIES: tuple[str, ...] = (
@@ -235,7 +235,8 @@ def history_rows(history: OffenderHistory, lang: str) -> list[list[str]]:
         detail = ""
         if r.value is not None:
             key = {"prison": "sentence_months", "released": "served_months",
-                   "probation_start": "supervision_months"}.get(r.event)
+                   "probation_start": "supervision_months",
+                   "probation_refused": "supervision_refused"}.get(r.event)
             if key:
                 detail = t(key, lang, n=f"{r.value:.0f}")
         if r.probation and not detail:
