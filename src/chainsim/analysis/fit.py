@@ -87,6 +87,33 @@ def twin_metrics(ef: ExpectedFlows, keys: list[Key], window: tuple[int, int] = W
     return out
 
 
+def twin_trials(ef: ExpectedFlows, keys: list[Key], window: tuple[int, int] = WINDOW
+                ) -> dict[Key, float]:
+    """Expected numbers of cases the shares among ``keys`` are shares of (their denominators).
+
+    Over the quantity's years: OM decisions for the technical-dismissal share, traced
+    suspects for the share before a judge, registrations at the OM (of the form, for an
+    under-23 share) for the mix. Keys of counts and means are left out.
+    """
+    simulated = set((ef.params.months // 12).tolist())
+    years = [y for y in range(window[0], window[1] + 1) if y in simulated]
+    out: dict[Key, float] = {}
+    for key in keys:
+        scope, metric, form, year = key
+        if scope == "shares":
+            yrs = ef.params.months // 12
+            mask = (yrs >= window[0]) & (yrs <= window[1])
+            entries = ef.events[mask][:, [Event.TRACED, Event.REGISTERED_OTHER]].sum(axis=(0, 1))
+            if metric.startswith("under23_"):
+                entries = entries[FORMS.index(metric.removeprefix("under23_"))]
+            out[key] = float(entries.sum())
+        elif metric in RATIO_METRICS:
+            span = [year] if scope == "by_year" else years
+            counts = _yearly_counts(ef, RATIO_METRICS[metric][1], form)
+            out[key] = float(sum(counts.get(y, 0.0) for y in span))
+    return out
+
+
 def _twin_metric(ef: ExpectedFlows, metric: str, form: str | None, span: list[int]) -> float:
     def total(events):
         counts = _yearly_counts(ef, events, form)

@@ -1,0 +1,131 @@
+"""The likelihood of the source's figures: proper distributions, robust to conflicts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from chainsim.analysis import likelihood
+from chainsim.analysis.fit import target_key, twin_metrics, twin_trials
+from chainsim.analysis.likelihood import (
+    DISCREPANCY_CV,
+    ROBUST_INFLATION,
+    ROBUST_WEIGHT,
+    log_likelihood,
+    target_log_likelihood,
+)
+from chainsim.analysis.targets import Target, load_targets
+
+
+def target(**fields) -> Target:
+    base = {"scope": "window_mean", "years": "2015-2019", "source": "a test figure"}
+    return Target(**(base | fields))
+
+
+TRACED = target(metric="traced", kind="point", value=180, sd=10)
+CONVICTED = target(metric="convicted", kind="range", low=95, high=105, sd=5)
+SIGNALLED = target(metric="signalled", kind="lower_bound", value=200, sd=20)
+TERM = target(metric="prison_months", kind="point", value=20, sd=2)
+TECHNICAL = target(metric="technical_dismissal_share", scope="by_year", years="2016",
+                   kind="share", value=0.27, sd=0.04)
+
+
+def test_the_negative_binomial_is_a_distribution_with_its_mean_and_overdispersion():
+    y = np.arange(0, 4000, dtype=float)
+    mean, inv = 900.0, 0.01
+    p = np.exp(likelihood._negative_binomial(y, mean, inv))
+    assert p.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (y * p).sum() == pytest.approx(mean, rel=1e-9)
+    var = ((y - mean) ** 2 * p).sum()
+    assert var == pytest.approx(mean + mean**2 * inv, rel=1e-6)
+
+
+def test_the_beta_binomial_is_a_distribution_with_its_mean_and_spread():
+    n, p, sd = 200.0, 0.3, 0.04
+    x = np.arange(0, 201, dtype=float)
+    pmf = np.exp(likelihood._beta_binomial(x, n, p, sd))
+    assert pmf.sum() == pytest.approx(1.0, abs=1e-9)
+    assert (x * pmf).sum() == pytest.approx(n * p, rel=1e-9)
+    # share variance: binomial part plus the beta's, (n - 1) / n of sd^2 for large n ...
+    var = ((x / n - p) ** 2 * pmf).sum()
+    conc = p * (1 - p) / sd**2 - 1
+    assert var == pytest.approx(p * (1 - p) / n * (1 + (n - 1) / (conc + 1)), rel=1e-6)
+    assert var > sd**2  # ... so the stated sd is a floor of the spread
+
+
+def test_a_count_is_most_likely_near_its_figure_and_less_likely_away_from_it():
+    mu = np.linspace(120, 240, 241)
+    ll = target_log_likelihood(TRACED, mu)
+    assert abs(mu[np.argmax(ll)] - 180) <= 2  # the mode of the mean: within 1 %
+    best = int(np.argmax(ll))
+    assert np.all(np.diff(ll[:best]) > 0) and np.all(np.diff(ll[best + 1:]) < 0)
+
+
+def test_ranges_are_flat_inside_and_fall_outside():
+    inside = target_log_likelihood(CONVICTED, np.array([97.5, 100.0, 102.5]))
+    assert np.ptp(inside) < 0.25
+    outside = target_log_likelihood(CONVICTED, np.array([105.0, 115.0, 125.0]))
+    assert np.all(np.diff(outside) < 0) and outside[-1] < inside.min() - 2
+    below = target_log_likelihood(CONVICTED, np.array([95.0, 85.0, 75.0]))
+    assert np.all(np.diff(below) < 0)
+
+
+def test_a_lower_bound_rewards_being_above_it_and_no_more():
+    ll = target_log_likelihood(SIGNALLED, np.array([150.0, 200.0, 260.0, 400.0, 800.0]))
+    assert np.all(np.diff(ll) > 0)
+    assert ll[-1] == pytest.approx(0.0, abs=1e-3) and ll[-2] == pytest.approx(0.0, abs=0.01)
+
+
+def test_a_conflicting_figure_costs_a_bounded_amount_not_a_quadratic_one():
+    """Ten spreads off: a Gaussian would cost 50 log units; the mixture about log(1/0.05)
+    plus the broad component's own (10 / 5)^2 / 2 = 2 and the width log(5)."""
+    s = np.sqrt(TERM.sd**2 + (DISCREPANCY_CV * TERM.value) ** 2)
+    at, far = target_log_likelihood(TERM, np.array([20.0, 20.0 + 10 * s]))
+    cost = at - far
+    expected = (-np.log(ROBUST_WEIGHT) + np.log(ROBUST_INFLATION)
+                + 0.5 * (10 / ROBUST_INFLATION) ** 2)
+    assert cost == pytest.approx(expected, abs=0.1)
+    assert cost < 10
+
+
+def test_shares_need_their_trials_and_are_most_likely_at_the_figure():
+    with pytest.raises(ValueError, match="trials"):
+        target_log_likelihood(TECHNICAL, 0.3)
+    mu = np.linspace(0.1, 0.5, 401)
+    ll = target_log_likelihood(TECHNICAL, mu, np.full_like(mu, 230.0))
+    assert abs(mu[np.argmax(ll)] - 0.27) < 0.01
+
+
+def test_vectorised_over_parameter_sets_and_minus_infinity_where_the_model_fails():
+    mu = np.array([150.0, 180.0, np.nan, 210.0])
+    batch = target_log_likelihood(TRACED, mu)
+    single = [float(target_log_likelihood(TRACED, m)) for m in mu]
+    np.testing.assert_allclose(batch, single)
+    assert batch[2] == -np.inf
+    # far tails stay finite (no log of zero)
+    assert np.isfinite(target_log_likelihood(CONVICTED, np.array([1e-3, 1e5]))).all()
+
+
+def test_a_detuned_chain_is_less_likely(short_params):
+    """On the short scenario's twin: convicting 40 % fewer summoned suspects loses likelihood
+    through the convictions and prison sentences (7 and 6 spreads below their figures)."""
+    from dataclasses import replace
+
+    from chainsim.engines.twin import expected_flows
+
+    targets = {n: t for n, t in load_targets().items() if t.scope != "by_year"
+               or int(t.years) <= 2017}
+    keys = [target_key(t) for t in targets.values()]
+
+    def total(params):
+        ef = expected_flows(params)
+        return log_likelihood(targets, twin_metrics(ef, keys), twin_trials(ef, keys))
+
+    base, parts = total(short_params)
+    values = dict(short_params.values)
+    values["conviction_prob"] = values["conviction_prob"] * 0.6
+    detuned, detuned_parts = total(replace(short_params, values=values))
+    assert set(parts) == set(targets)
+    assert float(base) > float(detuned) + 5
+    for name in ("convicted", "prison"):
+        assert float(detuned_parts[name]) < float(parts[name]) - 3
