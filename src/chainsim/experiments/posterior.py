@@ -1,0 +1,386 @@
+"""Joint posterior of the calibrated knobs and the declared unknowns, on the twin.
+
+The parameter space (:class:`ParameterSpace`) has one dimension per calibration knob
+(:data:`chainsim.experiments.calibrate.DEFAULT_KNOBS`, sampled on the log scale with a
+log-uniform prior over the knob's bounds: flat, independent of the data) and one per
+declared unknown of the scenario that acts on the chain before 2020 (its triangular prior
+from ``[unknowns]``: low, central as the mode, high). Unknowns that only act after the
+chain (reoffending, desistance after the chain, supervision's effect, revocation, recall,
+victims per offender, the registration of other offences) do not enter the twin's chain
+mode, which the likelihood is computed on: given the rest, their posterior is their prior,
+and they are drawn from it (:meth:`ParameterSpace.draw_free`).
+
+The log posterior (:class:`LogPosterior`) is the log prior plus the likelihood of the
+source's figures (:mod:`chainsim.analysis.likelihood`) at the twin's expected flows, in
+chain mode to the end of 2019 with the re-entries into offending of a full twin run at a
+reference point (refreshed between waves, as :class:`~chainsim.experiments.calibrate.
+Calibrator` refreshes them at its optimum).
+
+Sampling: a history-matching wave over a Sobol sample of the prior rules out the
+implausible space (implausibility: the second-largest scaled target residual above 3)
+and starts the walkers of an affine-invariant ensemble sampler (``emcee``, vectorised:
+every step scores all walkers in one batch) at its most probable points; ArviZ
+reports R-hat and the effective sample size, emcee the autocorrelation time.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.stats import qmc
+
+from chainsim.analysis.fit import residual, target_key, twin_metrics, twin_trials
+from chainsim.analysis.likelihood import log_likelihood
+from chainsim.analysis.targets import Target
+from chainsim.chain.config import Scenario, scenario_from_dict
+from chainsim.chain.errors import InputError
+from chainsim.chain.parameters import ParameterSet, resolve
+from chainsim.engines.twin import ExpectedFlows, expected_flows
+from chainsim.experiments.calibrate import CALIBRATION_END, DEFAULT_KNOBS, Knob, apply_knobs
+
+AFTER_CHAIN_ONLY: frozenset[str] = frozenset({
+    "reoffend_hazard", "post_desistance_hazard", "probation_hazard_ratio",
+    "revocation_hazard", "recall_months", "victims_per_offender",
+    "general_registration_prob"})
+"""Unknowns that act only after the chain, where the chain mode does not look."""
+
+IMPLAUSIBILITY_CUT = 3.0
+"""History matching keeps points whose second-largest |scaled residual| is at most this."""
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One sampled parameter.
+
+    Attributes:
+        name: ``parameter.field`` for a knob, the parameter for an unknown.
+        kind: ``knob`` or ``unknown``.
+        low: Smallest value.
+        high: Largest value.
+        mode: The prior's mode (an unknown's central value; a knob's starting value).
+        log: Sampled on the log scale (knobs).
+    """
+
+    name: str
+    kind: str
+    low: float
+    high: float
+    mode: float
+    log: bool
+
+    def to_sample(self, value):
+        """The value on the sampling scale."""
+        return np.log(value) if self.log else np.asarray(value, dtype=float)
+
+    def to_value(self, x):
+        """The value of a point on the sampling scale."""
+        return np.exp(x) if self.log else np.asarray(x, dtype=float)
+
+    @property
+    def bounds(self) -> tuple[float, float]:
+        """The support on the sampling scale."""
+        return float(self.to_sample(self.low)), float(self.to_sample(self.high))
+
+    def log_prior(self, x: np.ndarray) -> np.ndarray:
+        """Log density on the sampling scale; ``-inf`` outside the support."""
+        lo, hi = self.bounds
+        inside = (x >= lo) & (x <= hi)
+        if self.log:  # uniform on the log scale
+            dens = np.full(np.shape(x), -np.log(hi - lo))
+        else:  # triangular on [low, high] with its mode
+            a, b, c = self.low, self.high, self.mode
+            with np.errstate(divide="ignore", invalid="ignore"):
+                up = 2 * (x - a) / ((b - a) * (c - a)) if c > a else np.full(np.shape(x), np.inf)
+                down = 2 * (b - x) / ((b - a) * (b - c)) if b > c else np.full(np.shape(x), np.inf)
+                dens = np.log(np.where(x < c, up, down))
+        return np.where(inside, dens, -np.inf)
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Inverse CDF of the prior (on the sampling scale)."""
+        lo, hi = self.bounds
+        if self.log:
+            return lo + u * (hi - lo)
+        a, b, c = self.low, self.high, self.mode
+        cut = (c - a) / (b - a)
+        return np.where(u < cut, a + np.sqrt(u * (b - a) * (c - a)),
+                        b - np.sqrt((1 - u) * (b - a) * (b - c)))
+
+
+@dataclass
+class ParameterSpace:
+    """The sampled dimensions and how a point becomes a parameter set.
+
+    Args:
+        scenario: The baseline (calibrated) scenario.
+        knobs: The calibration knobs.
+        unknowns: The scenario's unknowns to include (default: all of them).
+
+    Attributes:
+        dimensions: Sampled dimensions (knobs, then unknowns).
+        free: Unknowns drawn from their prior (they act only after the chain).
+    """
+
+    scenario: Scenario
+    knobs: tuple[Knob, ...] = DEFAULT_KNOBS
+    unknowns: tuple[str, ...] | None = None
+    dimensions: list[Dimension] = field(init=False)
+    free: list[Dimension] = field(init=False)
+
+    def __post_init__(self):
+        doc = self.scenario.model_dump(mode="json", exclude_none=True)
+        doc.pop("base", None)
+        doc["scenario"]["end"] = CALIBRATION_END
+        doc["interventions"] = []
+        self._doc = doc
+        from chainsim.experiments.calibrate import knob_values
+
+        start = knob_values(doc, self.knobs)
+        self.dimensions = [Dimension(k.name, "knob", k.low, k.high,
+                                     float(np.clip(v, k.low, k.high)), True)
+                           for k, v in zip(self.knobs, start, strict=True)]
+        self.free = []
+        for name, e in self.scenario.unknowns.items():
+            if self.unknowns is not None and name not in self.unknowns:
+                continue
+            dim = Dimension(name, "unknown", e.low, e.high, e.central, False)
+            (self.free if name in AFTER_CHAIN_ONLY else self.dimensions).append(dim)
+
+    @property
+    def names(self) -> list[str]:
+        """The sampled dimensions' names."""
+        return [d.name for d in self.dimensions]
+
+    @property
+    def start(self) -> np.ndarray:
+        """The prior modes (the scenario's values) on the sampling scale."""
+        return np.array([float(d.to_sample(d.mode)) for d in self.dimensions])
+
+    def log_prior(self, x: np.ndarray) -> np.ndarray:
+        """Log prior of points ``(K, d)`` on the sampling scale."""
+        x = np.atleast_2d(x)
+        return sum(d.log_prior(x[:, i]) for i, d in enumerate(self.dimensions))
+
+    def from_uniform(self, u: np.ndarray) -> np.ndarray:
+        """Points ``(K, d)`` with prior marginals from uniforms ``(K, d)``."""
+        return np.stack([d.from_uniform(u[:, i]) for i, d in enumerate(self.dimensions)],
+                        axis=1)
+
+    def draw_free(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` draws of the free unknowns from their priors ``(n, len(free))``."""
+        u = rng.random((n, len(self.free)))
+        return np.stack([d.from_uniform(u[:, i]) for i, d in enumerate(self.free)], axis=1
+                        ) if self.free else np.zeros((n, 0))
+
+    def values(self, x: np.ndarray) -> dict[str, float]:
+        """A point's parameter values by dimension name (natural scale)."""
+        return {d.name: float(d.to_value(v)) for d, v in zip(self.dimensions, x, strict=True)}
+
+    def params(self, x: np.ndarray) -> ParameterSet:
+        """The parameter set of a point (horizon to the end of 2019, no interventions).
+
+        Raises:
+            chainsim.chain.errors.InputError: If the point leaves a parameter's allowed
+                range after trends and factors (e.g. a share above 1).
+        """
+        knob_x = np.exp(x[:len(self.knobs)])
+        doc = apply_knobs(self._doc, self.knobs, knob_x)
+        draws = {d.name: float(v) for d, v in zip(self.dimensions[len(self.knobs):],
+                                                  x[len(self.knobs):], strict=True)}
+        sc = scenario_from_dict(copy.deepcopy(doc), "<posterior>")
+        return resolve(sc, "<posterior>", draws=draws)
+
+
+class LogPosterior:
+    """Log prior + log likelihood of the source's figures, for batches of points.
+
+    Args:
+        space: The parameter space.
+        targets: The figures (``calibration/targets.toml``'s ``[targets.*]``).
+        evaluate: Twin evaluation of a batch of parameter sets in chain mode (given the
+            re-entries); default: one at a time.
+        on_batch: Called with the batch size after every batch (a progress bar).
+    """
+
+    def __init__(self, space: ParameterSpace, targets: dict[str, Target],
+                 evaluate: Callable[[Sequence[ParameterSet], np.ndarray],
+                                    list[ExpectedFlows]] | None = None,
+                 on_batch: Callable[[int], None] | None = None):
+        self.space = space
+        self.targets = targets
+        self.keys = [target_key(t) for t in targets.values()]
+        self.evaluate = evaluate or _one_at_a_time
+        self.on_batch = on_batch
+        self.evaluations = 0
+        self.reentries: np.ndarray | None = None
+
+    def refresh(self, x: np.ndarray) -> None:
+        """Take the re-entries into offending from a full twin run at point ``x``."""
+        self.reentries = expected_flows(self.space.params(x)).reentries
+
+    def metrics(self, xs: np.ndarray) -> tuple[list[dict | None], list[dict | None]]:
+        """The twin's target quantities and share denominators of each point (None: invalid)."""
+        if self.reentries is None:
+            self.refresh(self.space.start)
+        params, where = [], []
+        for i, x in enumerate(xs):
+            try:
+                params.append(self.space.params(x))
+                where.append(i)
+            except InputError:
+                pass
+        flows = self.evaluate(params, self.reentries) if params else []
+        metrics: list[dict | None] = [None] * len(xs)
+        trials: list[dict | None] = [None] * len(xs)
+        for i, ef in zip(where, flows, strict=True):
+            metrics[i], trials[i] = twin_metrics(ef, self.keys), twin_trials(ef, self.keys)
+        self.evaluations += len(params)
+        if self.on_batch is not None:
+            self.on_batch(len(xs))
+        return metrics, trials
+
+    def log_likelihood(self, metrics: list[dict | None], trials: list[dict | None]
+                       ) -> np.ndarray:
+        """The log likelihood of each point's metrics (``-inf`` where invalid)."""
+        out = np.full(len(metrics), -np.inf)
+        for i, (m, tr) in enumerate(zip(metrics, trials, strict=True)):
+            if m is not None:
+                total, _ = log_likelihood(self.targets, m, tr)
+                out[i] = float(total)
+        return out
+
+    def score(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(log posterior, log likelihood)`` of points ``(K, d)``."""
+        xs = np.atleast_2d(xs)
+        prior = self.space.log_prior(xs)
+        ll = np.full(len(xs), -np.inf)
+        ok = np.isfinite(prior)
+        if ok.any():
+            ll[ok] = self.log_likelihood(*self.metrics(xs[ok]))
+        return prior + ll, ll
+
+    def __call__(self, xs: np.ndarray) -> np.ndarray:
+        """Rows ``(log posterior, log likelihood)``: emcee's vectorised form (the likelihood a blob)."""
+        return np.stack(self.score(xs), axis=1)
+
+    def implausibility(self, metrics: list[dict | None]) -> np.ndarray:
+        """Second-largest |scaled residual| over the targets (``inf`` where invalid)."""
+        out = np.full(len(metrics), np.inf)
+        for i, m in enumerate(metrics):
+            if m is None:
+                continue
+            r = np.abs(np.nan_to_num([residual(t, m[k]) for t, k in
+                                      zip(self.targets.values(), self.keys, strict=True)],
+                                     nan=np.inf))
+            out[i] = np.sort(r)[-2] if len(r) > 1 else r.max()
+        return out
+
+
+def _one_at_a_time(params: Sequence[ParameterSet], reentries: np.ndarray
+                   ) -> list[ExpectedFlows]:
+    return [expected_flows(p, full=False, reentries=reentries) for p in params]
+
+
+@dataclass
+class Wave:
+    """One history-matching wave.
+
+    Attributes:
+        points: The Sobol points (sampling scale), ``(n, d)``.
+        log_posterior: Their log posterior.
+        implausibility: Their implausibility (:meth:`LogPosterior.implausibility`).
+    """
+
+    points: np.ndarray
+    log_posterior: np.ndarray
+    implausibility: np.ndarray
+
+    @property
+    def plausible(self) -> np.ndarray:
+        """Whether each point is not ruled out."""
+        return self.implausibility <= IMPLAUSIBILITY_CUT
+
+
+def history_match(post: LogPosterior, n: int, seed: int) -> Wave:
+    """A wave over a scrambled Sobol sample of the prior (``n`` rounded up to a power of 2)."""
+    sobol = qmc.Sobol(len(post.space.dimensions), scramble=True, seed=seed)
+    points = post.space.from_uniform(sobol.random_base2(int(np.ceil(np.log2(max(n, 2))))))
+    prior = post.space.log_prior(points)
+    metrics, trials = post.metrics(points)
+    lp = prior + post.log_likelihood(metrics, trials)
+    return Wave(points, lp, post.implausibility(metrics))
+
+
+@dataclass
+class Chain:
+    """An ensemble sampler's chain after burn-in.
+
+    Attributes:
+        points: ``(steps, walkers, d)`` on the sampling scale.
+        log_posterior: ``(steps, walkers)``.
+        log_likelihood: ``(steps, walkers)``.
+        acceptance: Mean acceptance fraction of the walkers.
+        autocorrelation: Integrated autocorrelation time per dimension (steps; emcee's
+            estimate, ``nan`` where the chain is too short to estimate it).
+    """
+
+    points: np.ndarray
+    log_posterior: np.ndarray
+    log_likelihood: np.ndarray
+    acceptance: float
+    autocorrelation: np.ndarray
+
+
+def initial_walkers(space: ParameterSpace, centre: np.ndarray, walkers: int,
+                    rng: np.random.Generator, spread: float = 0.02) -> np.ndarray:
+    """Walkers in a small ball around ``centre``: ``spread`` of each prior's width, inside it."""
+    lo, hi = np.array([d.bounds for d in space.dimensions]).T
+    width = hi - lo
+    pts = centre + spread * width * rng.standard_normal((walkers, len(centre)))
+    return np.clip(pts, lo + 1e-6 * width, hi - 1e-6 * width)
+
+
+def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: int,
+           progress: bool = False) -> Chain:
+    """Run emcee's ensemble sampler from walkers ``start`` ``(walkers, d)``.
+
+    Differential-evolution moves (80 %, with 20 % snooker moves) suit correlated,
+    moderately high-dimensional posteriors better than the default stretch move. Every
+    step scores all walkers in one batch of the twin. Seeded: the same seed and start
+    give the same chain.
+    """
+    import emcee
+
+    walkers, d = start.shape
+    sampler = emcee.EnsembleSampler(
+        walkers, d, post, vectorize=True, blobs_dtype=float,
+        moves=[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)])
+    sampler.random_state = np.random.RandomState(seed).get_state()
+    sampler.run_mcmc(start, steps, progress=progress)
+    tau = sampler.get_autocorr_time(discard=burn, quiet=True, tol=0)
+    return Chain(points=sampler.get_chain(discard=burn),
+                 log_posterior=sampler.get_log_prob(discard=burn),
+                 log_likelihood=sampler.get_blobs(discard=burn),
+                 acceptance=float(np.mean(sampler.acceptance_fraction)),
+                 autocorrelation=np.asarray(tau, dtype=float))
+
+
+def diagnostics(chain: Chain, names: list[str]) -> dict[str, dict[str, float]]:
+    """Per dimension: ArviZ's R-hat, bulk and tail ESS, and emcee's autocorrelation time.
+
+    R-hat is the rank-normalised split R-hat with the walkers as chains (walkers of an
+    ensemble sampler are not independent, so it is a check, not a proof, of mixing).
+    """
+    import arviz as az
+
+    draws = {name: chain.points[:, :, i].T for i, name in enumerate(names)}  # (chains, draws)
+    rhat = az.rhat(draws)
+    bulk = az.ess(draws, method="bulk")
+    tail = az.ess(draws, method="tail")
+    return {name: {"r_hat": float(np.asarray(rhat[name])),
+                   "ess_bulk": float(np.asarray(bulk[name])),
+                   "ess_tail": float(np.asarray(tail[name])),
+                   "autocorrelation_steps": float(chain.autocorrelation[i])}
+            for i, name in enumerate(names)}

@@ -1,0 +1,90 @@
+"""The posterior's parameter space, log posterior and sampler (chainsim.experiments.posterior)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import integrate
+
+from chainsim.analysis.targets import load_targets
+from chainsim.chain.parameters import resolve
+from chainsim.experiments.calibrate import CALIBRATION_END, DEFAULT_KNOBS
+from chainsim.experiments.posterior import (
+    AFTER_CHAIN_ONLY,
+    Dimension,
+    LogPosterior,
+    ParameterSpace,
+    diagnostics,
+    initial_walkers,
+    sample,
+)
+from conftest import make_scenario, short_doc
+
+KNOB = Dimension("signal_hazard.scale", "knob", 0.2, 5.0, 1.0, True)
+UNKNOWN = Dimension("resume_share", "unknown", 0.2, 0.8, 0.5, False)
+SKEWED = Dimension("exposure_share", "unknown", 0.01, 0.2, 0.05, False)
+
+
+@pytest.mark.parametrize("dim", [KNOB, UNKNOWN, SKEWED], ids=lambda d: d.name)
+def test_priors_are_densities_and_their_inverse_cdfs_match(dim):
+    lo, hi = dim.bounds
+    mass, _ = integrate.quad(lambda x: float(np.exp(dim.log_prior(np.array(x)))), lo, hi,
+                             points=[float(dim.to_sample(dim.mode))])
+    assert mass == pytest.approx(1.0, abs=1e-6)
+    assert dim.log_prior(np.array([lo - 1e-3, hi + 1e-3])).tolist() == [-np.inf, -np.inf]
+    # the inverse CDF at u gives the point with prior mass u below it
+    for u in (0.1, 0.5, 0.9):
+        x = float(dim.from_uniform(np.array(u)))
+        below, _ = integrate.quad(lambda y: float(np.exp(dim.log_prior(np.array(y)))), lo, x)
+        assert below == pytest.approx(u, abs=1e-6)
+
+
+def test_the_space_samples_knobs_and_chain_unknowns_and_draws_the_rest_from_the_prior():
+    sc = make_scenario()
+    space = ParameterSpace(sc)
+    names = space.names
+    assert names[:len(DEFAULT_KNOBS)] == [k.name for k in DEFAULT_KNOBS]
+    assert {d.name for d in space.free} == AFTER_CHAIN_ONLY & set(sc.unknowns)
+    assert set(names[len(DEFAULT_KNOBS):]) | {d.name for d in space.free} == set(sc.unknowns)
+    draws = space.draw_free(np.random.default_rng(1), 500)
+    for i, d in enumerate(space.free):
+        assert (draws[:, i] >= d.low).all() and (draws[:, i] <= d.high).all()
+
+
+def test_the_start_is_the_scenario_itself():
+    """The prior modes map back to the scenario's own parameters (cut to 2019, no
+    interventions): knobs at their values (scale knobs 1), unknowns at their central."""
+    sc = make_scenario()
+    space = ParameterSpace(sc)
+    params = space.params(space.start)
+    doc = short_doc()
+    doc["scenario"]["end"] = CALIBRATION_END
+    reference = resolve(make_scenario(doc=doc))
+    for name in ("signal_hazard", "investigation_capacity", "conviction_prob",
+                 "inflow_stratum_rate", "resume_share", "known_signal_factor"):
+        np.testing.assert_allclose(params[name], reference[name], rtol=1e-12, err_msg=name)
+
+
+def test_points_outside_the_prior_or_the_allowed_ranges_are_impossible():
+    space = ParameterSpace(make_scenario(), knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
+    post = LogPosterior(space, load_targets())
+    outside = space.start + np.array([10.0, 0.0])  # signal scale e^10: beyond its bound
+    lp, _ = post.score(outside[None])
+    assert lp[0] == -np.inf and post.evaluations == 0
+
+
+@pytest.mark.slow
+def test_the_sampler_is_reproducible_and_reports_its_diagnostics():
+    """A small chain (2 dimensions, 6 walkers, 5 steps): shapes, seeds, ArviZ's figures."""
+    space = ParameterSpace(make_scenario(), knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
+    post = LogPosterior(space, load_targets())
+    start = initial_walkers(space, space.start, 6, np.random.default_rng(0))
+    first = sample(post, start, steps=5, burn=1, seed=3)
+    again = sample(post, start, steps=5, burn=1, seed=3)
+    np.testing.assert_array_equal(first.points, again.points)
+    assert first.points.shape == (4, 6, 2) and first.log_likelihood.shape == (4, 6)
+    assert np.isfinite(first.log_posterior).all()
+    assert 0 < first.acceptance <= 1
+    stats = diagnostics(first, space.names)
+    assert set(stats) == set(space.names)
+    assert all(v["ess_bulk"] > 0 and np.isfinite(v["r_hat"]) for v in stats.values())
