@@ -262,7 +262,7 @@ class LogPosterior:
         return prior + ll, ll
 
     def __call__(self, xs: np.ndarray) -> np.ndarray:
-        """Rows ``(log posterior, log likelihood)``: emcee's vectorised form (the likelihood a blob)."""
+        """Rows ``(log posterior, log likelihood)``: emcee's vectorised form, with a blob."""
         return np.stack(self.score(xs), axis=1)
 
     def implausibility(self, metrics: list[dict | None]) -> np.ndarray:
