@@ -94,10 +94,12 @@ recomputed where the OM's shares move, take most of the difference.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from numba import njit
 
 from chainsim.chain import spec
 from chainsim.chain.parameters import ParameterSet, cached_duration_pmf, cached_sentence_pmf
@@ -114,9 +116,13 @@ AGE_GROUP_CLASS = np.array([0, ADULT_CLASS])
 """Class in which events before the charge count each age group (the young: class 0)."""
 N_EVENTS = len(Event)
 _ROUNDOFF = 1e-14
-"""Below this share of the largest value a convolution is round-off (:func:`_convolve`)."""
-_DUE_BLOCK = 1 << 21
-"""Bytes of the blocks in which :meth:`Twin._due` spreads mass over future months."""
+"""Below this share of a member's largest value a convolution is round-off (:func:`_convolve`)."""
+_QUEUE_EMPTY = 1e-300
+"""A queue cohort with less mass than this is gone (after the drops)."""
+CHAIN_MODE_MEMBERS = 32
+"""Members per pass of :func:`expected_flows_batch` in chain mode (see the module's notes)."""
+FULL_MODE_MEMBERS = 1
+"""Members per pass of :func:`expected_flows_batch` in full mode (see the module's notes)."""
 
 
 def charge_class(age: np.ndarray) -> np.ndarray:
@@ -128,42 +134,94 @@ def charge_class(age: np.ndarray) -> np.ndarray:
 
 
 def _cut(pmf: np.ndarray, tail: float, total: float = 1.0) -> np.ndarray:
-    """The pmf up to where less than ``tail`` of its mass (``total``) remains.
-
-    ``total=0``: ``pmf`` is a stack of distributions (over the first axis) with their own
-    totals, cut where less than ``tail`` remains of every one.
-    """
-    if total == 0.0:
-        flat = pmf.reshape(len(pmf), -1)
-        remaining = (flat.sum(axis=0) - np.cumsum(flat, axis=0)).max(axis=1)
-    else:
-        remaining = total - np.cumsum(pmf)
+    """The pmf up to where less than ``tail`` of its mass (``total``) remains."""
+    remaining = total - np.cumsum(pmf)
     k = int(np.argmax(remaining < tail)) if (remaining < tail).any() else len(pmf) - 1
     return pmf[: k + 1]
 
 
-def _convolve(x: np.ndarray, pmf: np.ndarray, n: int,
-              spectrum: np.ndarray | None = None) -> np.ndarray:
+def _cut_lengths(stack: np.ndarray, tail: float) -> np.ndarray:
+    """Per member, the length up to where less than ``tail`` remains of every distribution.
+
+    ``stack`` is ``(n, K, ...)``: per member ``K`` a stack of distributions over the
+    first axis, each with its own total. Returns the lengths ``(K,)``.
+    """
+    n, k = stack.shape[:2]
+    flat = stack.reshape(n, k, -1)
+    remaining = (flat.sum(axis=0) - np.cumsum(flat, axis=0)).max(axis=2)  # (n, K)
+    below = remaining < tail
+    return np.where(below.any(axis=0), np.argmax(below, axis=0), n - 1) + 1
+
+
+def _truncate(arr: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """``arr`` ``(n, K, ...)`` with member ``k`` zero from ``lengths[k]`` on, cut to the longest.
+
+    Each member's distributions end where its own would end on its own: zero beyond.
+    """
+    n = int(lengths.max())
+    out = arr[:n]
+    beyond = np.arange(n)[:, None] >= lengths[None]
+    if beyond.any():
+        out = out.copy()
+        out[beyond] = 0.0
+    return out
+
+
+def _cut_stack(stack: np.ndarray, tail: float) -> np.ndarray:
+    """A stack ``(n, K, ...)`` cut per member where less than ``tail`` of every one remains."""
+    return _truncate(stack, _cut_lengths(stack, tail))
+
+
+def _drop_roundoff(out: np.ndarray, members: int, axis: int) -> None:
+    """Set to 0 what is below :data:`_ROUNDOFF` of each member's largest value, in place.
+
+    ``out``'s axis ``axis`` is the member axis (all axes before it and its own are
+    flattened as ``(..., K, rest)``).
+    """
+    flat = out.reshape(*out.shape[:axis], members, -1)
+    other = tuple(i for i in range(flat.ndim) if i != axis)
+    top = flat.max(axis=other, initial=0.0, keepdims=True)
+    flat[flat < _ROUNDOFF * top] = 0.0
+
+
+def _convolve(x: np.ndarray, pmf: np.ndarray, n: int) -> np.ndarray:
     """``out[i] = sum_l pmf[l] * x[i - l]`` for ``i < n``, along the first axis (by FFT).
 
-    The mass ``x`` entering by month, spread by the delays ``pmf``: one distribution
-    (1-d), or one per stratum (the shape of ``x``); ``spectrum``, if given, is the
-    transform of ``pmf`` at the length used here (computed once by the caller). The
-    inputs are non-negative, so values below :data:`_ROUNDOFF` of the largest are the
-    transform's round-off and set to 0 (a direct product would be slower, and a matrix
-    product waits on BLAS threads).
+    The mass ``x`` ``(m, K, ...)`` entering by month, spread by the delays ``pmf``: one
+    distribution per member ``(J, K)``, or one per member and stratum (the shape of
+    ``x``). The inputs are non-negative, so values below :data:`_ROUNDOFF` of a
+    member's largest are the transform's round-off and set to 0 (a direct product
+    would be slower, and a matrix product waits on BLAS threads).
     """
     size = len(x) + len(pmf) - 1
     length = 1 << (size - 1).bit_length()
-    flat = x.reshape(len(x), -1)
-    if spectrum is None:
-        spectrum = np.fft.rfft(pmf.reshape(len(pmf), -1), length, axis=0)
+    k = x.shape[1]
+    flat = x.reshape(len(x), k, -1)
+    spectrum = np.fft.rfft(pmf.reshape(len(pmf), k, -1), length, axis=0)
     out = np.fft.irfft(spectrum * np.fft.rfft(flat, length, axis=0),
                        length, axis=0)[: min(n, size)]
-    out[out < _ROUNDOFF * out.max(initial=0.0)] = 0.0
+    _drop_roundoff(out, k, 1)
     if n > size:
-        out = np.concatenate([out, np.zeros((n - size, out.shape[1]))])
+        out = np.concatenate([out, np.zeros((n - size, *out.shape[1:]))])
     return out.reshape(n, *x.shape[1:])
+
+
+@njit(cache=True, nogil=True)
+def _spread(buffer, t, k, kernel, rows, mass):  # pragma: no cover - compiled
+    """``buffer[t + j, r, q] += kernel[j, rows[r]] * mass[r, q]`` for ``j < k``.
+
+    The product first, then the sum (as NumPy's ``buffer += kernel * mass``; no
+    fast-math), so the numbers are NumPy's; rows whose kernel is 0 are skipped.
+    """
+    n_rows, n_cols = mass.shape
+    for j in range(k):
+        out = buffer[t + j]
+        weights = kernel[j]
+        for r in range(n_rows):
+            w = weights[rows[r]]
+            if w != 0.0:
+                for q in range(n_cols):
+                    out[r, q] += w * mass[r, q]
 
 
 @lru_cache(maxsize=4096)
@@ -231,31 +289,65 @@ class ExpectedFlows:
         return {int(y): float(per_month[years == y].sum()) for y in np.unique(years)}
 
 
+Reentries = np.ndarray | Sequence[np.ndarray | None] | None
+"""Re-entries for the chain mode: none, one array for every member, or one per member."""
+
+
 class Twin:
-    """Expected flows of the chain for one parameter set.
+    """Expected flows of the chain for one parameter set, or for a batch of them.
+
+    Every state array has a leading member axis ``K`` (1 for one parameter set): the
+    members share the code, each month's loop and every array operation, and differ
+    in every parameter (durations, trends, capacities, shares). Buffers of what is
+    due in future months are ``(months + 2, K, ...)``, duration distributions
+    ``(J, K, ...)`` (padded with zeros to the longest member's).
 
     Args:
-        params: Resolved parameters (the same the agent model takes).
+        params: Resolved parameters (the same the agent model takes), or a sequence
+            of them with the same start, horizon and strata (a batch).
         full: Track priors and birth years through the chain and what happens
             after it (exact); ``False`` for the fast chain mode (see the module's
             docstring).
         reentries: In chain mode, expected re-entries into offending per month
             (reoffences and resumptions, by priors and visibility: a full run's
-            :attr:`ExpectedFlows.reentries`); none if omitted.
+            :attr:`ExpectedFlows.reentries`): one array for every member, or a
+            sequence with one per member (``None`` for none); none if omitted.
         tail: Cut duration distributions where less than this mass remains.
+
+    Raises:
+        ValueError: An empty batch, members with different horizons or strata, or
+            not one re-entry array per member.
     """
 
-    def __init__(self, params: ParameterSet, full: bool = True,
-                 reentries: np.ndarray | None = None, tail: float = 1e-12):
-        self.p = params
+    def __init__(self, params: ParameterSet | Sequence[ParameterSet], full: bool = True,
+                 reentries: Reentries = None, tail: float = 1e-12):
+        self.ps = (params,) if isinstance(params, ParameterSet) else tuple(params)
+        if not self.ps:
+            raise ValueError("the twin needs at least one parameter set")
+        self.p = self.ps[0]
+        for p in self.ps[1:]:
+            if p.start != self.p.start or p.n_months != self.p.n_months:
+                raise ValueError("every member of a batch needs the same start and horizon")
+            if p.values.keys() != self.p.values.keys() or any(
+                    p.values[n].shape != v.shape for n, v in self.p.values.items()):
+                raise ValueError("every member of a batch needs the same strata")
+        self.K = len(self.ps)
         self.full = full
         self.tail = tail
-        self.reentries_in = reentries
+        self.reentries_in: np.ndarray | None = None
+        self.reentries_each: list[np.ndarray | None] | None = None
+        if isinstance(reentries, np.ndarray):
+            self.reentries_in = reentries
+        elif reentries is not None:
+            self.reentries_each = list(reentries)
+            if len(self.reentries_each) != self.K:
+                raise ValueError(f"{len(self.reentries_each)} re-entry arrays for "
+                                 f"{self.K} members")
         self._memo: dict = {}
-        self.T = params.n_months
+        self.T = self.p.n_months
         self._sentences_vary = any(self._varies(n) for n in (
             "prison_months_mean", "prison_months_cv", "juvenile_sentence_factor"))
-        self.years = params.months // 12
+        self.years = self.p.months // 12
         first, last = int(self.years[0]), int(self.years[-1])
         self.birth_years = np.arange(first - spec.MAX_ONSET_AGE + 1,
                                      last - spec.YOUNG_MIN_ONSET_AGE + 1)
@@ -274,66 +366,93 @@ class Twin:
 
     # ------------------------------------------------------------------ helpers
 
+    def stacked(self, name: str) -> np.ndarray:
+        """A parameter of every member, ``(months + 1, K, forms, age groups, sexes)`` (cached)."""
+        key = ("stacked", name)
+        arr = self._memo.get(key)
+        if arr is None:
+            arr = self._memo[key] = np.stack([p.values[name] for p in self.ps], axis=1)
+        return arr
+
     def strat(self, name: str, t: int) -> np.ndarray:
-        """A parameter at month ``t`` as ``(forms, sexes, classes, 1, 1)``."""
+        """A parameter at month ``t`` as ``(K, forms, sexes, classes, 1, 1)``."""
         return self.strata(name)[t]
 
     def strata(self, name: str) -> np.ndarray:
-        """A parameter over time as ``(months + 1, forms, sexes, classes, 1, 1)`` (cached)."""
+        """A parameter over time as ``(months + 1, K, forms, sexes, classes, 1, 1)`` (cached)."""
         arr = self._memo.get(name)
         if arr is None:
-            v = self.p.values[name][:, :, CLASS_AGE_GROUP, :]  # (T, F, C, S)
+            v = self.stacked(name)[:, :, :, CLASS_AGE_GROUP, :]  # (T, K, F, C, S)
             arr = self._memo[name] = np.ascontiguousarray(
-                v.transpose(0, 1, 3, 2))[..., None, None]
+                v.transpose(0, 1, 2, 4, 3))[..., None, None]
         return arr
 
     def active_strat(self, name: str, t: int) -> np.ndarray:
-        """A parameter at month ``t`` for undetected offending: ``(F, S, A, 1, 1, 1)``."""
+        """A parameter at month ``t`` for undetected offending: ``(K, F, S, A, 1, 1, 1)``."""
         return self.active_strata(name)[t]
 
     def active_strata(self, name: str) -> np.ndarray:
-        """A parameter over time as ``(months + 1, F, S, A, 1, 1, 1)`` (cached)."""
+        """A parameter over time as ``(months + 1, K, F, S, A, 1, 1, 1)`` (cached)."""
         key = ("active", name)
         arr = self._memo.get(key)
         if arr is None:
-            v = self.p.values[name]  # (T, F, A, S)
+            v = self.stacked(name)  # (T, K, F, A, S)
             arr = self._memo[key] = np.ascontiguousarray(
-                v.transpose(0, 1, 3, 2))[..., None, None, None]
+                v.transpose(0, 1, 2, 4, 3))[..., None, None, None]
         return arr
 
     def _exit_probabilities(self) -> tuple[np.ndarray, ...]:
         """Monthly probabilities of undetected offending's exits over time (cached).
 
-        Signal by visibility ``(months + 1, F, S, A, 1, 1, V)``, inspection ``(..., 1, 1,
-        1)``, desistance by birth year ``(..., 1, B, 1)`` and an exposing arrest by
-        priors ``(..., P, 1, 1)``; then the other offending that goes on while active:
-        an offence that exposes nothing (in a month without an exposing arrest) by
-        priors ``(..., P, 1, 1)``, and the probability it registers ``(months + 1, F, S,
-        A)`` (:meth:`chainsim.chain.parameters.ParameterSet.active_offending`).
+        Signal by visibility ``(months + 1, K, F, S, A, 1, 1, V)``, inspection ``(...,
+        1, 1, 1)``, the integrated hazard of desistance at age 30 ``(..., 1, 1, 1)``
+        (the age factor is applied month by month, :meth:`_desistance`) and an exposing
+        arrest by priors ``(..., P, 1, 1)``; then the other offending that goes on while
+        active: an offence that exposes nothing (in a month without an exposing arrest)
+        by priors ``(..., P, 1, 1)``, and the probability it registers ``(months + 1, K,
+        F, S, A)`` (:meth:`chainsim.chain.parameters.ParameterSet.active_offending`).
         """
         out = self._memo.get("exits")
         if out is None:
             signal = spec.scale_probability(np.concatenate(
                 [self.active_strata(name) for name in spec.SIGNAL_HAZARDS], axis=-1), 1.0)
             inspect = spec.scale_probability(self.active_strata("inspection_hazard"), 1.0)
-            ages = (self.years[:, None] - self.birth_years)[:, None, None, None, None, :, None]
-            factor = self.p.values["desistance_age_factor"][:, 0, 0, 0]
-            desist = spec.desistance_probability(self.active_strata("desistance_hazard"), ages,
-                                                 factor[:, None, None, None, None, None, None])
-            other = self.p.active_offending()
+            desist = spec.monthly_hazard(self.active_strata("desistance_hazard"))
+            other = [p.active_offending() for p in self.ps]
 
-            def by_priors(h: np.ndarray) -> np.ndarray:  # (F, A, S, P, T) -> (T, F, S, A, P, 1, 1)
+            def by_priors(key: str) -> np.ndarray:
+                # K x (F, A, S, P, T) -> (T, K, F, S, A, P, 1, 1)
+                h = np.stack([o[key] for o in other])
                 return np.ascontiguousarray(
-                    (-np.expm1(-h)).transpose(4, 0, 2, 1, 3))[..., None, None]
+                    (-np.expm1(-h)).transpose(5, 0, 1, 3, 2, 4))[..., None, None]
 
-            registered = np.ascontiguousarray(other["registered"].transpose(0, 1, 3, 2))
-            out = self._memo["exits"] = (signal, inspect, desist, by_priors(other["expose_h"]),
-                                         by_priors(other["other_h"]), registered)
+            registered = np.ascontiguousarray(
+                np.stack([o["registered"] for o in other], axis=1).transpose(0, 1, 2, 4, 3))
+            out = self._memo["exits"] = (signal, inspect, desist, by_priors("expose_h"),
+                                         by_priors("other_h"), registered)
         return out
 
-    def scalar(self, name: str, t: int) -> float:
-        """A parameter that does not vary by stratum, at month ``t``."""
-        return float(self.p.values[name][t, 0, 0, 0])
+    def _desistance(self, t: int, hazard: np.ndarray) -> np.ndarray:
+        """Monthly desistance probability of undetected offending at ``t`` by birth year.
+
+        ``hazard``: the integrated hazard at age 30, ``(K, F, S, A, 1, 1, 1)``; returns
+        ``(K, F, S, A, 1, B, 1)`` (:func:`chainsim.chain.spec.desistance_probability`).
+        """
+        factor = self.scalars("desistance_age_factor")[t][:, None, None, None, None, None, None]
+        mult = spec.age_factor(self.ages(t)[:, None], factor)  # (K, 1, 1, 1, 1, B, 1)
+        return -np.expm1(-mult * hazard)
+
+    def scalars(self, name: str) -> np.ndarray:
+        """A parameter that does not vary by stratum, ``(months + 1, K)`` (cached)."""
+        key = ("scalar", name)
+        arr = self._memo.get(key)
+        if arr is None:
+            arr = self._memo[key] = np.ascontiguousarray(self.stacked(name)[:, :, 0, 0, 0])
+        return arr
+
+    def scalar(self, name: str, t: int) -> np.ndarray:
+        """A parameter that does not vary by stratum, at month ``t``: one per member ``(K,)``."""
+        return self.scalars(name)[t]
 
     def ages(self, t: int) -> np.ndarray:
         """Age in month ``t`` of every birth year."""
@@ -345,23 +464,24 @@ class Twin:
         Visibility is dropped; the young are classed by their age at the charge (now),
         the adults stay adult.
         """
+        k = self.K
         if self.full:
-            m = m.sum(axis=5)  # (F, S, A, P, B)
+            m = m.sum(axis=6)  # (K, F, S, A, P, B)
             onehot = self._charge_onehot(t)  # (B, 3)
-            out = np.empty(self.shape)
-            out[:, :, :3] = np.moveaxis(m[:, :, 0, :, :, None] * onehot, -1, 2)
-            out[:, :, ADULT_CLASS] = m[:, :, 1]
+            out = np.empty((k, *self.shape))
+            out[:, :, :, :3] = np.moveaxis(m[:, :, :, 0, :, :, None] * onehot, -1, 3)
+            out[:, :, :, ADULT_CLASS] = m[:, :, :, 1]
             return out
-        # (F x S x A x P, B x V) by the young classes: (F, S, A, P, 3); each birth year is
-        # in one class, so an age group's three columns sum to its mass
+        # (K x F x S x A x P, B x V) by the young classes: (K, F, S, A, P, 3); each birth
+        # year is in one class, so an age group's three columns sum to its mass
         by_class = (m.reshape(-1, self.B * N_VISIBILITY) @ self._charge_onehot(t, N_VISIBILITY)
-                    ).reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, N_PRIORS, 3)
-        out = np.empty(self.chain_shape)  # priors: none, or any (an earlier conviction)
-        out[:, :, :3, 0, 0] = by_class[:, :, 0, 0]
-        out[:, :, :3, 1, 0] = by_class[:, :, 0, 1:].sum(axis=2)
-        adult = by_class[:, :, 1].sum(axis=-1)  # (F, S, P)
-        out[:, :, ADULT_CLASS, 0, 0] = adult[:, :, 0]
-        out[:, :, ADULT_CLASS, 1, 0] = adult[:, :, 1:].sum(axis=-1)
+                    ).reshape(k, N_FORMS, N_SEXES, N_AGE_GROUPS, N_PRIORS, 3)
+        out = np.empty((k, *self.chain_shape))  # priors: none, or any (an earlier conviction)
+        out[:, :, :, :3, 0, 0] = by_class[:, :, :, 0, 0]
+        out[:, :, :, :3, 1, 0] = by_class[:, :, :, 0, 1:].sum(axis=3)
+        adult = by_class[:, :, :, 1].sum(axis=-1)  # (K, F, S, P)
+        out[:, :, :, ADULT_CLASS, 0, 0] = adult[..., 0]
+        out[:, :, :, ADULT_CLASS, 1, 0] = adult[..., 1:].sum(axis=-1)
         return out
 
     def _charge_onehot(self, t: int, repeat: int = 1) -> np.ndarray:
@@ -378,15 +498,15 @@ class Twin:
 
     def _new_spell(self, t: int, m: np.ndarray, visibility: int) -> np.ndarray:
         """Chain mass ``m`` starting a new spell at ``t``: age group of now, ``visibility``."""
-        by_birth = m.sum(axis=2)  # (F, S, P, B)
+        by_birth = m.sum(axis=3)  # (K, F, S, P, B)
         young = self.ages(t) < spec.YOUNG_AGE_LIMIT
-        out = np.zeros(self.active_shape)
-        out[:, :, 0, :, :, visibility] = by_birth * young
-        out[:, :, 1, :, :, visibility] = by_birth * ~young
+        out = np.zeros((self.K, *self.active_shape))
+        out[:, :, :, 0, :, :, visibility] = by_birth * young
+        out[:, :, :, 1, :, :, visibility] = by_birth * ~young
         return out
 
     def _kernel(self, name_mean: str, name_cv: str, t: int) -> np.ndarray:
-        """Duration distributions per stratum at month ``t``: ``(K, F, S, C, 1, 1)``."""
+        """Duration distributions per member and stratum at ``t``: ``(J, K, F, S, C, 1, 1)``."""
         key = ("kernel", name_mean, name_cv,
                t if self._varies(name_mean) or self._varies(name_cv) else 0)
         cached = self._memo.get(key)
@@ -395,55 +515,72 @@ class Twin:
         return cached
 
     def _kernel_uncached(self, name_mean: str, name_cv: str, t: int) -> np.ndarray:
+        """Each member's and stratum's distribution, cut on its own, padded with zeros."""
         means = self.strat(name_mean, t)[..., 0, 0]
         cvs = self.strat(name_cv, t)[..., 0, 0]
-        pairs = {(float(m), float(c)) for m, c in zip(means.ravel(), cvs.ravel(), strict=True)}
-        pmfs = {pc: _cut(cached_duration_pmf(*pc), self.tail) for pc in pairs}
-        k = max(len(x) for x in pmfs.values())
-        out = np.zeros((k, *means.shape))
-        for (m, c), pmf in pmfs.items():
-            mask = (means == m) & (cvs == c)
-            out[: len(pmf), mask] = pmf[:, None]
-        return out[..., None, None]
+        pairs, where = np.unique(np.stack([means.ravel(), cvs.ravel()], axis=1), axis=0,
+                                 return_inverse=True)
+        pmfs = [_cut(cached_duration_pmf(float(m), float(c)), self.tail) for m, c in pairs]
+        table = np.zeros((max(len(x) for x in pmfs), len(pmfs)))
+        for i, pmf in enumerate(pmfs):
+            table[: len(pmf), i] = pmf
+        return np.ascontiguousarray(table[:, where.ravel()]).reshape(
+            len(table), *means.shape, 1, 1)
 
     def _due(self, buffer: np.ndarray, t: int, kernel: np.ndarray, mass: np.ndarray) -> None:
         """Spread ``mass`` entering at ``t`` over future months by ``kernel``.
 
-        In blocks of months whose product fits in a cache (a third faster in full mode).
+        ``buffer`` ``(months + 2, K, F, S, C, ...)``, ``mass`` ``(K, F, S, C, ...)`` and
+        ``kernel`` ``(J, K, F or 1, S or 1, C or 1, 1, 1)``; compiled (:func:`_spread`).
         """
         k = min(len(kernel), self.T + 1 - t)
-        if kernel.shape[-2:] == (1, 1) and mass.shape[-2] > 1 and mass.shape[-1] == 1:
-            # the chain mode's priors: a product over an inner axis of 2 is slow, so by level
-            for p in range(mass.shape[-2]) if k > 0 else ():
-                buffer[t: t + k, ..., p, :] += kernel[:k, ..., 0, :] * mass[..., p, :]
+        if k <= 0:
             return
-        if k * mass.nbytes <= _DUE_BLOCK:
-            if k > 0:
-                buffer[t: t + k] += kernel[:k] * mass[None]
-            return
-        step = max(1, _DUE_BLOCK // mass.nbytes)
-        for i in range(0, k, step):
-            j = min(i + step, k)
-            buffer[t + i: t + j] += kernel[i:j] * mass[None]
+        head = kernel.shape[1:5]
+        rows = self._memo.get(("rows", head))
+        if rows is None:
+            rows = self._memo[("rows", head)] = np.ascontiguousarray(np.broadcast_to(
+                np.arange(math.prod(head)).reshape(head), buffer.shape[1:5])).ravel()
+        n_rows = len(rows)
+        if mass.size != n_rows * math.prod(buffer.shape[5:]) or not buffer.flags.c_contiguous:
+            raise ValueError(f"mass {mass.shape} does not fit the buffer {buffer.shape}")
+        _spread(buffer.reshape(len(buffer), n_rows, -1), t, k,
+                np.ascontiguousarray(kernel).reshape(len(kernel), -1), rows,
+                np.ascontiguousarray(mass).reshape(n_rows, -1))
 
     def _record(self, t: int, event: Event, mass: np.ndarray) -> None:
-        """Count chain mass ``(F, S, C, P, B)`` as ``event`` at month ``t``."""
-        self.ev[t, event] += mass.sum(axis=(3, 4))
+        """Count chain mass ``(K, F, S, C, P, B)`` as ``event`` at month ``t``."""
+        self.ev[t, event] += mass.sum(axis=(4, 5))
 
     def _record_active(self, t: int, event: Event, mass: np.ndarray) -> None:
-        """Count mass of undetected offending ``(F, S, A, ...)`` (by age group, see :meth:`run`)."""
-        self.ev_active[t, event] += mass.reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, -1).sum(axis=3)
+        """Count undetected offending's mass ``(K, F, S, A, ...)`` (by age group, :meth:`run`)."""
+        self.ev_active[t, event] += mass.reshape(
+            self.K, N_FORMS, N_SEXES, N_AGE_GROUPS, -1).sum(axis=4)
+
+    def _total(self, m: np.ndarray) -> np.ndarray:
+        """Each member's total of ``m`` ``(K, ...)``."""
+        return m.reshape(self.K, -1).sum(axis=1)
 
     # --------------------------------------------------------------------- run
 
     def run(self) -> ExpectedFlows:
-        """Compute the expected flows over the whole horizon."""
-        T = self.T
-        self.ev = np.zeros((T + 1, N_EVENTS, N_FORMS, N_SEXES, N_CLASSES))
-        self.ev_active = np.zeros((T + 1, N_EVENTS, N_FORMS, N_SEXES, N_AGE_GROUPS))
-        self.terms = np.zeros((T + 1, N_FORMS, N_SEXES, N_CLASSES))
-        self.stocks = np.zeros((T + 1, len(spec.Stage)))
-        chain = (T + 2, *self.chain_shape)
+        """Compute the expected flows over the whole horizon (one parameter set).
+
+        Raises:
+            ValueError: The twin holds a batch (use :meth:`run_batch`).
+        """
+        if self.K != 1:
+            raise ValueError(f"a batch of {self.K} members: use run_batch()")
+        return self.run_batch()[0]
+
+    def run_batch(self) -> list[ExpectedFlows]:
+        """Compute the expected flows over the whole horizon, one per member."""
+        T, K = self.T, self.K
+        self.ev = np.zeros((T + 1, N_EVENTS, K, N_FORMS, N_SEXES, N_CLASSES))
+        self.ev_active = np.zeros((T + 1, N_EVENTS, K, N_FORMS, N_SEXES, N_AGE_GROUPS))
+        self.terms = np.zeros((T + 1, K, N_FORMS, N_SEXES, N_CLASSES))
+        self.stocks = np.zeros((T + 1, K, len(spec.Stage)))
+        chain = (T + 2, K, *self.chain_shape)
         self.inv_due = np.zeros(chain)       # police investigation ends -> traced
         self.insp_due = np.zeros(chain)      # other services' investigation ends
         self.om_due = np.zeros(chain)        # OM decisions at liberty
@@ -455,67 +592,87 @@ class Twin:
         # point for supervision); what is only recorded needs no priors or birth years
         self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "non_custodial", "release",
                                                        "release_cond")}
-        self.sentenced.update({k: np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES, 1, 1))
+        self.sentenced.update({k: np.zeros((T + 2, K, N_FORMS, N_SEXES, N_CLASSES, 1, 1))
                                for k in ("appealed", "convicted", "prison")})
-        self.terms_due = np.zeros((T + 2, N_FORMS, N_SEXES, N_CLASSES))
-        self.recall_due = np.zeros(chain)    # releases from a recall after a revocation
-        self.reentries = np.zeros((T + 1, *self.active_shape)) if self.full else None
-        self.active = np.zeros(self.active_shape)
-        self.no_sanction = np.zeros(self.chain_shape)  # this month's cases without sanction
-        self.free = np.zeros(self.chain_shape)
+        self.terms_due = np.zeros((T + 2, K, N_FORMS, N_SEXES, N_CLASSES))
+        self.recall_due = np.zeros(chain) if self.full else None  # releases from a recall
+        self.reentries = np.zeros((T + 1, K, *self.active_shape)) if self.full else None
+        self.active = np.zeros((K, *self.active_shape))
+        self.no_sanction = np.zeros((K, *self.chain_shape))  # this month's cases without sanction
+        self.free = np.zeros((K, *self.chain_shape))
         # supervision: the supervised mass, and the endings scheduled for each month in
         # units of the supervised survival up to entry (exits hit every remaining
         # length alike, so an ending is the scheduled amount times the survival since)
-        self.supervised = np.zeros(self.chain_shape)
-        self.survival = np.ones(self.chain_shape)
-        self.ends_due = np.zeros((T + 2, *self.chain_shape))
+        self.supervised = np.zeros((K, *self.chain_shape))
+        self.survival = np.ones((K, *self.chain_shape)) if self.full else None
+        self.ends_due = np.zeros(chain) if self.full else None
         # under a probation capacity: the month's supervisions ordered (decided at its
         # end), and in chain mode the caseload by month from the supervision's length only
         self.requests: np.ndarray | None = None
-        self.open_supervisions = np.zeros(T + 2)
-        self.queue: list[list] = []  # [signal month, mass, composition], oldest first
-        self.queued = np.zeros(self.active_shape)  # the queue's mass, all cohorts together
-        self.credit = 0.0
+        self.open_supervisions = np.zeros((T + 2, K))
+        # the queue: signal cohorts oldest first, their masses per member (K, cohorts)
+        # and compositions (K, *active_shape) each; all cohorts' mass together
+        self.queue_mass = np.zeros((K, 0))
+        self.queue: list[np.ndarray] = []
+        self.queued = np.zeros((K, *self.active_shape))
+        self.credit = np.zeros(K)
         self._initial_pool()
         self._stock(0)
         for t in range(1, T + 1):
             self._month(t)
             self._stock(t)
         self.ev[..., AGE_GROUP_CLASS] += self.ev_active  # the young in class 0
-        return ExpectedFlows(self.p, self.ev, self.terms, self.reentries, self.stocks)
+        return [ExpectedFlows(p, np.ascontiguousarray(self.ev[:, :, k]),
+                              np.ascontiguousarray(self.terms[:, k]),
+                              None if self.reentries is None
+                              else np.ascontiguousarray(self.reentries[:, k]),
+                              np.ascontiguousarray(self.stocks[:, k]))
+                for k, p in enumerate(self.ps)]
 
     def _stock(self, t: int) -> None:
         s = self.stocks[t]
-        s[spec.Stage.ACTIVE] = self.active.sum()
-        s[spec.Stage.SIGNALLED] = sum(q[1] for q in self.queue)
-        s[spec.Stage.FREE] = self.free.sum()
-        s[spec.Stage.PROBATION] = self.supervised.sum()
-        s[spec.Stage.DESISTED] = (self.stocks[t - 1, spec.Stage.DESISTED] if t > 0 else 0.0) + (
-            self.ev[t, Event.DESISTED].sum() + self.ev_active[t, Event.DESISTED].sum())
+        s[:, spec.Stage.ACTIVE] = self._total(self.active)
+        s[:, spec.Stage.SIGNALLED] = self.queue_mass.sum(axis=1)
+        s[:, spec.Stage.FREE] = self._total(self.free)
+        s[:, spec.Stage.PROBATION] = self._total(self.supervised)
+        s[:, spec.Stage.DESISTED] = (self.stocks[t - 1, :, spec.Stage.DESISTED] if t > 0
+                                     else 0.0) + (self._total(self.ev[t, Event.DESISTED])
+                                                  + self._total(self.ev_active[t, Event.DESISTED]))
 
     def _varies(self, name: str) -> bool:
+        """Whether a parameter changes over time in any member."""
         key = ("varies", name)
         if key not in self._memo:
-            v = self.p.values[name]
-            self._memo[key] = bool((v != v[0]).any())
+            self._memo[key] = any(bool((p.values[name] != p.values[name][0]).any())
+                                  for p in self.ps)
         return self._memo[key]
 
     # ------------------------------------------------------------------ inflow
 
     def _newcomers(self, t: int, stratum_rate: np.ndarray) -> np.ndarray:
-        """Expected offenders starting at month ``t`` from per-stratum counts ``(F, A, S)``.
+        """Expected offenders starting at month ``t`` from per-stratum counts ``(K, F, A, S)``.
 
-        Returned as ``(F, S, A, P, B)``: first-timers, whose visibility is 0.
+        Returned as ``(K, F, S, A, P, B)``: first-timers, whose visibility is 0.
         """
-        excess = self.scalar("adult_onset_excess_years", t)
-        ages = self._age_matrix(int(self.years[t]), excess)             # (A, B)
-        share = self.p.values["prior_conviction_share"][t, :, 0, 0]
-        priors = np.stack([spec.prior_convictions_pmf(float(q)) for q in share])  # (F, P)
-        return np.einsum("fas,fp,ab->fsapb", stratum_rate, priors, ages)
+        ages = self._age_matrices(t)                                     # (K, A, B)
+        q = self.stacked("prior_conviction_share")[t, :, :, 0, 0]        # (K, F)
+        priors = np.stack([1 - q, q / 2, q / 4, q / 4], axis=-1)  # spec.prior_convictions_pmf
+        rate = stratum_rate.transpose(0, 1, 3, 2)[:, :, :, :, None, None]  # (K, F, S, A, 1, 1)
+        return (rate * priors[:, :, None, None, :, None]) * ages[:, None, None, :, None, :]
+
+    def _age_matrices(self, t: int) -> np.ndarray:
+        """Onset-age distributions of every member at ``t``, by birth year ``(K, A, B)``."""
+        year = int(self.years[t])
+        key = ("ages", year, t if self._varies("adult_onset_excess_years") else 0)
+        out = self._memo.get(key)
+        if out is None:
+            out = self._memo[key] = np.stack([self._age_matrix(year, float(e)) for e in
+                                              self.scalar("adult_onset_excess_years", t)])
+        return out
 
     def _age_matrix(self, year: int, excess: float) -> np.ndarray:
         """Onset-age distribution by age group, as birth year ``(A, B)``."""
-        key = ("ages", year, excess)
+        key = ("age", year, excess)
         out = self._memo.get(key)
         if out is None:
             out = np.zeros((N_AGE_GROUPS, self.B))
@@ -527,7 +684,7 @@ class Twin:
         return out
 
     def _initial_pool(self) -> None:
-        pool = self._newcomers(0, self.p.initial_pool_rates())
+        pool = self._newcomers(0, np.stack([p.initial_pool_rates() for p in self.ps]))
         self.active[..., spec.VISIBILITY_FIRST] += pool
         self._record_active(0, Event.POOL, pool)
 
@@ -537,7 +694,7 @@ class Twin:
         self.t_now = t
         # events of month t are computed from the masses present before it; whatever
         # enters a stage in month t is first exposed in month t + 1 (as in the agents)
-        newcomers = self._newcomers(t, self.p["inflow_stratum_rate"][t] / 12.0)
+        newcomers = self._newcomers(t, self.stacked("inflow_stratum_rate")[t] / 12.0)
         signals, inspected = self._active_exits(t)
         dropped = self._queue_drops(t)
         # life after the chain first: who leaves the chain in month t is exposed from t + 1
@@ -552,13 +709,18 @@ class Twin:
         # entries of month t
         self.active[..., spec.VISIBILITY_FIRST] += newcomers
         self._record_active(t, Event.INFLOW, newcomers)
-        self.active += dropped
+        if dropped is not None:
+            self.active += dropped
         if reentries is not None:
             reentries += resumed
             self.active += reentries
             self.reentries[t] = reentries
         elif self.reentries_in is not None:
             self.active += self.reentries_in[t]
+        elif self.reentries_each is not None:
+            for k, arr in enumerate(self.reentries_each):
+                if arr is not None:
+                    self.active[k] += arr[t]
         insp = self._charged(t, inspected)
         self._record(t, Event.INSPECTED, insp)
         self._due(self.insp_due, t + 1, self._kernel("investigation_months",
@@ -575,13 +737,13 @@ class Twin:
         before the one the spell ends in (as after the chain): from the mass that stays.
         """
         a = self.active
-        p_sig, p_ins, p_des, p_exp, p_other, registered = (
+        p_sig, p_ins, h_des, p_exp, p_other, registered = (
             arr[t] for arr in self._exit_probabilities())
         sig = a * p_sig
         rest = a - sig
         ins = rest * p_ins
         rest -= ins
-        des = rest * p_des
+        des = rest * self._desistance(t, h_des)
         rest -= des
         exposed = rest * p_exp
         rest -= exposed
@@ -589,57 +751,77 @@ class Twin:
         self._record_active(t, Event.SIGNALLED, sig)
         self._record_active(t, Event.DESISTED, des)
         self._record_active(t, Event.EXPOSED, exposed)
-        offences = (rest * p_other).reshape(N_FORMS, N_SEXES, N_AGE_GROUPS, -1).sum(axis=3)
+        offences = (rest * p_other).reshape(
+            self.K, N_FORMS, N_SEXES, N_AGE_GROUPS, -1).sum(axis=4)
         self.ev_active[t, Event.GENERAL_OFFENCE] += offences
         self.ev_active[t, Event.GENERAL_CASE] += offences * registered
-        return sig + exposed, ins
+        sig += exposed
+        return sig, ins
 
     # ------------------------------------------------------------------- queue
 
     def _queue_arrivals(self, t: int, signals: np.ndarray) -> None:
-        total = float(signals.sum())
-        if total > 0:
-            self.queue.append([t, total, signals / total])
-            self.queued += signals
+        """The month's signals join the queue as one cohort (per member, if any)."""
+        total = self._total(signals)
+        if not (total > 0).any():
+            return
+        self.queue.append(signals / np.where(total > 0, total, 1.0)[:, None, None, None, None,
+                                                                        None, None])
+        self.queue_mass = np.concatenate(
+            [self.queue_mass, np.where(total > 0, total, 0.0)[:, None]], axis=1)
+        self.queued += signals
 
-    def _queue_drops(self, t: int) -> np.ndarray:
+    def _trim_queue(self) -> None:
+        """Forget the cohorts no member has left."""
+        keep = (self.queue_mass > 0).any(axis=0)
+        if not keep.all():
+            self.queue_mass = self.queue_mass[:, keep]
+            self.queue = [c for c, k in zip(self.queue, keep, strict=True) if k]
+
+    def _queue_drops(self, t: int) -> np.ndarray | None:
         """Signals not followed up: back to offending, their visibility unchanged.
 
         Every cohort loses the same share, so the drops are that share of the queue.
+        Returns ``None`` if no member drops any.
         """
-        p = float(spec.scale_probability(self.scalar("queue_drop_hazard", t), 1.0))
-        if not self.queue or p == 0.0:
-            return np.zeros(self.active_shape)
-        dropped = self.queued * p
+        p = spec.scale_probability(self.scalar("queue_drop_hazard", t), 1.0)
+        p = np.where((self.queue_mass > 0).any(axis=1), p, 0.0)  # (K,): members with a queue
+        if not (p > 0).any():
+            return None
+        dropped = self.queued * p[:, None, None, None, None, None, None]
         self.queued -= dropped
-        for cohort in self.queue:
-            cohort[1] -= cohort[1] * p
+        self.queue_mass -= self.queue_mass * p[:, None]
         self._record_active(t, Event.DROPPED, dropped)
-        self.queue = [c for c in self.queue if c[1] > 1e-300]
+        self.queue_mass[self.queue_mass <= _QUEUE_EMPTY] = 0.0
+        self._trim_queue()
         return dropped
 
     def _serve_queue(self, t: int) -> None:
-        """Investigations start: the charge, at the age of this month."""
+        """Investigations start: the charge, at the age of this month.
+
+        Each member serves ``min(queue, floor(credit))``, its oldest cohorts first.
+        """
         self.credit += self.scalar("investigation_capacity", t) / 12.0
-        total = sum(c[1] for c in self.queue)
-        n = min(total, float(np.floor(self.credit)))
-        self.credit = min(self.credit - n, 1.0)
-        if n >= total:  # the whole queue
-            served, self.queued, self.queue = self.queued, np.zeros(self.active_shape), []
-        else:
-            served = np.zeros(self.active_shape)
-            left = n
-            for cohort in self.queue:  # oldest first
-                if left <= 0:
-                    break
-                take = min(cohort[1], left)
-                served += take * cohort[2]
-                cohort[1] -= take
-                left -= take
-            self.queued -= served
-            self.queue = [c for c in self.queue if c[1] > 1e-12 * max(total, 1.0)]
-            if not self.queue:
-                self.queued[...] = 0.0
+        total = self.queue_mass.sum(axis=1)
+        n = np.minimum(total, np.floor(self.credit))
+        self.credit = np.minimum(self.credit - n, 1.0)
+        whole = n >= total  # the whole queue
+        served = np.zeros((self.K, *self.active_shape))
+        if whole.any():
+            served[whole] = self.queued[whole]
+            self.queued[whole] = 0.0
+            self.queue_mass[whole] = 0.0
+        if not whole.all():
+            mass = self.queue_mass
+            ahead = np.cumsum(mass, axis=1) - mass
+            take = np.clip(np.minimum(mass, n[:, None] - ahead), 0.0, None)
+            for c in np.flatnonzero(take.any(axis=0)).tolist():  # oldest first
+                served += take[:, c, None, None, None, None, None, None] * self.queue[c]
+            self.queued -= served * ~whole[:, None, None, None, None, None, None]
+            mass -= take
+            mass[mass <= 1e-12 * np.maximum(total, 1.0)[:, None]] = 0.0
+            self.queued[~(mass > 0).any(axis=1)] = 0.0
+        self._trim_queue()
         charged = self._charged(t, served)
         self._record(t, Event.INVESTIGATION_STARTED, charged)
         self._due(self.inv_due, t + 1,
@@ -686,7 +868,7 @@ class Twin:
                   at_liberty)
 
     def _summons(self) -> np.ndarray:
-        """Share of OM decisions that summon, over time ``(months + 1, F, S, C, 1, 1)`` (cached)."""
+        """Share of OM decisions that summon, ``(months + 1, K, F, S, C, 1, 1)`` (cached)."""
         out = self._memo.get("summons")
         if out is None:
             out = self._memo["summons"] = 1.0 - (
@@ -704,7 +886,7 @@ class Twin:
         run's (``reentries``), so only the event is counted here.
         """
         m = self.no_sanction
-        self.no_sanction = np.zeros(self.chain_shape)
+        self.no_sanction = np.zeros((self.K, *self.chain_shape))
         resumed = m * self.strat("resume_share", t)
         self.free += m - resumed
         if self.full:
@@ -713,8 +895,8 @@ class Twin:
             return spell
         # no birth years: who was charged under 23 counts as young still
         ev = self.ev[t, Event.RESUMED]
-        ev[:, :, 0] += resumed[:, :, :2].sum(axis=(2, 3, 4))
-        ev[:, :, ADULT_CLASS] += resumed[:, :, 2:].sum(axis=(2, 3, 4))
+        ev[..., 0] += resumed[:, :, :, :2].sum(axis=(3, 4, 5))
+        ev[..., ADULT_CLASS] += resumed[:, :, :, 2:].sum(axis=(3, 4, 5))
         return None
 
     def _conviction_split(self, t: int) -> dict[str, np.ndarray]:
@@ -728,7 +910,7 @@ class Twin:
         return cached
 
     def _splits_uncached(self) -> dict[str, np.ndarray]:
-        """The branch shares of judgments and sentences over time.
+        """The branch shares of judgments and sentences over time, ``(months + 1, K, ...)``.
 
         At first instance: ``acquitted``, ``convicted`` (and of these, ``appealed``); on
         appeal: ``appeal_acquitted``; a final conviction's sentence: ``non_custodial``,
@@ -736,10 +918,10 @@ class Twin:
         """
         conv = self.strata("conviction_prob")
         prison = self.strata("prison_prob")
-        adolescent = self.p.values["adolescent_law_share"][:, 0, 0, 0]
-        juvenile = np.zeros((len(adolescent), 1, 1, N_CLASSES, 1, 1))
-        juvenile[:, 0, 0, 0] = 1.0
-        juvenile[:, 0, 0, 1] = adolescent[:, None, None]
+        adolescent = self.scalars("adolescent_law_share")
+        juvenile = np.zeros((len(adolescent), self.K, 1, 1, N_CLASSES, 1, 1))
+        juvenile[:, :, 0, 0, 0] = 1.0
+        juvenile[:, :, 0, 0, 1] = adolescent[:, :, None, None]
         return {"acquitted": 1 - conv, "convicted": conv,
                 "appealed": self.strata("appeal_share"),
                 "appeal_acquitted": self.strata("appeal_acquittal_share"),
@@ -754,36 +936,39 @@ class Twin:
 
     def _served_uncached(self, t: int, juvenile: bool
                          ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """Months-served distributions per form ``(J, F)`` and mean terms ``(F,)``.
+        """Months-served distributions per member and form ``(J, K, F)``, mean terms ``(K, F)``.
 
         Two parts of one distribution: the terms without conditional release, and those
         with it (``None`` under juvenile law).
         """
-        factor = self.scalar("juvenile_sentence_factor", t) if juvenile else 1.0
-        cv = self.scalar("prison_months_cv", t)
-        parts, means = [], []
-        for f in range(N_FORMS):
-            mean = max(float(self.p.values["prison_months_mean"][t, f, 0, 0]) * factor, 1.0)
-            plain, cond, term = _served_pmf(mean, cv, juvenile, self.tail)
-            parts.append((plain, cond))
-            means.append(term)
+        factors = self.scalar("juvenile_sentence_factor", t) if juvenile else np.ones(self.K)
+        cvs = self.scalar("prison_months_cv", t)
+        means = self.stacked("prison_months_mean")[t, :, :, 0, 0]  # (K, F)
+        parts = [[_served_pmf(max(float(means[k, f]) * float(factors[k]), 1.0),
+                              float(cvs[k]), juvenile, self.tail) for f in range(N_FORMS)]
+                 for k in range(self.K)]
 
-        def stack(pmfs: list[np.ndarray]) -> np.ndarray:
-            out = np.zeros((max(len(x) for x in pmfs), N_FORMS))
-            for f, pmf in enumerate(pmfs):
-                out[: len(pmf), f] = pmf
+        def stack(pmfs: list[list[np.ndarray | None]]) -> np.ndarray:
+            out = np.zeros((max(len(x) for row in pmfs for x in row if x is not None),
+                            self.K, N_FORMS))
+            for k, row in enumerate(pmfs):
+                for f, pmf in enumerate(row):
+                    if pmf is not None:
+                        out[: len(pmf), k, f] = pmf
             return out
 
-        cond = None if parts[0][1] is None else stack([c for _, c in parts])
-        return stack([p for p, _ in parts]), cond, np.array(means)
+        plain = stack([[part[0] for part in row] for row in parts])
+        conds = [[part[1] for part in row] for row in parts]
+        cond = None if all(c is None for row in conds for c in row) else stack(conds)
+        return plain, cond, np.array([[part[2] for part in row] for row in parts])
 
     def _shift_priors(self, m: np.ndarray) -> np.ndarray:
         """A conviction adds one prior (capped at 3 in the state; not in the chain mode)."""
         if not self.full:
             return m
         out = np.zeros_like(m)
-        out[:, :, :, 1:] = m[:, :, :, :-1]
-        out[:, :, :, -1] += m[:, :, :, -1]
+        out[:, :, :, :, 1:] = m[:, :, :, :, :-1]
+        out[:, :, :, :, -1] += m[:, :, :, :, -1]
         return out
 
     def _judgments(self, t: int) -> None:
@@ -840,11 +1025,11 @@ class Twin:
                 continue
             self._record(t, Event.PRISON, prison)
             plain, cond, terms = self._served(t, juvenile)
-            self.terms[t] += prison.sum(axis=(3, 4)) * terms[:, None, None]
+            self.terms[t] += prison.sum(axis=(4, 5)) * terms[:, :, None, None]
             for key, served in (("release", plain), ("release_cond", cond)):
                 if served is None:
                     continue
-                kernel = served[:, :, None, None, None, None]  # (J, F, 1, 1, 1, 1)
+                kernel = served[:, :, :, None, None, None, None]  # (J, K, F, 1, 1, 1, 1)
                 self.sentenced[key][t] += kernel[0] * prison  # served 0 months: out at once
                 self._due(self.sentenced[key], t + 1, kernel[1:], prison)
         self._supervise(t, non_custodial + non_custodial_detained, "probation_share_other")
@@ -882,11 +1067,11 @@ class Twin:
         y_shift = self._shift_priors(y)
         self._due(self.sentenced["acquitted"], t1, kern["acquitted"], y)
         self._due(self.sentenced["non_custodial"], t1, kern["non_custodial"], y_shift)
-        total = y.sum(axis=(3, 4), keepdims=True)  # events only: the same for y_shift
+        total = y.sum(axis=(4, 5), keepdims=True)  # events only: the same for y_shift
         for key in ("appealed", "convicted", "prison"):
             self._due(self.sentenced[key], t1, kern[key], total)
         k = min(len(kern["terms"]), self.T + 1 - t1)
-        self.terms_due[t1: t1 + k] += kern["terms"][:k] * y_shift.sum(axis=(3, 4))[None]
+        self.terms_due[t1: t1 + k] += kern["terms"][:k] * y_shift.sum(axis=(4, 5))[None]
 
     def _summoned_vary(self) -> bool:
         """Whether a detained summons cohort's kernels depend on its month."""
@@ -903,9 +1088,9 @@ class Twin:
 
         ``acquitted``, ``appealed``, ``convicted``, ``non_custodial``, the prison terms
         by law (``prison_juvenile``, ``prison_adult``) and their sum ``prison``, all
-        ``(n, F, S, C, 1, 1)``, and ``terms`` (the prison terms imposed, ``(n, F, S, C)``).
-        One set if nothing they depend on changes over time, else one per month (kept
-        from the registrations that need them ahead until their month has passed).
+        ``(n, K, F, S, C, 1, 1)``, and ``terms`` (the prison terms imposed, ``(n, K, F, S,
+        C)``). One set if nothing they depend on changes over time, else one per month
+        (kept from the registrations that need them ahead until their month has passed).
         """
         varies = self._summoned_vary()
         memo = self._memo.setdefault("summoned", {})
@@ -936,7 +1121,7 @@ class Twin:
                "appealed": appealed, "convicted": convicted,
                "non_custodial": convicted * stack["non_custodial"],
                "prison": np.zeros_like(judged)}
-        terms = np.zeros((n, N_FORMS, N_SEXES, N_CLASSES))
+        terms = np.zeros((n, self.K, N_FORMS, N_SEXES, N_CLASSES))
         for juvenile in (True, False):
             name = "prison_juvenile" if juvenile else "prison_adult"
             share = out[name] = convicted * stack[name]
@@ -946,11 +1131,12 @@ class Twin:
                                   for j in range(n)])
             else:
                 means = self._served(0, juvenile)[2][None]
-            terms += share[..., 0, 0] * means[:, :, None, None]
+            terms += share[..., 0, 0] * means[:, :, :, None, None]
         out["terms"] = terms
-        # the tails: where less than ``tail`` of every outcome's mass remains
-        n = max(len(_cut(out[k], self.tail, 0.0)) for k in ("acquitted", "convicted"))
-        out = memo[key] = {k: v[:n] for k, v in out.items()}
+        # the tails: per member, where less than ``tail`` of every outcome's mass remains
+        lengths = np.maximum(_cut_lengths(out["acquitted"], self.tail),
+                             _cut_lengths(out["convicted"], self.tail))
+        out = memo[key] = {k: _truncate(v, lengths) for k, v in out.items()}
         return out
 
     def _registration_release(self, t0: int, om: np.ndarray) -> dict[str, np.ndarray]:
@@ -975,7 +1161,7 @@ class Twin:
         summoned = om * window  # (K, F, S, C, 1, 1): summoned k months after t0
         release: dict[str, np.ndarray] = {}
         for juvenile, judged in self._registration_prison(t0, summoned, varies).items():
-            for key, rel in self._detained_release(t0, _cut(judged, self.tail, 0.0),
+            for key, rel in self._detained_release(t0, _cut_stack(judged, self.tail),
                                                    juvenile).items():
                 have = release.get(key)
                 if have is not None:
@@ -992,9 +1178,9 @@ class Twin:
         """Prison sentences by months from a detained registration at ``t0`` to the judgment.
 
         ``summoned[k]``: the share summoned ``k`` months after ``t0``. By law (juvenile or
-        not), each ``(n, F, S, C, 1, 1)``: the summons cohorts' prison kernels, shifted by
-        their summons month. Where those are the same every month, one convolution (by
-        FFT, both laws at once, the kernels' transforms kept).
+        not), each ``(n, K, F, S, C, 1, 1)``: the summons cohorts' prison kernels, shifted
+        by their summons month. Where those are the same every month, one convolution
+        (by FFT, both laws at once, the kernels' transforms kept).
         """
         names = {True: "prison_juvenile", False: "prison_adult"}
         n_om = len(summoned)
@@ -1022,7 +1208,7 @@ class Twin:
                 stacked.reshape(len(stacked), len(laws), -1), length, axis=0)
         flat = np.fft.rfft(summoned.reshape(n_om, -1), length, axis=0)[:, None]
         judged = np.fft.irfft(spectrum * flat, length, axis=0)[:n]
-        judged[judged < _ROUNDOFF * judged.max(initial=0.0)] = 0.0  # round-off, see _convolve
+        _drop_roundoff(judged, self.K, 2)  # round-off, see _convolve
         return {law: judged[:, i].reshape(n, *summoned.shape[1:]) for i, law in enumerate(laws)}
 
     def _appeal_convolution(self, t0: int, appealed: np.ndarray, varies: bool) -> np.ndarray:
@@ -1030,9 +1216,9 @@ class Twin:
         kmax = len(appealed)
         if not varies:
             a = self._kernel("appeal_months", "appeal_cv", t0)
-            flat = a.reshape(len(a), -1)
-            if (flat == flat[:, :1]).all():  # one distribution for every stratum
-                return _convolve(appealed, flat[:, 0], kmax)
+            flat = a.reshape(len(a), self.K, -1)
+            if (flat == flat[:, :, :1]).all():  # one distribution for every stratum
+                return _convolve(appealed, flat[:, :, 0], kmax)
         later = np.zeros_like(appealed)
         for j in np.flatnonzero(appealed.reshape(kmax, -1).any(axis=1)).tolist():
             a = self._kernel("appeal_months", "appeal_cv", min(t0 + j, self.T))
@@ -1045,8 +1231,9 @@ class Twin:
         """Release kernels (offsets from ``t0``) of detained suspects sentenced to prison.
 
         ``share[k]`` is the mass judged after ``k`` months and sent to prison; each is
-        released at ``max(served, k)``. Returns the kernels ``(J, F, S, C, 1, 1)`` of the
-        terms without and with conditional release (keys ``release``, ``release_cond``).
+        released at ``max(served, k)``. Returns the kernels ``(J, K, F, S, C, 1, 1)`` of
+        the terms without and with conditional release (keys ``release``,
+        ``release_cond``).
         """
         kmax = len(share)
         out = {}
@@ -1059,15 +1246,15 @@ class Twin:
                 memo = ("served_padded", juvenile, key, j)
                 cached = self._memo.get(memo)
                 if cached is None:
-                    padded = np.pad(served, [(0, j - len(served)), (0, 0)])
+                    padded = np.pad(served, [(0, j - len(served)), (0, 0), (0, 0)])
                     cached = self._memo[memo] = (
-                        padded[:, :, None, None, None, None],
-                        np.cumsum(padded, axis=0)[:, :, None, None, None, None])
-                served6, cdf6 = cached
+                        padded[:, :, :, None, None, None, None],
+                        np.cumsum(padded, axis=0)[:, :, :, None, None, None, None])
+                served7, cdf7 = cached
                 sh = np.zeros((j, *share.shape[1:]))
                 sh[:kmax] = share
                 before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
-                out[key] = served6 * before + sh * cdf6
+                out[key] = served7 * before + sh * cdf7
             return out
         per_k = [self._served(min(t0 + k, self.T), juvenile) for k in range(kmax)]
         for part, key in ((0, "release"), (1, "release_cond")):
@@ -1078,10 +1265,10 @@ class Twin:
             for k in range(1, kmax):
                 served = per_k[k][part]
                 cdf = np.cumsum(served, axis=0)
-                rel[k] += share[k] * cdf[min(k, len(cdf) - 1)][:, None, None, None, None]
+                rel[k] += share[k] * cdf[min(k, len(cdf) - 1)][:, :, None, None, None, None]
                 if len(served) > k + 1:
                     rel[k + 1: len(served)] += share[k][None] * served[
-                        k + 1:, :, None, None, None, None]
+                        k + 1:, :, :, None, None, None, None]
             out[key] = rel
         return out
 
@@ -1096,13 +1283,15 @@ class Twin:
 
     def _recalls(self, t: int) -> None:
         """Releases from a recall at ``t``: life after the chain, without supervision."""
+        if self.recall_due is None:  # chain mode: no revocations
+            return
         m = self.recall_due[t]
         if m.any():
             self._record(t, Event.RELEASED, m)
             self.free += m
 
     def _supervision_probability(self, t: int, share_name: str) -> np.ndarray:
-        """Probability of supervision ``(2, F, S, C, P, 1)``: without, with conditional release.
+        """Probability of supervision ``(2, K, F, S, C, P, 1)``: without, with conditional release.
 
         The base share with its hazard x ``supervision_risk_factor`` per risk point: an
         earlier conviction (two priors counting this one), under 23 at the charged
@@ -1112,9 +1301,10 @@ class Twin:
         key = ("supervision", share_name, t if varies else 0)
         out = self._memo.get(key)
         if out is None:
-            earlier = self.earlier[None, None, None, :, None]
-            young = (np.arange(N_CLASSES) < 2)[None, None, :, None, None]
-            points = earlier.astype(int) + young + np.arange(2)[:, None, None, None, None, None]
+            earlier = self.earlier[None, None, None, None, :, None]
+            young = (np.arange(N_CLASSES) < 2)[None, None, None, :, None, None]
+            points = (earlier.astype(int) + young
+                      + np.arange(2)[:, None, None, None, None, None, None])
             out = self._memo[key] = spec.supervision_probability(
                 self.strat(share_name, t), self.strat("supervision_risk_factor", t), points)
         return out
@@ -1124,6 +1314,8 @@ class Twin:
         """Mass entering life after the chain at ``t``: supervised or free.
 
         ``m`` without conditional release, ``conditional`` with it (a risk point).
+        Members with a probation capacity order their supervisions (decided at the
+        month's end, :meth:`_decide_supervision`); the others start them now.
         """
         if conditional is not None and conditional.any():
             p = self._supervision_probability(t, share_name)
@@ -1134,9 +1326,13 @@ class Twin:
         else:
             return
         self.free += m - supervised
-        if self.scalar("probation_capacity", t) > 0:  # decided at the month's end
-            self.requests = supervised if self.requests is None else self.requests + supervised
-            return
+        capped = self.scalar("probation_capacity", t) > 0
+        if capped.any():
+            ordered = supervised * capped[:, None, None, None, None, None]
+            self.requests = ordered if self.requests is None else self.requests + ordered
+            if capped.all():
+                return
+            supervised = supervised * ~capped[:, None, None, None, None, None]
         self._start_supervision(t, supervised)
 
     def _start_supervision(self, t: int, supervised: np.ndarray) -> None:
@@ -1145,8 +1341,8 @@ class Twin:
         self.supervised += supervised
         kernel = self._kernel("probation_months", "probation_cv", t)
         if not self.full:  # no life after the chain: the caseload ends by length alone
-            staying = 1.0 - np.cumsum(kernel[..., 0, 0], axis=0)  # P(length > j), (K, F, S, C)
-            open_ = (staying * supervised.sum(axis=(3, 4))[None]).sum(axis=(1, 2, 3))
+            staying = 1.0 - np.cumsum(kernel[..., 0, 0], axis=0)  # P(length > j), (J, K, F, S, C)
+            open_ = (staying * supervised.sum(axis=(4, 5))[None]).sum(axis=(2, 3, 4))
             k = min(len(open_), self.T + 2 - t)
             self.open_supervisions[t: t + k] += open_[:k]
             return
@@ -1165,12 +1361,14 @@ class Twin:
         if self.requests is None:
             return
         requested, self.requests = self.requests, None
-        total = requested.sum()
-        if total <= 0:
+        total = self._total(requested)
+        if not (total > 0).any():
             return
-        caseload = self.supervised.sum() if self.full else self.open_supervisions[t]
-        free = max(math.floor(self.scalar("probation_capacity", t)) - caseload, 0.0)
-        share = min(1.0, free / total)
+        caseload = self._total(self.supervised) if self.full else self.open_supervisions[t]
+        free = np.maximum(np.floor(self.scalar("probation_capacity", t)) - caseload, 0.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            share = np.where(total > 0, np.minimum(1.0, free / total), 1.0)
+        share = share[:, None, None, None, None, None]
         self._start_supervision(t, requested * share)
         refused = requested * (1.0 - share)
         self._record(t, Event.PROBATION_REFUSED, refused)
@@ -1185,13 +1383,14 @@ class Twin:
         revocation ends the supervision: back to custody (recalled) for the months a
         recall lasts (its distribution now), then released without supervision.
         """
+        member = (slice(None), None, None, None, None, None)  # (K,) -> (K, 1, 1, 1, 1, 1)
         ages = self.ages(t)
-        factor = self.scalar("prior_hazard_factor", t)
-        age_factor = self.scalar("desistance_age_factor", t)
+        factor = self.scalar("prior_hazard_factor", t)[member]
+        age_factor = self.scalar("desistance_age_factor", t)[member]
         ratio = self.strat("probation_hazard_ratio", t)
-        priors = np.arange(N_PRIORS)[None, None, None, :, None]
-        reg = self.scalar("general_registration_prob", t)
-        out = np.zeros(self.active_shape)
+        priors = np.arange(N_PRIORS)[None, None, None, None, :, None]
+        reg = self.scalar("general_registration_prob", t)[member]
+        out = np.zeros((self.K, *self.active_shape))
         for supervised, mass in ((False, self.free), (True, self.supervised)):
             suffix = spec.SUPERVISED_SUFFIX if supervised else ""
             p_re = spec.reoffending_probability(self.strat("reoffend_hazard" + suffix, t),
@@ -1235,8 +1434,43 @@ class Twin:
 
 def expected_flows(params: ParameterSet, full: bool = True,
                    reentries: np.ndarray | None = None) -> ExpectedFlows:
-    """Run the twin (see :class:`Twin`)."""
+    """Run the twin for one parameter set (see :class:`Twin`)."""
     return Twin(params, full=full, reentries=reentries).run()
+
+
+def expected_flows_batch(params: Sequence[ParameterSet], full: bool = True,
+                         reentries: Reentries = None, members: int | None = None
+                         ) -> list[ExpectedFlows]:
+    """Run the twin for many parameter sets at once; one :class:`ExpectedFlows` each.
+
+    The same numbers as :func:`expected_flows` on each set, computed in vectorised
+    passes over ``members`` sets at a time (:class:`Twin` with a batch).
+
+    Args:
+        params: Parameter sets with the same start, horizon and strata.
+        full: Full mode, or the fast chain mode (see the module's docstring).
+        reentries: In chain mode, re-entries into offending: one array for every set,
+            or one per set (``None`` for none).
+        members: Sets per vectorised pass; default :data:`CHAIN_MODE_MEMBERS` in chain
+            mode (throughput is flat from about 16 on, memory grows with it) and
+            :data:`FULL_MODE_MEMBERS` in full mode (whose state per set is large and
+            whose arrays are already big enough to gain nothing from a batch).
+
+    Returns:
+        The expected flows of every set, in order.
+    """
+    params = list(params)
+    if reentries is not None and not isinstance(reentries, np.ndarray):
+        reentries = list(reentries)
+        if len(reentries) != len(params):
+            raise ValueError(f"{len(reentries)} re-entry arrays for {len(params)} sets")
+    size = members or (FULL_MODE_MEMBERS if full else CHAIN_MODE_MEMBERS)
+    out: list[ExpectedFlows] = []
+    for i in range(0, len(params), size):
+        part = reentries if reentries is None or isinstance(reentries, np.ndarray) \
+            else reentries[i: i + size]
+        out += Twin(params[i: i + size], full=full, reentries=part).run_batch()
+    return out
 
 
 STEP_HANDLERS: dict[str, object] = {
