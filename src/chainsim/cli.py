@@ -122,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="worker processes for the verification")
     cal.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE,
                      help="engine of the verification runs: " + engine_help())
+    cal.add_argument("--posterior", action="store_true",
+                     help="sample the joint posterior of the knobs and the unknowns instead "
+                          "and write the ensemble (posterior.parquet, posterior.json)")
+    cal.add_argument("--members", type=_positive_int, default=1000,
+                     help="posterior ensemble size (default 1000)")
+    cal.add_argument("--steps", type=_whole_number(2), default=2000,
+                     help="posterior sampler steps, burn-in included (default 2000)")
+    cal.add_argument("--burn", type=_whole_number(0), default=500,
+                     help="posterior sampler steps discarded (default 500)")
+    cal.add_argument("--walkers", type=_whole_number(4), default=None,
+                     help="posterior sampler walkers (default 2 x dimensions + 2)")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "
@@ -326,6 +337,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     targets = args.targets if args.targets is not None else DEFAULT_TARGETS
     load_targets(targets)  # bad input fails here, before any work
     load_scenario(args.scenario, calibrated=False)
+    if args.posterior:
+        return _calibrate_posterior(args, targets)
     summary = calibrate_to_directory(args.scenario, targets, args.out, backtest=args.backtest,
                                      verify=args.verify, seed=args.seed, workers=args.workers,
                                      engine=args.engine, progress=not args.json)
@@ -347,6 +360,44 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         lines = validation_lines(summary.get("validation") or {})
         if lines:
             print("\n".join(lines))
+    return EXIT_OK
+
+
+def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
+    """``chainsim calibrate --posterior``: sample, write the ensemble, print diagnostics."""
+    from chainsim.chain.errors import InputError, Problem
+    from chainsim.outputs.folders import posterior_to_directory
+
+    from chainsim.chain.config import load_scenario
+    from chainsim.experiments.posterior import ParameterSpace
+
+    problems = []
+    if args.burn >= args.steps:
+        problems.append(Problem("<command line>", "--burn", args.burn,
+                                f"fewer than --steps ({args.steps})"))
+    dims = len(ParameterSpace(load_scenario(args.scenario)).dimensions)
+    if args.walkers is not None and args.walkers < 2 * dims:
+        problems.append(Problem("<command line>", "--walkers", args.walkers,
+                                f"at least twice the {dims} sampled parameters ({2 * dims})"))
+    if problems:
+        raise InputError(problems)
+    doc = posterior_to_directory(args.scenario, targets, args.out, members=args.members,
+                                 walkers=args.walkers, steps=args.steps, burn=args.burn,
+                                 seed=args.seed, progress=not args.json)
+    if args.json:
+        json.dump(doc, sys.stdout, indent=2, allow_nan=False)
+        sys.stdout.write("\n")
+    else:
+        import pandas as pd
+
+        table = pd.read_csv(args.out / "posterior_diagnostics.csv")
+        cols = ["parameter", "prior_low", "prior_high", "posterior_5", "posterior_mean",
+                "posterior_95", "r_hat", "ess_bulk"]
+        print(table[cols].to_string(index=False))
+        print(f"\n{doc['members']} members; max R-hat {doc['max_r_hat']:.3f}, min bulk ESS "
+              f"{doc['min_ess_bulk']:.0f}, acceptance {doc['acceptance']:.2f}; "
+              f"{doc['seconds']} s, {doc['twin_evaluations']} twin evaluations; "
+              f"results in {args.out}/")
     return EXIT_OK
 
 

@@ -384,3 +384,101 @@ def diagnostics(chain: Chain, names: list[str]) -> dict[str, dict[str, float]]:
                    "ess_tail": float(np.asarray(tail[name])),
                    "autocorrelation_steps": float(chain.autocorrelation[i])}
             for i, name in enumerate(names)}
+
+
+@dataclass
+class PosteriorRun:
+    """A posterior run: its settings, chain, ensemble and diagnostics.
+
+    Attributes:
+        space: The parameter space.
+        chain: The chain after burn-in.
+        members: The ensemble: one row per member, the sampled dimensions and the free
+            unknowns on the natural scale, with ``log_likelihood``, ``log_posterior``,
+            ``step`` and ``walker`` (``pandas.DataFrame``).
+        diagnostics: Per dimension (:func:`diagnostics`).
+        wave: The history-matching wave (its share of the prior not ruled out).
+        settings: Walkers, steps, burn-in, thinning, seed, wave size.
+        evaluations: Twin evaluations used.
+        seconds: Wall time.
+    """
+
+    space: ParameterSpace
+    chain: Chain
+    members: object
+    diagnostics: dict[str, dict[str, float]]
+    wave: Wave | None
+    settings: dict
+    evaluations: int
+    seconds: float
+
+
+def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int = 1000,
+                  walkers: int | None = None, steps: int = 2000, burn: int = 500,
+                  wave_size: int = 256, seed: int = 0,
+                  evaluate: Callable | None = None, progress=None) -> PosteriorRun:
+    """Sample the joint posterior and take an ensemble of ``members`` from it.
+
+    Steps: a history-matching wave over the prior (reported: how much of the prior the
+    figures rule out); re-entries from a full twin run at the scenario's values (its
+    calibration: the start); ``walkers`` (default ``2 d + 2``) in a small ball around
+    that start; ``steps`` of the ensemble sampler, the first ``burn`` discarded (the
+    re-entries stay those of the start); the chain thinned by half its longest
+    autocorrelation time and the latest ``members`` points kept, each with a draw of the
+    after-chain unknowns from their prior.
+
+    Args:
+        scenario: The calibrated baseline.
+        targets: The source's figures.
+        members: Ensemble size.
+        walkers: Walkers of the sampler.
+        steps: Steps of the sampler (burn-in included).
+        burn: Steps discarded.
+        wave_size: Points of the history-matching wave (0: none).
+        seed: Seed of the wave, the walkers, the sampler and the free unknowns.
+        evaluate: Batched twin evaluation (see :class:`LogPosterior`).
+        progress: Called with the number of points scored after every batch.
+
+    Raises:
+        ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
+    """
+    import time
+
+    import pandas as pd
+
+    t0 = time.perf_counter()
+    space = ParameterSpace(scenario)
+    post = LogPosterior(space, targets, evaluate=evaluate, on_batch=progress)
+    d = len(space.dimensions)
+    walkers = walkers or 2 * d + 2
+    rng = np.random.default_rng(seed)
+    post.refresh(space.start)
+    wave = history_match(post, wave_size, seed) if wave_size else None
+    start = initial_walkers(space, space.start, walkers, rng)
+    chain = sample(post, start, steps, burn, seed)
+    tau = chain.autocorrelation
+    thin = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
+    pts = chain.points[::-1][::thin]  # latest first
+    lp = chain.log_posterior[::-1][::thin]
+    ll = chain.log_likelihood[::-1][::thin]
+    n_steps = pts.shape[0]
+    if n_steps * walkers < members:
+        raise ValueError(f"the thinned chain has {n_steps * walkers} points, fewer than the "
+                         f"{members} members asked for: run more steps")
+    step_index = (steps - 1 - np.arange(n_steps) * thin)[:, None].repeat(walkers, axis=1)
+    walker_index = np.arange(walkers)[None, :].repeat(n_steps, axis=0)
+    flat = pts.reshape(-1, d)[:members]
+    table = {dim.name: dim.to_value(flat[:, i]) for i, dim in enumerate(space.dimensions)}
+    free = space.draw_free(rng, members)
+    table |= {dim.name: free[:, i] for i, dim in enumerate(space.free)}
+    table |= {"log_likelihood": ll.ravel()[:members], "log_posterior": lp.ravel()[:members],
+              "step": step_index.ravel()[:members], "walker": walker_index.ravel()[:members]}
+    frame = pd.DataFrame(table)
+    frame.insert(0, "member", np.arange(members))
+    settings = {"walkers": walkers, "steps": steps, "burn": burn, "thin": thin,
+                "members": members, "seed": seed, "wave_size": wave_size,
+                "moves": "emcee DEMove 0.8, DESnookerMove 0.2",
+                "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
+                        "the start"}
+    return PosteriorRun(space, chain, frame, diagnostics(chain, space.names), wave, settings,
+                        post.evaluations, time.perf_counter() - t0)
