@@ -365,11 +365,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
     """``chainsim calibrate --posterior``: sample, write the ensemble, print diagnostics."""
-    from chainsim.chain.errors import InputError, Problem
-    from chainsim.outputs.folders import posterior_to_directory
-
     from chainsim.chain.config import load_scenario
+    from chainsim.chain.errors import InputError, Problem
     from chainsim.experiments.posterior import ParameterSpace
+    from chainsim.outputs.folders import posterior_to_directory
 
     problems = []
     if args.burn >= args.steps:
