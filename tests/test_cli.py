@@ -19,7 +19,8 @@ from conftest import BASELINE, ROOT, SHORT
 SHORT_REL = str(SHORT.relative_to(ROOT))
 
 METRIC_KEYS = {"signalled", "traced", "summoned", "technical_dismissals", "policy_dismissals",
-               "appealed", "convicted", "acquitted", "prison", "probation", "prison_months",
+               "appealed", "convicted", "acquitted", "prison", "probation", "probation_refused",
+               "prison_months",
                "technical_dismissal_share", "before_judge_share"}
 SHARE_KEYS = {"form_domestic_sexual", "form_cross_border_sexual", "form_labour",
               "form_criminal", "form_other", "under23_domestic_sexual", "under23_criminal",
