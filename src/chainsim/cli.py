@@ -393,8 +393,8 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
         cols = ["parameter", "prior_low", "prior_high", "posterior_5", "posterior_mean",
                 "posterior_95", "r_hat", "ess_bulk"]
         print(table[cols].to_string(index=False))
-        print(f"\n{doc['members']} members; max R-hat {doc['max_r_hat']:.3f}, min bulk ESS "
-              f"{doc['min_ess_bulk']:.0f}, acceptance {doc['acceptance']:.2f}; "
+        print(f"\n{doc['members']} members; max R-hat {doc['max_r_hat']}, min bulk ESS "
+              f"{doc['min_ess_bulk']}, acceptance {doc['acceptance']:.2f}; "
               f"{doc['seconds']} s, {doc['twin_evaluations']} twin evaluations; "
               f"results in {args.out}/")
     return EXIT_OK

@@ -416,7 +416,8 @@ class PosteriorRun:
 def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int = 1000,
                   walkers: int | None = None, steps: int = 2000, burn: int = 500,
                   wave_size: int = 256, seed: int = 0,
-                  evaluate: Callable | None = None, progress=None) -> PosteriorRun:
+                  evaluate: Callable | None = None, progress=None,
+                  space: ParameterSpace | None = None) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
     Steps: a history-matching wave over the prior (reported: how much of the prior the
@@ -438,6 +439,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         seed: Seed of the wave, the walkers, the sampler and the free unknowns.
         evaluate: Batched twin evaluation (see :class:`LogPosterior`).
         progress: Called with the number of points scored after every batch.
+        space: The parameter space (default: every knob and chain unknown of ``scenario``).
 
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
@@ -447,7 +449,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     import pandas as pd
 
     t0 = time.perf_counter()
-    space = ParameterSpace(scenario)
+    space = space or ParameterSpace(scenario)
     post = LogPosterior(space, targets, evaluate=evaluate, on_batch=progress)
     d = len(space.dimensions)
     walkers = walkers or 2 * d + 2

@@ -268,7 +268,38 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     metadata holds the provenance), ``posterior_diagnostics.csv`` (per parameter: prior,
     posterior mean and 90 % interval, R-hat, ESS, autocorrelation time) and
     ``posterior.json`` (the provenance: targets, priors, sampler settings, seed,
-    versions; and the run's figures). Re-running with the same seed reproduces them.
+    versions; and the run's figures), ``posterior.png`` (prior against posterior per
+    parameter) and ``posterior_pairs.png`` (the most strongly correlated pairs).
+    Re-running with the same seed reproduces them.
+
+    Returns:
+        The ``posterior.json`` document.
+    """
+    from chainsim.chain.config import load_scenario
+    from chainsim.experiments.posterior import run_posterior
+
+    scenario = load_scenario(scenario_path)
+    targets_path = _relative(Path(targets_path))
+    targets = load_targets(targets_path)
+    check_output_dir(Path(out))
+    bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
+    result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
+                           burn=burn, wave_size=wave_size, seed=seed,
+                           progress=lambda n: bar.update(n))
+    bar.close()
+    return write_posterior(result, str(scenario_path), targets_path, targets, out)
+
+
+def write_posterior(result, scenario_name: str, targets_path: Path, targets: dict,
+                    out: Path) -> dict:
+    """Write a posterior run's files (see :func:`posterior_to_directory`).
+
+    Args:
+        result: A :class:`chainsim.experiments.posterior.PosteriorRun`.
+        scenario_name: The scenario's file, for the provenance.
+        targets_path: The targets file (hashed into the provenance).
+        targets: Its targets.
+        out: Output directory.
 
     Returns:
         The ``posterior.json`` document.
@@ -277,63 +308,74 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
 
     import numpy as np
 
-    from chainsim.chain.config import load_scenario
-    from chainsim.experiments.posterior import run_posterior
+    from chainsim.outputs.plots import posterior_figure, posterior_pairs_figure, strongest_pairs
 
-    scenario = load_scenario(scenario_path)
-    targets_path = _relative(Path(targets_path))
-    targets = load_targets(targets_path)
-    check_output_dir(Path(out))
-    walkers_n = walkers or 0
-    bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
-    result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
-                           burn=burn, wave_size=wave_size, seed=seed,
-                           progress=lambda n: bar.update(n))
-    bar.close()
     frame = result.members
     rows = []
     for dim in [*result.space.dimensions, *result.space.free]:
         col = frame[dim.name].to_numpy()
         stats = result.diagnostics.get(dim.name, {})
+        p5, p95 = (float(dim.to_value(dim.from_uniform(np.array(u)))) for u in (0.05, 0.95))
+        q5, q95 = float(np.percentile(col, 5)), float(np.percentile(col, 95))
+        scale = np.log if dim.log else (lambda v: v)
+        ratio = (scale(q95) - scale(q5)) / (scale(p95) - scale(p5))
         rows.append({"parameter": dim.name, "kind": dim.kind,
-                     "sampled": dim.name in result.diagnostics,
+                     "sampled": dim.name in result.diagnostics, "log": dim.log,
                      "prior": ("log-uniform" if dim.log else "triangular"),
                      "prior_low": dim.low, "prior_mode": dim.mode, "prior_high": dim.high,
-                     "posterior_mean": float(col.mean()),
-                     "posterior_5": float(np.percentile(col, 5)),
-                     "posterior_95": float(np.percentile(col, 95)),
+                     "prior_5": p5, "prior_95": p95,
+                     "posterior_mean": float(col.mean()), "posterior_5": q5,
+                     "posterior_95": q95, "width_ratio": float(ratio),
+                     "status": ("informed" if ratio < 0.3 else "partly informed"
+                                if ratio < 0.8 else "prior-dominated"),
                      "r_hat": stats.get("r_hat"), "ess_bulk": stats.get("ess_bulk"),
                      "ess_tail": stats.get("ess_tail"),
                      "autocorrelation_steps": stats.get("autocorrelation_steps")})
     table = pd.DataFrame(rows)
     sampled = table[table["sampled"]]
-    doc = {"generated_by": "chainsim calibrate --posterior", "scenario": str(scenario_path),
+    doc = {"generated_by": "chainsim calibrate --posterior", "scenario": scenario_name,
            "targets_file": str(targets_path),
            "targets_sha256": hashlib.sha256(Path(targets_path).read_bytes()).hexdigest(),
-           "targets": sorted(targets), "seed": seed, "members": members,
-           "settings": result.settings | {"walkers": result.settings["walkers"]
-                                          or walkers_n},
+           "targets": sorted(targets), "seed": result.settings["seed"],
+           "members": len(frame), "settings": result.settings,
            "priors": {r["parameter"]: {"kind": r["kind"], "prior": r["prior"],
                                        "low": r["prior_low"], "mode": r["prior_mode"],
                                        "high": r["prior_high"], "sampled": bool(r["sampled"])}
                       for r in rows},
            "acceptance": round(result.chain.acceptance, 4),
-           "max_r_hat": float(sampled["r_hat"].max()),
-           "min_ess_bulk": float(sampled["ess_bulk"].min()),
-           "max_autocorrelation_steps": float(sampled["autocorrelation_steps"].max()),
+           "max_r_hat": _finite(sampled["r_hat"].max()),
+           "min_ess_bulk": _finite(sampled["ess_bulk"].min()),
+           "max_autocorrelation_steps": _finite(sampled["autocorrelation_steps"].max()),
            "history_matching": None if result.wave is None else {
                "points": len(result.wave.points),
                "not_ruled_out": int(result.wave.plausible.sum()),
                "cut": "second-largest |scaled residual| <= 3"},
            "twin_evaluations": result.evaluations, "seconds": round(result.seconds, 1),
            "versions": versions() | _sampler_versions()}
+    pairs = strongest_pairs(frame, list(result.space.names))
+    doc["strongest_correlations"] = [{"a": a, "b": b, "spearman": round(r, 3)}
+                                     for a, b, r in pairs]
+    doc["prior_dominated"] = table.loc[table["status"] == "prior-dominated",
+                                       "parameter"].tolist()
     with OutputSet(Path(out)) as files:
         stream = files.parquet("posterior.parquet",
                                {"chainsim_posterior": json.dumps(doc, sort_keys=True)})
         stream.write(frame)
         files.csv("posterior_diagnostics.csv", table)
+        files.figure("posterior.png", lambda p: posterior_figure(
+            table, p, "What the Dadermonitor figures taught: prior vs posterior"))
+        files.figure("posterior_pairs.png", lambda p: posterior_pairs_figure(
+            frame, pairs, p, "Posterior: the most strongly correlated parameters"))
         files.json("posterior.json", doc)
     return doc
+
+
+def _finite(x) -> float | None:
+    """``x`` as a float, ``None`` if it is not finite (a chain too short to estimate it)."""
+    import math
+
+    x = float(x)
+    return x if math.isfinite(x) else None
 
 
 def _sampler_versions() -> dict[str, str]:

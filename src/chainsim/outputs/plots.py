@@ -129,3 +129,85 @@ def fit_figure(table, path: Path, title: str) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
+
+
+def posterior_figure(table: pd.DataFrame, path: Path, title: str) -> None:
+    """Prior against posterior: each parameter's 90 % intervals on its prior's scale.
+
+    Args:
+        table: ``posterior_diagnostics.csv``'s rows (``prior_5``, ``prior_95``,
+            ``posterior_5``, ``posterior_mean``, ``posterior_95``, ``prior_low``,
+            ``prior_high``, ``log`` and ``status``).
+        path: Where to write the PNG.
+        title: Figure title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    def scaled(col: str) -> np.ndarray:
+        lo, hi, x = table["prior_low"], table["prior_high"], table[col]
+        logs = table["log"].astype(bool)
+        out = (x - lo) / (hi - lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[logs] = (np.log(x[logs]) - np.log(lo[logs])) / (np.log(hi[logs])
+                                                                 - np.log(lo[logs]))
+        return out.to_numpy()
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    n = len(table)
+    fig, ax = plt.subplots(figsize=(8, 0.32 * n + 1.5))
+    y = np.arange(n)[::-1]
+    palette = {"informed": "#C44E52", "partly informed": "#DD8452",
+               "prior-dominated": "#8C8C8C"}
+    ax.hlines(y, scaled("prior_5"), scaled("prior_95"), color="#CCCCCC", linewidth=7,
+              label="prior, 90 %")
+    for status, colour in palette.items():
+        sel = (table["status"] == status).to_numpy()
+        if sel.any():
+            ax.hlines(y[sel], scaled("posterior_5")[sel], scaled("posterior_95")[sel],
+                      color=colour, linewidth=3, label=f"posterior, 90 % ({status})")
+            ax.plot(scaled("posterior_mean")[sel], y[sel], "o", color=colour, markersize=4)
+    ax.set_yticks(y, table["parameter"])
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xlabel("position within the prior's range (log scale for knobs)")
+    ax.set_title(title)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02 + 0.4 / n), ncol=2, fontsize=8,
+              frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+
+
+def strongest_pairs(members: pd.DataFrame, names: list[str], pairs: int = 4
+                    ) -> list[tuple[str, str, float]]:
+    """The ``pairs`` most strongly rank-correlated parameter pairs: ``(a, b, Spearman rho)``."""
+    corr = members[names].rank().corr().to_numpy()
+    iu = np.triu_indices(len(names), 1)
+    order = np.argsort(-np.abs(np.nan_to_num(corr[iu])))[:pairs]
+    return [(names[iu[0][k]], names[iu[1][k]], float(corr[iu][k])) for k in order]
+
+
+def posterior_pairs_figure(members: pd.DataFrame, shown: list[tuple[str, str, float]],
+                           path: Path, title: str) -> None:
+    """Scatter plots of posterior members for parameter pairs (:func:`strongest_pairs`)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    sns.set_theme(style="whitegrid", context="notebook")
+    fig, axes = plt.subplots(1, len(shown), figsize=(3.6 * len(shown), 3.6), squeeze=False)
+    for ax, (a, b, rho) in zip(axes[0], shown, strict=True):
+        sns.scatterplot(x=members[a], y=members[b], s=8, alpha=0.4, ax=ax, color="#4C72B0",
+                        edgecolor=None)
+        ax.set_title(f"Spearman {rho:+.2f}", fontsize=9)
+        ax.set_xlabel(a, fontsize=8)
+        ax.set_ylabel(b, fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
