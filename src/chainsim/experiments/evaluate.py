@@ -23,6 +23,7 @@ from chainsim.chain.config import Scenario
 from chainsim.chain.parameters import ParameterSet, resolve
 from chainsim.engines import DEFAULT_ENGINE, get_engine
 from chainsim.engines.records import RecordArrays
+from chainsim.experiments.ensemble import split_draws, with_knobs
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,8 @@ def resolve_cached(scenario: Scenario, draws: Mapping[str, float]) -> ParameterS
     if params is None:
         if len(_PARAMS_CACHE) >= 16:
             _PARAMS_CACHE.clear()
-        params = _PARAMS_CACHE[key] = resolve(scenario, draws=draws)
+        knobs, rest = split_draws(dict(draws))  # a posterior member's knobs, unknowns
+        params = _PARAMS_CACHE[key] = resolve(with_knobs(scenario, knobs), draws=rest)
     return params
 
 

@@ -1,0 +1,124 @@
+"""The posterior ensemble: parameter sets that reproduce the source's figures.
+
+``chainsim calibrate --posterior`` writes ``calibration/posterior.parquet``: one row per
+member, the calibration knobs (``parameter.field``, e.g. ``signal_hazard.scale``) and the
+declared unknowns on their natural scale, with the run's provenance in the file's
+metadata. A replication that uses member ``i`` applies the member's knobs to its arm's
+scenario (:func:`with_knobs`) and resolves it with the member's unknowns; every arm of a
+comparison gets the same member (common parameters, as common random numbers).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from chainsim.chain.config import Scenario, scenario_from_dict
+from chainsim.chain.errors import InputError, Problem
+from chainsim.experiments.calibrate import DEFAULT_KNOBS, apply_knobs
+
+DEFAULT_ENSEMBLE = Path(__file__).resolve().parents[3] / "calibration" / "posterior.parquet"
+"""``calibration/posterior.parquet`` of the source checkout chainsim is installed from."""
+KNOB_PREFIX = "knob:"
+"""Prefix of a knob's key among a replication's draws (unknowns go by their name)."""
+META_COLUMNS = ("member", "log_likelihood", "log_posterior", "step", "walker")
+"""Columns of the ensemble file that are not parameters."""
+HOW_TO_MAKE = ("run `chainsim calibrate --posterior` to sample the posterior ensemble "
+               "(it writes calibration/posterior.parquet)")
+
+
+@dataclass(frozen=True)
+class Ensemble:
+    """A posterior ensemble.
+
+    Attributes:
+        path: The file.
+        knobs: Knob columns (``parameter.field``).
+        unknowns: Unknown columns (parameter names).
+        values: ``(members, knobs + unknowns)``, natural scale.
+        provenance: The run's provenance (``posterior.json``'s document).
+    """
+
+    path: Path
+    knobs: tuple[str, ...]
+    unknowns: tuple[str, ...]
+    values: np.ndarray
+    provenance: dict
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def draws(self, member: int) -> dict[str, float]:
+        """Member ``member``'s values as a replication's draws (knobs prefixed)."""
+        row = self.values[member]
+        out = {KNOB_PREFIX + k: float(v) for k, v in zip(self.knobs, row, strict=False)}
+        out |= {u: float(v) for u, v in zip(self.unknowns, row[len(self.knobs):],
+                                            strict=True)}
+        return out
+
+
+def load_ensemble(path: Path | str | None = None) -> Ensemble:
+    """Read a posterior ensemble.
+
+    Raises:
+        InputError: If the file is missing or is not an ensemble chainsim wrote (the
+            message says how to make one).
+    """
+    import pyarrow.parquet as pq
+
+    path = Path(path) if path is not None else DEFAULT_ENSEMBLE
+    if not path.is_file():
+        raise InputError([Problem(str(path), "posterior ensemble", "missing", HOW_TO_MAKE)])
+    try:
+        table = pq.read_table(path)
+        meta = (table.schema.metadata or {}).get(b"chainsim_posterior")
+        provenance = json.loads(meta) if meta else None
+    except Exception as exc:
+        raise InputError([Problem(str(path), "posterior ensemble", type(exc).__name__,
+                                  "a Parquet file written by chainsim calibrate --posterior; "
+                                  + HOW_TO_MAKE)]) from None
+    if provenance is None or "priors" not in provenance:
+        raise InputError([Problem(str(path), "metadata", "no chainsim_posterior provenance",
+                                  "a Parquet file written by chainsim calibrate --posterior; "
+                                  + HOW_TO_MAKE)])
+    frame = table.to_pandas()
+    known = {k.name for k in DEFAULT_KNOBS}
+    columns = [c for c in frame.columns if c not in META_COLUMNS]
+    missing = [c for c in provenance["priors"] if c not in frame.columns]
+    if missing or not len(frame):
+        raise InputError([Problem(str(path), "columns", ", ".join(missing) or "no members",
+                                  "every parameter of its provenance, and members")])
+    knobs = tuple(c for c in columns if c in known)
+    unknowns = tuple(c for c in columns if c not in known)
+    values = frame[list(knobs + unknowns)].to_numpy(dtype=float)
+    return Ensemble(path, knobs, unknowns, values, provenance)
+
+
+def split_draws(draws: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:
+    """A replication's draws as ``(knob values, the rest)``."""
+    knobs = {k[len(KNOB_PREFIX):]: v for k, v in draws.items() if k.startswith(KNOB_PREFIX)}
+    rest = {k: v for k, v in draws.items() if not k.startswith(KNOB_PREFIX)}
+    return knobs, rest
+
+
+def with_knobs(scenario: Scenario, knobs: dict[str, float]) -> Scenario:
+    """``scenario`` with calibration knobs set (a member's), validated again."""
+    if not knobs:
+        return scenario
+    return _with_knobs(scenario.model_dump_json(exclude_none=True),
+                       tuple(sorted(knobs.items())))
+
+
+@lru_cache(maxsize=64)
+def _with_knobs(dump: str, items: tuple[tuple[str, float], ...]) -> Scenario:
+    doc = json.loads(dump)
+    doc.pop("base", None)
+    doc.pop("calibration", None)
+    by_name = {k.name: k for k in DEFAULT_KNOBS}
+    chosen = tuple(by_name[name] for name, _ in items)
+    doc = apply_knobs(doc, chosen, np.array([v for _, v in items]))
+    return scenario_from_dict(doc, "<posterior member>")

@@ -1,0 +1,84 @@
+"""The posterior ensemble file and how a replication uses a member."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from chainsim.chain.errors import InputError
+from chainsim.chain.parameters import resolve
+from chainsim.experiments.ensemble import (
+    KNOB_PREFIX,
+    load_ensemble,
+    split_draws,
+    with_knobs,
+)
+from chainsim.experiments.evaluate import resolve_cached
+from conftest import make_scenario
+
+PRIORS = {"signal_hazard.scale": {"kind": "knob"}, "conviction_prob.scale": {"kind": "knob"},
+          "resume_share": {"kind": "unknown"}}
+
+
+def write_ensemble(path, frame: pd.DataFrame, provenance: dict | None = None) -> None:
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {} if provenance is None else {b"chainsim_posterior": json.dumps(provenance)}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
+@pytest.fixture
+def ensemble_file(tmp_path):
+    frame = pd.DataFrame({"member": [0, 1, 2], "signal_hazard.scale": [0.9, 1.0, 1.2],
+                          "conviction_prob.scale": [1.0, 0.95, 1.05],
+                          "resume_share": [0.3, 0.5, 0.7],
+                          "log_likelihood": [-60.0, -61.0, -62.0]})
+    path = tmp_path / "posterior.parquet"
+    write_ensemble(path, frame, {"priors": PRIORS, "seed": 1})
+    return path
+
+
+def test_a_missing_ensemble_says_how_to_make_one(tmp_path):
+    with pytest.raises(InputError, match="calibrate --posterior"):
+        load_ensemble(tmp_path / "posterior.parquet")
+
+
+@pytest.mark.parametrize("content", ["not parquet", "no provenance"])
+def test_a_file_that_is_not_an_ensemble_is_refused(tmp_path, content):
+    path = tmp_path / "posterior.parquet"
+    if content == "not parquet":
+        path.write_text("member,x\n0,1\n")
+    else:
+        write_ensemble(path, pd.DataFrame({"member": [0], "resume_share": [0.5]}))
+    with pytest.raises(InputError, match="written by chainsim calibrate --posterior"):
+        load_ensemble(path)
+
+
+def test_members_become_draws_with_their_knobs_marked(ensemble_file):
+    ens = load_ensemble(ensemble_file)
+    assert len(ens) == 3
+    assert ens.knobs == ("signal_hazard.scale", "conviction_prob.scale")
+    assert ens.unknowns == ("resume_share",)
+    draws = ens.draws(2)
+    assert draws == {KNOB_PREFIX + "signal_hazard.scale": 1.2,
+                     KNOB_PREFIX + "conviction_prob.scale": 1.05, "resume_share": 0.7}
+    knobs, rest = split_draws(draws)
+    assert knobs == {"signal_hazard.scale": 1.2, "conviction_prob.scale": 1.05}
+    assert rest == {"resume_share": 0.7}
+
+
+def test_a_members_knobs_and_unknowns_reach_the_parameters(ensemble_file):
+    sc = make_scenario()
+    base = resolve(sc)
+    assert with_knobs(sc, {}) is sc
+    member = load_ensemble(ensemble_file).draws(2)
+    params = resolve_cached(sc, member)
+    np.testing.assert_allclose(params["signal_hazard"], base["signal_hazard"] * 1.2)
+    np.testing.assert_allclose(params["conviction_prob"], base["conviction_prob"] * 1.05)
+    assert np.all(params["resume_share"] == 0.7)
+    # everything else as the scenario has it
+    np.testing.assert_array_equal(params["trial_months"], base["trial_months"])
