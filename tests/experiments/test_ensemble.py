@@ -82,3 +82,38 @@ def test_a_members_knobs_and_unknowns_reach_the_parameters(ensemble_file):
     assert np.all(params["resume_share"] == 0.7)
     # everything else as the scenario has it
     np.testing.assert_array_equal(params["trial_months"], base["trial_months"])
+
+
+def test_replication_i_uses_member_i_in_every_arm(ensemble_file):
+    from chainsim.experiments.compare import compare
+    from chainsim.experiments.replications import run
+    from conftest import short_doc
+
+    ens = load_ensemble(ensemble_file)
+    sc = make_scenario()
+    result = run(sc, reps=3, seed=2, workers=1, uncertainty=True, ensemble=ens)
+    for i, rep in enumerate(result.reps):
+        assert {k: v for k, v in rep.draws.items() if k in ens.draws(i)} == ens.draws(i)
+    # unknowns this small ensemble lacks are drawn from their declared ranges
+    lo, hi = sc.unknowns["inflow_rate"].low, sc.unknowns["inflow_rate"].high
+    assert all(lo <= r.draws["inflow_rate"] <= hi for r in result.reps)
+    doc = short_doc()
+    doc["scenario"]["name"] = "policy"
+    doc["interventions"] = [{"name": "better evidence", "parameter": "technical_dismissal_share",
+                             "operation": "multiply", "value": 0.7, "low": 0.5, "high": 0.9,
+                             "start": "2016-01", "note": "a test with an uncertain effect"}]
+    policy = make_scenario(doc=doc)
+    cmp = compare(sc, [policy], reps=2, seed=2, workers=1, uncertainty=True, ensemble=ens)
+    for i in range(2):
+        base, arm = (r.draws for r in cmp.results if r.rep == i)
+        assert base == arm  # common parameters, as common random numbers
+        assert {k: v for k, v in base.items() if k in ens.draws(i)} == ens.draws(i)
+        # the effect size is not in the ensemble: drawn from its declared range
+        assert 0.5 <= base["interventions.better evidence"] <= 0.9
+
+
+def test_more_replications_than_members_is_an_input_error(ensemble_file):
+    from chainsim.experiments.replications import run
+
+    with pytest.raises(InputError, match="at least one per replication"):
+        run(make_scenario(), reps=4, uncertainty=True, ensemble=load_ensemble(ensemble_file))

@@ -27,6 +27,7 @@ from chainsim.chain.months import format_month
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import DEFAULT_ENGINE, get_engine
+from chainsim.experiments.ensemble import replication_draws
 from chainsim.experiments.evaluate import ArmResult, Outcomes, evaluate_replication
 from chainsim.experiments.pool import default_workers, map_ordered
 
@@ -147,8 +148,8 @@ class Comparison:
 def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed: int = 0,
             workers: int | None = None, uncertainty: bool = False,
             period: tuple[int, int] | None = None, on_result=None,
-            costs=None, engine: str = DEFAULT_ENGINE, scheduler: str | None = None
-            ) -> Comparison:
+            costs=None, engine: str = DEFAULT_ENGINE, scheduler: str | None = None,
+            ensemble=None) -> Comparison:
     """Run baseline and scenarios on common random numbers.
 
     Args:
@@ -169,6 +170,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         engine: ``fast`` (the vectorised engine, default) or ``agents`` (the Mesa
             agent model, the reference: the same records, slower).
         scheduler: Address of a Dask scheduler to run on (same results as local).
+        ensemble: A posterior ensemble (:class:`chainsim.experiments.ensemble.Ensemble`):
+            with ``uncertainty``, replication ``i`` of every arm uses member ``i``.
 
     Returns:
         The comparison.
@@ -181,9 +184,12 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         raise InputError.single(scenarios[0].name, "scenario.start/end", sorted(horizons),
                                 "every compared scenario must share the baseline's horizon")
     period = period or default_period(arms)
-    unknowns = declared_unknowns(arms) if uncertainty else {}
     seeds = replication_seeds(seed, reps)
-    draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
+    if uncertainty and ensemble is not None:
+        draws = replication_draws(arms, seeds, ensemble)
+    else:
+        unknowns = declared_unknowns(arms) if uncertainty else {}
+        draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
     workers = default_workers(reps * len(arms)) if workers is None else workers
     if arms_together(engine, reps, workers):
         tasks = [(arms, range(len(arms)), i, seeds[i], draws[i], period, costs, engine)

@@ -122,3 +122,27 @@ def _with_knobs(dump: str, items: tuple[tuple[str, float], ...]) -> Scenario:
     chosen = tuple(by_name[name] for name, _ in items)
     doc = apply_knobs(doc, chosen, np.array([v for _, v in items]))
     return scenario_from_dict(doc, "<posterior member>")
+
+
+def replication_draws(scenarios: list[Scenario], seeds: list, ensemble: Ensemble
+                      ) -> list[dict[str, float]]:
+    """Each replication's draws: member ``i`` of the ensemble for replication ``i``.
+
+    Unknowns the ensemble does not hold — an intervention's uncertain effect size, about
+    which the source's figures say nothing — are drawn from their declared triangular
+    ranges as before (:func:`chainsim.chain.uncertainty.sample_unknowns`), per
+    replication, shared by the arms that declare them.
+
+    Raises:
+        InputError: If there are more replications than members.
+    """
+    from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
+
+    if len(seeds) > len(ensemble):
+        raise InputError([Problem(str(ensemble.path), "members", len(ensemble),
+                                  f"at least one per replication ({len(seeds)}): fewer "
+                                  "replications, or a larger ensemble (chainsim calibrate "
+                                  "--posterior --members N)")])
+    held = set(ensemble.unknowns)
+    others = {k: v for k, v in declared_unknowns(scenarios).items() if k not in held}
+    return [ensemble.draws(i) | sample_unknowns(others, s) for i, s in enumerate(seeds)]

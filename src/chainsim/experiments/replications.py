@@ -19,6 +19,7 @@ from chainsim.chain.parameters import ParameterSet, resolve
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import DEFAULT_ENGINE
+from chainsim.experiments.ensemble import replication_draws
 from chainsim.experiments.evaluate import (
     ArmResult,
     Outcomes,
@@ -71,7 +72,7 @@ def _worker(args: tuple) -> Replication:
 def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps: int,
                       workers: int = 1, keep_records: bool = True,
                       uncertainty: bool = False, engine: str = DEFAULT_ENGINE,
-                      scheduler: str | None = None) -> Iterator[Replication]:
+                      scheduler: str | None = None, ensemble=None) -> Iterator[Replication]:
     """Yield the replications in order, computed by ``workers`` processes.
 
     Args:
@@ -84,11 +85,17 @@ def iter_replications(scenario: Scenario, params: ParameterSet, seed: int, reps:
         uncertainty: Sample the declared unknowns anew for every replication.
         engine: ``fast`` (default) or ``agents`` (see :mod:`chainsim.engines`).
         scheduler: Address of a Dask scheduler to run on instead of local workers.
+        ensemble: A posterior ensemble: with ``uncertainty``, replication ``i`` uses
+            member ``i`` (:func:`chainsim.experiments.ensemble.replication_draws`).
     """
     seeds = replication_seeds(seed, reps)
-    unknowns = declared_unknowns([scenario]) if uncertainty else {}
+    if uncertainty and ensemble is not None:
+        draws = replication_draws([scenario], seeds, ensemble)
+    else:
+        unknowns = declared_unknowns([scenario]) if uncertainty else {}
+        draws = [sample_unknowns(unknowns, s) for s in seeds] if uncertainty else None
     tasks = [
-        (scenario, None, sample_unknowns(unknowns, s), s, i, keep_records, engine)
+        (scenario, None, draws[i], s, i, keep_records, engine)
         if uncertainty else (scenario, params, {}, s, i, keep_records, engine)
         for i, s in enumerate(seeds)
     ]
@@ -127,7 +134,8 @@ class RunResult:
 def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None = None,
         on_replication: Callable[[Replication], None] | None = None,
         params: ParameterSet | None = None, uncertainty: bool = False,
-        engine: str = DEFAULT_ENGINE, scheduler: str | None = None) -> RunResult:
+        engine: str = DEFAULT_ENGINE, scheduler: str | None = None,
+        ensemble=None) -> RunResult:
     """Run a scenario's replications.
 
     Args:
@@ -145,6 +153,8 @@ def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None =
             :mod:`chainsim.engines`.
         scheduler: Address of a Dask scheduler (``tcp://host:port``) to run the
             replications on; the results are the same as with local workers.
+        ensemble: A posterior ensemble: with ``uncertainty``, replication ``i`` uses
+            member ``i``.
 
     Returns:
         The results of every replication.
@@ -154,7 +164,7 @@ def run(scenario: Scenario, reps: int = 20, seed: int = 0, workers: int | None =
     workers = default_workers(reps) if workers is None else workers
     for rep in iter_replications(scenario, params, seed, reps, workers,
                                  uncertainty=uncertainty, engine=engine,
-                                 scheduler=scheduler):
+                                 scheduler=scheduler, ensemble=ensemble):
         if on_replication is not None:
             on_replication(rep)
         rep.records = None
