@@ -1,0 +1,70 @@
+"""The effect under parameter uncertainty: variance split, prediction interval, probability."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from chainsim.analysis.effects import effect_summary, monte_carlo_variance
+
+N, M = 4000, 1000
+"""Members, and members replicated twice."""
+EFFECT_MEAN, EFFECT_SD, NOISE_SD = -2.0, 1.0, 0.5
+
+
+@pytest.fixture(scope="module")
+def synthetic():
+    """Effects that vary over members (sd 1) plus Monte Carlo noise (sd 0.5); seed fixed."""
+    rng = np.random.default_rng(20261202)
+    effect = rng.normal(EFFECT_MEAN, EFFECT_SD, N)
+    d = effect + rng.normal(0, NOISE_SD, N)
+    repeat = effect[:M] + rng.normal(0, NOISE_SD, M)
+    return d, repeat
+
+
+def test_the_monte_carlo_variance_comes_from_the_repeated_members(synthetic):
+    d, repeat = synthetic
+    mc = monte_carlo_variance(d[:M], repeat)
+    # (d - r)^2 / 2 has mean NOISE_SD^2 and sd NOISE_SD^2 * sqrt(2) (chi-square, 1 df):
+    # the estimate's se over M pairs is NOISE_SD^2 * sqrt(2 / M); 4 se allowed
+    assert mc == pytest.approx(NOISE_SD**2, abs=4 * NOISE_SD**2 * np.sqrt(2 / M))
+
+
+def test_the_split_the_interval_and_the_probability_match_the_truth(synthetic):
+    d, repeat = synthetic
+    out = effect_summary(d, d[:M], repeat, baseline_level=50.0, threshold=0.02)
+    var = out["variance"]
+    # total variance 1.25 (se of a sample variance: 1.25 * sqrt(2 / N)); 4 se allowed
+    assert var["total"] == pytest.approx(EFFECT_SD**2 + NOISE_SD**2,
+                                         abs=4 * 1.25 * np.sqrt(2 / N))
+    assert var["parameter_share"] == pytest.approx(0.8, abs=0.04)
+    # the 90 % prediction interval of the effect itself, not widened by the noise:
+    # -2 -+ 1.645 (the percentiles' se at N = 4000 is about 0.03; 0.12 allowed)
+    lo, hi = out["prediction"]
+    z = stats.norm.ppf(0.95)
+    assert lo == pytest.approx(EFFECT_MEAN - z * EFFECT_SD, abs=0.12)
+    assert hi == pytest.approx(EFFECT_MEAN + z * EFFECT_SD, abs=0.12)
+    # P(effect < 0) = Phi(2) = 0.977; beyond 2 % of a level of 50 (a reduction > 1):
+    # Phi(1) = 0.841 (binomial se at N = 4000 below 0.006; 0.025 allowed)
+    assert out["p_reduction"] == pytest.approx(stats.norm.cdf(2.0), abs=0.025)
+    assert out["threshold"] == pytest.approx(1.0)
+    assert out["p_reduction_beyond_threshold"] == pytest.approx(stats.norm.cdf(1.0), abs=0.025)
+    # the confidence interval of the mean is far narrower than the prediction interval
+    assert out["ci"][1] - out["ci"][0] < (hi - lo) / 20
+
+
+def test_pure_noise_has_no_parameter_part_and_a_coin_flip_probability():
+    rng = np.random.default_rng(7)
+    d = rng.normal(0, 1, 2000)
+    repeat = rng.normal(0, 1, 500)  # the same member gives unrelated noise
+    out = effect_summary(d, d[:500], repeat, baseline_level=10.0)
+    assert out["variance"]["parameter_share"] < 0.1
+    lo, hi = out["prediction"]
+    assert hi - lo < 0.8  # shrunk to (almost) the mean: the members do not differ
+    assert out["n"] == 2000
+
+
+def test_too_few_replications_give_no_summary():
+    out = effect_summary(np.array([1.0, np.nan]), np.array([]), np.array([]), 1.0)
+    assert out["mean"] is None and out["n"] == 1
