@@ -68,3 +68,21 @@ def test_pure_noise_has_no_parameter_part_and_a_coin_flip_probability():
 def test_too_few_replications_give_no_summary():
     out = effect_summary(np.array([1.0, np.nan]), np.array([]), np.array([]), 1.0)
     assert out["mean"] is None and out["n"] == 1
+
+
+def test_influence_is_found_where_it_is_and_not_read_into_noise():
+    """200 members, 30 parameters; the effect depends on two of them plus noise."""
+    from chainsim.analysis.effects import posterior_influence
+
+    rng = np.random.default_rng(11)
+    n = 200
+    draws = {f"p{i}": rng.random(n) for i in range(30)}
+    draws["constant"] = np.full(n, 0.5)
+    effect = 3 * draws["p0"] + 1.5 * draws["p1"] + rng.normal(0, 0.4, n)
+    out = posterior_influence({"victim_months": effect}, draws, seed=1)
+    assert "constant" not in out
+    assert out["p0"]["victim_months"]["influential"]
+    assert out["p0"]["victim_months"]["s1"] > out["p1"]["victim_months"]["s1"] > 0.05
+    spurious = [k for k, v in out.items() if k not in ("p0", "p1")
+                and v["victim_months"]["influential"]]
+    assert not spurious

@@ -117,3 +117,39 @@ def test_more_replications_than_members_is_an_input_error(ensemble_file):
 
     with pytest.raises(InputError, match="at least one per replication"):
         run(make_scenario(), reps=4, uncertainty=True, ensemble=load_ensemble(ensemble_file))
+
+
+def test_under_uncertainty_the_document_splits_the_variance_and_states_probabilities(
+        ensemble_file, tmp_path):
+    """A comparison on a small ensemble: repeats for the Monte Carlo part, the summary per
+    proxy, influence over the members."""
+    from chainsim.experiments.compare import compare, comparison_document, monte_carlo_repeats
+    from conftest import short_doc
+
+    frame = pd.DataFrame({"member": range(12),
+                          "signal_hazard.scale": np.linspace(0.8, 1.2, 12),
+                          "conviction_prob.scale": np.linspace(1.05, 0.95, 12),
+                          "resume_share": np.linspace(0.3, 0.7, 12)})
+    path = tmp_path / "posterior.parquet"
+    write_ensemble(path, frame, {"priors": PRIORS})
+    ens = load_ensemble(path)
+    doc = short_doc()
+    doc["scenario"]["name"] = "more_convictions"
+    doc["interventions"] = [{"name": "more convictions", "parameter": "conviction_prob",
+                             "operation": "multiply", "value": 1.2, "start": "2014-01",
+                             "note": "a test"}]
+    cmp = compare(make_scenario(), [make_scenario(doc=doc)], reps=12, seed=4, workers=1,
+                  uncertainty=True, ensemble=ens)
+    assert cmp.repeats == monte_carlo_repeats(12) == 10
+    assert len(cmp.results) == 2 * (12 + 10)
+    deltas = cmp.deltas().set_index("proxy")
+    assert len(deltas) == len(cmp.proxy_names) and deltas.loc["court_cases", "n"] == 12
+    out = comparison_document(cmp, min_effect=0.01)
+    entry = out["scenarios"]["more_convictions"]
+    court = entry["under_uncertainty"]["court_cases"]
+    assert court["n"] == 12 and court["mean"] > 0
+    assert court["prediction"][0] <= court["mean"] <= court["prediction"][1]
+    assert 0 <= court["p_reduction"] <= court["p_reduction"] + 1e-12 <= 1
+    assert court["variance"]["monte_carlo"] is not None
+    assert set(entry["unknown_influence"]) >= {"knob:signal_hazard.scale", "resume_share"}
+    assert out["ensemble_repeats"] == 10

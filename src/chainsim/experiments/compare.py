@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from chainsim.analysis.effects import effect_summary, posterior_influence
 from chainsim.analysis.proxies import CONFIDENCE, PROXIES, default_period, paired_delta
 from chainsim.chain.config import Scenario, load_scenario
 from chainsim.chain.months import format_month
@@ -72,6 +73,12 @@ class Comparison:
         uncertainty: Whether unknowns were sampled per replication.
         period: First and last month of the analysis period.
         results: Every (arm, replication) result, arm-major.
+        costs: Unit costs, if given.
+        engine: The engine.
+        repeats: With a posterior ensemble: replications ``reps .. reps + repeats - 1``
+            repeat members ``0 .. repeats - 1`` on other seeds (for the Monte Carlo part
+            of the effects' variance, :mod:`chainsim.analysis.effects`); the deltas and
+            levels use replications ``0 .. reps - 1`` only.
     """
 
     baseline: Scenario
@@ -83,6 +90,7 @@ class Comparison:
     results: list[ArmReplication]
     costs: object = None
     engine: str = DEFAULT_ENGINE
+    repeats: int = 0
 
     @property
     def proxy_names(self) -> tuple[str, ...]:
@@ -113,16 +121,23 @@ class Comparison:
                 for sc, base, arm in self._paired() for p in self.proxy_names]
         return pd.DataFrame(rows, columns=["scenario", "proxy", "mean", "lo", "hi", "n"])
 
-    def _paired(self) -> Iterator[tuple[Scenario, pd.DataFrame, pd.DataFrame]]:
-        """Each scenario with the baseline's and its own proxies, by replication."""
+    def _paired(self, repeats: bool = False
+                ) -> Iterator[tuple[Scenario, pd.DataFrame, pd.DataFrame]]:
+        """Each scenario with the baseline's and its own proxies, by replication.
+
+        The main replications, or with ``repeats`` the repeated members' (indexed by member).
+        """
         table = self.proxies()
+        keep = table["rep"] >= self.reps if repeats else table["rep"] < self.reps
+        table = table[keep].assign(rep=table["rep"][keep] - (self.reps if repeats else 0))
         base = table[table["arm"] == 0].set_index("rep").sort_index()
         for a, sc in enumerate(self.scenarios, start=1):
             yield sc, base, table[table["arm"] == a].set_index("rep").sort_index()
 
     def draws(self) -> pd.DataFrame:
-        """The unknowns' sampled values per replication (empty without uncertainty)."""
-        rows = [{"rep": r.rep, **r.draws} for r in self.results if r.arm == 0]
+        """The unknowns' sampled values per (main) replication (empty without uncertainty)."""
+        rows = [{"rep": r.rep, **r.draws} for r in self.results
+                if r.arm == 0 and r.rep < self.reps]
         return pd.DataFrame(rows)
 
     def yearly(self) -> pd.DataFrame:
@@ -184,19 +199,24 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         raise InputError.single(scenarios[0].name, "scenario.start/end", sorted(horizons),
                                 "every compared scenario must share the baseline's horizon")
     period = period or default_period(arms)
-    seeds = replication_seeds(seed, reps)
+    repeats = 0
     if uncertainty and ensemble is not None:
-        draws = replication_draws(arms, seeds, ensemble)
+        repeats = monte_carlo_repeats(reps)
+        seeds = replication_seeds(seed, reps + repeats)
+        members = replication_draws(arms, seeds[:reps], ensemble)
+        draws = members + members[:repeats]  # the same member (and effect sizes), new seeds
     else:
+        seeds = replication_seeds(seed, reps)
         unknowns = declared_unknowns(arms) if uncertainty else {}
         draws = [sample_unknowns(unknowns, s) if uncertainty else {} for s in seeds]
     workers = default_workers(reps * len(arms)) if workers is None else workers
-    if arms_together(engine, reps, workers):
+    total = len(seeds)
+    if arms_together(engine, total, workers):
         tasks = [(arms, range(len(arms)), i, seeds[i], draws[i], period, costs, engine)
-                 for i in range(reps)]
+                 for i in range(total)]
     else:
         tasks = [([sc], [a], i, seeds[i], draws[i], period, costs, engine)
-                 for a, sc in enumerate(arms) for i in range(reps)]
+                 for a, sc in enumerate(arms) for i in range(total)]
     by_arm: list[list[ArmReplication]] = [[] for _ in arms]
     for results in map_ordered(_replication_task, tasks, workers, scheduler=scheduler):
         for result in results:
@@ -204,7 +224,16 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
                 on_result(result)
             by_arm[result.arm].append(result)
     return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period,
-                      [r for arm in by_arm for r in arm], costs, engine)
+                      [r for arm in by_arm for r in arm], costs, engine, repeats)
+
+
+def monte_carlo_repeats(reps: int) -> int:
+    """Members replicated a second time under uncertainty: a quarter, 10 to ``reps``.
+
+    Enough pairs to estimate the Monte Carlo variance within about 20-45 % (its relative
+    se is ``sqrt(2 / pairs)``).
+    """
+    return min(reps, max(10, reps // 4))
 
 
 def compare_scenarios(baseline: Scenario | str | Path, *scenarios: Scenario | str | Path,
@@ -223,7 +252,7 @@ def compare_scenarios(baseline: Scenario | str | Path, *scenarios: Scenario | st
                    uncertainty=uncertainty, costs=costs, engine=engine, scheduler=scheduler)
 
 
-def comparison_document(cmp: Comparison) -> dict:
+def comparison_document(cmp: Comparison, min_effect: float = 0.0) -> dict:
     """The comparison as a JSON-ready dict (``chainsim compare --json``).
 
     Keys: ``baseline``, ``seed``, ``reps``, ``engine``, ``uncertainty``,
@@ -231,10 +260,18 @@ def comparison_document(cmp: Comparison) -> dict:
     ``{name: {"config_hash", "deltas": {proxy: {mean, lo, hi, n}},
     "levels": {proxy: {mean, lo, hi}}}}``, and ``unknowns`` (influence of each
     sampled unknown on each scenario's deltas, with ``uncertainty``).
+
+    With a posterior ensemble (``repeats``) each scenario also has ``under_uncertainty``:
+    per proxy :func:`chainsim.analysis.effects.effect_summary` (prediction interval of
+    the effect over the posterior, probability of a reduction — beyond ``min_effect``,
+    a fraction of the baseline level — and the Monte Carlo and parameter parts of the
+    variance), and ``unknown_influence`` is the first-order variance share of each
+    parameter over the members (:func:`chainsim.analysis.effects.posterior_influence`).
     """
     from chainsim.experiments.summary import describe, versions
 
     table = cmp.proxies()
+    table = table[table["rep"] < cmp.reps]
     base = table[table["arm"] == 0].set_index("rep").sort_index()
     doc = {
         "baseline": cmp.baseline.name,
@@ -247,6 +284,8 @@ def comparison_document(cmp: Comparison) -> dict:
         "period": [format_month(cmp.period[0]), format_month(cmp.period[1])],
         "confidence": CONFIDENCE,
         "unit_costs": cmp.costs.model_dump() if cmp.costs is not None else None,
+        "ensemble_repeats": cmp.repeats,
+        "min_effect": min_effect,
         "baseline_levels": {p: describe(base[p]) for p in cmp.proxy_names},
         "scenarios": {},
     }
@@ -259,11 +298,28 @@ def comparison_document(cmp: Comparison) -> dict:
                        for p in cmp.proxy_names},
             "levels": {p: describe(arm[p]) for p in cmp.proxy_names},
         }
-        if draws is not None and len(draws.columns):
-            names = list(cmp.proxy_names)
+        names = list(cmp.proxy_names)
+        if cmp.repeats and draws is not None:
+            entry["under_uncertainty"] = _under_uncertainty(cmp, sc, arm[names] - base[names],
+                                                            base, min_effect)
+            entry["unknown_influence"] = posterior_influence(
+                {p: (arm[p] - base[p]).to_numpy() for p in names},
+                {k: draws[k].to_numpy() for k in draws.columns}, seed=cmp.seed)
+        elif draws is not None and len(draws.columns):
             entry["unknown_influence"] = unknown_influence(arm[names] - base[names], draws)
         doc["scenarios"][sc.name] = entry
     return doc
+
+
+def _under_uncertainty(cmp: Comparison, sc: Scenario, deltas: pd.DataFrame,
+                       base: pd.DataFrame, min_effect: float) -> dict[str, dict]:
+    """Per proxy, the effect's summary over the posterior members (with the repeats)."""
+    repeat = next(arm[list(cmp.proxy_names)] - b[list(cmp.proxy_names)]
+                  for s, b, arm in cmp._paired(repeats=True) if s is sc)
+    m = cmp.repeats
+    return {p: effect_summary(deltas[p].to_numpy(), deltas[p].to_numpy()[:m],
+                              repeat[p].to_numpy(), float(base[p].mean()), min_effect)
+            for p in cmp.proxy_names}
 
 
 def unknown_influence(deltas: pd.DataFrame, draws: pd.DataFrame) -> dict[str, dict[str, float]]:
