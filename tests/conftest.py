@@ -93,6 +93,23 @@ def capped_params(places: float = 8, start: str = "2015-01") -> ParameterSet:
     return make_params(doc=doc)
 
 
+ENSEMBLE_PRIORS = {"signal_hazard.scale": {"kind": "knob"},
+                   "conviction_prob.scale": {"kind": "knob"}, "resume_share": {"kind": "unknown"}}
+"""The provenance's priors of the small ensembles the tests write (:func:`write_ensemble`)."""
+
+
+def write_ensemble(path, frame: pd.DataFrame, provenance: dict | None = None) -> None:
+    """A posterior ensemble file as ``chainsim calibrate --posterior`` writes it."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    meta = {} if provenance is None else {b"chainsim_posterior": json.dumps(provenance)}
+    pq.write_table(table.replace_schema_metadata(meta), path)
+
+
 NON_BINDING_CAPACITY = 1e6
 """Investigation capacity so large the queue never binds (removes the one interaction
 between offenders: competition for investigation places)."""

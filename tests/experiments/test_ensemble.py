@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
 from chainsim.chain.errors import InputError
@@ -19,16 +15,8 @@ from chainsim.experiments.ensemble import (
     with_knobs,
 )
 from chainsim.experiments.evaluate import resolve_cached
-from conftest import make_scenario
-
-PRIORS = {"signal_hazard.scale": {"kind": "knob"}, "conviction_prob.scale": {"kind": "knob"},
-          "resume_share": {"kind": "unknown"}}
-
-
-def write_ensemble(path, frame: pd.DataFrame, provenance: dict | None = None) -> None:
-    table = pa.Table.from_pandas(frame, preserve_index=False)
-    meta = {} if provenance is None else {b"chainsim_posterior": json.dumps(provenance)}
-    pq.write_table(table.replace_schema_metadata(meta), path)
+from conftest import ENSEMBLE_PRIORS as PRIORS
+from conftest import make_scenario, write_ensemble
 
 
 @pytest.fixture

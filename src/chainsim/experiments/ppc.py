@@ -1,0 +1,128 @@
+"""Posterior predictive check with the agent model's records (the vectorised engine).
+
+For each of the first ``members`` members of the posterior ensemble, ``reps`` replications
+of the calibrated baseline to the end of 2019 (member ``i``'s knobs and unknowns, seeds of
+its own); the member's 2015-2019 flows are the mean over its replications. A member
+**meets** a figure if that mean lies within ``tolerance`` of the figure's sds (ranges and
+lower bounds: of the range or bound), as the calibration's ensemble was kept; the check
+reports the share of members that meet every figure, and per figure the predictive
+interval (5-95 % over members and replications) beside the observed value.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from chainsim.analysis.fit import replication_metrics, residual, target_key
+from chainsim.analysis.targets import Target
+from chainsim.chain.config import Scenario, scenario_from_dict
+from chainsim.chain.streams import replication_seeds
+from chainsim.engines import DEFAULT_ENGINE
+from chainsim.experiments.calibrate import CALIBRATION_END
+from chainsim.experiments.ensemble import Ensemble
+from chainsim.experiments.evaluate import Outcomes, evaluate_replication
+from chainsim.experiments.pool import default_workers, map_ordered
+
+TOLERANCE_SD = 2.0
+"""A member meets a figure within this many of the figure's sds (as the calibration's
+ensemble members were kept)."""
+
+
+@dataclass
+class PredictiveCheck:
+    """The check's results.
+
+    Attributes:
+        members: Members checked.
+        reps: Replications per member.
+        table: One row per member and figure: ``member``, ``target``, ``value`` (the
+            member's mean), ``residual``, ``met``.
+        draws: One row per replication and figure: ``member``, ``target``, ``value``.
+        targets: The figures.
+    """
+
+    members: int
+    reps: int
+    table: pd.DataFrame
+    draws: pd.DataFrame
+    targets: dict[str, Target]
+
+    @property
+    def share_all_met(self) -> float:
+        """Share of members that meet every figure."""
+        return float(self.table.groupby("member")["met"].all().mean())
+
+    def by_target(self) -> pd.DataFrame:
+        """Per figure: observed, the predictive 5/50/95 % and the share of members meeting it."""
+        rows = []
+        for name, t in self.targets.items():
+            vals = self.draws.loc[self.draws["target"] == name, "value"].dropna()
+            met = self.table.loc[self.table["target"] == name, "met"]
+            rows.append({"target": name, "kind": t.kind,
+                         "observed": (f"{t.low:g}-{t.high:g}" if t.kind == "range"
+                                      else f"> {t.value:g}" if t.kind == "lower_bound"
+                                      else f"{t.value:g}"),
+                         "sd": t.sd, "low": t.low if t.kind == "range" else t.value,
+                         "high": t.high if t.kind == "range" else t.value,
+                         "p5": float(np.percentile(vals, 5)) if len(vals) else np.nan,
+                         "p50": float(np.percentile(vals, 50)) if len(vals) else np.nan,
+                         "p95": float(np.percentile(vals, 95)) if len(vals) else np.nan,
+                         "members_meeting": float(met.mean()) if len(met) else np.nan})
+        return pd.DataFrame(rows)
+
+
+_OUTCOMES = Outcomes(yearly=True, window=True, shares=True, flows=True)
+"""What the figures need from a replication."""
+
+
+def _task(args: tuple):
+    scenario, draws, seed, rep, keys, engine = args
+    result = evaluate_replication([scenario], draws, seed, engine, _OUTCOMES, rep)[0]
+    return replication_metrics(result, keys)
+
+
+def predictive_check(scenario: Scenario, targets: dict[str, Target], ensemble: Ensemble,
+                     members: int = 200, reps: int = 4, seed: int = 0,
+                     workers: int | None = None, engine: str = DEFAULT_ENGINE,
+                     on_replication=None) -> PredictiveCheck:
+    """Run the posterior predictive check (see the module's description).
+
+    Args:
+        scenario: The calibrated baseline (run to the end of 2019, without interventions).
+        targets: The source's figures.
+        ensemble: The posterior ensemble.
+        members: Members checked (the first ones).
+        reps: Replications per member.
+        seed: Seed of the replications (member ``i``'s are ``reps * i .. reps * i + reps - 1``).
+        workers: Worker processes.
+        engine: The engine (the fast one's records are the agent model's).
+        on_replication: Called after every replication (a progress bar).
+    """
+    members = min(members, len(ensemble))
+    doc = scenario.model_dump(mode="json", exclude_none=True)
+    for key in ("base", "calibration"):
+        doc.pop(key, None)
+    doc["scenario"]["end"] = CALIBRATION_END
+    doc["interventions"] = []
+    cut = scenario_from_dict(copy.deepcopy(doc), "<predictive check>")
+    keys = [target_key(t) for t in targets.values()]
+    seeds = replication_seeds(seed, members * reps)
+    tasks = [(cut, ensemble.draws(i // reps), seeds[i], i, keys, engine)
+             for i in range(members * reps)]
+    workers = default_workers(len(tasks)) if workers is None else workers
+    rows = []
+    for i, metrics in enumerate(map_ordered(_task, tasks, workers)):
+        if on_replication is not None:
+            on_replication()
+        rows += [{"member": i // reps, "target": name, "value": metrics[target_key(t)]}
+                 for name, t in targets.items()]
+    draws = pd.DataFrame(rows)
+    means = draws.groupby(["member", "target"], sort=False)["value"].mean().reset_index()
+    means["residual"] = [residual(targets[n], v) for n, v in zip(means["target"],
+                                                                means["value"], strict=True)]
+    means["met"] = means["residual"].abs() <= TOLERANCE_SD
+    return PredictiveCheck(members, reps, means, draws, targets)
