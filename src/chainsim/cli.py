@@ -382,7 +382,8 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
         raise InputError(problems)
     doc = posterior_to_directory(args.scenario, targets, args.out, members=args.members,
                                  walkers=args.walkers, steps=args.steps, burn=args.burn,
-                                 seed=args.seed, progress=not args.json)
+                                 seed=args.seed, progress=not args.json, verify=args.verify,
+                                 workers=args.workers)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -397,6 +398,11 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
               f"{doc['min_ess_bulk']}, acceptance {doc['acceptance']:.2f}; "
               f"{doc['seconds']} s, {doc['twin_evaluations']} twin evaluations; "
               f"results in {args.out}/")
+        if "predictive_check" in doc:
+            ppc = doc["predictive_check"]
+            print(f"predictive check: {ppc['share_meeting_all']:.0%} of {ppc['members']} members "
+                  f"meet every figure within {ppc['tolerance_sd']:g} sds (agent model, "
+                  f"{ppc['reps_per_member']} replications each)")
     return EXIT_OK
 
 

@@ -32,3 +32,7 @@ def test_members_are_checked_against_every_figure(tmp_path):
     assert not signalled.loc[2, "met"]
     assert (signalled["met"] == (signalled["residual"].abs() <= TOLERANCE_SD)).all()
     assert np.isfinite(by.loc["traced", "p50"])
+    from chainsim.outputs.plots import predictive_figure
+
+    predictive_figure(check.by_target(), tmp_path / "predictive.png", "a test")
+    assert (tmp_path / "predictive.png").stat().st_size > 10_000

@@ -260,7 +260,8 @@ def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
 def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            members: int = 1000, walkers: int | None = None, steps: int = 2000,
                            burn: int = 500, wave_size: int = 256, seed: int = 0,
-                           progress: bool = False) -> dict:
+                           progress: bool = False, verify: int = 0, workers: int | None = None
+                           ) -> dict:
     """Sample the posterior; write the ensemble (Parquet), its provenance and diagnostics.
 
     Files: ``posterior.parquet`` (one row per member: every sampled parameter and free
@@ -270,7 +271,9 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     ``posterior.json`` (the provenance: targets, priors, sampler settings, seed,
     versions; and the run's figures), ``posterior.png`` (prior against posterior per
     parameter) and ``posterior_pairs.png`` (the most strongly correlated pairs).
-    Re-running with the same seed reproduces them.
+    Re-running with the same seed reproduces them. With ``verify``: the posterior
+    predictive check on that many members (:mod:`chainsim.experiments.ppc`), written as
+    ``predictive.csv`` and ``predictive.png`` and summarised in ``posterior.json``.
 
     Returns:
         The ``posterior.json`` document.
@@ -287,11 +290,25 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            burn=burn, wave_size=wave_size, seed=seed,
                            progress=lambda n: bar.update(n))
     bar.close()
-    return write_posterior(result, str(scenario_path), targets_path, targets, out)
+    check = None
+    if verify:
+        from chainsim.experiments.ensemble import Ensemble
+        from chainsim.experiments.ppc import predictive_check
+
+        names = [d.name for d in (*result.space.dimensions, *result.space.free)]
+        knobs = tuple(d.name for d in result.space.dimensions if d.kind == "knob")
+        unknowns = tuple(n for n in names if n not in knobs)
+        ensemble = Ensemble(Path(out) / "posterior.parquet", knobs, unknowns,
+                            result.members[list(knobs + unknowns)].to_numpy(float), {})
+        vbar = progress_bar(verify * 4, "predictive check", "rep", progress)
+        check = predictive_check(scenario, targets, ensemble, members=verify, seed=seed,
+                                 workers=workers, on_replication=lambda: vbar.update(1))
+        vbar.close()
+    return write_posterior(result, str(scenario_path), targets_path, targets, out, check)
 
 
 def write_posterior(result, scenario_name: str, targets_path: Path, targets: dict,
-                    out: Path) -> dict:
+                    out: Path, check=None) -> dict:
     """Write a posterior run's files (see :func:`posterior_to_directory`).
 
     Args:
@@ -300,6 +317,7 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
         targets_path: The targets file (hashed into the provenance).
         targets: Its targets.
         out: Output directory.
+        check: A :class:`chainsim.experiments.ppc.PredictiveCheck`, or ``None``.
 
     Returns:
         The ``posterior.json`` document.
@@ -308,7 +326,12 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
 
     import numpy as np
 
-    from chainsim.outputs.plots import posterior_figure, posterior_pairs_figure, strongest_pairs
+    from chainsim.outputs.plots import (
+        posterior_figure,
+        posterior_pairs_figure,
+        predictive_figure,
+        strongest_pairs,
+    )
 
     frame = result.members
     rows = []
@@ -357,6 +380,15 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
                                      for a, b, r in pairs]
     doc["prior_dominated"] = table.loc[table["status"] == "prior-dominated",
                                        "parameter"].tolist()
+    by_target = None
+    if check is not None:
+        by_target = check.by_target()
+        doc["predictive_check"] = {
+            "members": check.members, "reps_per_member": check.reps,
+            "tolerance_sd": 2.0, "share_meeting_all": round(check.share_all_met, 4),
+            "by_target": {r["target"]: {"p5": r["p5"], "p50": r["p50"], "p95": r["p95"],
+                                        "members_meeting": r["members_meeting"]}
+                          for r in by_target.to_dict(orient="records")}}
     with OutputSet(Path(out)) as files:
         stream = files.parquet("posterior.parquet",
                                {"chainsim_posterior": json.dumps(doc, sort_keys=True)})
@@ -366,6 +398,11 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
             table, p, "What the Dadermonitor figures taught: prior vs posterior"))
         files.figure("posterior_pairs.png", lambda p: posterior_pairs_figure(
             frame, pairs, p, "Posterior: the most strongly correlated parameters"))
+        if by_target is not None:
+            files.csv("predictive.csv", by_target)
+            files.figure("predictive.png", lambda p: predictive_figure(
+                by_target, p, "Posterior predictive check: the agent model vs the "
+                              "Dadermonitor 2015-2019"))
         files.json("posterior.json", doc)
     return doc
 

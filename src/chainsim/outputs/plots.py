@@ -211,3 +211,46 @@ def posterior_pairs_figure(members: pd.DataFrame, shown: list[tuple[str, str, fl
     fig.tight_layout()
     fig.savefig(path, dpi=110, format="png")
     plt.close(fig)
+
+
+def predictive_figure(table: pd.DataFrame, path: Path, title: str) -> None:
+    """Each figure's posterior predictive interval beside its observed value.
+
+    Values are divided by the figure (a range's midpoint), so every figure reads on one
+    axis: 1 is the Dadermonitor's value; the grey band is the figure's range or +-1 sd.
+
+    Args:
+        table: :meth:`chainsim.experiments.ppc.PredictiveCheck.by_target`.
+        path: Where to write the PNG.
+        title: Figure title.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    centre = (table["low"] + table["high"]) / 2
+    band_lo = np.where(table["kind"] == "range", table["low"], centre - table["sd"]) / centre
+    band_hi = np.where(table["kind"] == "range", table["high"],
+                       np.where(table["kind"] == "lower_bound", np.inf,
+                                centre + table["sd"])) / centre
+    sns.set_theme(style="whitegrid", context="notebook")
+    n = len(table)
+    fig, ax = plt.subplots(figsize=(8, 0.34 * n + 1.4))
+    y = np.arange(n)[::-1]
+    right = float(np.nanmax(table["p95"] / centre)) * 1.05
+    ax.barh(y, np.minimum(band_hi, right) - band_lo, left=band_lo, height=0.6,
+            color="#DDDDDD", label="Dadermonitor: range, or value +-1 sd (lower bound: above)")
+    ax.hlines(y, table["p5"] / centre, table["p95"] / centre, color="#4C72B0", linewidth=3,
+              label="posterior predictive, 5-95 %")
+    ax.plot(table["p50"] / centre, y, "o", color="#4C72B0", markersize=4)
+    ax.axvline(1.0, color="#555555", linewidth=0.8)
+    ax.set_yticks(y, table["target"])
+    ax.set_xlabel("relative to the Dadermonitor's figure")
+    ax.set_title(title)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0 + 0.5 / n), ncol=1, fontsize=8,
+              frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
