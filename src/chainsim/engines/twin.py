@@ -117,6 +117,8 @@ AGE_GROUP_CLASS = np.array([0, ADULT_CLASS])
 N_EVENTS = len(Event)
 _ROUNDOFF = 1e-14
 """Below this share of a member's largest value a convolution is round-off (:func:`_convolve`)."""
+_ROWS_KEPT = 256
+"""Kernels kept as rows for :meth:`Twin._due` (the most recent)."""
 _QUEUE_EMPTY = 1e-300
 """A queue cohort with less mass than this is gone (after the drops)."""
 CHAIN_MODE_MEMBERS = 32
@@ -167,11 +169,6 @@ def _truncate(arr: np.ndarray, lengths: np.ndarray) -> np.ndarray:
     return out
 
 
-def _cut_stack(stack: np.ndarray, tail: float) -> np.ndarray:
-    """A stack ``(n, K, ...)`` cut per member where less than ``tail`` of every one remains."""
-    return _truncate(stack, _cut_lengths(stack, tail))
-
-
 def _drop_roundoff(out: np.ndarray, members: int, axis: int) -> None:
     """Set to 0 what is below :data:`_ROUNDOFF` of each member's largest value, in place.
 
@@ -207,21 +204,188 @@ def _convolve(x: np.ndarray, pmf: np.ndarray, n: int) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def _spread(buffer, t, k, kernel, rows, mass):  # pragma: no cover - compiled
-    """``buffer[t + j, r, q] += kernel[j, rows[r]] * mass[r, q]`` for ``j < k``.
+def _spread(buffer, t, k, kernel, lengths, rows, mass, skip):  # pragma: no cover - compiled
+    """``buffer[r, q, t + j] += kernel[rows[r], skip + j] * mass[r, q]`` for ``j < k``.
 
-    The product first, then the sum (as NumPy's ``buffer += kernel * mass``; no
-    fast-math), so the numbers are NumPy's; rows whose kernel is 0 are skipped.
+    ``kernel`` ``(rows, J)`` holds one distribution per row (``lengths``: up to its last
+    mass); the product first, then the sum (as NumPy's ``buffer += kernel * mass``; no
+    fast-math), so the numbers are NumPy's. Time is the last axis of ``buffer`` and of
+    ``kernel``, so the inner loop runs over contiguous months.
     """
     n_rows, n_cols = mass.shape
-    for j in range(k):
-        out = buffer[t + j]
-        weights = kernel[j]
-        for r in range(n_rows):
-            w = weights[rows[r]]
+    for r in range(n_rows):
+        kr = rows[r]
+        n = min(lengths[kr] - skip, k)
+        if n <= 0:
+            continue
+        w = kernel[kr, skip: skip + n]
+        for q in range(n_cols):
+            m = mass[r, q]
+            if m != 0.0:
+                out = buffer[r, q, t: t + n]
+                for j in range(n):
+                    out[j] += w[j] * m
+
+
+@njit(cache=True, nogil=True)
+def _causal_convolve(x, h, out):  # pragma: no cover - compiled
+    """``out[r, i] += sum_k x[r, k] * h[r, i - k]`` for ``i < out.shape[1]``, per row ``r``.
+
+    Direct sums (exact up to the order of addition, no transform round-off); rows
+    whose input or kernel is 0 are skipped.
+    """
+    n_rows, n_out = out.shape
+    n, m = x.shape[1], h.shape[1]
+    for r in range(n_rows):
+        if not h[r].any():
+            continue
+        for k in range(min(n, n_out)):
+            w = x[r, k]
             if w != 0.0:
-                for q in range(n_cols):
-                    out[r, q] += w * mass[r, q]
+                for i in range(min(m, n_out - k)):
+                    out[r, k + i] += w * h[r, i]
+
+
+@njit(cache=True, nogil=True)
+def _release(judged, served, cdf, served_row, out):  # pragma: no cover - compiled
+    """Releases of detained suspects by months from their registration, ``out +=``.
+
+    ``judged[r, n]``: the mass of row ``r`` sent to prison by a judgment ``n`` months
+    after the registration; released at ``max(served, n)`` with the months served of
+    row ``served_row[r]`` (``served`` and its cumulative ``cdf``, rows of months).
+    """
+    n_rows, n = judged.shape
+    for r in range(n_rows):
+        pmf = served[served_row[r]]
+        cum = cdf[served_row[r]]
+        before = 0.0  # judged strictly before offset j
+        for j in range(n):
+            x = judged[r, j]
+            out[r, j] += pmf[j] * before + x * cum[j]
+            before += x
+
+
+@njit(cache=True, nogil=True)
+def _exits(active, p_sig, p_ins, p_des, p_exp, p_other, signals, inspected, sums
+           ):  # pragma: no cover - compiled
+    """Undetected offending's exits of one month, in place (see :meth:`Twin._active_exits`).
+
+    ``active`` ``(K, X, P, B, V)`` (``X`` the strata forms x sexes x age groups) keeps
+    who stays; ``signals`` gets the signalled and exposed, ``inspected`` the
+    inspected, ``sums[k, x]`` the signalled, desisted, exposed and the other offences
+    of who stays. Each element in NumPy's order of operations (signal, inspection,
+    desistance, exposure), without fast-math.
+    """
+    n_k, n_x, n_p, n_b, n_v = active.shape
+    for k in range(n_k):
+        for x in range(n_x):
+            p_i = p_ins[k, x]
+            s_sig = 0.0
+            s_des = 0.0
+            s_exp = 0.0
+            s_oth = 0.0
+            for p in range(n_p):
+                p_e = p_exp[k, x, p]
+                p_o = p_other[k, x, p]
+                for b in range(n_b):
+                    p_d = p_des[k, x, b]
+                    for v in range(n_v):
+                        a = active[k, x, p, b, v]
+                        if a == 0.0:
+                            signals[k, x, p, b, v] = 0.0
+                            inspected[k, x, p, b, v] = 0.0
+                            continue
+                        sig = a * p_sig[k, x, v]
+                        rest = a - sig
+                        ins = rest * p_i
+                        rest = rest - ins
+                        des = rest * p_d
+                        rest = rest - des
+                        exposed = rest * p_e
+                        rest = rest - exposed
+                        active[k, x, p, b, v] = rest
+                        signals[k, x, p, b, v] = sig + exposed
+                        inspected[k, x, p, b, v] = ins
+                        s_sig += sig
+                        s_des += des
+                        s_exp += exposed
+                        s_oth += rest * p_o
+            sums[k, x, 0] = s_sig
+            sums[k, x, 1] = s_des
+            sums[k, x, 2] = s_exp
+            sums[k, x, 3] = s_oth
+
+
+@njit(cache=True, nogil=True)
+def _enter(active, queued, p_drop, rate, priors, ages, reentries, signals, sums
+           ):  # pragma: no cover - compiled
+    """The month's entries into undetected offending and the queue, in place.
+
+    ``active`` and ``queued`` ``(K, X, P, B, V)``: first-timers ``rate[k, x] *
+    priors[k, x, p] * ages[k, x, b]`` (visibility 0), the queue's drops (a share
+    ``p_drop[k]`` of it, back to offending) and the re-entries (``reentries`` ``(n, X,
+    P, B, V)``: none (``n`` 0), one for every member (1) or one per member (``K``)) enter
+    offending, in NumPy's order of addition; the month's ``signals`` join the queue.
+    ``sums[k, x]``: the first-timers and the drops.
+    """
+    n_k, n_x, n_p, n_b, n_v = active.shape
+    n_re = reentries.shape[0]
+    for k in range(n_k):
+        p_k = p_drop[k]
+        k_re = 0 if n_re == 1 else k
+        for x in range(n_x):
+            s_in = 0.0
+            s_drop = 0.0
+            r = rate[k, x]
+            for p in range(n_p):
+                rp = r * priors[k, x, p]
+                for b in range(n_b):
+                    for v in range(n_v):
+                        a = active[k, x, p, b, v]
+                        if v == 0:
+                            new = rp * ages[k, x, b]
+                            a = a + new
+                            s_in += new
+                        q = queued[k, x, p, b, v]
+                        if p_k > 0.0:
+                            d = q * p_k
+                            q = q - d
+                            a = a + d
+                            s_drop += d
+                        if n_re > 0:
+                            a = a + reentries[k_re, x, p, b, v]
+                        active[k, x, p, b, v] = a
+                        queued[k, x, p, b, v] = q + signals[k, x, p, b, v]
+            sums[k, x, 0] = s_in
+            sums[k, x, 1] = s_drop
+
+
+@njit(cache=True, nogil=True)
+def _charge(m, members, targets, young_class, prior_index, birth_index, out
+            ):  # pragma: no cover - compiled
+    """Undetected offending's mass ``m[members[i]]`` charged: ``out[targets[i]] +=``.
+
+    ``m`` ``(K, F, S, A, P, B, V)``, ``out`` ``(K, F, S, C, P', B')``: visibility summed,
+    the young (``A`` 0) in the class ``young_class[b]`` of their birth year, the adults
+    in the adult class (the last); priors to ``prior_index[p]``, birth years to
+    ``birth_index[b]``.
+    """
+    n_f, n_s, n_a, n_p, n_b, n_v = m.shape[1:]
+    adult = out.shape[3] - 1
+    for i in range(len(members)):
+        k, o = members[i], targets[i]
+        for f in range(n_f):
+            for s in range(n_s):
+                for a in range(n_a):
+                    for p in range(n_p):
+                        q = prior_index[p]
+                        for b in range(n_b):
+                            total = 0.0
+                            for v in range(n_v):
+                                total += m[k, f, s, a, p, b, v]
+                            if total != 0.0:
+                                c = young_class[b] if a == 0 else adult
+                                out[o, f, s, c, q, birth_index[b]] += total
 
 
 @lru_cache(maxsize=4096)
@@ -247,6 +411,23 @@ def _served_pmf(mean: float, cv: float, juvenile: bool, tail: float
     cond = np.bincount(served[conditional], weights=terms[conditional], minlength=n)
     return (_cut(plain, tail, float(plain.sum())), _cut(cond, tail, float(cond.sum())),
             mean_term)
+
+
+class _Due:
+    """Mass due in future months, ``(K, F, S, C, P, B, months + 2)``: time last.
+
+    ``due[t]`` is the mass due in month ``t`` (a view); :meth:`Twin._due` spreads mass
+    over a row's future months, which are contiguous.
+    """
+
+    def __init__(self, shape: tuple[int, ...], months: int):
+        self.a = np.zeros((*shape, months))
+
+    def __getitem__(self, t: int) -> np.ndarray:
+        return self.a[..., t]
+
+    def __setitem__(self, t: int, value: np.ndarray) -> None:
+        self.a[..., t] = value
 
 
 @dataclass
@@ -404,16 +585,19 @@ class Twin:
     def _exit_probabilities(self) -> tuple[np.ndarray, ...]:
         """Monthly probabilities of undetected offending's exits over time (cached).
 
-        Signal by visibility ``(months + 1, K, F, S, A, 1, 1, V)``, inspection ``(...,
-        1, 1, 1)``, the integrated hazard of desistance at age 30 ``(..., 1, 1, 1)``
-        (the age factor is applied month by month, :meth:`_desistance`) and an exposing
-        arrest by priors ``(..., P, 1, 1)``; then the other offending that goes on while
-        active: an offence that exposes nothing (in a month without an exposing arrest)
-        by priors ``(..., P, 1, 1)``, and the probability it registers ``(months + 1, K,
-        F, S, A)`` (:meth:`chainsim.chain.parameters.ParameterSet.active_offending`).
+        By stratum ``X`` (forms x sexes x age groups): signal by visibility ``(months + 1,
+        K, X, V)``, inspection ``(months + 1, K, X)``, the integrated hazard of
+        desistance at age 30 ``(months + 1, K, X)`` (the age factor is applied month by
+        month, :meth:`_desistance`) and an exposing arrest by priors ``(months + 1, K, X,
+        P)``; then the other offending that goes on while active: an offence that
+        exposes nothing (in a month without an exposing arrest) by priors ``(months + 1,
+        K, X, P)``, and the probability it registers ``(months + 1, K, F, S, A)``
+        (:meth:`chainsim.chain.parameters.ParameterSet.active_offending`).
         """
         out = self._memo.get("exits")
         if out is None:
+            n, k = self.T + 1, self.K
+            x = N_FORMS * N_SEXES * N_AGE_GROUPS
             signal = spec.scale_probability(np.concatenate(
                 [self.active_strata(name) for name in spec.SIGNAL_HAZARDS], axis=-1), 1.0)
             inspect = spec.scale_probability(self.active_strata("inspection_hazard"), 1.0)
@@ -421,26 +605,29 @@ class Twin:
             other = [p.active_offending() for p in self.ps]
 
             def by_priors(key: str) -> np.ndarray:
-                # K x (F, A, S, P, T) -> (T, K, F, S, A, P, 1, 1)
+                # K x (F, A, S, P, T) -> (T, K, F, S, A, P) -> (T, K, X, P)
                 h = np.stack([o[key] for o in other])
                 return np.ascontiguousarray(
-                    (-np.expm1(-h)).transpose(5, 0, 1, 3, 2, 4))[..., None, None]
+                    (-np.expm1(-h)).transpose(5, 0, 1, 3, 2, 4)).reshape(n, k, x, N_PRIORS)
 
             registered = np.ascontiguousarray(
                 np.stack([o["registered"] for o in other], axis=1).transpose(0, 1, 2, 4, 3))
-            out = self._memo["exits"] = (signal, inspect, desist, by_priors("expose_h"),
-                                         by_priors("other_h"), registered)
+            out = self._memo["exits"] = (
+                np.ascontiguousarray(signal.reshape(n, k, x, N_VISIBILITY)),
+                np.ascontiguousarray(inspect.reshape(n, k, x)),
+                np.ascontiguousarray(desist.reshape(n, k, x)),
+                by_priors("expose_h"), by_priors("other_h"), registered)
         return out
 
     def _desistance(self, t: int, hazard: np.ndarray) -> np.ndarray:
         """Monthly desistance probability of undetected offending at ``t`` by birth year.
 
-        ``hazard``: the integrated hazard at age 30, ``(K, F, S, A, 1, 1, 1)``; returns
-        ``(K, F, S, A, 1, B, 1)`` (:func:`chainsim.chain.spec.desistance_probability`).
+        ``hazard``: the integrated hazard at age 30 by stratum, ``(K, X)``; returns
+        ``(K, X, B)`` (:func:`chainsim.chain.spec.desistance_probability`).
         """
-        factor = self.scalars("desistance_age_factor")[t][:, None, None, None, None, None, None]
-        mult = spec.age_factor(self.ages(t)[:, None], factor)  # (K, 1, 1, 1, 1, B, 1)
-        return -np.expm1(-mult * hazard)
+        factor = self.scalar("desistance_age_factor", t)[:, None]
+        mult = spec.age_factor(self.ages(t), factor)  # (K, B)
+        return -np.expm1(-mult[:, None, :] * hazard[:, :, None])
 
     def scalars(self, name: str) -> np.ndarray:
         """A parameter that does not vary by stratum, ``(months + 1, K)`` (cached)."""
@@ -458,43 +645,33 @@ class Twin:
         """Age in month ``t`` of every birth year."""
         return self.years[t] - self.birth_years
 
-    def _charged(self, t: int, m: np.ndarray) -> np.ndarray:
+    def _charged(self, t: int, m: np.ndarray, members: np.ndarray | None = None,
+                 out: np.ndarray | None = None) -> np.ndarray:
         """Mass ``m`` of undetected offending charged at month ``t``, as the chain holds it.
 
         Visibility is dropped; the young are classed by their age at the charge (now),
-        the adults stay adult.
+        the adults stay adult. The chain mode keeps of the priors whether there are any,
+        and no birth years (compiled, :func:`_charge`). Only the ``members`` given (all
+        by default), added to ``out`` if given.
         """
-        k = self.K
-        if self.full:
-            m = m.sum(axis=6)  # (K, F, S, A, P, B)
-            onehot = self._charge_onehot(t)  # (B, 3)
-            out = np.empty((k, *self.shape))
-            out[:, :, :, :3] = np.moveaxis(m[:, :, :, 0, :, :, None] * onehot, -1, 3)
-            out[:, :, :, ADULT_CLASS] = m[:, :, :, 1]
-            return out
-        # (K x F x S x A x P, B x V) by the young classes: (K, F, S, A, P, 3); each birth
-        # year is in one class, so an age group's three columns sum to its mass
-        by_class = (m.reshape(-1, self.B * N_VISIBILITY) @ self._charge_onehot(t, N_VISIBILITY)
-                    ).reshape(k, N_FORMS, N_SEXES, N_AGE_GROUPS, N_PRIORS, 3)
-        out = np.empty((k, *self.chain_shape))  # priors: none, or any (an earlier conviction)
-        out[:, :, :, :3, 0, 0] = by_class[:, :, :, 0, 0]
-        out[:, :, :, :3, 1, 0] = by_class[:, :, :, 0, 1:].sum(axis=3)
-        adult = by_class[:, :, :, 1].sum(axis=-1)  # (K, F, S, P)
-        out[:, :, :, ADULT_CLASS, 0, 0] = adult[..., 0]
-        out[:, :, :, ADULT_CLASS, 1, 0] = adult[..., 1:].sum(axis=-1)
-        return out
-
-    def _charge_onehot(self, t: int, repeat: int = 1) -> np.ndarray:
-        """Indicator ``(B x repeat, 3)`` of every birth year's young class by age in month ``t``.
-
-        Each birth year's row ``repeat`` times (for the visibility that follows it).
-        """
-        key = ("charge", int(self.years[t]), repeat)
-        out = self._memo.get(key)
         if out is None:
-            onehot = (charge_class(self.ages(t))[:, None] == np.arange(3)).astype(float)
-            out = self._memo[key] = np.repeat(onehot, repeat, axis=0)
+            out = np.zeros((self.K, *self.chain_shape))
+        members = np.arange(self.K) if members is None else members
+        _charge(np.ascontiguousarray(m), members, members, *self._charge_maps(t), out)
         return out
+
+    def _charge_maps(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """For :func:`_charge` at ``t``: birth years' young class, priors' and births' places."""
+        key = ("charge", int(self.years[t]))
+        young = self._memo.get(key)
+        if young is None:
+            young = self._memo[key] = charge_class(self.ages(t)).astype(np.int64)
+        maps = self._memo.get("charge_maps")
+        if maps is None:
+            priors = np.arange(N_PRIORS) if self.full else np.minimum(np.arange(N_PRIORS), 1)
+            births = np.arange(self.B) if self.full else np.zeros(self.B, dtype=np.int64)
+            maps = self._memo["charge_maps"] = (priors.astype(np.int64), births.astype(np.int64))
+        return young, *maps
 
     def _new_spell(self, t: int, m: np.ndarray, visibility: int) -> np.ndarray:
         """Chain mass ``m`` starting a new spell at ``t``: age group of now, ``visibility``."""
@@ -515,38 +692,70 @@ class Twin:
         return cached
 
     def _kernel_uncached(self, name_mean: str, name_cv: str, t: int) -> np.ndarray:
-        """Each member's and stratum's distribution, cut on its own, padded with zeros."""
+        """Each member's and stratum's distribution, cut on its own, padded with zeros.
+
+        Cut at the horizon too (``T + 1`` months; nothing later is used).
+        """
         means = self.strat(name_mean, t)[..., 0, 0]
         cvs = self.strat(name_cv, t)[..., 0, 0]
         pairs, where = np.unique(np.stack([means.ravel(), cvs.ravel()], axis=1), axis=0,
                                  return_inverse=True)
         pmfs = [_cut(cached_duration_pmf(float(m), float(c)), self.tail) for m, c in pairs]
-        table = np.zeros((max(len(x) for x in pmfs), len(pmfs)))
+        # to the horizon: a duration starting at t >= 0 needs at most T + 1 months
+        table = np.zeros((min(max(len(x) for x in pmfs), self.T + 1), len(pmfs)))
         for i, pmf in enumerate(pmfs):
-            table[: len(pmf), i] = pmf
+            table[: len(pmf), i] = pmf[: len(table)]
         return np.ascontiguousarray(table[:, where.ravel()]).reshape(
             len(table), *means.shape, 1, 1)
 
-    def _due(self, buffer: np.ndarray, t: int, kernel: np.ndarray, mass: np.ndarray) -> None:
-        """Spread ``mass`` entering at ``t`` over future months by ``kernel``.
+    def _due(self, buffer: _Due, t: int, kernel: np.ndarray, mass: np.ndarray,
+             skip: int = 0) -> None:
+        """Spread ``mass`` entering at ``t`` over future months by ``kernel[skip:]``.
 
-        ``buffer`` ``(months + 2, K, F, S, C, ...)``, ``mass`` ``(K, F, S, C, ...)`` and
-        ``kernel`` ``(J, K, F or 1, S or 1, C or 1, 1, 1)``; compiled (:func:`_spread`).
+        ``buffer`` holds ``(K, F, S, C, ...)`` by month, ``mass`` is ``(K, F, S, C, ...)``
+        and ``kernel`` ``(J, K, F or 1, S or 1, C or 1, 1, 1)``; compiled
+        (:func:`_spread`), each row up to its last mass.
         """
-        k = min(len(kernel), self.T + 1 - t)
+        if min(len(kernel) - skip, self.T + 1 - t) <= 0:
+            return
+        self._spread(buffer, t, self._kernel_rows(kernel, buffer.a.shape[:4]), mass, skip)
+
+    def _spread(self, buffer: _Due, t: int, kernel: tuple[np.ndarray, np.ndarray, np.ndarray],
+                mass: np.ndarray, skip: int = 0) -> None:
+        """:meth:`_due` with the kernel as rows, their lengths and each stratum's row."""
+        rows, lengths, mapping = kernel
+        k = min(rows.shape[1] - skip, self.T + 1 - t)
         if k <= 0:
             return
-        head = kernel.shape[1:5]
-        rows = self._memo.get(("rows", head))
-        if rows is None:
-            rows = self._memo[("rows", head)] = np.ascontiguousarray(np.broadcast_to(
-                np.arange(math.prod(head)).reshape(head), buffer.shape[1:5])).ravel()
-        n_rows = len(rows)
-        if mass.size != n_rows * math.prod(buffer.shape[5:]) or not buffer.flags.c_contiguous:
-            raise ValueError(f"mass {mass.shape} does not fit the buffer {buffer.shape}")
-        _spread(buffer.reshape(len(buffer), n_rows, -1), t, k,
-                np.ascontiguousarray(kernel).reshape(len(kernel), -1), rows,
-                np.ascontiguousarray(mass).reshape(n_rows, -1))
+        arr = buffer.a
+        n_rows = len(mapping)
+        if mass.size != n_rows * math.prod(arr.shape[4:-1]):
+            raise ValueError(f"mass {mass.shape} does not fit the buffer {arr.shape}")
+        _spread(arr.reshape(n_rows, -1, arr.shape[-1]), t, k, rows, lengths, mapping,
+                np.ascontiguousarray(mass).reshape(n_rows, -1), skip)
+
+    def _kernel_rows(self, kernel: np.ndarray, head: tuple[int, ...]
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A kernel as rows ``(K x F x S x C, J)``, each row's length, and the row of each stratum.
+
+        Kept for the last :data:`_ROWS_KEPT` kernels (with the kernel, so its ``id`` is
+        not reused while kept).
+        """
+        cache = self._memo.setdefault("kernel_rows", {})
+        hit = cache.get(id(kernel))
+        if hit is not None and hit[0] is kernel:
+            return hit[1]
+        rows = np.ascontiguousarray(kernel.reshape(len(kernel), -1).T)
+        nonzero = rows != 0
+        lengths = np.where(nonzero.any(axis=1),
+                           rows.shape[1] - np.argmax(nonzero[:, ::-1], axis=1), 0)
+        kshape = kernel.shape[1:5]
+        mapping = np.ascontiguousarray(np.broadcast_to(
+            np.arange(math.prod(kshape)).reshape(kshape), head)).ravel()
+        if len(cache) >= _ROWS_KEPT:
+            del cache[next(iter(cache))]
+        cache[id(kernel)] = (kernel, (rows, lengths.astype(np.int64), mapping))
+        return cache[id(kernel)][1]
 
     def _record(self, t: int, event: Event, mass: np.ndarray) -> None:
         """Count chain mass ``(K, F, S, C, P, B)`` as ``event`` at month ``t``."""
@@ -580,22 +789,22 @@ class Twin:
         self.ev_active = np.zeros((T + 1, N_EVENTS, K, N_FORMS, N_SEXES, N_AGE_GROUPS))
         self.terms = np.zeros((T + 1, K, N_FORMS, N_SEXES, N_CLASSES))
         self.stocks = np.zeros((T + 1, K, len(spec.Stage)))
-        chain = (T + 2, K, *self.chain_shape)
-        self.inv_due = np.zeros(chain)       # police investigation ends -> traced
-        self.insp_due = np.zeros(chain)      # other services' investigation ends
-        self.om_due = np.zeros(chain)        # OM decisions at liberty
-        self.om_due_detained = np.zeros(chain)  # OM decisions in pre-trial detention
-        self.trial_due = np.zeros(chain)     # judgments of suspects at liberty
-        self.appeal_due = np.zeros(chain)    # appeal judgments of appellants at liberty
+        chain = (K, *self.chain_shape)
+        self.inv_due = _Due(chain, T + 2)       # police investigation ends -> traced
+        self.insp_due = _Due(chain, T + 2)      # other services' investigation ends
+        self.om_due = _Due(chain, T + 2)        # OM decisions at liberty
+        self.om_due_detained = _Due(chain, T + 2)  # OM decisions in pre-trial detention
+        self.trial_due = _Due(chain, T + 2)     # judgments of suspects at liberty
+        self.appeal_due = _Due(chain, T + 2)    # appeal judgments of appellants at liberty
         # outcomes of the suspects detained from the arrest after a summons, scheduled
         # when detention begins; releases without and with conditional release (a risk
         # point for supervision); what is only recorded needs no priors or birth years
-        self.sentenced = {k: np.zeros(chain) for k in ("acquitted", "non_custodial", "release",
-                                                       "release_cond")}
-        self.sentenced.update({k: np.zeros((T + 2, K, N_FORMS, N_SEXES, N_CLASSES, 1, 1))
+        self.sentenced = {k: _Due(chain, T + 2) for k in ("acquitted", "non_custodial",
+                                                          "release", "release_cond")}
+        self.sentenced.update({k: _Due((K, N_FORMS, N_SEXES, N_CLASSES, 1, 1), T + 2)
                                for k in ("appealed", "convicted", "prison")})
         self.terms_due = np.zeros((T + 2, K, N_FORMS, N_SEXES, N_CLASSES))
-        self.recall_due = np.zeros(chain) if self.full else None  # releases from a recall
+        self.recall_due = _Due(chain, T + 2) if self.full else None  # releases from a recall
         self.reentries = np.zeros((T + 1, K, *self.active_shape)) if self.full else None
         self.active = np.zeros((K, *self.active_shape))
         self.no_sanction = np.zeros((K, *self.chain_shape))  # this month's cases without sanction
@@ -605,14 +814,15 @@ class Twin:
         # length alike, so an ending is the scheduled amount times the survival since)
         self.supervised = np.zeros((K, *self.chain_shape))
         self.survival = np.ones((K, *self.chain_shape)) if self.full else None
-        self.ends_due = np.zeros(chain) if self.full else None
+        self.ends_due = _Due(chain, T + 2) if self.full else None
         # under a probation capacity: the month's supervisions ordered (decided at its
         # end), and in chain mode the caseload by month from the supervision's length only
         self.requests: np.ndarray | None = None
         self.open_supervisions = np.zeros((T + 2, K))
         # the queue: signal cohorts oldest first, their masses per member (K, cohorts)
-        # and compositions (K, *active_shape) each; all cohorts' mass together
+        # and their signals (K, *active_shape) each; all cohorts' mass together
         self.queue_mass = np.zeros((K, 0))
+        self.queue_total = np.ones((K, 0))  # each cohort's mass when it arrived
         self.queue: list[np.ndarray] = []
         self.queued = np.zeros((K, *self.active_shape))
         self.credit = np.zeros(K)
@@ -648,6 +858,25 @@ class Twin:
         return self._memo[key]
 
     # ------------------------------------------------------------------ inflow
+
+    def _newcomer_factors(self, t: int, stratum_rate: np.ndarray
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """First-timers' factors by stratum ``X`` (their product: :meth:`_newcomers`).
+
+        Counts ``(K, X)``, priors ``(K, X, P)`` and onset ages as birth years ``(K, X, B)``.
+        """
+        k = self.K
+        ages = self._age_matrices(t)                                     # (K, A, B)
+        q = self.stacked("prior_conviction_share")[t, :, :, 0, 0]        # (K, F)
+        priors = np.stack([1 - q, q / 2, q / 4, q / 4], axis=-1)  # spec.prior_convictions_pmf
+        rate = stratum_rate.transpose(0, 1, 3, 2)                        # (K, F, S, A)
+        shape = (k, N_FORMS, N_SEXES, N_AGE_GROUPS)
+        return (np.ascontiguousarray(rate).reshape(k, -1),
+                np.ascontiguousarray(np.broadcast_to(priors[:, :, None, None, :],
+                                                     (*shape, N_PRIORS))).reshape(k, -1,
+                                                                                  N_PRIORS),
+                np.ascontiguousarray(np.broadcast_to(ages[:, None, None, :, :],
+                                                     (*shape, self.B))).reshape(k, -1, self.B))
 
     def _newcomers(self, t: int, stratum_rate: np.ndarray) -> np.ndarray:
         """Expected offenders starting at month ``t`` from per-stratum counts ``(K, F, A, S)``.
@@ -694,9 +923,8 @@ class Twin:
         self.t_now = t
         # events of month t are computed from the masses present before it; whatever
         # enters a stage in month t is first exposed in month t + 1 (as in the agents)
-        newcomers = self._newcomers(t, self.stacked("inflow_stratum_rate")[t] / 12.0)
-        signals, inspected = self._active_exits(t)
-        dropped = self._queue_drops(t)
+        signals, inspected, arrived = self._active_exits(t)
+        p_drop = self._queue_drops(t)
         # life after the chain first: who leaves the chain in month t is exposed from t + 1
         reentries = self._after_chain(t) if self.full else None
         self._investigations_end(t)
@@ -706,95 +934,111 @@ class Twin:
         self._releases(t)
         self._recalls(t)
         self._decide_supervision(t)
-        # entries of month t
-        self.active[..., spec.VISIBILITY_FIRST] += newcomers
-        self._record_active(t, Event.INFLOW, newcomers)
-        if dropped is not None:
-            self.active += dropped
+        # entries of month t: first-timers, the queue's drops, re-entries; the signals
+        # join the queue
         if reentries is not None:
             reentries += resumed
-            self.active += reentries
             self.reentries[t] = reentries
         elif self.reentries_in is not None:
-            self.active += self.reentries_in[t]
+            reentries = self.reentries_in[t][None]
         elif self.reentries_each is not None:
-            for k, arr in enumerate(self.reentries_each):
-                if arr is not None:
-                    self.active[k] += arr[t]
+            reentries = np.stack([np.zeros(self.active_shape) if arr is None else arr[t]
+                                  for arr in self.reentries_each])
+        self._enter(t, p_drop, reentries, signals)
         insp = self._charged(t, inspected)
         self._record(t, Event.INSPECTED, insp)
         self._due(self.insp_due, t + 1, self._kernel("investigation_months",
-                                                     "investigation_cv", t)[1:], insp)
-        self._queue_arrivals(t, signals)
+                                                     "investigation_cv", t), insp, 1)
+        self._queue_arrivals(t, signals, arrived)
         self._serve_queue(t)
 
-    def _active_exits(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+    def _enter(self, t: int, p_drop: np.ndarray, reentries: np.ndarray | None,
+               signals: np.ndarray) -> None:
+        """Entries of month ``t`` (compiled, :func:`_enter`); first-timers and drops counted.
+
+        First-timers (:meth:`_newcomers`), the queue's drops (a share ``p_drop`` per
+        member), re-entries ``(1 or K, F, S, A, P, B, V)`` (or none) enter offending; the
+        month's ``signals`` join the queue's mass.
+        """
+        k, x = self.K, N_FORMS * N_SEXES * N_AGE_GROUPS
+        rate, priors, ages = self._newcomer_factors(t, self.stacked("inflow_stratum_rate")[t]
+                                                    / 12.0)
+        flat = (k, x, N_PRIORS, self.B, N_VISIBILITY)
+        if reentries is None:
+            reentries = np.zeros((0, *self.active_shape))
+        sums = np.empty((k, x, 2))
+        _enter(self.active.reshape(flat), self.queued.reshape(flat), p_drop, rate, priors,
+               ages, np.ascontiguousarray(reentries).reshape(len(reentries), *flat[1:]),
+               signals.reshape(flat), sums)
+        sums = sums.reshape(k, N_FORMS, N_SEXES, N_AGE_GROUPS, 2)
+        self.ev_active[t, Event.INFLOW] += sums[..., 0]
+        self.ev_active[t, Event.DROPPED] += sums[..., 1]
+
+    def _active_exits(self, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Undetected offending in month ``t``: its exits, and the other offences of who stays.
 
         The exits in the agents' tie order: signalled, inspected, desisted, exposed by an
         arrest for another offence. Returns the mass for the queue (signalled and
-        exposed) and the inspected. Offences that expose nothing fall in the months
-        before the one the spell ends in (as after the chain): from the mass that stays.
+        exposed), the inspected, and each member's total for the queue. Offences that
+        expose nothing fall in the months before the one the spell ends in (as after the
+        chain): from the mass that stays. One compiled pass over the state (:func:`_exits`).
         """
         a = self.active
         p_sig, p_ins, h_des, p_exp, p_other, registered = (
             arr[t] for arr in self._exit_probabilities())
-        sig = a * p_sig
-        rest = a - sig
-        ins = rest * p_ins
-        rest -= ins
-        des = rest * self._desistance(t, h_des)
-        rest -= des
-        exposed = rest * p_exp
-        rest -= exposed
-        self.active = rest
-        self._record_active(t, Event.SIGNALLED, sig)
-        self._record_active(t, Event.DESISTED, des)
-        self._record_active(t, Event.EXPOSED, exposed)
-        offences = (rest * p_other).reshape(
-            self.K, N_FORMS, N_SEXES, N_AGE_GROUPS, -1).sum(axis=4)
-        self.ev_active[t, Event.GENERAL_OFFENCE] += offences
-        self.ev_active[t, Event.GENERAL_CASE] += offences * registered
-        sig += exposed
-        return sig, ins
+        k, x = self.K, N_FORMS * N_SEXES * N_AGE_GROUPS
+        signals, inspected = np.empty_like(a), np.empty_like(a)
+        sums = np.empty((k, x, 4))
+        flat = (k, x, N_PRIORS, self.B, N_VISIBILITY)
+        _exits(a.reshape(flat), p_sig, p_ins, self._desistance(t, h_des), p_exp, p_other,
+               signals.reshape(flat), inspected.reshape(flat), sums)
+        sums = sums.reshape(k, N_FORMS, N_SEXES, N_AGE_GROUPS, 4)
+        ev = self.ev_active[t]
+        ev[Event.SIGNALLED] += sums[..., 0]
+        ev[Event.DESISTED] += sums[..., 1]
+        ev[Event.EXPOSED] += sums[..., 2]
+        ev[Event.GENERAL_OFFENCE] += sums[..., 3]
+        ev[Event.GENERAL_CASE] += sums[..., 3] * registered
+        return signals, inspected, (sums[..., 0] + sums[..., 2]).reshape(k, -1).sum(axis=1)
 
     # ------------------------------------------------------------------- queue
 
-    def _queue_arrivals(self, t: int, signals: np.ndarray) -> None:
-        """The month's signals join the queue as one cohort (per member, if any)."""
-        total = self._total(signals)
+    def _queue_arrivals(self, t: int, signals: np.ndarray, total: np.ndarray) -> None:
+        """The month's signals (their totals ``total``) join the queue as one cohort.
+
+        Kept as they are with their totals (a member without signals has a cohort of 0);
+        their mass joined the queue's with the entries (:meth:`_enter`).
+        """
         if not (total > 0).any():
             return
-        self.queue.append(signals / np.where(total > 0, total, 1.0)[:, None, None, None, None,
-                                                                        None, None])
-        self.queue_mass = np.concatenate(
-            [self.queue_mass, np.where(total > 0, total, 0.0)[:, None]], axis=1)
-        self.queued += signals
+        self.queue.append(signals)
+        mass = np.where(total > 0, total, 0.0)[:, None]
+        self.queue_mass = np.concatenate([self.queue_mass, mass], axis=1)
+        self.queue_total = np.concatenate([self.queue_total, np.where(mass > 0, mass, 1.0)],
+                                          axis=1)
 
     def _trim_queue(self) -> None:
         """Forget the cohorts no member has left."""
         keep = (self.queue_mass > 0).any(axis=0)
         if not keep.all():
             self.queue_mass = self.queue_mass[:, keep]
+            self.queue_total = self.queue_total[:, keep]
             self.queue = [c for c, k in zip(self.queue, keep, strict=True) if k]
 
-    def _queue_drops(self, t: int) -> np.ndarray | None:
+    def _queue_drops(self, t: int) -> np.ndarray:
         """Signals not followed up: back to offending, their visibility unchanged.
 
-        Every cohort loses the same share, so the drops are that share of the queue.
-        Returns ``None`` if no member drops any.
+        Every cohort loses the same share, so the drops are that share of the queue;
+        returns the share per member (0 for a member without a queue), which the
+        month's entries take from the queue's mass (:meth:`_enter`).
         """
         p = spec.scale_probability(self.scalar("queue_drop_hazard", t), 1.0)
         p = np.where((self.queue_mass > 0).any(axis=1), p, 0.0)  # (K,): members with a queue
-        if not (p > 0).any():
-            return None
-        dropped = self.queued * p[:, None, None, None, None, None, None]
-        self.queued -= dropped
-        self.queue_mass -= self.queue_mass * p[:, None]
-        self._record_active(t, Event.DROPPED, dropped)
-        self.queue_mass[self.queue_mass <= _QUEUE_EMPTY] = 0.0
-        self._trim_queue()
-        return dropped
+        if (p > 0).any():
+            self.queue_mass -= self.queue_mass * p[:, None]
+            self.queue_mass[self.queue_mass <= _QUEUE_EMPTY] = 0.0
+            self._trim_queue()
+        return p
 
     def _serve_queue(self, t: int) -> None:
         """Investigations start: the charge, at the age of this month.
@@ -806,26 +1050,30 @@ class Twin:
         n = np.minimum(total, np.floor(self.credit))
         self.credit = np.minimum(self.credit - n, 1.0)
         whole = n >= total  # the whole queue
-        served = np.zeros((self.K, *self.active_shape))
-        if whole.any():
-            served[whole] = self.queued[whole]
-            self.queued[whole] = 0.0
-            self.queue_mass[whole] = 0.0
-        if not whole.all():
+        charged = np.zeros((self.K, *self.chain_shape))
+        served = np.flatnonzero(whole)
+        if len(served):
+            self._charged(t, self.queued, served, charged)
+            self.queued[served] = 0.0
+            self.queue_mass[served] = 0.0
+        part = np.flatnonzero(~whole)
+        if len(part):
             mass = self.queue_mass
-            ahead = np.cumsum(mass, axis=1) - mass
-            take = np.clip(np.minimum(mass, n[:, None] - ahead), 0.0, None)
-            for c in np.flatnonzero(take.any(axis=0)).tolist():  # oldest first
-                served += take[:, c, None, None, None, None, None, None] * self.queue[c]
-            self.queued -= served * ~whole[:, None, None, None, None, None, None]
-            mass -= take
+            ahead = np.cumsum(mass[part], axis=1) - mass[part]
+            take = np.clip(np.minimum(mass[part], n[part, None] - ahead), 0.0, None)
+            taken = np.zeros((len(part), *self.active_shape))
+            for i, k in enumerate(part.tolist()):
+                for c in np.flatnonzero(take[i]).tolist():  # oldest first
+                    taken[i] += take[i, c] / self.queue_total[k, c] * self.queue[c][k]
+                self.queued[k] -= taken[i]
+            _charge(taken, np.arange(len(part)), part, *self._charge_maps(t), charged)
+            mass[part] -= take
             mass[mass <= 1e-12 * np.maximum(total, 1.0)[:, None]] = 0.0
-            self.queued[~(mass > 0).any(axis=1)] = 0.0
+            self.queued[part[~(mass[part] > 0).any(axis=1)]] = 0.0
         self._trim_queue()
-        charged = self._charged(t, served)
         self._record(t, Event.INVESTIGATION_STARTED, charged)
         self._due(self.inv_due, t + 1,
-                  self._kernel("investigation_months", "investigation_cv", t)[1:], charged)
+                  self._kernel("investigation_months", "investigation_cv", t), charged, 1)
 
     # ----------------------------------------------------------- prosecution
 
@@ -837,8 +1085,8 @@ class Twin:
                               (self.insp_due, Event.REGISTERED_OTHER)):
             self._record(t, event, buffer[t])
         detained = registered * share
-        self._due(self.om_due, t + 1, self._kernel("om_decision_months", "om_decision_cv", t)[1:],
-                  registered - detained)
+        self._due(self.om_due, t + 1, self._kernel("om_decision_months", "om_decision_cv", t),
+                  registered - detained, 1)
         self._detained(t, detained)
 
     def _om_decisions(self, t: int) -> None:
@@ -864,8 +1112,8 @@ class Twin:
         held_summoned = held * summons
         self._record(t, Event.SUMMONED_DETAINED, held_summoned)
         self._detained_summoned(t, held_summoned)
-        self._due(self.trial_due, t + 1, self._kernel("trial_months", "trial_cv", t)[1:],
-                  at_liberty)
+        self._due(self.trial_due, t + 1, self._kernel("trial_months", "trial_cv", t),
+                  at_liberty, 1)
 
     def _summons(self) -> np.ndarray:
         """Share of OM decisions that summon, ``(months + 1, K, F, S, C, 1, 1)`` (cached)."""
@@ -929,9 +1177,10 @@ class Twin:
                 "prison_adult": prison * (1 - juvenile)}
 
     def _served(self, t: int, juvenile: bool) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        cached = self._memo.get(("served", t, juvenile))
+        key = ("served", t if self._sentences_vary else 0, juvenile)
+        cached = self._memo.get(key)
         if cached is None:
-            cached = self._memo[("served", t, juvenile)] = self._served_uncached(t, juvenile)
+            cached = self._memo[key] = self._served_uncached(t, juvenile)
         return cached
 
     def _served_uncached(self, t: int, juvenile: bool
@@ -961,6 +1210,14 @@ class Twin:
         conds = [[part[1] for part in row] for row in parts]
         cond = None if all(c is None for row in conds for c in row) else stack(conds)
         return plain, cond, np.array([[part[2] for part in row] for row in parts])
+
+    def _served_kernel(self, served: np.ndarray) -> np.ndarray:
+        """Months served ``(J, K, F)`` as a kernel ``(J, K, F, 1, 1, 1, 1)`` (one view each)."""
+        key = ("served_kernel", id(served))
+        hit = self._memo.get(key)
+        if hit is None or hit[0] is not served:
+            hit = self._memo[key] = (served, served[:, :, :, None, None, None, None])
+        return hit[1]
 
     def _shift_priors(self, m: np.ndarray) -> np.ndarray:
         """A conviction adds one prior (capped at 3 in the state; not in the chain mode)."""
@@ -996,8 +1253,8 @@ class Twin:
         guilty = m * split["convicted"]
         appealed = guilty * split["appealed"]
         self._record(t, Event.APPEALED, appealed)
-        self._due(self.appeal_due, t + 1, self._kernel("appeal_months", "appeal_cv", t)[1:],
-                  appealed)
+        self._due(self.appeal_due, t + 1, self._kernel("appeal_months", "appeal_cv", t),
+                  appealed, 1)
         return guilty * (1 - split["appealed"])
 
     def _appeal_judgments(self, t: int, split: dict) -> np.ndarray:
@@ -1029,9 +1286,9 @@ class Twin:
             for key, served in (("release", plain), ("release_cond", cond)):
                 if served is None:
                     continue
-                kernel = served[:, :, :, None, None, None, None]  # (J, K, F, 1, 1, 1, 1)
+                kernel = self._served_kernel(served)  # (J, K, F, 1, 1, 1, 1)
                 self.sentenced[key][t] += kernel[0] * prison  # served 0 months: out at once
-                self._due(self.sentenced[key], t + 1, kernel[1:], prison)
+                self._due(self.sentenced[key], t + 1, kernel, prison, 1)
         self._supervise(t, non_custodial + non_custodial_detained, "probation_share_other")
 
     def _detained(self, t0: int, x: np.ndarray) -> None:
@@ -1048,10 +1305,10 @@ class Twin:
         if not x.any():
             return
         om = self._kernel("om_decision_months", "om_decision_cv", t0)
-        self._due(self.om_due_detained, t0 + 1, om[1:], x)
+        self._due(self.om_due_detained, t0 + 1, om, x, 1)
         x_shift = self._shift_priors(x)
         for key, release in self._registration_release(t0, om).items():
-            self._due(self.sentenced[key], t0, release, x_shift)
+            self._spread(self.sentenced[key], t0, release, x_shift)
 
     def _detained_summoned(self, t1: int, y: np.ndarray) -> None:
         """Detained suspects summoned at ``t1``: their judgments and sentences, scheduled now.
@@ -1103,7 +1360,9 @@ class Twin:
                 del memo[old]
         trial = self._kernel("trial_months", "trial_cv", t1)
         appeal = self._kernel("appeal_months", "appeal_cv", t1)
-        n = len(trial) + len(appeal) - 1
+        # to the horizon: a cohort summoned at t1 (or at any month, if one set serves all)
+        n = min(len(trial) + len(appeal) - 1, self.T + 1 - (t1 if varies else 0))
+        trial = trial[:n]
         splits = self._splits_over_time()
         stack = {}
         for name, arr in splits.items():  # beyond the horizon: the last month's (never used)
@@ -1139,77 +1398,77 @@ class Twin:
         out = memo[key] = {k: _truncate(v, lengths) for k, v in out.items()}
         return out
 
-    def _registration_release(self, t0: int, om: np.ndarray) -> dict[str, np.ndarray]:
+    def _registration_release(self, t0: int, om: np.ndarray
+                              ) -> dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]]:
         """Release kernels (months from ``t0``) of suspects detained from ``t0``.
 
         Summoned ``k`` months after ``t0`` with the OM's delay ``om`` and its summons
         share then, sent to prison by the final judgment ``n`` months after ``t0``
         (the summons cohorts' prison kernels, :meth:`_summoned_kernels`), released at
         ``max(served, n)``: the terms without and with conditional release (keys
-        ``release`` and ``release_cond``). Reused while the summons shares and kernels
-        are those of the previous registration.
+        ``release`` and ``release_cond``), to the horizon (``T + 1 - t0`` months: what
+        comes later is never used), as rows for :meth:`_spread`. Reused while the
+        summons shares and kernels are those of the previous registration.
         """
-        n_om = len(om)
-        window = self._summons()[t0: t0 + n_om]
-        if len(window) < n_om:  # beyond the horizon: the last month's shares (never used)
-            window = np.concatenate([window, np.repeat(window[-1:], n_om - len(window), 0)])
+        horizon = self.T + 1 - t0
+        n = min(len(om), horizon)
+        window = self._summons()[t0: t0 + n]
         varies = self._summoned_vary()
         cached = self._memo.get("registration")
-        if (cached is not None and not varies and cached[0] is om
-                and np.array_equal(cached[1], window)):
+        if (cached is not None and not varies and cached[0] is om and len(cached[1]) >= n
+                and np.array_equal(cached[1][:n], window)):
             return cached[2]
-        summoned = om * window  # (K, F, S, C, 1, 1): summoned k months after t0
+        summoned = om[:n] * window  # (n, K, F, S, C, 1, 1): summoned k months after t0
         release: dict[str, np.ndarray] = {}
-        for juvenile, judged in self._registration_prison(t0, summoned, varies).items():
-            for key, rel in self._detained_release(t0, _cut_stack(judged, self.tail),
-                                                   juvenile).items():
-                have = release.get(key)
-                if have is not None:
-                    if len(rel) < len(have):
-                        rel, have = have, rel
-                    rel = rel.copy()
-                    rel[: len(have)] += have
-                release[key] = rel
-        self._memo["registration"] = (om, window, release)
-        return release
+        for juvenile, judged in self._registration_prison(t0, summoned, varies,
+                                                          horizon).items():
+            self._detained_release(t0, judged, juvenile, release)
+        n_rows = self.K * N_FORMS * N_SEXES * N_CLASSES
+        every = np.arange(n_rows)
+        out = {key: (rows, np.full(n_rows, horizon, dtype=np.int64), every)
+               for key, rows in release.items()}
+        self._memo["registration"] = (om, window, out)
+        return out
 
-    def _registration_prison(self, t0: int, summoned: np.ndarray, varies: bool
+    def _registration_prison(self, t0: int, summoned: np.ndarray, varies: bool, horizon: int
                              ) -> dict[bool, np.ndarray]:
         """Prison sentences by months from a detained registration at ``t0`` to the judgment.
 
         ``summoned[k]``: the share summoned ``k`` months after ``t0``. By law (juvenile or
-        not), each ``(n, K, F, S, C, 1, 1)``: the summons cohorts' prison kernels, shifted
-        by their summons month. Where those are the same every month, one convolution
-        (by FFT, both laws at once, the kernels' transforms kept).
+        not), each as rows ``(K x F x S x C, horizon)``: the summons cohorts' prison
+        kernels, shifted by their summons month. Where those are the same every month,
+        one compiled convolution by direct sums (:func:`_causal_convolve`) over the
+        strata whose kernel is not 0.
         """
         names = {True: "prison_juvenile", False: "prison_adult"}
         n_om = len(summoned)
         if varies:
             out = {}
-            ks = [k for k in range(1, min(n_om, self.T + 1 - t0)) if summoned[k].any()]
+            ks = [k for k in range(1, n_om) if summoned[k].any()]
             for juvenile, name in names.items():
-                kerns = {k: self._summoned_kernels(t0 + k)[name] for k in ks}
+                kerns = {k: self._summoned_kernels(t0 + k)[name][: horizon - k] for k in ks}
                 if not any(kern.any() for kern in kerns.values()):
                     continue
-                judged = np.zeros((max(k + len(kerns[k]) for k in ks), *summoned.shape[1:]))
+                judged = np.zeros((horizon, *summoned.shape[1:]))
                 for k in ks:
                     judged[k: k + len(kerns[k])] += kerns[k] * summoned[k]
-                out[juvenile] = judged
+                out[juvenile] = np.ascontiguousarray(judged.reshape(horizon, -1).T)
             return out
         kern = self._summoned_kernels(t0)
-        laws = [juvenile for juvenile, name in names.items() if kern[name].any()]
-        n = n_om + len(kern["prison"]) - 1
-        length = 1 << (n - 1).bit_length()
-        key = ("spectrum", tuple(laws), length)
-        spectrum = self._memo.get(key)
-        if spectrum is None:  # the same kernels for every registration
-            stacked = np.stack([kern[names[law]] for law in laws], axis=1)
-            spectrum = self._memo[key] = np.fft.rfft(
-                stacked.reshape(len(stacked), len(laws), -1), length, axis=0)
-        flat = np.fft.rfft(summoned.reshape(n_om, -1), length, axis=0)[:, None]
-        judged = np.fft.irfft(spectrum * flat, length, axis=0)[:n]
-        _drop_roundoff(judged, self.K, 2)  # round-off, see _convolve
-        return {law: judged[:, i].reshape(n, *summoned.shape[1:]) for i, law in enumerate(laws)}
+        x = np.ascontiguousarray(summoned.reshape(n_om, -1).T)
+        out = {}
+        for juvenile, name in names.items():
+            key = ("prison_rows", name)
+            rows = self._memo.get(key)
+            if rows is None:  # the same kernel for every registration: kept as rows
+                rows = self._memo[key] = np.ascontiguousarray(
+                    kern[name].reshape(len(kern[name]), -1).T)
+            if not rows.any():
+                continue
+            judged = np.zeros((x.shape[0], horizon))
+            _causal_convolve(x, rows, judged)
+            out[juvenile] = judged
+        return out
 
     def _appeal_convolution(self, t0: int, appealed: np.ndarray, varies: bool) -> np.ndarray:
         """Appeal judgments by months from ``t0`` of the appeals ``appealed`` lodged then."""
@@ -1226,51 +1485,50 @@ class Twin:
             later[j: j + m] += a[:m] * appealed[j][None]
         return later
 
-    def _detained_release(self, t0: int, share: np.ndarray, juvenile: bool
-                          ) -> dict[str, np.ndarray]:
+    def _detained_release(self, t0: int, judged: np.ndarray, juvenile: bool,
+                          out: dict[str, np.ndarray]) -> None:
         """Release kernels (offsets from ``t0``) of detained suspects sentenced to prison.
 
-        ``share[k]`` is the mass judged after ``k`` months and sent to prison; each is
-        released at ``max(served, k)``. Returns the kernels ``(J, K, F, S, C, 1, 1)`` of
-        the terms without and with conditional release (keys ``release``,
-        ``release_cond``).
+        ``judged[r, k]`` is the mass of row ``r`` (``K x F x S x C``) judged after ``k``
+        months and sent to prison; each is released at ``max(served, k)``. Adds the
+        kernels of the terms without and with conditional release (keys ``release``,
+        ``release_cond``) as rows like ``judged``: a release at offset ``j`` comes from
+        judgments at ``k <= j``, so the offsets ``judged`` covers are complete.
         """
-        kmax = len(share)
-        out = {}
-        if not self._sentences_vary:
-            plain, cond, _ = self._served(0, juvenile)  # the same in every month
+        n_rows, kmax = judged.shape
+        if not self._sentences_vary:  # the same months served in every month: compiled
+            plain, cond, _ = self._served(0, juvenile)
             for key, served in (("release", plain), ("release_cond", cond)):
                 if served is None:
                     continue
-                j = max(len(served), kmax)
-                memo = ("served_padded", juvenile, key, j)
+                memo = ("served_rows", juvenile, key)
                 cached = self._memo.get(memo)
                 if cached is None:
-                    padded = np.pad(served, [(0, j - len(served)), (0, 0), (0, 0)])
-                    cached = self._memo[memo] = (
-                        padded[:, :, :, None, None, None, None],
-                        np.cumsum(padded, axis=0)[:, :, :, None, None, None, None])
-                served7, cdf7 = cached
-                sh = np.zeros((j, *share.shape[1:]))
-                sh[:kmax] = share
-                before = np.cumsum(sh, axis=0) - sh  # judged strictly before offset j
-                out[key] = served7 * before + sh * cdf7
-            return out
+                    padded = np.pad(served, [(0, max(self.T + 2 - len(served), 0)), (0, 0),
+                                             (0, 0)])
+                    rows = np.ascontiguousarray(padded.reshape(len(padded), -1).T)  # (K x F, J)
+                    row = np.repeat(np.arange(len(rows)), N_SEXES * N_CLASSES)
+                    cached = self._memo[memo] = (rows, np.cumsum(rows, axis=1), row)
+                if key not in out:
+                    out[key] = np.zeros((n_rows, kmax))
+                _release(judged, *cached, out[key])
+            return
+        share = np.ascontiguousarray(judged.T).reshape(kmax, self.K, N_FORMS, N_SEXES,
+                                                       N_CLASSES, 1, 1)
         per_k = [self._served(min(t0 + k, self.T), juvenile) for k in range(kmax)]
         for part, key in ((0, "release"), (1, "release_cond")):
             if per_k[0][part] is None:
                 continue
-            j = max(max(len(s[part]) for s in per_k), kmax)
-            rel = np.zeros((j, *share.shape[1:]))
+            rel = np.zeros(share.shape)
             for k in range(1, kmax):
                 served = per_k[k][part]
                 cdf = np.cumsum(served, axis=0)
                 rel[k] += share[k] * cdf[min(k, len(cdf) - 1)][:, :, None, None, None, None]
                 if len(served) > k + 1:
-                    rel[k + 1: len(served)] += share[k][None] * served[
-                        k + 1:, :, :, None, None, None, None]
-            out[key] = rel
-        return out
+                    rel[k + 1: min(len(served), kmax)] += share[k][None] * served[
+                        k + 1: kmax, :, :, None, None, None, None]
+            rows = np.ascontiguousarray(rel.reshape(kmax, -1).T)
+            out[key] = rows if key not in out else out[key] + rows
 
     # ----------------------------------------------------------- release and after
 
@@ -1341,14 +1599,17 @@ class Twin:
         self.supervised += supervised
         kernel = self._kernel("probation_months", "probation_cv", t)
         if not self.full:  # no life after the chain: the caseload ends by length alone
-            staying = 1.0 - np.cumsum(kernel[..., 0, 0], axis=0)  # P(length > j), (J, K, F, S, C)
+            key = ("staying", id(kernel))
+            staying = self._memo.get(key)
+            if staying is None:  # P(length > j), (J, K, F, S, C)
+                staying = self._memo[key] = 1.0 - np.cumsum(kernel[..., 0, 0], axis=0)
             open_ = (staying * supervised.sum(axis=(4, 5))[None]).sum(axis=(2, 3, 4))
             k = min(len(open_), self.T + 2 - t)
             self.open_supervisions[t: t + k] += open_[:k]
             return
         with np.errstate(divide="ignore", invalid="ignore"):
             scaled = np.where(self.survival > 0, supervised / self.survival, 0.0)
-        self._due(self.ends_due, t + 1, kernel[1:], scaled)
+        self._due(self.ends_due, t + 1, kernel, scaled, 1)
 
     def _decide_supervision(self, t: int) -> None:
         """Under a probation capacity: the month's supervisions while places are free.
@@ -1409,7 +1670,7 @@ class Twin:
                 keep = keep * (1 - p_rev)
                 self._record(t, Event.REVOKED, revoked)
                 self._due(self.recall_due, t + 1,
-                          self._kernel("recall_months", "recall_cv", t)[1:], revoked)
+                          self._kernel("recall_months", "recall_cv", t), revoked, 1)
             stay = mass * keep
             gen = stay * p_gen
             spell = self._new_spell(t, re, spec.VISIBILITY_SUPERVISED if supervised
