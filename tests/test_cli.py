@@ -356,3 +356,37 @@ def test_compare_with_another_horizon_exits_2_and_writes_nothing(compare_files, 
     assert "horizon" in captured.err
     assert captured.out == ""
     assert not out.exists()
+
+
+def test_uncertainty_without_an_ensemble_says_how_to_make_one(tmp_path):
+    proc = chainsim("compare", SHORT_REL, SHORT_REL, "--reps", "2", "--uncertainty",
+                    "--ensemble", str(tmp_path / "posterior.parquet"), "--out",
+                    str(tmp_path / "out"))
+    assert proc.returncode == 2
+    assert "chainsim calibrate --posterior" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_compare_under_uncertainty_reports_the_posterior_spread(tmp_path):
+    import numpy as np
+
+    from conftest import ENSEMBLE_PRIORS, write_ensemble
+
+    n = 12
+    write_ensemble(tmp_path / "posterior.parquet", pd.DataFrame({
+        "member": range(n), "signal_hazard.scale": np.linspace(0.8, 1.2, n),
+        "conviction_prob.scale": np.ones(n), "resume_share": np.linspace(0.3, 0.7, n)}),
+        {"priors": ENSEMBLE_PRIORS})
+    args = ("compare", SHORT_REL, SHORT_REL, "--uncertainty", "--ensemble",
+            str(tmp_path / "posterior.parquet"), "--seed", "3", "--out", str(tmp_path / "o"))
+    too_many = chainsim(*args, "--reps", str(n + 1))
+    assert too_many.returncode == 2 and "at most the ensemble's 12 members" in too_many.stderr
+    proc = chainsim(*args, "--reps", str(n), "--min-effect", "0.01")
+    assert proc.returncode == 0, proc.stderr
+    assert "90% over posterior" in proc.stdout and "P(lower)" in proc.stdout
+    doc = json.loads((tmp_path / "o" / "comparison.json").read_text())
+    entry = doc["scenarios"]["baseline_short"]
+    assert doc["ensemble_repeats"] == 10 and doc["min_effect"] == 0.01
+    # a self-comparison: no effect in any member, so nothing for the parameters to explain
+    court = entry["under_uncertainty"]["court_cases"]
+    assert court["mean"] == 0 and court["prediction"] == [0.0, 0.0]

@@ -69,7 +69,11 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run on a Dask cluster, e.g. tcp://127.0.0.1:8786 (same results)")
     run.add_argument("--uncertainty", action="store_true",
-                     help="sample the declared unknowns per replication (default: central values)")
+                     help="replication i uses member i of the posterior ensemble (parameter "
+                          "sets that reproduce the data; default: the calibrated values)")
+    run.add_argument("--ensemble", type=Path, default=None, metavar="FILE",
+                     help="posterior ensemble for --uncertainty (default "
+                          "calibration/posterior.parquet)")
     run.add_argument("--json", action="store_true",
                      help="print the summary document (JSON) on stdout instead of a table")
 
@@ -85,7 +89,15 @@ def build_parser() -> argparse.ArgumentParser:
     cmp.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE,
                      help=engine_help())
     cmp.add_argument("--uncertainty", action="store_true",
-                     help="sample the unknowns per replication (shared by the arms)")
+                     help="replication i of every arm uses member i of the posterior ensemble: "
+                          "reports the effect's spread over the posterior, the probability of "
+                          "a reduction, and Monte Carlo vs parameter uncertainty")
+    cmp.add_argument("--ensemble", type=Path, default=None, metavar="FILE",
+                     help="posterior ensemble for --uncertainty (default "
+                          "calibration/posterior.parquet)")
+    cmp.add_argument("--min-effect", type=float, default=0.0, metavar="FRACTION",
+                     help="with --uncertainty, also the probability of a reduction by more "
+                          "than this fraction of the baseline level (e.g. 0.01 for 1%%)")
     cmp.add_argument("--out", type=Path, default=None,
                      help="output directory (default results/compare-<scenarios>)")
     cmp.add_argument("--workers", type=_workers, default=None,
@@ -242,6 +254,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _ensemble(args: argparse.Namespace):
+    """The posterior ensemble ``--uncertainty`` draws from (an input error if missing)."""
+    if not args.uncertainty:
+        return None
+    from chainsim.experiments.ensemble import load_ensemble
+
+    ensemble = load_ensemble(args.ensemble)
+    if args.reps > len(ensemble):
+        from chainsim.chain.errors import InputError, Problem
+
+        raise InputError([Problem("<command line>", "--reps", args.reps,
+                                  f"at most the ensemble's {len(ensemble)} members "
+                                  f"({ensemble.path})")])
+    return ensemble
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     """``chainsim run``: replications, files, and a table or the JSON summary."""
     from chainsim.experiments.pool import start_local_pool
@@ -253,11 +281,12 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     scenario = load_scenario(args.scenario)
     params = resolve(scenario, args.scenario)
+    ensemble = _ensemble(args)
     out = args.out if args.out is not None else Path("results") / scenario.name
     doc = run_to_directory(scenario, params, out, reps=args.reps, seed=args.seed,
                            workers=args.workers, progress=not args.json,
                            uncertainty=args.uncertainty, engine=args.engine,
-                           scheduler=args.scheduler)
+                           scheduler=args.scheduler, ensemble=ensemble)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -281,6 +310,12 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     baseline = load_scenario(args.baseline)
     resolve(baseline, args.baseline)
+    ensemble = _ensemble(args)
+    if not 0.0 <= args.min_effect < 1.0:
+        from chainsim.chain.errors import InputError, Problem
+
+        raise InputError([Problem("<command line>", "--min-effect", args.min_effect,
+                                  "a fraction of the baseline level from 0 to below 1")])
     costs = None
     if args.costs is not None:
         from chainsim.chain.costs import load_costs
@@ -309,9 +344,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
     bar = progress_bar((1 + len(scenarios)) * args.reps, "runs", "run", enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
                   uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs,
-                  engine=args.engine, scheduler=args.scheduler)
+                  engine=args.engine, scheduler=args.scheduler, ensemble=ensemble)
     bar.close()
-    doc = comparison_document(cmp)
+    doc = comparison_document(cmp, min_effect=args.min_effect)
     save_comparison(cmp, doc, out)
     if args.report:
         from chainsim.outputs.report import build_report

@@ -33,7 +33,7 @@ from chainsim.files import OutputSet, check_output_dir
 def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: int, seed: int,
                      workers: int | None = None, progress: bool = False,
                      uncertainty: bool = False, engine: str = DEFAULT_ENGINE,
-                     scheduler: str | None = None) -> dict:
+                     scheduler: str | None = None, ensemble=None) -> dict:
     """Run ``reps`` replications and write the run's files to ``out``.
 
     Args:
@@ -44,9 +44,10 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         seed: The run's seed.
         workers: Worker processes (default: one per core).
         progress: Show a progress bar on stderr.
-        uncertainty: Sample the declared unknowns per replication.
+        uncertainty: Replication ``i`` uses member ``i`` of ``ensemble``.
         engine: ``fast`` (default) or ``agents`` (see :mod:`chainsim.engines`).
         scheduler: Address of a Dask scheduler to run on (same results as local).
+        ensemble: The posterior ensemble ``uncertainty`` draws members from.
 
     Returns:
         The summary document.
@@ -67,7 +68,8 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
         try:
             result = run(scenario, reps=reps, seed=seed, workers=workers,
                          on_replication=on_replication, params=params,
-                         uncertainty=uncertainty, engine=engine, scheduler=scheduler)
+                         uncertainty=uncertainty, engine=engine, scheduler=scheduler,
+                         ensemble=ensemble)
         finally:
             bar.close()
         doc = summary_document(result)

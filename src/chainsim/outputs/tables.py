@@ -71,18 +71,47 @@ def validation_lines(block: dict) -> list[str]:
 
 
 def compare_table(doc: dict) -> str:
-    """Deltas (scenario - baseline) with 95 % CIs, one block per scenario."""
+    """Deltas (scenario - baseline) with 95 % CIs, one block per scenario.
+
+    With a posterior ensemble also, per proxy, the 90 % prediction interval of the effect
+    over the posterior and the probability of a reduction, with a line saying which
+    interval is which.
+    """
+    posterior = bool(doc.get("ensemble_repeats"))
     lines = [f"baseline {doc['baseline']}, {doc['reps']} paired replications, seed "
              f"{doc['seed']}, period {doc['period'][0]}..{doc['period'][1]}"
-             + (", unknowns sampled" if doc["uncertainty"] else "")]
+             + (", one posterior member per replication" if posterior
+                else ", unknowns sampled" if doc["uncertainty"] else "")]
+    if posterior:
+        lines += ["95% CI: how precisely the replications pin down the average effect. "
+                  "90% over posterior: the range of the effect",
+                  "over parameter sets that reproduce the data (Monte Carlo noise removed). "
+                  "P(lower): the probability the effect is a reduction"
+                  + (f" (and by more than {doc['min_effect']:.0%} of the baseline level)"
+                     if doc.get("min_effect") else "") + "."]
     for name, entry in doc["scenarios"].items():
-        lines += ["", f"{name} - {doc['baseline']}", f"{'proxy':<30}{'baseline':>11}"
-                  f"{'delta':>11}{'95% CI':>24}"]
+        head = f"{'proxy':<30}{'baseline':>11}{'delta':>11}{'95% CI':>24}"
+        if posterior:
+            head += f"{'90% over posterior':>26}{'P(lower)':>10}{'param.':>8}"
+        lines += ["", f"{name} - {doc['baseline']}", head]
         for proxy in entry["deltas"]:
             d = entry["deltas"][proxy]
             base = doc["baseline_levels"][proxy]["mean"]
             ci = (f"[{d['lo']:.4g}, {d['hi']:.4g}]" if d["lo"] is not None else "-")
             mean = f"{d['mean']:.4g}" if d["mean"] is not None else "-"
-            lines.append(f"{proxy:<30}{(f'{base:.4g}' if base is not None else '-'):>11}"
-                         f"{mean:>11}{ci:>24}")
+            line = (f"{proxy:<30}{(f'{base:.4g}' if base is not None else '-'):>11}"
+                    f"{mean:>11}{ci:>24}")
+            u = (entry.get("under_uncertainty") or {}).get(proxy)
+            if posterior and u and u["prediction"] is not None:
+                p = f"{u['p_reduction']:.2f}"
+                if doc.get("min_effect"):
+                    p += f"/{u['p_reduction_beyond_threshold']:.2f}"
+                share = u["variance"]["parameter_share"]
+                lo, hi = u["prediction"]
+                line += (f"{f'[{lo:.4g}, {hi:.4g}]':>26}{p:>10}"
+                         f"{(f'{share:.0%}' if share is not None else '-'):>8}")
+            lines.append(line)
+    if posterior:
+        lines += ["", "param.: share of the effect's variance over the members that comes from "
+                      "the parameters (the rest is Monte Carlo noise)."]
     return "\n".join(lines)
