@@ -38,7 +38,7 @@ from chainsim.analysis.targets import Target
 from chainsim.chain.config import Scenario, scenario_from_dict
 from chainsim.chain.errors import InputError
 from chainsim.chain.parameters import ParameterSet, resolve
-from chainsim.engines.twin import ExpectedFlows, expected_flows
+from chainsim.engines.twin import ExpectedFlows, expected_flows, expected_flows_batch
 from chainsim.experiments.calibrate import CALIBRATION_END, DEFAULT_KNOBS, Knob, apply_knobs
 
 AFTER_CHAIN_ONLY: frozenset[str] = frozenset({
@@ -200,7 +200,8 @@ class LogPosterior:
         space: The parameter space.
         targets: The figures (``calibration/targets.toml``'s ``[targets.*]``).
         evaluate: Twin evaluation of a batch of parameter sets in chain mode (given the
-            re-entries); default: one at a time.
+            re-entries); default: the batched twin (:func:`~chainsim.engines.twin.
+            expected_flows_batch`).
         on_batch: Called with the batch size after every batch (a progress bar).
     """
 
@@ -211,7 +212,7 @@ class LogPosterior:
         self.space = space
         self.targets = targets
         self.keys = [target_key(t) for t in targets.values()]
-        self.evaluate = evaluate or _one_at_a_time
+        self.evaluate = evaluate or _batched
         self.on_batch = on_batch
         self.evaluations = 0
         self.reentries: np.ndarray | None = None
@@ -278,9 +279,9 @@ class LogPosterior:
         return out
 
 
-def _one_at_a_time(params: Sequence[ParameterSet], reentries: np.ndarray
-                   ) -> list[ExpectedFlows]:
-    return [expected_flows(p, full=False, reentries=reentries) for p in params]
+def _batched(params: Sequence[ParameterSet], reentries: np.ndarray) -> list[ExpectedFlows]:
+    """The twin's chain mode for a batch of parameter sets in vectorised passes."""
+    return expected_flows_batch(params, full=False, reentries=reentries)
 
 
 @dataclass
