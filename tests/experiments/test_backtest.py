@@ -1,0 +1,30 @@
+"""The posterior back-test: fit on the figures up to 2017, predict the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from chainsim.analysis.targets import load_targets
+from chainsim.experiments.backtest import posterior_backtest, split_targets
+from chainsim.experiments.calibrate import DEFAULT_KNOBS
+from chainsim.experiments.posterior import ParameterSpace
+from conftest import make_scenario
+
+
+def test_only_single_years_up_to_2017_are_fitted():
+    fitted, held = split_targets(load_targets())
+    assert set(fitted) == {"signalled_2015", "signalled_2016", "technical_dismissal_share_2016"}
+    assert {"signalled_2019", "traced_2019", "traced", "form_domestic_sexual"} <= set(held)
+    assert not set(fitted) & set(held)
+
+
+@pytest.mark.slow
+def test_a_small_backtest_predicts_every_held_out_figure():
+    sc = make_scenario()
+    space = ParameterSpace(sc, knobs=DEFAULT_KNOBS[:2], unknowns=())
+    bt = posterior_backtest(sc, load_targets(), members=8, steps=4, burn=1, walkers=4,
+                            seed=2, space=space)
+    _, held = split_targets(load_targets())
+    assert list(bt.table["target"]) == list(held)
+    assert (bt.table["p5"] <= bt.table["p95"]).all()
+    assert 0.0 <= bt.coverage <= 1.0
