@@ -102,8 +102,13 @@ def members() -> list:
 
 @pytest.fixture(scope="module")
 def reentries(members) -> list[np.ndarray]:
-    """Each member's re-entries from its own full run (what calibration feeds the chain mode)."""
-    return [expected_flows(p).reentries for p in members]
+    """Re-entries for the chain mode, one array per member, each different.
+
+    A full run's (what calibration feeds the chain mode), scaled per member: the batch
+    must add each member's own (one full run keeps the test quick).
+    """
+    base = expected_flows(members[0]).reentries
+    return [base * (0.6 + 0.15 * i) for i in range(len(members))]
 
 
 def test_members_differ_where_the_batch_must_keep_them_apart(members, reentries):
@@ -129,34 +134,41 @@ def test_chain_mode_batch_equals_one_at_a_time(members, reentries):
 
 def test_chain_mode_batch_with_shared_or_no_reentries(members, reentries):
     """One re-entry array for every member, or none, as ``expected_flows`` takes them."""
-    shared = reentries[0]
-    for arg in (shared, None):
-        single = [expected_flows(p, full=False, reentries=arg) for p in members]
-        assert_same(Twin(members, full=False, reentries=arg).run_batch(), single)
+    chosen = members[1:4]
+    for arg in (reentries[0], None):
+        single = [expected_flows(p, full=False, reentries=arg) for p in chosen]
+        assert_same(Twin(chosen, full=False, reentries=arg).run_batch(), single)
 
 
 def test_one_member_equals_expected_flows(members, reentries):
     """K = 1 is the one-at-a-time twin (``expected_flows`` runs it)."""
     p, r = members[4], reentries[4]
-    for full, re in ((False, r), (True, None)):
-        one = Twin([p], full=full, reentries=re).run_batch()
-        assert_same(one, [expected_flows(p, full=full, reentries=re)])
-        assert_same(expected_flows_batch([p], full=full, reentries=None if re is None
-                                         else [re]), one)
+    one = Twin([p], full=False, reentries=r).run_batch()
+    assert_same(one, [expected_flows(p, full=False, reentries=r)])
+    assert_same(expected_flows_batch([p], full=False, reentries=[r]), one)
 
 
-def test_full_mode_batch_equals_one_at_a_time(members, reentries):
-    """Full mode (priors, birth years and life after the chain) batched: the same."""
-    chosen = [members[1], members[4], members[5]]
+def test_full_mode_batch_equals_one_at_a_time(members):
+    """Full mode (priors, birth years and life after the chain) batched: the same.
+
+    A member whose queue binds beside one with probation places; ``expected_flows_batch``
+    runs full mode one member at a time by default, ``members`` batches it.
+    """
+    chosen = [members[1], members[5]]
     single = [expected_flows(p) for p in chosen]
-    assert_same(expected_flows_batch(chosen, full=True, members=3), single)
+    assert_same(expected_flows_batch(chosen, full=True, members=2), single)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("full", [False, True])
 def test_time_varying_sentences_and_kernels_batched(members, full):
-    """Sentences, trial times and convictions moving over time in one member (the slow paths)."""
+    """Sentences, trial times and convictions moving over time in one member (the slow paths).
+
+    In full mode also the members with trends and with different durations.
+    """
     chosen = [make_params(doc=time_varying_doc()), *members[:3], members[-1]]
+    if full:
+        chosen.insert(2, members[4])
     single = [expected_flows(p, full=full) for p in chosen]
     assert_same(expected_flows_batch(chosen, full=full, members=len(chosen)), single)
 

@@ -69,10 +69,15 @@ Exactness. Everything is exact in expectation except the stated approximations:
   of who is served (form, age, priors) can differ slightly.
 - *Tails.* Duration distributions, and the outcome kernels of a detained summons
   cohort (the trial's and the appeal's delays together), are cut where less than
-  ``tail`` (1e-12) of their mass remains.
-- *Round-off.* Convolutions of the detained cohorts' delays are done by FFT, whose
-  round-off (below 1e-14 of the largest value) is set to 0; against direct sums the
-  events differ by at most 5e-16 relative (the short, trend and custody test sets).
+  ``tail`` (1e-12) of their mass remains, and at the horizon (what falls after the
+  last month is never used; since the cut at the horizon the outcome kernels' tails
+  are measured within it, which moves results by at most 1e-13 relative).
+- *Round-off.* The appeal's delay within a detained cohort's outcome kernels is
+  convolved by FFT, whose round-off (below 1e-14 of each member's largest value) is
+  set to 0; every other sum is direct (in compiled loops: the exits of undetected
+  offending, the entries, the charge, the detained registrations' releases, spreading
+  mass over future months), in NumPy's order of operations for every element, so
+  against a direct computation the events differ by at most about 5e-16 relative.
 
 Speed. ``full=False`` ("chain mode", what calibration iterates on) leaves out what
 happens after the chain and keeps of the chain's priors only whether there was a
@@ -85,11 +90,22 @@ other offences those while active, and its free and supervised stocks count ever
 who ever got there. It computes the ``resumed`` events itself (exact totals per form
 and sex), but without birth years in the chain it cannot tell who turned 23 between
 the charge and the resumption: it counts those charged under 23 as young (class 0).
-On the baseline to 2019 (calibration's horizon) a chain-mode run takes about 0.35 s,
-a full run about 4 s (before exposure, detention from the registration, risk-based
-supervision and revocation: 0.17 s and 3.4 s); the active mass by priors (4 x) and the
-detained cohorts' releases, which depend on the month of registration and are
-recomputed where the OM's shares move, take most of the difference.
+
+Batches. :class:`Twin` takes a sequence of parameter sets (the same start, horizon and
+strata) and carries a leading member axis ``K`` on every state array: one code path,
+``K = 1`` for :func:`expected_flows`. Members may differ in every parameter: duration
+distributions are per member (padded with zeros to the longest, each row spread only
+to its own length), so are trends, capacities (each member's queue serves
+``min(E[queue], capacity)`` from its own credit, its own oldest cohorts first) and
+probation places; re-entries are one array for all or one per member.
+:func:`expected_flows_batch` runs the sets in passes of :data:`CHAIN_MODE_MEMBERS`
+(chain mode) and one at a time in full mode, where a batch gains nothing. Every
+member's results equal its own run's to round-off (``tests/engines/test_twin_batch.py``;
+about 4e-16 relative).
+
+Timings (``benchmarks/bench_twin_batch.py``, chain mode on the baseline to 2019 with
+perturbed knobs, unknowns and durations, on 2 shared cores, so absolute times vary by
+2x from day to day; the ratios are measured in one run): {timings}
 """
 from __future__ import annotations
 
@@ -121,10 +137,11 @@ _ROWS_KEPT = 256
 """Kernels kept as rows for :meth:`Twin._due` (the most recent)."""
 _QUEUE_EMPTY = 1e-300
 """A queue cohort with less mass than this is gone (after the drops)."""
-CHAIN_MODE_MEMBERS = 32
+CHAIN_MODE_MEMBERS = 16
 """Members per pass of :func:`expected_flows_batch` in chain mode (see the module's notes)."""
 FULL_MODE_MEMBERS = 1
-"""Members per pass of :func:`expected_flows_batch` in full mode (see the module's notes)."""
+"""Members per pass of :func:`expected_flows_batch` in full mode: one at a time (a full
+run's arrays are large enough that a batch gains nothing and needs ~0.2 GB a member)."""
 
 
 def charge_class(age: np.ndarray) -> np.ndarray:
@@ -1713,9 +1730,9 @@ def expected_flows_batch(params: Sequence[ParameterSet], full: bool = True,
         reentries: In chain mode, re-entries into offending: one array for every set,
             or one per set (``None`` for none).
         members: Sets per vectorised pass; default :data:`CHAIN_MODE_MEMBERS` in chain
-            mode (throughput is flat from about 16 on, memory grows with it) and
-            :data:`FULL_MODE_MEMBERS` in full mode (whose state per set is large and
-            whose arrays are already big enough to gain nothing from a batch).
+            mode (throughput is flat from about 8 on: the work is bound by memory
+            traffic, not by Python's per-call overhead, see the module's notes) and
+            :data:`FULL_MODE_MEMBERS` (one at a time) in full mode.
 
     Returns:
         The expected flows of every set, in order.
