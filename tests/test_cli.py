@@ -381,9 +381,12 @@ def test_compare_under_uncertainty_reports_the_posterior_spread(tmp_path):
             str(tmp_path / "posterior.parquet"), "--seed", "3", "--out", str(tmp_path / "o"))
     too_many = chainsim(*args, "--reps", str(n + 1))
     assert too_many.returncode == 2 and "at most the ensemble's 12 members" in too_many.stderr
-    proc = chainsim(*args, "--reps", str(n), "--min-effect", "0.01")
+    proc = chainsim(*args, "--reps", str(n), "--min-effect", "0.01", "--report")
     assert proc.returncode == 0, proc.stderr
     assert "90% over posterior" in proc.stdout and "P(lower)" in proc.stdout
+    report = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
+    assert "90 % interval over the posterior" in report and "P(reduction &gt; 1%)" in report
+    assert "comes from the policy, not from chance" not in report
     doc = json.loads((tmp_path / "o" / "comparison.json").read_text())
     entry = doc["scenarios"]["baseline_short"]
     assert doc["ensemble_repeats"] == 10 and doc["min_effect"] == 0.01

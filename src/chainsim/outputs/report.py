@@ -217,6 +217,51 @@ def _summary_sentences(doc: dict) -> list[str]:
     return out
 
 
+KEY_PROXIES = ("recid_true_2y", "recid_observed_general_2y", "active_offender_months",
+               "victim_months", "prison_months_served", "probation_caseload")
+"""The proxies of the report's table under parameter uncertainty."""
+
+
+def _uncertainty_section(doc: dict) -> str:
+    """The effects over the posterior (``compare --uncertainty``), or a line saying how."""
+    if not doc.get("ensemble_repeats"):
+        return ("<p>Run <code>chainsim compare ... --uncertainty</code> to see how large each "
+                "effect may be over the parameter sets that reproduce the Dadermonitor's "
+                "figures (the posterior ensemble), and how likely a reduction is.</p>")
+    threshold = doc.get("min_effect") or 0.0
+    head = ("<tr><th>scenario</th><th>proxy</th><th>mean effect</th>"
+            "<th>95 % CI of the mean</th><th>90 % of the effect over the posterior</th>"
+            "<th>P(reduction)</th>"
+            + (f"<th>P(reduction &gt; {threshold:.0%})</th>" if threshold else "")
+            + "<th>from parameters</th></tr>")
+    rows = []
+    for name, entry in doc["scenarios"].items():
+        for proxy in KEY_PROXIES:
+            u = entry.get("under_uncertainty", {}).get(proxy)
+            if not u or u["mean"] is None:
+                continue
+            lo, hi = u["prediction"]
+            share = u["variance"]["parameter_share"]
+            rows.append(
+                f"<tr><td>{html.escape(name)}</td><td>{PROXY_LABELS[proxy]}</td>"
+                f"<td>{_fmt(u['mean'], proxy)}</td>"
+                f"<td>{_fmt(u['ci'][0], proxy)} to {_fmt(u['ci'][1], proxy)}</td>"
+                f"<td>{_fmt(lo, proxy)} to {_fmt(hi, proxy)}</td>"
+                f"<td>{u['p_reduction']:.0%}</td>"
+                + (f"<td>{u['p_reduction_beyond_threshold']:.0%}</td>" if threshold else "")
+                + f"<td>{'-' if share is None else f'{share:.0%}'}</td></tr>")
+    return (f"""<p>Replication <i>i</i> of every arm used member <i>i</i> of the posterior
+ensemble: parameter sets (calibrated knobs and unknowns together) that reproduce the
+Dadermonitor's figures. Two intervals answer two questions. The <b>95 % confidence interval of
+the mean</b> says how precisely {doc['reps']} replications pin down the <i>average</i> effect
+over the posterior. The <b>90 % interval over the posterior</b> says how large the effect may be
+given what the data leave open (Monte Carlo noise removed, using {doc['ensemble_repeats']}
+members run twice). <b>P(reduction)</b> is the share of that spread below zero.
+<b>From parameters</b>: the share of the spread of single-replication effects that comes
+from the parameters rather than Monte Carlo noise.</p>
+<table>{head}{''.join(rows)}</table>""")
+
+
 def _unknowns_table(scenarios: list[Scenario], doc: dict) -> str:
     rows = []
     influence = {name: e.get("unknown_influence", {}) for name, e in doc["scenarios"].items()}
@@ -230,20 +275,30 @@ def _unknowns_table(scenarios: list[Scenario], doc: dict) -> str:
                 continue
             seen.add(key)
             moves = []
+            posterior = bool(doc.get("ensemble_repeats"))
             for name, infl in influence.items():
                 corr = infl.get(key, {})
+                if posterior:  # first-order variance shares above the noise floor
+                    best = max(((v["s1"], p) for p, v in corr.items() if v["influential"]),
+                               default=None)
+                    if best:
+                        moves.append(f"{html.escape(name)}: {best[1]} "
+                                     f"({best[0]:.0%} of its spread)")
+                    continue
                 best = max(((abs(v), p, v) for p, v in corr.items() if v is not None),
                            default=None)
                 if best and best[0] >= 0.3:
                     moves.append(f"{html.escape(name)}: {best[1]} (ρ = {best[2]:+.2f})")
             moved = "<br>".join(moves) if moves else (
-                "no strong influence (|ρ| &lt; 0.3)" if doc["uncertainty"]
+                "none above the noise floor" if posterior
+                else "no strong influence (|ρ| &lt; 0.3)" if doc["uncertainty"]
                 else "run with --uncertainty to measure")
             rows.append(f"<tr><td><code>{html.escape(key)}</code></td><td>{central:g}</td>"
                         f"<td>{low:g} – {high:g}</td><td>{moved}</td>"
                         f"<td class=note>{html.escape(note)}</td></tr>")
     return ("<table><tr><th>unknown</th><th>central</th><th>plausible range</th>"
-            "<th>strongest influence on a delta (Spearman ρ over replications)</th>"
+            "<th>strongest influence on a delta (with --uncertainty: the share of the "
+            "effect's spread over the posterior it explains, first order)</th>"
             "<th>basis</th></tr>" + "".join(rows) + "</table>")
 
 
@@ -296,16 +351,21 @@ def build_report(directory: Path) -> Path:
 <style>{CSS}</style></head><body>
 <h1>What would these policies change? chainsim comparison with the baseline</h1>
 <p>{doc['reps']} paired replications per arm (common random numbers), seed {doc['seed']},
-analysis period {doc['period'][0]} to {doc['period'][1]}, unknowns
-{'sampled per replication' if doc['uncertainty'] else 'at their central values'}.
+analysis period {doc['period'][0]} to {doc['period'][1]}, parameters
+{'from the posterior ensemble, one member per replication' if doc.get('ensemble_repeats')
+ else 'sampled per replication' if doc['uncertainty']
+ else 'at their calibrated and central values'}.
 Engine: {doc['engine']}. chainsim {doc['versions'].get('chainsim', '?')}.</p>
 <h2>In short</h2><ul>{sentences}</ul>
 <div class=caveat><b>Read with care.</b> Observed recidivism is what registers: it rises when
 detection effort rises, even if true reoffending falls, so a policy that finds more offenders can
 look worse on observed recidivism. True reoffending and offender-months are model quantities that
 nobody measures; they rest on the unknowns below. Differences between arms are more trustworthy
-than levels: both arms share every random draw, so a difference comes from the policy, not
-from chance. Levels depend on hand-set or calibrated parameters and on unknowns.</div>
+than levels: both arms share every random draw, so what separates them is the policy plus a
+Monte Carlo error that the 95 % confidence intervals measure. Those intervals say nothing about
+the parameters nobody knows: at fixed parameters an effect can be precise and still wrong.
+How much the unknowns move it is the next section's question. Levels depend on hand-set or
+calibrated parameters and on unknowns.</div>
 <h2>The scenarios</h2><ul>{descriptions}</ul>
 <h2>Differences from the baseline</h2>
 <img src="{figures['forest']}" alt="forest plot of deltas">
@@ -318,6 +378,8 @@ required; see docs/recidivism.md); differences in percentage points (pp). Offend
 months offending, undetected or at liberty while investigated and prosecuted; prison-months count
 every month in custody (pre-trial from the arrest, prison, a recall). Harm and workload per year
 of the period.</small></p>
+<h2>How sure? The effects under parameter uncertainty</h2>
+{_uncertainty_section(doc)}
 <h2>The chain over time</h2><img src="{figures['flows']}" alt="flows over time">
 <h2>Recidivism by arm</h2><img src="{figures['survival']}" alt="survival curves">
 <h2>The baseline beside the Dadermonitor</h2><img src="{figures['funnel']}" alt="funnel">
