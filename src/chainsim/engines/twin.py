@@ -142,7 +142,7 @@ AGE_GROUP_CLASS = np.array([0, ADULT_CLASS])
 N_EVENTS = len(Event)
 _ROUNDOFF = 1e-14
 """Below this share of a member's largest value a convolution is round-off (:func:`_convolve`)."""
-_ROWS_KEPT = 256
+_ROWS_KEPT = 64
 """Kernels kept as rows for :meth:`Twin._due` (the most recent)."""
 _QUEUE_EMPTY = 1e-300
 """A queue cohort with less mass than this is gone (after the drops)."""
