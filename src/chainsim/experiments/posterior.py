@@ -117,6 +117,11 @@ class ParameterSpace:
         scenario: The baseline (calibrated) scenario.
         knobs: The calibration knobs.
         unknowns: The scenario's unknowns to include (default: all of them).
+        hand_set: The same scenario before calibration. A ``scale`` knob's bounds are
+            relative to the hand-set values (:data:`DEFAULT_KNOBS`); the space's scale
+            knobs are relative to ``scenario``'s (calibrated) values, so their bounds are
+            divided by the calibration's own scale (the prior stays the same). Without
+            it ``scenario``'s values are taken as the hand-set ones.
 
     Attributes:
         dimensions: Sampled dimensions (knobs, then unknowns).
@@ -126,6 +131,7 @@ class ParameterSpace:
     scenario: Scenario
     knobs: tuple[Knob, ...] = DEFAULT_KNOBS
     unknowns: tuple[str, ...] | None = None
+    hand_set: Scenario | None = None
     dimensions: list[Dimension] = field(init=False)
     free: list[Dimension] = field(init=False)
 
@@ -138,9 +144,12 @@ class ParameterSpace:
         from chainsim.experiments.calibrate import knob_values
 
         start = knob_values(doc, self.knobs)
-        self.dimensions = [Dimension(k.name, "knob", k.low, k.high,
-                                     float(np.clip(v, k.low, k.high)), True)
-                           for k, v in zip(self.knobs, start, strict=True)]
+        self.dimensions = []
+        for k, v in zip(self.knobs, start, strict=True):
+            c = _calibrated_scale(doc, self.hand_set, k) if k.field == "scale" else 1.0
+            low, high = k.low / c, k.high / c
+            self.dimensions.append(Dimension(k.name, "knob", low, high,
+                                             float(np.clip(v, low, high)), True))
         self.free = []
         for name, e in self.scenario.unknowns.items():
             if self.unknowns is not None and name not in self.unknowns:
@@ -191,6 +200,18 @@ class ParameterSpace:
                                                   x[len(self.knobs):], strict=True)}
         sc = scenario_from_dict(copy.deepcopy(doc), "<posterior>")
         return resolve(sc, "<posterior>", draws=draws)
+
+
+def _calibrated_scale(doc: dict, hand_set: Scenario | None, knob: Knob) -> float:
+    """How far the calibration scaled a parameter: its value over the hand-set one."""
+    if hand_set is None:
+        return 1.0
+    now = doc["parameters"][knob.parameter]
+    before = hand_set.model_dump(mode="json", exclude_none=True)["parameters"][knob.parameter]
+    if now.get("value") and before.get("value"):
+        return float(now["value"]) / float(before["value"])
+    form = next(iter(before["by_form"]))
+    return float(now["by_form"][form]) / float(before["by_form"][form])
 
 
 class LogPosterior:

@@ -281,16 +281,17 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         The ``posterior.json`` document.
     """
     from chainsim.chain.config import load_scenario
-    from chainsim.experiments.posterior import run_posterior
+    from chainsim.experiments.posterior import ParameterSpace, run_posterior
 
     scenario = load_scenario(scenario_path)
     targets_path = _relative(Path(targets_path))
     targets = load_targets(targets_path)
     check_output_dir(Path(out))
+    space = ParameterSpace(scenario, hand_set=load_scenario(scenario_path, calibrated=False))
     bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
                            burn=burn, wave_size=wave_size, seed=seed,
-                           progress=lambda n: bar.update(n))
+                           progress=lambda n: bar.update(n), space=space)
     bar.close()
     check = None
     if verify:
