@@ -447,8 +447,10 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     calibration: the start); ``walkers`` (default ``2 d + 2``) in a small ball around
     that start; ``steps`` of the ensemble sampler, the first ``burn`` discarded (the
     re-entries stay those of the start); the chain thinned by half its longest
-    autocorrelation time and the latest ``members`` points kept, each with a draw of the
-    after-chain unknowns from their prior.
+    autocorrelation time (less if the chain is too short to give ``members`` points so
+    thinned: ``settings["thin"]`` below ``settings["thin_wanted"]`` says so) and the
+    latest ``members`` points kept, each with a draw of the after-chain unknowns from
+    their prior.
 
     Args:
         scenario: The calibrated baseline.
@@ -481,7 +483,9 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     start = initial_walkers(space, space.start, walkers, rng)
     chain = sample(post, start, steps, burn, seed)
     tau = chain.autocorrelation
-    thin = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
+    wanted = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
+    # a chain too short for that thinning keeps more correlated points (stated in settings)
+    thin = max(1, min(wanted, chain.points.shape[0] * walkers // members))
     pts = chain.points[::-1][::thin]  # latest first
     lp = chain.log_posterior[::-1][::thin]
     ll = chain.log_likelihood[::-1][::thin]
@@ -500,6 +504,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     frame = pd.DataFrame(table)
     frame.insert(0, "member", np.arange(members))
     settings = {"walkers": walkers, "steps": steps, "burn": burn, "thin": thin,
+                "thin_wanted": wanted,
                 "members": members, "seed": seed, "wave_size": wave_size,
                 "moves": "emcee DEMove 0.8, DESnookerMove 0.2",
                 "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
