@@ -53,3 +53,26 @@ def test_bands_deltas_and_baseline_cache(short_scenario, more_probation):
 
 def test_cache_is_bounded():
     assert bands_module._CACHE_SIZE >= 1
+
+
+def test_parameter_uncertainty_uses_posterior_members_or_says_how_to_make_them(
+        short_scenario, tmp_path, monkeypatch):
+    import numpy as np
+    import pandas as pd
+
+    from chainsim.chain.errors import InputError
+    from chainsim.experiments import ensemble
+    from conftest import ENSEMBLE_PRIORS, write_ensemble
+
+    monkeypatch.setattr(ensemble, "DEFAULT_ENSEMBLE", tmp_path / "posterior.parquet")
+    with pytest.raises(InputError, match="calibrate --posterior"):
+        run_bands(short_scenario, short_scenario, reps=3, seed=5, period=PERIOD,
+                  uncertainty=True)
+    write_ensemble(tmp_path / "posterior.parquet", pd.DataFrame({
+        "member": range(12), "signal_hazard.scale": np.linspace(0.8, 1.2, 12),
+        "conviction_prob.scale": np.ones(12), "resume_share": np.linspace(0.3, 0.7, 12)}),
+        {"priors": ENSEMBLE_PRIORS})
+    result = run_bands(short_scenario, short_scenario, reps=3, seed=6, period=PERIOD,
+                       uncertainty=True)
+    assert [r.rep for r in result.baseline] == [0, 1, 2]  # not the members run twice
+    assert result.baseline[2].draws["knob:signal_hazard.scale"] == pytest.approx(0.8 + 0.4 * 2 / 11)

@@ -128,7 +128,23 @@ LABELS: dict[str, tuple[str, str]] = {
     "compare_title": ("Baseline and levers side by side", "Basis en knoppen naast elkaar"),
     "reps": ("Replications", "Replicaties"),
     "run_compare": ("Run comparison", "Vergelijking draaien"),
-    "uncertainty": ("Propagate the unknowns", "Onbekenden meenemen"),
+    "uncertainty": ("Parameter uncertainty (posterior ensemble)",
+                    "Parameteronzekerheid (posterior-ensemble)"),
+    "uncertainty_note": ("Each replication uses another parameter set that reproduces the "
+                         "Dadermonitor's figures: the bands and intervals then include what "
+                         "the data leave open about the parameters. The 95% CI is that of the "
+                         "average difference; single parameter sets can differ more (see "
+                         "'chainsim compare --uncertainty' for the effect's spread).",
+                         "Elke replicatie gebruikt een andere parameterset die de cijfers van "
+                         "de Dadermonitor reproduceert: de banden en intervallen bevatten dan "
+                         "ook wat de data over de parameters openlaten. Het 95%-BI is dat van "
+                         "het gemiddelde verschil; afzonderlijke parametersets kunnen meer "
+                         "verschillen (zie 'chainsim compare --uncertainty' voor de spreiding "
+                         "van het effect)."),
+    "fixed_note": ("Parameters at their calibrated and central values: the 95% CI shows only "
+                   "Monte Carlo error, not what nobody knows about the parameters.",
+                   "Parameters op hun gekalibreerde en centrale waarden: het 95%-BI toont "
+                   "alleen de Monte-Carlofout, niet wat niemand over de parameters weet."),
     "running": ("Running {done} of {total} replications…",
                 "Bezig: {done} van {total} replicaties…"),
     "bands_title": ("{metric}: mean and 90% band over replications",
