@@ -125,3 +125,28 @@ def test_a_small_posterior_run_writes_a_reproducible_ensemble_with_provenance(tm
     assert json.loads((tmp_path / "a" / "posterior.json").read_text())["members"] == 12
     once(tmp_path / "b")
     pd.testing.assert_frame_equal(members, pd.read_parquet(tmp_path / "b" / "posterior.parquet"))
+
+
+def test_scale_knobs_keep_their_prior_on_the_hand_set_values():
+    """A scale knob samples relative to the calibrated value; its bounds, times the
+    calibration's own scale, are the knob's bounds on the hand-set value."""
+    from chainsim.chain.config import load_scenario
+    from conftest import BASELINE
+
+    calibrated = load_scenario(BASELINE)
+    hand_set = load_scenario(BASELINE, calibrated=False)
+    space = ParameterSpace(calibrated, hand_set=hand_set)
+    plain = ParameterSpace(calibrated)
+    now = calibrated.model_dump(mode="json", exclude_none=True)["parameters"]
+    before = hand_set.model_dump(mode="json", exclude_none=True)["parameters"]
+    for knob, dim, raw in zip(DEFAULT_KNOBS, space.dimensions, plain.dimensions, strict=False):
+        if knob.field != "scale":
+            assert (dim.low, dim.high) == (knob.low, knob.high) == (raw.low, raw.high)
+            continue
+        entry, base = now[knob.parameter], before[knob.parameter]
+        c = (entry["value"] / base["value"] if base.get("value")
+             else next(entry["by_form"][f] / v for f, v in base["by_form"].items()))
+        assert dim.mode == 1.0
+        assert dim.low * c == pytest.approx(knob.low) and dim.high * c == pytest.approx(knob.high)
+    signal = space.dimensions[0]
+    assert signal.name == "signal_hazard.scale" and signal.high > 5.0  # fitted at ~0.53
