@@ -127,8 +127,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default calibration/)")
     cal.add_argument("--backtest", action="store_true",
                      help="also fit without the 2019 points and report how they are predicted")
-    cal.add_argument("--verify", type=_whole_number(0), default=0, metavar="REPS",
-                     help="verify the fit with REPS replications of the model (e.g. 200)")
+    cal.add_argument("--verify", type=_whole_number(0), default=0, metavar="N",
+                     help="verify the fit with N replications of the model (e.g. 200); with "
+                          "--posterior: the predictive check on N members")
     cal.add_argument("--seed", type=_seed, default=0, help="seed (ensemble, verification)")
     cal.add_argument("--workers", type=_workers, default=None,
                      help="worker processes for the verification")
@@ -257,6 +258,14 @@ def cmd_validate(args: argparse.Namespace) -> int:
 def _ensemble(args: argparse.Namespace):
     """The posterior ensemble ``--uncertainty`` draws from (an input error if missing)."""
     if not args.uncertainty:
+        from chainsim.chain.errors import InputError, Problem
+
+        given = [(flag, value) for flag, value in (
+            ("--ensemble", args.ensemble), ("--min-effect", getattr(args, "min_effect", 0.0)))
+            if value]
+        if given:
+            raise InputError([Problem("<command line>", flag, str(value),
+                                      "only with --uncertainty") for flag, value in given])
         return None
     from chainsim.experiments.ensemble import load_ensemble
 
@@ -339,9 +348,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from chainsim.files import check_output_dir
 
     check_output_dir(out)  # before the runs, not after them
+    from chainsim.experiments.compare import monte_carlo_repeats
     from chainsim.experiments.progress import progress_bar
 
-    bar = progress_bar((1 + len(scenarios)) * args.reps, "runs", "run", enabled=not args.json)
+    runs = args.reps + (monte_carlo_repeats(args.reps) if ensemble is not None else 0)
+    bar = progress_bar((1 + len(scenarios)) * runs, "runs", "run", enabled=not args.json)
     cmp = compare(baseline, scenarios, reps=args.reps, seed=args.seed, workers=args.workers,
                   uncertainty=args.uncertainty, on_result=lambda _: bar.update(1), costs=costs,
                   engine=args.engine, scheduler=args.scheduler, ensemble=ensemble)
@@ -413,6 +424,11 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
     if args.walkers is not None and args.walkers < 2 * dims:
         problems.append(Problem("<command line>", "--walkers", args.walkers,
                                 f"at least twice the {dims} sampled parameters ({2 * dims})"))
+    walkers = args.walkers or 2 * dims + 2
+    if args.burn < args.steps and (args.steps - args.burn) * walkers < args.members:
+        problems.append(Problem("<command line>", "--members", args.members,
+                                f"at most (steps - burn) x walkers = {(args.steps - args.burn)}"
+                                f" x {walkers}: fewer members, or more steps"))
     if problems:
         raise InputError(problems)
     doc = posterior_to_directory(args.scenario, targets, args.out, members=args.members,

@@ -141,3 +141,23 @@ def test_under_uncertainty_the_document_splits_the_variance_and_states_probabili
     assert court["variance"]["monte_carlo"] is not None
     assert set(entry["unknown_influence"]) >= {"knob:signal_hazard.scale", "resume_share"}
     assert out["ensemble_repeats"] == 10
+
+
+def test_a_member_is_applied_exactly_as_the_posterior_scored_it():
+    """Knobs in the calibration's order: a form's value and a scale of the same parameter."""
+    from chainsim.experiments.posterior import ParameterSpace
+
+    sc = make_scenario()
+    space = ParameterSpace(sc, unknowns=("resume_share",))
+    x = space.start.copy()
+    names = space.names
+    x[names.index("conviction_prob.scale")] = np.log(1.1)
+    x[names.index("conviction_prob.by_form:labour")] = np.log(0.5)
+    x[names.index("resume_share")] = 0.6
+    scored = space.params(x)
+    member = {("knob:" + k if d.kind == "knob" else k): v
+              for (k, v), d in zip(space.values(x).items(), space.dimensions, strict=True)}
+    applied = resolve_cached(sc, member)
+    for name in ("conviction_prob", "resume_share", "signal_hazard"):
+        np.testing.assert_allclose(applied[name][:-1], scored[name][:len(applied[name]) - 1],
+                                   rtol=1e-12, err_msg=name)

@@ -121,6 +121,18 @@ def posterior_influence(effects: dict[str, np.ndarray], draws: dict[str, np.ndar
     problem = {"num_vars": len(names), "names": names,
                "bounds": [[float(c.min()), float(c.max())] for c in x.T]}
     out: dict[str, dict[str, dict[str, float | bool]]] = {k: {} for k in names}
+    # SALib seeds NumPy's global generator, and only with a non-zero seed: give it one
+    # derived from ``seed`` and put the global state back afterwards
+    salib_seed = int(np.random.SeedSequence(seed).generate_state(1)[0] % (2**31 - 2)) + 1
+    state = np.random.get_state()  # noqa: NPY002 - SALib uses the legacy global generator
+    try:
+        _influence(out, effects, problem, names, x, shuffled, salib_seed, delta)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+    return out
+
+
+def _influence(out, effects, problem, names, x, shuffled, seed, delta) -> None:
     for proxy, y in effects.items():
         y = np.asarray(y, float)
         ok = np.isfinite(y)
@@ -136,4 +148,3 @@ def posterior_influence(effects: dict[str, np.ndarray], draws: dict[str, np.ndar
             out[k][proxy] = {"s1": round(s1, 4), "s1_conf": round(conf, 4),
                              "noise_floor": round(floor, 4),
                              "influential": bool(s1 - conf > floor)}
-    return out

@@ -134,7 +134,7 @@ def run_bands(baseline: Scenario, current: Scenario, reps: int, seed: int,
     if cached is None:
         cached = _main(compare(baseline, [], reps=reps, seed=seed, workers=workers,
                                uncertainty=uncertainty, period=period, on_result=tick,
-                               engine="fast", ensemble=ensemble), reps)
+                               engine="fast", ensemble=ensemble, repeats=0), reps)
         _BASELINE_CACHE[key] = cached
         while len(_BASELINE_CACHE) > _CACHE_SIZE:
             _BASELINE_CACHE.popitem(last=False)
@@ -143,7 +143,7 @@ def run_bands(baseline: Scenario, current: Scenario, reps: int, seed: int,
     else:
         arm = _main(compare(current, [], reps=reps, seed=seed, workers=workers,
                             uncertainty=uncertainty, period=period, on_result=tick,
-                            engine="fast", ensemble=ensemble), reps)
+                            engine="fast", ensemble=ensemble, repeats=0), reps)
     return Bands(baseline=cached, current=arm, current_hash=current.config_hash(), reps=reps,
                  seed=seed, uncertainty=uncertainty, period=period,
                  seconds=time.perf_counter() - started)

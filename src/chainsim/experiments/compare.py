@@ -103,9 +103,13 @@ class Comparison:
         return [self.baseline, *self.scenarios]
 
     def proxies(self) -> pd.DataFrame:
-        """Proxies per arm and replication (long: arm, scenario, rep, proxy columns)."""
-        rows = [{"arm": r.arm, "scenario": self.arms[r.arm].name, "rep": r.rep, **r.proxies}
-                for r in self.results]
+        """Proxies per arm and replication (long: arm, scenario, rep, ``repeat``, proxies).
+
+        ``repeat``: a member's second replication (for the Monte Carlo variance), not one
+        of the ``reps`` the deltas and levels use.
+        """
+        rows = [{"arm": r.arm, "scenario": self.arms[r.arm].name, "rep": r.rep,
+                 "repeat": r.rep >= self.reps, **r.proxies} for r in self.results]
         return pd.DataFrame(rows)
 
     def deltas(self) -> pd.DataFrame:
@@ -141,22 +145,27 @@ class Comparison:
         return pd.DataFrame(rows)
 
     def yearly(self) -> pd.DataFrame:
-        """Chain metrics per arm, replication and year."""
-        return self._labelled([r.yearly for r in self.results],
+        """Chain metrics per arm, (main) replication and year."""
+        return self._labelled([r.yearly for r in self.main()],
                               ignore_index=False).rename_axis("year").reset_index()
 
     def survival(self) -> pd.DataFrame:
-        """Kaplan-Meier curves of observed general recidivism per arm and replication."""
-        return self._labelled([r.survival for r in self.results], ignore_index=True)
+        """Kaplan-Meier curves of observed general recidivism per arm and (main) replication."""
+        return self._labelled([r.survival for r in self.main()], ignore_index=True)
+
+    def main(self) -> list[ArmReplication]:
+        """The main replications (not the members run twice)."""
+        return [r for r in self.results if r.rep < self.reps]
 
     def _labelled(self, frames: list[pd.DataFrame], ignore_index: bool) -> pd.DataFrame:
         """The results' frames one under the other, with columns arm, scenario and rep."""
         table = pd.concat(frames, ignore_index=ignore_index)
         sizes = [len(f) for f in frames]
+        results = self.main()
         names = np.array([sc.name for sc in self.arms], dtype=object)
-        arm = np.repeat(np.array([r.arm for r in self.results], dtype=np.int64), sizes)
+        arm = np.repeat(np.array([r.arm for r in results], dtype=np.int64), sizes)
         return table.assign(arm=arm, scenario=names[arm],
-                            rep=np.repeat(np.array([r.rep for r in self.results],
+                            rep=np.repeat(np.array([r.rep for r in results],
                                                    dtype=np.int64), sizes))
 
 
@@ -164,7 +173,7 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
             workers: int | None = None, uncertainty: bool = False,
             period: tuple[int, int] | None = None, on_result=None,
             costs=None, engine: str = DEFAULT_ENGINE, scheduler: str | None = None,
-            ensemble=None) -> Comparison:
+            ensemble=None, repeats: int | None = None) -> Comparison:
     """Run baseline and scenarios on common random numbers.
 
     Args:
@@ -187,6 +196,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         scheduler: Address of a Dask scheduler to run on (same results as local).
         ensemble: A posterior ensemble (:class:`chainsim.experiments.ensemble.Ensemble`):
             with ``uncertainty``, replication ``i`` of every arm uses member ``i``.
+        repeats: Members run a second time for the Monte Carlo part of the effects'
+            variance (default :func:`monte_carlo_repeats`; 0 for none).
 
     Returns:
         The comparison.
@@ -199,9 +210,10 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
         raise InputError.single(scenarios[0].name, "scenario.start/end", sorted(horizons),
                                 "every compared scenario must share the baseline's horizon")
     period = period or default_period(arms)
-    repeats = 0
+    if not (uncertainty and ensemble is not None):
+        repeats = 0
     if uncertainty and ensemble is not None:
-        repeats = monte_carlo_repeats(reps)
+        repeats = monte_carlo_repeats(reps) if repeats is None else min(repeats, reps)
         seeds = replication_seeds(seed, reps + repeats)
         members = replication_draws(arms, seeds[:reps], ensemble)
         draws = members + members[:repeats]  # the same member (and effect sizes), new seeds

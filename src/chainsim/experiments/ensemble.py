@@ -118,9 +118,11 @@ def _with_knobs(dump: str, items: tuple[tuple[str, float], ...]) -> Scenario:
     doc = json.loads(dump)
     doc.pop("base", None)
     doc.pop("calibration", None)
-    by_name = {k.name: k for k in DEFAULT_KNOBS}
-    chosen = tuple(by_name[name] for name, _ in items)
-    doc = apply_knobs(doc, chosen, np.array([v for _, v in items]))
+    values = dict(items)
+    # in the calibration's order, as the posterior applied them (a form's value is set
+    # before or after a scale of the same parameter: the order matters)
+    chosen = tuple(k for k in DEFAULT_KNOBS if k.name in values)
+    doc = apply_knobs(doc, chosen, np.array([values[k.name] for k in chosen]))
     return scenario_from_dict(doc, "<posterior member>")
 
 

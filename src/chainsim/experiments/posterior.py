@@ -6,21 +6,25 @@ log-uniform prior over the knob's bounds: flat, independent of the data) and one
 declared unknown of the scenario that acts on the chain before 2020 (its triangular prior
 from ``[unknowns]``: low, central as the mode, high). Unknowns that only act after the
 chain (reoffending, desistance after the chain, supervision's effect, revocation, recall,
-victims per offender, the registration of other offences) do not enter the twin's chain
-mode, which the likelihood is computed on: given the rest, their posterior is their prior,
-and they are drawn from it (:meth:`ParameterSpace.draw_free`).
+victims per offender, the registration of other offences) are not seen by the twin's
+chain mode, which the likelihood is computed on, except through the re-entries into
+offending, which are taken from one full run at the calibrated values: they are drawn from
+their priors (:meth:`ParameterSpace.draw_free`). That is an approximation — a member with a
+high reoffending hazard would send more re-entries into the 2015-2019 chain than were
+scored — and the posterior predictive check, which runs members with all their values,
+measures what it costs.
 
 The log posterior (:class:`LogPosterior`) is the log prior plus the likelihood of the
 source's figures (:mod:`chainsim.analysis.likelihood`) at the twin's expected flows, in
-chain mode to the end of 2019 with the re-entries into offending of a full twin run at a
-reference point (refreshed between waves, as :class:`~chainsim.experiments.calibrate.
-Calibrator` refreshes them at its optimum).
+chain mode to the end of 2019 with the re-entries into offending of a full twin run at the
+calibrated values.
 
 Sampling: a history-matching wave over a Sobol sample of the prior rules out the
-implausible space (implausibility: the second-largest scaled target residual above 3)
-and starts the walkers of an affine-invariant ensemble sampler (``emcee``, vectorised:
-every step scores all walkers in one batch) at its most probable points; ArviZ
-reports R-hat and the effective sample size, emcee the autocorrelation time.
+implausible space (implausibility: the second-largest scaled target residual above 3; it
+is reported, not used to start the walkers); the walkers of an affine-invariant ensemble
+sampler (``emcee``, vectorised: every step scores all walkers in one batch) start in a small
+ball around the calibrated values; ArviZ reports R-hat and the effective sample size,
+emcee the autocorrelation time.
 """
 
 from __future__ import annotations
