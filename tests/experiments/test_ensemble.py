@@ -161,3 +161,19 @@ def test_a_member_is_applied_exactly_as_the_posterior_scored_it():
     for name in ("conviction_prob", "resume_share", "signal_hazard"):
         np.testing.assert_allclose(applied[name][:-1], scored[name][:len(applied[name]) - 1],
                                    rtol=1e-12, err_msg=name)
+
+
+def test_an_ensemble_sampled_on_another_calibration_is_refused(tmp_path):
+    import hashlib
+
+    cal = tmp_path / "parameters.toml"
+    cal.write_text("# calibrated values\n")
+    frame = pd.DataFrame({"member": [0], "signal_hazard.scale": [1.0],
+                          "conviction_prob.scale": [1.0], "resume_share": [0.5]})
+    provenance = {"priors": PRIORS, "calibration_file": "parameters.toml",
+                  "calibration_sha256": hashlib.sha256(cal.read_bytes()).hexdigest()}
+    write_ensemble(tmp_path / "posterior.parquet", frame, provenance)
+    assert len(load_ensemble(tmp_path / "posterior.parquet")) == 1
+    cal.write_text("# calibrated again\n")
+    with pytest.raises(InputError, match="has changed since"):
+        load_ensemble(tmp_path / "posterior.parquet")

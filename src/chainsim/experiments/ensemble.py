@@ -85,6 +85,12 @@ def load_ensemble(path: Path | str | None = None) -> Ensemble:
         raise InputError([Problem(str(path), "metadata", "no chainsim_posterior provenance",
                                   "a Parquet file written by chainsim calibrate --posterior; "
                                   + HOW_TO_MAKE)])
+    stale = _stale_calibration(path, provenance)
+    if stale:
+        raise InputError([Problem(str(path), "calibration_sha256", stale,
+                                  "the calibration it was sampled on: "
+                                  f"{provenance['calibration_file']} has changed since; "
+                                  + HOW_TO_MAKE)])
     frame = table.to_pandas()
     known = {k.name for k in DEFAULT_KNOBS}
     columns = [c for c in frame.columns if c not in META_COLUMNS]
@@ -96,6 +102,20 @@ def load_ensemble(path: Path | str | None = None) -> Ensemble:
     unknowns = tuple(c for c in columns if c not in known)
     values = frame[list(knobs + unknowns)].to_numpy(dtype=float)
     return Ensemble(path, knobs, unknowns, values, provenance)
+
+
+def _stale_calibration(path: Path, provenance: dict) -> str | None:
+    """The current hash of the calibration file beside the ensemble, if it differs."""
+    import hashlib
+
+    name, digest = provenance.get("calibration_file"), provenance.get("calibration_sha256")
+    if not name or not digest:
+        return None
+    current = path.parent / name
+    if not current.is_file():
+        return None  # an ensemble copied elsewhere: nothing to compare with
+    now = hashlib.sha256(current.read_bytes()).hexdigest()
+    return None if now == digest else now[:16] + "..."
 
 
 def split_draws(draws: dict[str, float]) -> tuple[dict[str, float], dict[str, float]]:

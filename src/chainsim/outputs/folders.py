@@ -307,11 +307,15 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         check = predictive_check(scenario, targets, ensemble, members=verify, seed=seed,
                                  workers=workers, on_replication=lambda: vbar.update(1))
         vbar.close()
-    return write_posterior(result, str(scenario_path), targets_path, targets, out, check)
+    calibration = None
+    if scenario.calibration:
+        calibration = (Path(scenario_path).parent / scenario.calibration).resolve()
+    return write_posterior(result, str(scenario_path), targets_path, targets, out, check,
+                           calibration)
 
 
 def write_posterior(result, scenario_name: str, targets_path: Path, targets: dict,
-                    out: Path, check=None) -> dict:
+                    out: Path, check=None, calibration: Path | None = None) -> dict:
     """Write a posterior run's files (see :func:`posterior_to_directory`).
 
     Args:
@@ -321,6 +325,10 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
         targets: Its targets.
         out: Output directory.
         check: A :class:`chainsim.experiments.ppc.PredictiveCheck`, or ``None``.
+        calibration: The calibrated values the scale knobs are relative to
+            (``calibration/parameters.toml``): its name and hash go into the provenance,
+            and :func:`chainsim.experiments.ensemble.load_ensemble` refuses the ensemble
+            once that file has changed.
 
     Returns:
         The ``posterior.json`` document.
@@ -362,6 +370,9 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
     doc = {"generated_by": "chainsim calibrate --posterior", "scenario": scenario_name,
            "targets_file": str(targets_path),
            "targets_sha256": hashlib.sha256(Path(targets_path).read_bytes()).hexdigest(),
+           "calibration_file": None if calibration is None else calibration.name,
+           "calibration_sha256": None if calibration is None
+           else hashlib.sha256(calibration.read_bytes()).hexdigest(),
            "targets": sorted(targets), "seed": result.settings["seed"],
            "members": len(frame), "settings": result.settings,
            "priors": {r["parameter"]: {"kind": r["kind"], "prior": r["prior"],
