@@ -276,6 +276,8 @@ def _ensemble(args: argparse.Namespace):
         raise InputError([Problem("<command line>", "--reps", args.reps,
                                   f"at most the ensemble's {len(ensemble)} members "
                                   f"({ensemble.path})")])
+    if ensemble.caveat and not args.json:
+        print(f"chainsim: caution: {ensemble.caveat}", file=sys.stderr)
     return ensemble
 
 

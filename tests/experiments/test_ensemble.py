@@ -177,3 +177,29 @@ def test_an_ensemble_sampled_on_another_calibration_is_refused(tmp_path):
     cal.write_text("# calibrated again\n")
     with pytest.raises(InputError, match="has changed since"):
         load_ensemble(tmp_path / "posterior.parquet")
+
+
+def test_a_provisional_ensemble_carries_its_caveat_into_the_comparison(tmp_path):
+    from chainsim.experiments.compare import compare, comparison_document
+
+    frame = pd.DataFrame({"member": range(12), "signal_hazard.scale": np.ones(12),
+                          "conviction_prob.scale": np.ones(12), "resume_share": np.full(12, .5)})
+    status = {"converged": False, "note": "provisional: too few steps"}
+    write_ensemble(tmp_path / "posterior.parquet", frame, {"priors": PRIORS, "status": status})
+    ens = load_ensemble(tmp_path / "posterior.parquet")
+    assert ens.caveat == "provisional: too few steps"
+    cmp = compare(make_scenario(), [], reps=3, seed=1, workers=1, uncertainty=True,
+                  ensemble=ens, repeats=0)
+    assert comparison_document(cmp)["ensemble_caveat"] == "provisional: too few steps"
+    cmp = compare(make_scenario(), [], reps=12, seed=1, workers=1, uncertainty=True, ensemble=ens)
+    assert comparison_document(cmp)["ensemble_caveat"] == "provisional: too few steps"
+
+
+def test_the_committed_ensemble_loads_and_says_whether_it_is_final():
+    ens = load_ensemble()
+    assert len(ens) >= 1000
+    assert set(ens.knobs) == {k.name for k in __import__(
+        "chainsim.experiments.calibrate", fromlist=["DEFAULT_KNOBS"]).DEFAULT_KNOBS}
+    assert ens.provenance["seed"] == 7
+    converged = ens.provenance.get("status", {}).get("converged", True)
+    assert (ens.caveat is None) == converged

@@ -91,6 +91,7 @@ class Comparison:
     costs: object = None
     engine: str = DEFAULT_ENGINE
     repeats: int = 0
+    ensemble_caveat: str | None = None
 
     @property
     def proxy_names(self) -> tuple[str, ...]:
@@ -236,7 +237,8 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
                 on_result(result)
             by_arm[result.arm].append(result)
     return Comparison(baseline, list(scenarios), seed, reps, uncertainty, period,
-                      [r for arm in by_arm for r in arm], costs, engine, repeats)
+                      [r for arm in by_arm for r in arm], costs, engine, repeats,
+                      ensemble.caveat if uncertainty and ensemble is not None else None)
 
 
 def monte_carlo_repeats(reps: int) -> int:
@@ -297,6 +299,7 @@ def comparison_document(cmp: Comparison, min_effect: float = 0.0) -> dict:
         "confidence": CONFIDENCE,
         "unit_costs": cmp.costs.model_dump() if cmp.costs is not None else None,
         "ensemble_repeats": cmp.repeats,
+        "ensemble_caveat": cmp.ensemble_caveat,
         "min_effect": min_effect,
         "baseline_levels": {p: describe(base[p]) for p in cmp.proxy_names},
         "scenarios": {},

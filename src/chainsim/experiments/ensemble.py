@@ -52,6 +52,14 @@ class Ensemble:
     def __len__(self) -> int:
         return len(self.values)
 
+    @property
+    def caveat(self) -> str | None:
+        """Why the ensemble's intervals are only indicative (its provenance's status), if so."""
+        status = self.provenance.get("status") or {}
+        if status.get("converged", True):
+            return None
+        return status.get("note") or "the posterior ensemble is provisional (not converged)"
+
     def draws(self, member: int) -> dict[str, float]:
         """Member ``member``'s values as a replication's draws (knobs prefixed)."""
         row = self.values[member]

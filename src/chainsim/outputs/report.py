@@ -229,6 +229,8 @@ def _uncertainty_section(doc: dict) -> str:
                 "effect may be over the parameter sets that reproduce the Dadermonitor's "
                 "figures (the posterior ensemble), and how likely a reduction is.</p>")
     threshold = doc.get("min_effect") or 0.0
+    caveat = (f"<div class=caveat><b>Provisional.</b> {html.escape(doc['ensemble_caveat'])}</div>"
+              if doc.get("ensemble_caveat") else "")
     head = ("<tr><th>scenario</th><th>proxy</th><th>mean effect</th>"
             "<th>95 % CI of the mean</th><th>90 % of the effect over the posterior</th>"
             "<th>P(reduction)</th>"
@@ -250,7 +252,7 @@ def _uncertainty_section(doc: dict) -> str:
                 f"<td>{u['p_reduction']:.0%}</td>"
                 + (f"<td>{u['p_reduction_beyond_threshold']:.0%}</td>" if threshold else "")
                 + f"<td>{'-' if share is None else f'{share:.0%}'}</td></tr>")
-    return (f"""<p>Replication <i>i</i> of every arm used member <i>i</i> of the posterior
+    return (f"""{caveat}<p>Replication <i>i</i> of every arm used member <i>i</i> of the posterior
 ensemble: parameter sets (calibrated knobs and unknowns together) that reproduce the
 Dadermonitor's figures. Two intervals answer two questions. The <b>95 % confidence interval of
 the mean</b> says how precisely {doc['reps']} replications pin down the <i>average</i> effect

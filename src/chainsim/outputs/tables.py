@@ -82,6 +82,8 @@ def compare_table(doc: dict) -> str:
              f"{doc['seed']}, period {doc['period'][0]}..{doc['period'][1]}"
              + (", one posterior member per replication" if posterior
                 else ", unknowns sampled" if doc["uncertainty"] else "")]
+    if doc.get("ensemble_caveat"):
+        lines += [f"CAUTION: {doc['ensemble_caveat']}"]
     if posterior:
         lines += ["95% CI: how precisely the replications pin down the average effect. "
                   "90% over posterior: the range of the effect",
