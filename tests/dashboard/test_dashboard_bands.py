@@ -75,4 +75,5 @@ def test_parameter_uncertainty_uses_posterior_members_or_says_how_to_make_them(
     result = run_bands(short_scenario, short_scenario, reps=3, seed=6, period=PERIOD,
                        uncertainty=True)
     assert [r.rep for r in result.baseline] == [0, 1, 2]  # not the members run twice
+    assert result.caveat is None  # a final ensemble (no status): nothing to warn about
     assert result.baseline[2].draws["knob:signal_hazard.scale"] == pytest.approx(0.8 + 0.4 * 2 / 11)

@@ -41,6 +41,7 @@ class Bands:
         uncertainty: Whether the unknowns were sampled per replication.
         period: First and last absolute month of the analysis period.
         seconds: Wall time it took.
+        caveat: Why the posterior ensemble's intervals are provisional, if they are.
     """
 
     baseline: list[ArmReplication]
@@ -51,6 +52,7 @@ class Bands:
     uncertainty: bool
     period: tuple[int, int]
     seconds: float
+    caveat: str | None = None
 
     def yearly_band(self, arm: str, metric: str) -> pd.DataFrame:
         """Mean and 90 % band of a chain metric per year (columns year, mean, lo, hi)."""
@@ -146,7 +148,8 @@ def run_bands(baseline: Scenario, current: Scenario, reps: int, seed: int,
                             engine="fast", ensemble=ensemble, repeats=0), reps)
     return Bands(baseline=cached, current=arm, current_hash=current.config_hash(), reps=reps,
                  seed=seed, uncertainty=uncertainty, period=period,
-                 seconds=time.perf_counter() - started)
+                 seconds=time.perf_counter() - started,
+                 caveat=ensemble.caveat if ensemble is not None else None)
 
 
 def _main(cmp, reps: int) -> list[ArmReplication]:

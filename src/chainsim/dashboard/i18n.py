@@ -141,6 +141,7 @@ LABELS: dict[str, tuple[str, str]] = {
                          "het gemiddelde verschil; afzonderlijke parametersets kunnen meer "
                          "verschillen (zie 'chainsim compare --uncertainty' voor de spreiding "
                          "van het effect)."),
+    "provisional": ("Provisional posterior ensemble:", "Voorlopig posterior-ensemble:"),
     "fixed_note": ("Parameters at their calibrated and central values: the 95% CI shows only "
                    "Monte Carlo error, not what nobody knows about the parameters.",
                    "Parameters op hun gekalibreerde en centrale waarden: het 95%-BI toont "

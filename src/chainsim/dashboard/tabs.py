@@ -142,6 +142,8 @@ def CompareView(state: DashboardState):
     _svg(views.bands_svg(bands, state.band_metric.value, lang), "chart-bands")
     solara.Markdown("**" + t("deltas_title", lang, period=describe_period(bands.period)) + "**")
     solara.Markdown(t("uncertainty_note" if bands.uncertainty else "fixed_note", lang))
+    if bands.caveat:
+        solara.Warning(t("provisional", lang) + " " + bands.caveat)
     solara.HTML(tag="div", unsafe_innerHTML=table(
         [t("proxy", lang), t("baseline", lang), t("current", lang), t("difference", lang),
          t("ci", lang)], views.delta_rows(bands, lang), "delta-table"))
