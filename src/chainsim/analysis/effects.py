@@ -22,7 +22,7 @@ the same shrunk effects, and the two variance parts.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+from scipy.special import stdtrit
 
 PREDICTION = 0.90
 """Coverage of the prediction interval of the effect over the posterior."""
@@ -68,7 +68,7 @@ def effect_summary(d: np.ndarray, first: np.ndarray, repeat: np.ndarray,
                 "n": n}
     mean = float(d.mean())
     total = float(d.var(ddof=1))
-    half = stats.t.ppf(0.975, n - 1) * np.sqrt(total / n)
+    half = stdtrit(n - 1, 0.975) * np.sqrt(total / n)  # Student t quantile
     mc = monte_carlo_variance(np.asarray(first, float), np.asarray(repeat, float))
     mc_used = min(mc, total) if np.isfinite(mc) else 0.0
     param = max(total - mc_used, 0.0)
