@@ -64,6 +64,12 @@ def _yearly_counts(ef: ExpectedFlows, events: tuple[str, ...], form: str | None 
     return {int(y): float(per_month[years == y].sum()) for y in np.unique(years)}
 
 
+def _simulated_years(ef: ExpectedFlows, window: tuple[int, int]) -> list[int]:
+    """The window's years the twin run covers."""
+    simulated = set((ef.params.months // 12).tolist())
+    return [y for y in range(window[0], window[1] + 1) if y in simulated]
+
+
 def twin_metrics(ef: ExpectedFlows, keys: list[Key], window: tuple[int, int] = WINDOW
                  ) -> dict[Key, float]:
     """Expected values of the requested quantities from a twin run.
@@ -71,8 +77,7 @@ def twin_metrics(ef: ExpectedFlows, keys: list[Key], window: tuple[int, int] = W
     Ratios are ratios of expectations (counts, sums of terms), which is what a
     mean over many replications of the same ratio approaches for large counts.
     """
-    simulated = set((ef.params.months // 12).tolist())
-    years = [y for y in range(window[0], window[1] + 1) if y in simulated]
+    years = _simulated_years(ef, window)
     out: dict[Key, float] = {}
     for key in keys:
         scope, metric, form, year = key
@@ -95,8 +100,7 @@ def twin_trials(ef: ExpectedFlows, keys: list[Key], window: tuple[int, int] = WI
     suspects for the share before a judge, registrations at the OM (of the form, for an
     under-23 share) for the mix. Keys of counts and means are left out.
     """
-    simulated = set((ef.params.months // 12).tolist())
-    years = [y for y in range(window[0], window[1] + 1) if y in simulated]
+    years = _simulated_years(ef, window)
     out: dict[Key, float] = {}
     for key in keys:
         scope, metric, form, year = key
