@@ -131,6 +131,21 @@ def fit_figure(table, path: Path, title: str) -> None:
     plt.close(fig)
 
 
+def _save_rows_figure(fig, ax, y, labels, xlabel: str, title: str, legend_y: float,
+                      ncol: int, path: Path) -> None:
+    """Label a figure of one row per item, put its legend above, write the PNG, close it."""
+    import matplotlib.pyplot as plt
+
+    ax.set_yticks(y, labels)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, legend_y), ncol=ncol, fontsize=8,
+              frameon=False)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110, format="png")
+    plt.close(fig)
+
+
 def posterior_figure(table: pd.DataFrame, path: Path, title: str) -> None:
     """Prior against posterior: each parameter's 90 % intervals on its prior's scale.
 
@@ -170,15 +185,10 @@ def posterior_figure(table: pd.DataFrame, path: Path, title: str) -> None:
             ax.hlines(y[sel], scaled("posterior_5")[sel], scaled("posterior_95")[sel],
                       color=colour, linewidth=3, label=f"posterior, 90 % ({status})")
             ax.plot(scaled("posterior_mean")[sel], y[sel], "o", color=colour, markersize=4)
-    ax.set_yticks(y, table["parameter"])
     ax.set_xlim(-0.02, 1.02)
-    ax.set_xlabel("position within the prior's range (log scale for knobs)")
-    ax.set_title(title)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.02 + 0.4 / n), ncol=2, fontsize=8,
-              frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+    _save_rows_figure(fig, ax, y, table["parameter"],
+                      "position within the prior's range (log scale for knobs)", title,
+                      1.02 + 0.4 / n, 2, path)
 
 
 def strongest_pairs(members: pd.DataFrame, names: list[str], pairs: int = 4
@@ -246,11 +256,5 @@ def predictive_figure(table: pd.DataFrame, path: Path, title: str) -> None:
               label="posterior predictive, 5-95 %")
     ax.plot(table["p50"] / centre, y, "o", color="#4C72B0", markersize=4)
     ax.axvline(1.0, color="#555555", linewidth=0.8)
-    ax.set_yticks(y, table["target"])
-    ax.set_xlabel("relative to the Dadermonitor's figure")
-    ax.set_title(title)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0 + 0.5 / n), ncol=1, fontsize=8,
-              frameon=False)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110, format="png")
-    plt.close(fig)
+    _save_rows_figure(fig, ax, y, table["target"], "relative to the Dadermonitor's figure",
+                      title, 1.0 + 0.5 / n, 1, path)
