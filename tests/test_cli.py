@@ -367,6 +367,35 @@ def test_uncertainty_without_an_ensemble_says_how_to_make_one(tmp_path):
     assert not (tmp_path / "out").exists()
 
 
+def test_compare_under_uncertainty_refuses_an_arm_setting_what_members_set(compare_files,
+                                                                          tmp_path, capsys):
+    """An arm's own [unknowns] entry that a member would replace: exit 2, say what to do."""
+    from conftest import ENSEMBLE_PRIORS, write_ensemble
+
+    base, scen = compare_files
+    write_ensemble(tmp_path / "posterior.parquet", pd.DataFrame({
+        "member": range(3), "signal_hazard.scale": [1.0, 1.1, 0.9],
+        "conviction_prob.scale": [1.0] * 3, "resume_share": [0.4, 0.5, 0.6]}),
+        {"priors": ENSEMBLE_PRIORS})
+    arm = tmp_path / "resume.toml"
+    arm.write_text('base = "baseline.toml"\n\n[scenario]\nname = "resume"\n\n'
+                   "[unknowns.resume_share]\ncentral = 0.3\nlow = 0.2\nhigh = 0.8\n"
+                   'note = "fewer go back to offending"\n', encoding="utf-8")
+    out = tmp_path / "never"
+    args = ["compare", str(base), str(scen), str(arm), "--reps", "3", "--uncertainty",
+            "--ensemble", str(tmp_path / "posterior.parquet"), "--out", str(out),
+            "--workers", "1"]
+    code = cli.main(args)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert "Traceback" not in captured.err and captured.out == ""
+    assert f"{arm}: unknowns.resume_share.central = 0.3: the baseline's 0.5" in captured.err
+    assert "sets resume_share per member" in captured.err
+    assert "as an intervention instead" in captured.err
+    assert str(scen) not in captured.err  # its change is an intervention: fine
+    assert not out.exists()
+
+
 def test_compare_under_uncertainty_reports_the_posterior_spread(tmp_path):
     import numpy as np
 

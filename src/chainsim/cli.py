@@ -337,6 +337,10 @@ def cmd_compare(args: argparse.Namespace) -> int:
         sc = load_scenario(path)
         resolve(sc, path)
         scenarios.append(sc)
+    if ensemble is not None:  # before any output: a member would undo an arm's own setting
+        from chainsim.experiments.ensemble import check_arms
+
+        check_arms(baseline, scenarios, ensemble)
     names = [sc.name for sc in scenarios]
     if len(set(names)) < len(names) or (baseline.name in names and args.baseline not in (
             args.scenarios)):

@@ -203,3 +203,76 @@ def test_the_committed_ensemble_loads_and_says_whether_it_is_final():
     assert ens.provenance["seed"] == 7
     converged = ens.provenance.get("status", {}).get("converged", True)
     assert (ens.caveat is None) == converged
+
+
+def _arm(name: str, **tables) -> dict:
+    """The short scenario named ``name``, with some entries or interventions replaced."""
+    from conftest import short_doc
+
+    doc = short_doc()
+    doc["scenario"]["name"] = name
+    for table, entries in tables.items():
+        if table == "interventions":
+            doc["interventions"] = entries
+        else:
+            doc[table] = {**doc.get(table, {}), **entries}
+    return doc
+
+
+def test_an_arm_that_sets_a_parameter_the_ensemble_draws_is_refused(ensemble_file):
+    """A member would replace the arm's own [parameters]/[unknowns] entry: an input error."""
+    from chainsim.experiments.compare import compare
+    from chainsim.experiments.ensemble import check_arms
+
+    ens = load_ensemble(ensemble_file)
+    assert set(ens.parameters) == {"signal_hazard", "conviction_prob", "resume_share"}
+    base = make_scenario()
+    doc = _arm("own_settings",
+               parameters={"conviction_prob": {"value": 0.9, "note": "a knob's parameter"}},
+               unknowns={"resume_share": {"central": 0.3, "low": 0.2, "high": 0.8,
+                                          "note": "an ensemble unknown"}})
+    arm = make_scenario(doc=doc)
+    with pytest.raises(InputError) as caught:
+        compare(base, [arm], reps=2, seed=1, workers=1, uncertainty=True, ensemble=ens)
+    fields = {p.field: p for p in caught.value.problems}
+    assert "unknowns.resume_share.central" in fields
+    assert "parameters.conviction_prob.by_form" in fields
+    central = fields["unknowns.resume_share.central"]
+    assert central.file == "own_settings" and central.value == 0.3  # no file: its name
+    assert "the baseline's 0.5" in central.allowed
+    assert "sets resume_share per member" in central.allowed
+    assert "as an intervention instead" in central.allowed
+    # the baseline itself, another unknown, a note or a parameter the ensemble leaves alone
+    other = _arm("other_settings",
+                 parameters={"probation_share_other": {"value": 0.5,
+                                                       "note": "not in the ensemble"}})
+    other["unknowns"]["resume_share"]["note"] = "only the note differs"
+    check_arms(base, [base, make_scenario(doc=other)], ens)
+    # what cannot be an intervention says what to do instead
+    shares = _arm("other_mix", parameters={"female_share": {"value": 0.3, "note": "more"}})
+    frame = pd.DataFrame({"member": [0], "female_share.value": [0.2], "resume_share": [0.5]})
+    write_ensemble(ensemble_file.parent / "mix.parquet", frame,
+                   {"priors": {"female_share.value": {}, "resume_share": {}}})
+    with pytest.raises(InputError, match="with inflow_rate and a target instead"):
+        check_arms(base, [make_scenario(doc=shares)], load_ensemble(
+            ensemble_file.parent / "mix.parquet"))
+
+
+def test_an_intervention_on_a_drawn_parameter_applies_on_top_of_the_member(ensemble_file):
+    """Interventions come after the member's knobs and unknowns: the arm's change is kept."""
+    from chainsim.experiments.ensemble import check_arms
+
+    ens = load_ensemble(ensemble_file)
+    base = make_scenario()
+    doc = _arm("interventions", interventions=[
+        {"name": "fewer resume", "parameter": "resume_share", "operation": "set",
+         "value": 0.2, "start": "2012-01", "note": "test"},
+        {"name": "more convictions", "parameter": "conviction_prob", "operation": "multiply",
+         "value": 1.2, "start": "2012-01", "note": "test"}])
+    arm = make_scenario(doc=doc)
+    check_arms(base, [arm], ens)  # not refused
+    member = ens.draws(2)  # resume_share 0.7, conviction_prob.scale 1.05
+    params, base_params = resolve_cached(arm, member), resolve_cached(base, member)
+    assert np.all(base_params["resume_share"] == 0.7)
+    np.testing.assert_allclose(params["resume_share"], 0.2)
+    np.testing.assert_allclose(params["conviction_prob"], base_params["conviction_prob"] * 1.2)

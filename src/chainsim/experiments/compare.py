@@ -28,7 +28,7 @@ from chainsim.chain.months import format_month
 from chainsim.chain.streams import replication_seeds
 from chainsim.chain.uncertainty import declared_unknowns, sample_unknowns
 from chainsim.engines import DEFAULT_ENGINE, get_engine
-from chainsim.experiments.ensemble import replication_draws
+from chainsim.experiments.ensemble import check_arms, replication_draws
 from chainsim.experiments.evaluate import ArmResult, Outcomes, evaluate_replication
 from chainsim.experiments.pool import default_workers, map_ordered
 
@@ -196,12 +196,20 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
             agent model, the reference: the same records, slower).
         scheduler: Address of a Dask scheduler to run on (same results as local).
         ensemble: A posterior ensemble (:class:`chainsim.experiments.ensemble.Ensemble`):
-            with ``uncertainty``, replication ``i`` of every arm uses member ``i``.
+            with ``uncertainty``, replication ``i`` of every arm uses member ``i``. A
+            scenario whose ``[parameters]`` or ``[unknowns]`` entry of a parameter the
+            ensemble sets differs from the baseline's is refused
+            (:func:`chainsim.experiments.ensemble.check_arms`): the member would replace
+            it; such a change must be an intervention.
         repeats: Members run a second time for the Monte Carlo part of the effects'
             variance (default :func:`monte_carlo_repeats`; 0 for none).
 
     Returns:
         The comparison.
+
+    Raises:
+        InputError: If the scenarios do not share the baseline's horizon, or (with an
+            ensemble) an arm sets a parameter the ensemble draws per member.
     """
     arms = [baseline, *scenarios]
     horizons = {(sc.scenario.start, sc.scenario.end) for sc in arms}
@@ -214,6 +222,7 @@ def compare(baseline: Scenario, scenarios: list[Scenario], reps: int = 20, seed:
     if not (uncertainty and ensemble is not None):
         repeats = 0
     if uncertainty and ensemble is not None:
+        check_arms(baseline, list(scenarios), ensemble)  # a member would undo an arm's setting
         repeats = monte_carlo_repeats(reps) if repeats is None else min(repeats, reps)
         seeds = replication_seeds(seed, reps + repeats)
         members = replication_draws(arms, seeds[:reps], ensemble)

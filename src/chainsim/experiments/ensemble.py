@@ -19,6 +19,7 @@ import numpy as np
 
 from chainsim.chain.config import Scenario, scenario_from_dict
 from chainsim.chain.errors import InputError, Problem
+from chainsim.chain.spec import NOT_INTERVENABLE
 from chainsim.experiments.calibrate import DEFAULT_KNOBS, apply_knobs
 
 DEFAULT_ENSEMBLE = Path(__file__).resolve().parents[3] / "calibration" / "posterior.parquet"
@@ -59,6 +60,13 @@ class Ensemble:
         if status.get("converged", True):
             return None
         return status.get("note") or "the posterior ensemble is provisional (not converged)"
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """The scenario parameters it sets per member: its knobs' and its unknowns."""
+        by_name = {k.name: k.parameter for k in DEFAULT_KNOBS}
+        knobs = (by_name.get(k, k.split(".", 1)[0]) for k in self.knobs)
+        return tuple(dict.fromkeys((*knobs, *self.unknowns)))
 
     def draws(self, member: int) -> dict[str, float]:
         """Member ``member``'s values as a replication's draws (knobs prefixed)."""
@@ -176,3 +184,58 @@ def replication_draws(scenarios: list[Scenario], seeds: list, ensemble: Ensemble
     held = set(ensemble.unknowns)
     others = {k: v for k, v in declared_unknowns(scenarios).items() if k not in held}
     return [ensemble.draws(i) | sample_unknowns(others, s) for i, s in enumerate(seeds)]
+
+
+def check_arms(baseline: Scenario, scenarios: list[Scenario], ensemble: Ensemble) -> None:
+    """Refuse arms whose own setting of a parameter the ensemble draws would be lost.
+
+    A member's knobs and unknowns replace what a scenario's ``[parameters]`` or
+    ``[unknowns]`` entry says of those parameters (:func:`with_knobs`,
+    :func:`chainsim.chain.parameters.resolve`), in every arm alike: an arm that changes
+    such an entry from the baseline's would silently lose its change. Interventions are
+    applied after the member's values, so a change written as an intervention is kept.
+
+    Args:
+        baseline: The comparison's baseline.
+        scenarios: The compared scenarios (arms 1..n).
+        ensemble: The posterior ensemble the replications use.
+
+    Raises:
+        InputError: One problem per differing field of such an entry (file, field, the
+            arm's value, the baseline's and what to write instead).
+    """
+    problems: list[Problem] = []
+    drawn = ensemble.parameters
+    where = f"{ensemble.path.parent.name}/{ensemble.path.name}"
+    for sc in scenarios:
+        found = []
+        for name in drawn:
+            if not _declares(sc, name) or not _declares(baseline, name):
+                continue
+            table = "parameters" if name in sc.parameters else "unknowns"
+            ours, theirs = _settings(sc, name), _settings(baseline, name)
+            instead = NOT_INTERVENABLE.get(name) or (
+                "express the change as an intervention instead ([[interventions]] with "
+                f'parameter = "{name}", applied on top of each member)')
+            for key in sorted(set(ours) | set(theirs)):
+                if ours.get(key) == theirs.get(key):
+                    continue
+                found.append(Problem(
+                    sc.name, f"{table}.{name}.{key}", ours.get(key, "(not set)"),
+                    f"the baseline's {theirs.get(key, '(not set)')!r}: the posterior ensemble "
+                    f"({where}) sets {name} per member and would replace this setting; "
+                    + instead))
+        problems += sc.located(found)
+    if problems:
+        raise InputError(problems)
+
+
+def _declares(scenario: Scenario, name: str) -> bool:
+    return name in scenario.parameters or name in scenario.unknowns
+
+
+def _settings(scenario: Scenario, name: str) -> dict:
+    """A parameter's entry as the model reads it (its note left out)."""
+    entry = scenario.entry(name).model_dump(mode="json", exclude_none=True)
+    entry.pop("note", None)
+    return entry
