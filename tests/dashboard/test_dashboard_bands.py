@@ -77,3 +77,74 @@ def test_parameter_uncertainty_uses_posterior_members_or_says_how_to_make_them(
     assert [r.rep for r in result.baseline] == [0, 1, 2]  # not the members run twice
     assert result.caveat is None  # a final ensemble (no status): nothing to warn about
     assert result.baseline[2].draws["knob:signal_hazard.scale"] == pytest.approx(0.8 + 0.4 * 2 / 11)
+
+
+@pytest.fixture
+def small_ensemble(tmp_path, monkeypatch):
+    """A 12-member ensemble as the dashboard's default one."""
+    import numpy as np
+    import pandas as pd
+
+    from chainsim.experiments import ensemble
+    from conftest import ENSEMBLE_PRIORS, write_ensemble
+
+    path = tmp_path / "posterior.parquet"
+    write_ensemble(path, pd.DataFrame({
+        "member": range(12), "signal_hazard.scale": np.linspace(0.8, 1.2, 12),
+        "conviction_prob.scale": np.linspace(1.05, 0.95, 12),
+        "resume_share": np.linspace(0.3, 0.7, 12)}), {"priors": ENSEMBLE_PRIORS})
+    monkeypatch.setattr(ensemble, "DEFAULT_ENSEMBLE", path)
+    return ensemble.load_ensemble(path)
+
+
+def test_under_uncertainty_the_compare_view_shows_the_effect_over_the_posterior(
+        short_scenario, more_probation, small_ensemble):
+    """Each proxy's 90 % interval over the members, as the CLI and report compute it."""
+    from chainsim.dashboard.html import table
+    from chainsim.dashboard.i18n import t
+    from chainsim.dashboard.views import delta_header, prediction_note, proxy_value
+    from chainsim.experiments.compare import compare, comparison_document
+
+    result = run_bands(short_scenario, more_probation, reps=4, seed=8, period=PERIOD,
+                       uncertainty=True)
+    assert [r.rep for r in result.current] == [0, 1, 2, 3]
+    assert [r.rep for r in result.current_repeats] == [4, 5, 6, 7]  # members 0-3 again
+    effects = result.effects(DELTA_PROXIES)
+    # the same summary as `chainsim compare --uncertainty` (comparison.json, the report)
+    cmp = compare(short_scenario, [more_probation], reps=4, seed=8, workers=1,
+                  uncertainty=True, period=PERIOD, ensemble=small_ensemble)
+    cli = comparison_document(cmp)["scenarios"]["short_probation"]["under_uncertainty"]
+    for proxy in DELTA_PROXIES:
+        assert effects[proxy]["prediction"] == pytest.approx(cli[proxy]["prediction"])
+        assert effects[proxy]["mean"] == pytest.approx(cli[proxy]["mean"])
+    lo, hi = effects["probation_caseload"]["prediction"]
+    assert lo <= effects["probation_caseload"]["mean"] <= hi and hi > 0
+    rows = delta_rows(result, "nl")
+    header = delta_header(result, "nl")
+    assert header[-1] == t("prediction", "nl") == "90% over de posterior"
+    row = rows[DELTA_PROXIES.index("probation_caseload")]
+    assert len(row) == len(header) == 6
+    shown = f"{proxy_value('probation_caseload', lo):,.1f} … " \
+            f"{proxy_value('probation_caseload', hi):,.1f}"
+    assert row[-1] == shown
+    html = table(delta_header(result, "en"), delta_rows(result, "en"), "delta-table")
+    assert "90% over the posterior" in html and shown in html
+    note = prediction_note(result, "en")
+    assert "90% of the parameter sets" in note and "not the 95% CI" in note
+    assert "90% van de parametersets" in prediction_note(result, "nl")
+    # without the ensemble: no such column and no line
+    fixed = run_bands(short_scenario, more_probation, reps=3, seed=8, period=PERIOD)
+    assert fixed.effects(DELTA_PROXIES) is None and prediction_note(fixed, "en") is None
+    assert len(delta_header(fixed, "en")) == 5 == len(delta_rows(fixed, "en")[0])
+
+
+def test_under_uncertainty_levers_that_set_what_members_set_are_refused(short_scenario,
+                                                                        small_ensemble):
+    from chainsim.chain.errors import InputError
+
+    doc = short_scenario.model_dump(mode="json", exclude_none=True)
+    doc["scenario"]["name"] = "own_resume"
+    doc["unknowns"]["resume_share"]["central"] = 0.3
+    with pytest.raises(InputError, match="sets resume_share per member"):
+        run_bands(short_scenario, scenario_from_dict(doc), reps=3, seed=8, period=PERIOD,
+                  uncertainty=True)

@@ -133,14 +133,13 @@ LABELS: dict[str, tuple[str, str]] = {
     "uncertainty_note": ("Each replication uses another parameter set that reproduces the "
                          "Dadermonitor's figures: the bands and intervals then include what "
                          "the data leave open about the parameters. The 95% CI is that of the "
-                         "average difference; single parameter sets can differ more (see "
-                         "'chainsim compare --uncertainty' for the effect's spread).",
+                         "average difference; single parameter sets can differ more (the "
+                         "last column shows how much).",
                          "Elke replicatie gebruikt een andere parameterset die de cijfers van "
                          "de Dadermonitor reproduceert: de banden en intervallen bevatten dan "
                          "ook wat de data over de parameters openlaten. Het 95%-BI is dat van "
                          "het gemiddelde verschil; afzonderlijke parametersets kunnen meer "
-                         "verschillen (zie 'chainsim compare --uncertainty' voor de spreiding "
-                         "van het effect)."),
+                         "verschillen (de laatste kolom laat zien hoeveel)."),
     "provisional": ("Provisional posterior ensemble:", "Voorlopig posterior-ensemble:"),
     "fixed_note": ("Parameters at their calibrated and central values: the 95% CI shows only "
                    "Monte Carlo error, not what nobody knows about the parameters.",
@@ -155,6 +154,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "proxy": ("proxy", "maat"),
     "difference": ("difference", "verschil"),
     "ci": ("95% CI", "95%-BI"),
+    "prediction": ("90% over the posterior", "90% over de posterior"),
+    "prediction_note": ("'90% over the posterior': the range the effect lies in for 90% of "
+                        "the parameter sets that reproduce the Dadermonitor's figures "
+                        "(replication noise removed), not the 95% CI of the average "
+                        "difference.",
+                        "'90% over de posterior': het bereik waarin het effect ligt voor 90% "
+                        "van de parametersets die de cijfers van de Dadermonitor reproduceren "
+                        "(zonder replicatieruis), niet het 95%-BI van het gemiddelde "
+                        "verschil."),
     "not_run": ("Press 'Run comparison' to compute bands with the fast engine.",
                 "Druk op 'Vergelijking draaien' om banden te berekenen met de snelle engine."),
     "computed_in": ("computed in {s:.1f} s ({reps} replications per arm)",

@@ -145,8 +145,10 @@ def CompareView(state: DashboardState):
     if bands.caveat:
         solara.Warning(t("provisional", lang) + " " + bands.caveat)
     solara.HTML(tag="div", unsafe_innerHTML=table(
-        [t("proxy", lang), t("baseline", lang), t("current", lang), t("difference", lang),
-         t("ci", lang)], views.delta_rows(bands, lang), "delta-table"))
+        views.delta_header(bands, lang), views.delta_rows(bands, lang), "delta-table"))
+    note = views.prediction_note(bands, lang)
+    if note:
+        solara.Text(note, style=NOTE, classes=["prediction-note"])
     solara.Text(t("computed_in", lang, s=bands.seconds, reps=bands.reps), style=NOTE)
 
 

@@ -267,23 +267,49 @@ def bands_svg(bands: Bands, metric: str, lang: str) -> str:
                       x_format=lambda v: f"{v:.0f}")
 
 
+def _interval(proxy: str, lo: float | None, hi: float | None) -> str:
+    """``lo … hi`` in display units ("–" when missing)."""
+    if lo is None or hi is None:
+        return "–"
+    return f"{fmt_value(proxy_value(proxy, lo))} … {fmt_value(proxy_value(proxy, hi))}"
+
+
+def delta_header(bands: Bands, lang: str) -> list[str]:
+    """The delta table's columns: with parameter uncertainty also the effect's spread."""
+    header = [t("proxy", lang), t("baseline", lang), t("current", lang), t("difference", lang),
+              t("ci", lang)]
+    return [*header, t("prediction", lang)] if bands.uncertainty else header
+
+
 def delta_rows(bands: Bands, lang: str) -> list[list[str]]:
-    """Proxy, baseline level, levers level, difference and its 95 % CI."""
+    """Proxy, baseline level, levers level, difference and its 95 % CI.
+
+    With parameter uncertainty a last column gives the 90 % interval of the effect over
+    the posterior members (:meth:`chainsim.dashboard.bands.Bands.effects`, the CLI's and
+    the report's ``prediction``); :func:`prediction_note` says in words what it is.
+    """
     deltas = bands.deltas(DELTA_PROXIES)
+    effects = bands.effects(DELTA_PROXIES)
     rows = []
     for proxy in DELTA_PROXIES:
         d = deltas[proxy]
         base = bands.level("baseline", proxy)["mean"]
         cur = bands.level("current", proxy)["mean"]
-        ci = "–"
-        if d["lo"] is not None:
-            ci = (f"{fmt_value(proxy_value(proxy, d['lo']))} … "
-                  f"{fmt_value(proxy_value(proxy, d['hi']))}")
+        ci = _interval(proxy, d["lo"], d["hi"])
         mean = proxy_value(proxy, d["mean"])
         sign = "+" if mean is not None and mean > 0 else ""
-        rows.append([t(proxy, lang), fmt_value(proxy_value(proxy, base)),
-                     fmt_value(proxy_value(proxy, cur)), sign + fmt_value(mean), ci])
+        row = [t(proxy, lang), fmt_value(proxy_value(proxy, base)),
+               fmt_value(proxy_value(proxy, cur)), sign + fmt_value(mean), ci]
+        if effects is not None:
+            spread = effects[proxy]["prediction"] or [None, None]
+            row.append(_interval(proxy, *spread))
+        rows.append(row)
     return rows
+
+
+def prediction_note(bands: Bands, lang: str) -> str | None:
+    """One plain line on which interval the last column shows (with uncertainty only)."""
+    return t("prediction_note", lang) if bands.uncertainty else None
 
 
 def parse_guesses(text: str) -> tuple[list[float], list[str]]:
