@@ -81,10 +81,10 @@ def test_config_hash_ignores_notes_and_description_but_not_values():
     assert len(h) == 16 and int(h, 16) >= 0
     assert scenario_from_dict(short_doc()).config_hash() == h
     doc = short_doc()
-    doc["parameters"]["trial_months"]["note"] = "another note entirely"
+    doc["parameters"]["recall_cv"]["note"] = "another note entirely"
     doc["scenario"]["description"] = "changed"
     assert scenario_from_dict(doc).config_hash() == h
-    doc["parameters"]["trial_months"]["value"] = 9
+    doc["parameters"]["recall_cv"]["value"] = 0.7
     assert scenario_from_dict(doc).config_hash() != h
     doc = short_doc()
     doc["scenario"]["end"] = "2017-11"
@@ -121,27 +121,27 @@ def test_unknown_table_at_top_level():
 
 def test_missing_parameter():
     doc = short_doc()
-    del doc["parameters"]["trial_months"]
+    del doc["parameters"]["recall_cv"]
     del doc["unknowns"]["reoffend_hazard"]
     problems = problems_of(doc)
-    p = the_problem(problems, "parameters.trial_months")
+    p = the_problem(problems, "parameters.recall_cv")
     assert p.value == "missing"
-    assert "[parameters.trial_months]" in p.allowed
+    assert "[parameters.recall_cv]" in p.allowed
     q = the_problem(problems, "unknowns.reoffend_hazard")
     assert "[unknowns.reoffend_hazard]" in q.allowed
 
 
 def test_entry_without_value():
     doc = short_doc()
-    del doc["parameters"]["trial_months"]["value"]
-    p = the_problem(problems_of(doc), "parameters.trial_months")
+    del doc["parameters"]["recall_cv"]["value"]
+    p = the_problem(problems_of(doc), "parameters.recall_cv")
     assert "value" in p.allowed
 
 
 def test_entry_without_note():
     doc = short_doc()
-    del doc["parameters"]["trial_months"]["note"]
-    p = the_problem(problems_of(doc), "parameters.trial_months.note")
+    del doc["parameters"]["recall_cv"]["note"]
+    p = the_problem(problems_of(doc), "parameters.recall_cv.note")
     assert p.allowed
 
 
@@ -150,7 +150,7 @@ def test_entry_without_note():
     [
         ("conviction_prob", "value", 1.2, "[0, 1]"),
         ("signal_hazard", "value", -0.1, "[0, 1]"),
-        ("trial_months", "value", 0.5, "[1, 600]"),
+        ("recall_cv", "value", 0.001, "[0.01, 5]"),
         ("conviction_prob", "by_form.labour", 1.5, "[0, 1]"),
     ],
 )
@@ -176,18 +176,18 @@ def test_unknown_out_of_range():
 
 def test_by_form_on_a_parameter_that_does_not_vary_by_form():
     doc = short_doc()
-    doc["parameters"]["trial_months"]["by_form"] = {"labour": 12}
-    p = the_problem(problems_of(doc), "parameters.trial_months.by_form")
+    doc["parameters"]["recall_cv"]["by_form"] = {"labour": 12}
+    p = the_problem(problems_of(doc), "parameters.recall_cv.by_form")
     assert p.value == {"labour": 12}
     assert "does not vary by form" in p.allowed
 
 
 def test_factors_on_parameters_without_those_strata():
     doc = short_doc()
-    doc["parameters"]["trial_months"]["young_factor"] = 1.5
+    doc["parameters"]["recall_cv"]["young_factor"] = 1.5
     doc["parameters"]["conviction_prob"]["female_factor"] = 0.5
     problems = problems_of(doc)
-    assert the_problem(problems, "parameters.trial_months.young_factor").value == 1.5
+    assert the_problem(problems, "parameters.recall_cv.young_factor").value == 1.5
     assert the_problem(problems, "parameters.conviction_prob.female_factor").value == 0.5
 
 
@@ -221,12 +221,12 @@ def test_unknown_declared_under_parameters():
 
 def test_calibrated_parameter_declared_under_unknowns():
     doc = short_doc()
-    entry = doc["parameters"].pop("trial_months")
-    doc["unknowns"]["trial_months"] = {"central": 8, "low": 6, "high": 10,
+    entry = doc["parameters"].pop("recall_cv")
+    doc["unknowns"]["recall_cv"] = {"central": 0.6, "low": 0.4, "high": 0.8,
                                        "note": entry["note"]}
-    p = the_problem(problems_of(doc), "unknowns.trial_months")
+    p = the_problem(problems_of(doc), "unknowns.recall_cv")
     assert p.value == "in [unknowns]"
-    assert "[parameters.trial_months]" in p.allowed
+    assert "[parameters.recall_cv]" in p.allowed
 
 
 def test_parameter_declared_twice():
@@ -279,8 +279,8 @@ def test_bad_horizon(start, end, field):
 
 def test_nan_value_is_reported_as_text():
     doc = short_doc()
-    doc["parameters"]["trial_months"]["value"] = float("nan")
-    p = the_problem(problems_of(doc), "parameters.trial_months.value")
+    doc["parameters"]["recall_cv"]["value"] = float("nan")
+    p = the_problem(problems_of(doc), "parameters.recall_cv.value")
     assert p.value == "nan"
 
 
@@ -296,7 +296,7 @@ def test_om_shares_summing_above_one():
     doc = short_doc()
     for name, value in (("technical_dismissal_share", 0.6), ("policy_dismissal_share", 0.3),
                         ("other_disposal_share", 0.2)):
-        doc["parameters"][name] = {"value": value, "note": "too much in total"}
+        set_param(doc, name, value)
     p = the_problem(problems_of(doc, with_resolve=True), "parameters.technical_dismissal_share")
     assert p.value == pytest.approx(1.1)
     assert "must not exceed 1" in p.allowed
@@ -371,10 +371,10 @@ def test_missing_file(tmp_path):
 def test_problems_are_all_reported_at_once(tmp_path):
     doc = short_doc()
     doc["parameters"]["conviction_prob"]["value"] = 2.0
-    doc["parameters"]["trial_months"]["by_form"] = {"labour": 12}
+    doc["parameters"]["recall_cv"]["by_form"] = {"labour": 12}
     del doc["parameters"]["om_decision_cv"]
     fields = {p.field for p in problems_of(doc)}
-    assert {"parameters.conviction_prob.value", "parameters.trial_months.by_form",
+    assert {"parameters.conviction_prob.value", "parameters.recall_cv.by_form",
             "parameters.om_decision_cv"} <= fields
 
 
@@ -402,7 +402,7 @@ def child_text(base: str | list[str], name: str | None = "child", body: str = ""
     return f"base = {bases}\n\n{meta}{body}"
 
 
-def iv_toml(name: str, parameter: str = "trial_months", value: float = 1.1) -> str:
+def iv_toml(name: str, parameter: str = "recall_cv", value: float = 1.1) -> str:
     return (f'\n[[interventions]]\nname = "{name}"\nparameter = "{parameter}"\n'
             f'operation = "multiply"\nvalue = {value}\nstart = "2014-01"\n'
             f'note = "intervention {name}"\n')
@@ -468,19 +468,19 @@ def test_scenario_name_and_description_are_not_inherited_but_the_horizon_is(tmp_
 def test_a_list_of_bases_merges_in_order_and_appends_interventions(tmp_path):
     write(tmp_path, BASE_TEXT, "baseline.toml")
     # fragments: bases need not be complete scenarios on their own
-    write(tmp_path, '[parameters.trial_months]\nvalue = 9\nnote = "from two"\n'
+    write(tmp_path, '[parameters.recall_cv]\nvalue = 0.9\nnote = "from two"\n'
           + iv_toml("B"), "two.toml")
-    write(tmp_path, '[parameters.trial_months]\nvalue = 11\nnote = "from three"\n'
+    write(tmp_path, '[parameters.recall_cv]\nvalue = 1.1\nnote = "from three"\n'
           + iv_toml("C"), "three.toml")
     forward = load_scenario(write(
         tmp_path, child_text(["baseline.toml", "two.toml", "three.toml"], body=iv_toml("D")),
         "forward.toml"))
-    assert forward.parameters["trial_months"].value == 11  # the later base wins
+    assert forward.parameters["recall_cv"].value == 1.1  # the later base wins
     assert [iv.name for iv in forward.interventions] == ["B", "C", "D"]
     backward = load_scenario(write(
         tmp_path, child_text(["baseline.toml", "three.toml", "two.toml"], body=iv_toml("D")),
         "backward.toml"))
-    assert backward.parameters["trial_months"].value == 9
+    assert backward.parameters["recall_cv"].value == 0.9
     assert [iv.name for iv in backward.interventions] == ["C", "B", "D"]
     assert forward.parameters["conviction_prob"] == load_scenario(SHORT).parameters[
         "conviction_prob"]
@@ -488,12 +488,12 @@ def test_a_list_of_bases_merges_in_order_and_appends_interventions(tmp_path):
 
 def test_a_chain_of_bases_is_followed(tmp_path):
     write(tmp_path, BASE_TEXT, "c.toml")
-    write(tmp_path, child_text("c.toml", "b", '[parameters.trial_months]\nvalue = 9\n'
+    write(tmp_path, child_text("c.toml", "b", '[parameters.recall_cv]\nvalue = 0.9\n'
                                'note = "from b"\n' + iv_toml("from b")), "b.toml")
     a = load_scenario(write(tmp_path, child_text("b.toml", "a", iv_toml("from a", value=1.2)),
                             "a.toml"))
     assert a.name == "a"
-    assert a.parameters["trial_months"].value == 9
+    assert a.parameters["recall_cv"].value == 0.9
     assert [(iv.name, iv.value) for iv in a.interventions] == [("from b", 1.1), ("from a", 1.2)]
     assert a.entry("conviction_prob") == load_scenario(SHORT).entry("conviction_prob")
 
@@ -663,8 +663,8 @@ def test_unknown_target_group_lists_the_groups(target, key, bad, word):
 
 
 def test_target_form_on_a_parameter_without_by_form():
-    assert not PARAMETERS["trial_months"].by_form
-    p = iv_problem(iv_problems(iv(parameter="trial_months", target={"form": ["labour"]})), 0,
+    assert not PARAMETERS["recall_cv"].by_form
+    p = iv_problem(iv_problems(iv(parameter="recall_cv", target={"form": ["labour"]})), 0,
                    "target.form")
     assert p.value == ["labour"]
     assert "form" in p.allowed

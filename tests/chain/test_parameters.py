@@ -49,7 +49,7 @@ def test_by_form_and_young_factor(short_params):
         assert p.at("prison_prob", 10, LABOUR, 1, sex) == pytest.approx(
             prison["by_form"]["labour"])
     # a scalar parameter is the same everywhere
-    assert np.all(p["trial_months"] == doc["trial_months"]["value"])
+    assert np.all(p["recall_cv"] == doc["recall_cv"]["value"])
 
 
 def test_trend_is_linear_between_knots_and_flat_outside():

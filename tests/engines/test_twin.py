@@ -104,7 +104,9 @@ def trends_doc() -> dict:
     p["technical_dismissal_share"]["trend"] = {"2013-01": 0.5, "2017-01": 1.4}
     p["conviction_prob"]["trend"] = {"2013-06": 1.2, "2016-06": 0.8}
     p["prison_months_mean"]["trend"] = {"2013-01": 0.6, "2016-01": 1.5}
-    p["trial_months"]["trend"] = {"2013-01": 0.5, "2016-01": 1.5}
+    doc.setdefault("interventions", []).append(  # trial_months is an unknown: no trend
+        {"name": "slower trials", "parameter": "trial_months", "operation": "multiply",
+         "value": 1.8, "start": "2013-01", "ramp_months": 36, "note": "a time-varying length"})
     return doc
 
 

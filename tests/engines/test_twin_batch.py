@@ -57,7 +57,9 @@ def time_varying_doc() -> dict:
     doc = short_doc()
     p = doc["parameters"]
     p["prison_months_mean"]["trend"] = {"2013-01": 0.6, "2016-01": 1.5}
-    p["trial_months"]["trend"] = {"2013-01": 0.5, "2016-01": 1.5}
+    doc.setdefault("interventions", []).append(  # trial_months is an unknown: no trend
+        {"name": "slower trials", "parameter": "trial_months", "operation": "multiply",
+         "value": 1.8, "start": "2013-01", "ramp_months": 36, "note": "a time-varying length"})
     p["conviction_prob"]["trend"] = {"2013-06": 1.2, "2016-06": 0.8}
     set_param(doc, "pretrial_detention_share", 0.6)
     return doc

@@ -41,8 +41,9 @@ def test_scale_knob_multiplies_value_and_every_form():
     assert knob_values(out, knob).tolist() == [1.0]  # a scale is relative to the document
     assert doc == short_doc()  # the input is not modified
     # a parameter with a value only
-    out = apply_knobs(doc, (Knob("prison_months_cv", "scale", 0.1, 10),), np.array([2.0]))
-    assert out["parameters"]["prison_months_cv"]["value"] == pytest.approx(1.8)
+    out = apply_knobs(doc, (Knob("investigation_cv", "scale", 0.1, 10),), np.array([2.0]))
+    before = doc["parameters"]["investigation_cv"]["value"]
+    assert out["parameters"]["investigation_cv"]["value"] == pytest.approx(2 * before)
 
 
 def test_value_knob_round_trip():
