@@ -150,3 +150,37 @@ def test_scale_knobs_keep_their_prior_on_the_hand_set_values():
         assert dim.low * c == pytest.approx(knob.low) and dim.high * c == pytest.approx(knob.high)
     signal = space.dimensions[0]
     assert signal.name == "signal_hazard.scale" and signal.high > 5.0  # fitted at ~0.53
+
+
+def test_scores_do_not_depend_on_the_number_of_worker_processes():
+    """Points are scored in fixed groups of the twin's passes, whatever the workers: the
+    same log posterior bit for bit with one process and with two."""
+    space = ParameterSpace(make_scenario(), knobs=DEFAULT_KNOBS[:2],
+                           unknowns=("resume_share", "trial_months"))
+    rng = np.random.default_rng(4)
+    points = space.start + 0.05 * rng.standard_normal((20, len(space.start)))
+    serial = LogPosterior(space, load_targets())
+    parallel = LogPosterior(space, load_targets(), workers=2)
+    try:
+        np.testing.assert_array_equal(parallel.score(points)[0], serial.score(points)[0])
+    finally:
+        parallel.close()
+
+
+def test_the_laplace_start_finds_the_mode_and_draws_walkers_inside_the_support():
+    """On 2 dimensions: the optimiser does not lose posterior, the covariance is positive
+    definite and no wider than the prior, every walker has a finite log posterior."""
+    from chainsim.experiments.posterior import laplace, laplace_walkers
+
+    space = ParameterSpace(make_scenario(), knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
+    post = LogPosterior(space, load_targets())
+    start_lp = post.score(space.start[None])[0][0]
+    approx = laplace(post, space.start, max_iter=5)
+    assert approx.log_posterior >= start_lp - 1e-9
+    values = np.linalg.eigvalsh(approx.covariance)
+    assert (values > 0).all()
+    width = np.array([hi - lo for lo, hi in (d.bounds for d in space.dimensions)])
+    assert (np.sqrt(np.diag(approx.covariance)) <= width / np.sqrt(12) + 1e-12).all()
+    walkers = laplace_walkers(post, approx, 8, np.random.default_rng(2))
+    assert walkers.shape == (8, 2)
+    assert np.isfinite(post.score(walkers)[0]).all()

@@ -42,13 +42,18 @@ from chainsim.analysis.targets import Target
 from chainsim.chain.config import Scenario, scenario_from_dict
 from chainsim.chain.errors import InputError
 from chainsim.chain.parameters import ParameterSet, resolve
-from chainsim.engines.twin import ExpectedFlows, expected_flows, expected_flows_batch
+from chainsim.engines.twin import (
+    CHAIN_MODE_MEMBERS,
+    ExpectedFlows,
+    expected_flows,
+    expected_flows_batch,
+)
 from chainsim.experiments.calibrate import CALIBRATION_END, DEFAULT_KNOBS, Knob, apply_knobs
 
 AFTER_CHAIN_ONLY: frozenset[str] = frozenset({
     "reoffend_hazard", "post_desistance_hazard", "probation_hazard_ratio",
     "revocation_hazard", "recall_months", "victims_per_offender",
-    "general_registration_prob"})
+    "general_registration_prob", "probation_months"})
 """Unknowns that act only after the chain, where the chain mode does not look."""
 
 IMPLAUSIBILITY_CUT = 3.0
@@ -233,36 +238,53 @@ class LogPosterior:
     def __init__(self, space: ParameterSpace, targets: dict[str, Target],
                  evaluate: Callable[[Sequence[ParameterSet], np.ndarray],
                                     list[ExpectedFlows]] | None = None,
-                 on_batch: Callable[[int], None] | None = None):
+                 on_batch: Callable[[int], None] | None = None, workers: int = 1):
         self.space = space
         self.targets = targets
         self.keys = [target_key(t) for t in targets.values()]
         self.evaluate = evaluate or _batched
         self.on_batch = on_batch
+        self.workers = max(1, workers) if evaluate is None else 1
         self.evaluations = 0
         self.reentries: np.ndarray | None = None
+        self._pool = None
 
     def refresh(self, x: np.ndarray) -> None:
         """Take the re-entries into offending from a full twin run at point ``x``."""
         self.reentries = expected_flows(self.space.params(x)).reentries
+        self.close()  # the workers hold the old re-entries
+
+    def close(self) -> None:
+        """Stop the worker processes (if any); they start again when needed."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
     def metrics(self, xs: np.ndarray) -> tuple[list[dict | None], list[dict | None]]:
-        """The twin's target quantities and share denominators of each point (None: invalid)."""
+        """The twin's target quantities and share denominators of each point (None: invalid).
+
+        The points are scored in groups of :data:`~chainsim.engines.twin.CHAIN_MODE_MEMBERS`
+        (one vectorised pass each), spread over ``workers`` processes. The groups do not
+        depend on the number of workers, so neither do the results (bit for bit).
+        """
         if self.reentries is None:
             self.refresh(self.space.start)
-        params, where = [], []
-        for i, x in enumerate(xs):
-            try:
-                params.append(self.space.params(x))
-                where.append(i)
-            except InputError:
-                pass
-        flows = self.evaluate(params, self.reentries) if params else []
-        metrics: list[dict | None] = [None] * len(xs)
-        trials: list[dict | None] = [None] * len(xs)
-        for i, ef in zip(where, flows, strict=True):
-            metrics[i], trials[i] = twin_metrics(ef, self.keys), twin_trials(ef, self.keys)
-        self.evaluations += len(params)
+        groups = [xs[i:i + CHAIN_MODE_MEMBERS] for i in range(0, len(xs), CHAIN_MODE_MEMBERS)]
+        if self.workers > 1 and len(groups) > 1:
+            if self._pool is None:
+                import multiprocessing
+                from concurrent.futures import ProcessPoolExecutor
+
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker, initargs=(self.space, self.keys, self.reentries))
+            scored = list(self._pool.map(_score_group_in_worker, groups))
+        else:
+            scored = [_score_group(self.space, self.keys, self.reentries, g, self.evaluate)
+                      for g in groups]
+        metrics: list[dict | None] = [m for group in scored for m, _ in group]
+        trials: list[dict | None] = [tr for group in scored for _, tr in group]
+        self.evaluations += sum(m is not None for m in metrics)
         if self.on_batch is not None:
             self.on_batch(len(xs))
         return metrics, trials
@@ -307,6 +329,34 @@ class LogPosterior:
 def _batched(params: Sequence[ParameterSet], reentries: np.ndarray) -> list[ExpectedFlows]:
     """The twin's chain mode for a batch of parameter sets in vectorised passes."""
     return expected_flows_batch(params, full=False, reentries=reentries)
+
+
+def _score_group(space: ParameterSpace, keys: list, reentries: np.ndarray, xs: np.ndarray,
+                 evaluate: Callable = _batched) -> list[tuple[dict | None, dict | None]]:
+    """``(metrics, trials)`` of each point of a group (``(None, None)`` where invalid)."""
+    params, where = [], []
+    for i, x in enumerate(xs):
+        try:
+            params.append(space.params(x))
+            where.append(i)
+        except InputError:
+            pass
+    out: list[tuple[dict | None, dict | None]] = [(None, None)] * len(xs)
+    for i, ef in zip(where, evaluate(params, reentries) if params else [], strict=True):
+        out[i] = (twin_metrics(ef, keys), twin_trials(ef, keys))
+    return out
+
+
+_WORKER: dict = {}
+"""A scoring process's space, target keys and re-entries (set once by :func:`_init_worker`)."""
+
+
+def _init_worker(space: ParameterSpace, keys: list, reentries: np.ndarray) -> None:
+    _WORKER.update(space=space, keys=keys, reentries=reentries)
+
+
+def _score_group_in_worker(xs: np.ndarray) -> list[tuple[dict | None, dict | None]]:
+    return _score_group(_WORKER["space"], _WORKER["keys"], _WORKER["reentries"], xs)
 
 
 @dataclass
@@ -366,6 +416,132 @@ def initial_walkers(space: ParameterSpace, centre: np.ndarray, walkers: int,
     width = hi - lo
     pts = centre + spread * width * rng.standard_normal((walkers, len(centre)))
     return np.clip(pts, lo + 1e-6 * width, hi - 1e-6 * width)
+
+
+@dataclass
+class Laplace:
+    """A Gaussian approximation of the posterior at its mode.
+
+    Attributes:
+        mode: The mode found (sampling scale).
+        log_posterior: The log posterior there.
+        covariance: The inverse of the negative Hessian of the log posterior, with every
+            direction no wider than the prior (eigenvalues floored in units of the prior
+            widths).
+        iterations: Optimiser iterations.
+        evaluations: Twin evaluations used.
+    """
+
+    mode: np.ndarray
+    log_posterior: float
+    covariance: np.ndarray
+    iterations: int
+    evaluations: int
+
+
+def _steps(space: ParameterSpace, x: np.ndarray, relative: float) -> np.ndarray:
+    """Finite-difference steps: ``relative`` of each prior's width, pointing inwards."""
+    lo, hi = np.array([d.bounds for d in space.dimensions]).T
+    h = relative * (hi - lo)
+    return np.where(x + 2 * h <= hi, h, -h)
+
+
+def _prior_curvature(space: ParameterSpace, x: np.ndarray) -> np.ndarray:
+    """Second derivative of each dimension's log prior at ``x``.
+
+    Triangular: the side's ``-1/(x - low)^2`` or ``-1/(high - x)^2``, their mean at the
+    mode; log-uniform: 0.
+    """
+    out = np.zeros(len(x))
+    for i, d in enumerate(space.dimensions):
+        if d.log:
+            continue
+        up = -1.0 / max(x[i] - d.low, 1e-12) ** 2 if d.mode > d.low else 0.0
+        down = -1.0 / max(d.high - x[i], 1e-12) ** 2 if d.high > d.mode else 0.0
+        width = d.high - d.low
+        if abs(x[i] - d.mode) < 1e-9 * width:
+            out[i] = 0.5 * (up + down)
+        else:
+            out[i] = up if x[i] < d.mode else down
+    return out
+
+
+def laplace(post: LogPosterior, x0: np.ndarray, max_iter: int = 20,
+            relative_step: float = 0.005) -> Laplace:
+    """The posterior's mode near ``x0`` and a Gaussian fitted there.
+
+    The mode: L-BFGS-B within the prior's support from ``x0``, with forward differences
+    scored as one batch, at most ``max_iter`` iterations.
+
+    The Hessian of the log likelihood comes from second differences of the batched twin
+    (``d (d + 1) / 2 + d + 1`` points); the log prior's curvature is added exactly. In the
+    coordinates of the prior widths every eigenvalue of the negative Hessian is floored at
+    12 (a uniform prior's precision), so no direction of the approximation is wider than
+    the prior, and directions the data do not inform take the prior's width.
+    """
+    from scipy.optimize import minimize
+
+    space = post.space
+    bounds = [d.bounds for d in space.dimensions]
+    lo, hi = np.array(bounds).T
+    width = hi - lo
+    used = post.evaluations
+    d = len(x0)
+
+    def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
+        h = _steps(space, x, relative_step / 10)
+        points = np.vstack([x, x + np.diag(h)])
+        lp, _ = post.score(points)
+        if not np.isfinite(lp[0]):
+            return 1e300, np.zeros(d)
+        grad = np.where(np.isfinite(lp[1:]), (lp[1:] - lp[0]) / h, 0.0)
+        return -float(lp[0]), -grad
+
+    x0 = np.clip(x0, lo + 1e-6 * width, hi - 1e-6 * width)
+    found = minimize(negative, x0, jac=True, method="L-BFGS-B", bounds=bounds,
+                     options={"maxiter": max_iter})
+    mode = found.x if found.fun < negative(x0)[0] else x0
+    h = _steps(space, mode, relative_step)
+    pairs = [(i, j) for i in range(d) for j in range(i, d)]
+    points = np.vstack([mode[None], mode + np.diag(h)]
+                       + [(mode + h * (np.arange(d) == i) + h * (np.arange(d) == j))[None]
+                          for i, j in pairs])
+    lp, ll = post.score(points)
+    f0, fi, fij = ll[0], ll[1:d + 1], ll[d + 1:]
+    hess = np.zeros((d, d))
+    for (i, j), f in zip(pairs, fij, strict=True):
+        hess[i, j] = hess[j, i] = (f - fi[i] - fi[j] + f0) / (h[i] * h[j])
+    hess = np.nan_to_num(hess, nan=0.0, posinf=0.0, neginf=0.0)
+    hess[np.diag_indices(d)] += _prior_curvature(space, mode)
+    scaled = -hess * np.outer(width, width)
+    values, vectors = np.linalg.eigh(0.5 * (scaled + scaled.T))
+    values = np.maximum(values, 12.0)
+    cov = (vectors / values) @ vectors.T * np.outer(width, width)
+    return Laplace(mode, float(lp[0]), cov, int(found.nit), post.evaluations - used)
+
+
+def laplace_walkers(post: LogPosterior, approx: Laplace, walkers: int,
+                    rng: np.random.Generator, tries: int = 20) -> np.ndarray:
+    """Walkers drawn from the Laplace approximation, each inside the posterior's support.
+
+    Points where the log posterior is ``-inf`` are redrawn; after ``tries`` rounds the rest
+    start in a small ball around the mode.
+    """
+    chol = np.linalg.cholesky(approx.covariance + 1e-12 * np.eye(len(approx.mode)))
+    kept: list[np.ndarray] = []
+    for _ in range(tries):
+        need = walkers - len(kept)
+        if need <= 0:
+            break
+        pts = approx.mode + rng.standard_normal((need, len(approx.mode))) @ chol.T
+        lp = post.space.log_prior(pts)
+        pts = pts[np.isfinite(lp)]
+        if len(pts):
+            lp, _ = post.score(pts)
+            kept.extend(pts[np.isfinite(lp)])
+    if len(kept) < walkers:
+        kept.extend(initial_walkers(post.space, approx.mode, walkers - len(kept), rng))
+    return np.array(kept[:walkers])
 
 
 def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: int,
@@ -443,7 +619,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                   walkers: int | None = None, steps: int = 2000, burn: int = 500,
                   wave_size: int = 256, seed: int = 0,
                   evaluate: Callable | None = None, progress=None,
-                  space: ParameterSpace | None = None) -> PosteriorRun:
+                  space: ParameterSpace | None = None, workers: int = 1) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
     Steps: a history-matching wave over the prior (reported: how much of the prior the
@@ -468,6 +644,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         evaluate: Batched twin evaluation (see :class:`LogPosterior`).
         progress: Called with the number of points scored after every batch.
         space: The parameter space (default: every knob and chain unknown of ``scenario``).
+        workers: Processes scoring the walkers (the results do not depend on it).
 
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
@@ -478,14 +655,18 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
 
     t0 = time.perf_counter()
     space = space or ParameterSpace(scenario)
-    post = LogPosterior(space, targets, evaluate=evaluate, on_batch=progress)
+    post = LogPosterior(space, targets, evaluate=evaluate, on_batch=progress, workers=workers)
     d = len(space.dimensions)
     walkers = walkers or 2 * d + 2
     rng = np.random.default_rng(seed)
-    post.refresh(space.start)
-    wave = history_match(post, wave_size, seed) if wave_size else None
-    start = initial_walkers(space, space.start, walkers, rng)
-    chain = sample(post, start, steps, burn, seed)
+    try:
+        post.refresh(space.start)
+        wave = history_match(post, wave_size, seed) if wave_size else None
+        approx = laplace(post, space.start)
+        start = laplace_walkers(post, approx, walkers, rng)
+        chain = sample(post, start, steps, burn, seed)
+    finally:
+        post.close()
     tau = chain.autocorrelation
     wanted = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
     # a chain too short for that thinning keeps more correlated points (stated in settings)
@@ -511,6 +692,11 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                 "thin_wanted": wanted,
                 "members": members, "seed": seed, "wave_size": wave_size,
                 "moves": "emcee DEMove 0.8, DESnookerMove 0.2",
+                "start": "walkers drawn from a Laplace approximation at the mode (L-BFGS-B "
+                         "from the calibrated values, second differences of the twin)",
+                "mode_log_posterior": approx.log_posterior,
+                "optimizer_iterations": approx.iterations,
+                "laplace_evaluations": approx.evaluations,
                 "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
                         "the start"}
     return PosteriorRun(space, chain, frame, diagnostics(chain, space.names), wave, settings,

@@ -16,6 +16,7 @@ killed leaves an earlier run's files intact):
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pandas as pd
@@ -291,7 +292,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
                            burn=burn, wave_size=wave_size, seed=seed,
-                           progress=lambda n: bar.update(n), space=space)
+                           progress=lambda n: bar.update(n), space=space,
+                           workers=workers or os.cpu_count() or 1)
     bar.close()
     check = None
     if verify:
