@@ -10,9 +10,10 @@ baseline cut to calibration's horizon (2005-01 to 2019-12, interventions removed
 ``Calibrator.fit`` does), for ``K`` parameter sets drawn by perturbing the calibrated
 knobs (:data:`chainsim.experiments.calibrate.DEFAULT_KNOBS`: hazards and their trends,
 capacity and its trend, OM shares and trends, conviction and prison, terms, inflow
-shares) and declared unknowns and durations (inflow, desistance, signal factors,
-exposure, resumption, pre-trial detention, supervision risk, the appeal's parameters,
-the investigation's, OM's and trial's durations and their spread, probation length).
+shares), declared unknowns drawn from their ranges (inflow, desistance and its age
+gradient, signal factors, exposure, resumption, pre-trial detention, supervision risk,
+the appeal's parameters, the investigation's, OM's, trial's and probation's lengths,
+the prison terms' spread, juvenile law) and the durations' spread (log-normal factors).
 
 For each ``K`` (64 and 256; 64 with ``--quick``) it times, alternately in the same run
 (the machine is shared, so load hits all alike), seconds per member:
@@ -66,10 +67,11 @@ ROOT = Path(__file__).resolve().parents[1]
 UNKNOWNS = ("inflow_rate", "desistance_hazard", "known_signal_factor",
             "supervised_signal_factor", "exposure_share", "resume_share",
             "pretrial_detention_share", "supervision_risk_factor", "appeal_share",
-            "appeal_months", "appeal_cv", "appeal_acquittal_share")
+            "appeal_months", "appeal_cv", "appeal_acquittal_share", "investigation_months",
+            "om_decision_months", "trial_months", "probation_months", "prison_months_cv",
+            "adolescent_law_share", "juvenile_sentence_factor", "desistance_age_factor")
 """Declared unknowns drawn from their ranges (uniform)."""
-DURATIONS = ("investigation_months", "investigation_cv", "om_decision_months",
-             "om_decision_cv", "trial_months", "trial_cv", "probation_months")
+DURATIONS = ("investigation_cv", "om_decision_cv", "trial_cv")
 """Parameters scaled by a log-normal factor (sd 0.25 on the log scale)."""
 
 

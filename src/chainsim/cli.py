@@ -126,13 +126,16 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--out", type=Path, default=Path("calibration"),
                      help="output directory (default calibration/)")
     cal.add_argument("--backtest", action="store_true",
-                     help="also fit without the 2019 points and report how they are predicted")
+                     help="also fit without the 2019 points and report how they are predicted; "
+                          "with --posterior: sample on the figures up to 2017 (half the steps) "
+                          "and report the coverage of the rest's 90%% intervals")
     cal.add_argument("--verify", type=_whole_number(0), default=0, metavar="N",
                      help="verify the fit with N replications of the model (e.g. 200); with "
                           "--posterior: the predictive check on N members")
     cal.add_argument("--seed", type=_seed, default=0, help="seed (ensemble, verification)")
     cal.add_argument("--workers", type=_workers, default=None,
-                     help="worker processes for the verification")
+                     help="worker processes for the verification and the posterior's "
+                          "sampler (default: all cores; results do not depend on it)")
     cal.add_argument("--engine", choices=tuple(ENGINES), default=DEFAULT_ENGINE,
                      help="engine of the verification runs: " + engine_help())
     cal.add_argument("--posterior", action="store_true",
@@ -440,7 +443,7 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
     doc = posterior_to_directory(args.scenario, targets, args.out, members=args.members,
                                  walkers=args.walkers, steps=args.steps, burn=args.burn,
                                  seed=args.seed, progress=not args.json, verify=args.verify,
-                                 workers=args.workers)
+                                 workers=args.workers, backtest=args.backtest)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
@@ -460,6 +463,11 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
             print(f"predictive check: {ppc['share_meeting_all']:.0%} of {ppc['members']} members "
                   f"meet every figure within {ppc['tolerance_sd']:g} sds (agent model, "
                   f"{ppc['reps_per_member']} replications each)")
+        if "backtest" in doc:
+            bt = doc["backtest"]
+            print(f"back-test: fitted to {len(bt['fitted'])} figures up to 2017, "
+                  f"{bt['coverage_90']:.0%} of the {bt['held_out']} others inside their 90% "
+                  f"predictive intervals (max R-hat {bt['max_r_hat']})")
     return EXIT_OK
 
 

@@ -28,3 +28,33 @@ def test_a_small_backtest_predicts_every_held_out_figure():
     assert list(bt.table["target"]) == list(held)
     assert (bt.table["p5"] <= bt.table["p95"]).all()
     assert 0.0 <= bt.coverage <= 1.0
+
+
+@pytest.mark.slow
+def test_the_backtest_is_written_beside_the_ensemble(tmp_path):
+    """write_posterior with a back-test: its table, figure and coverage in posterior.json."""
+    import json
+
+    import pandas as pd
+
+    from chainsim.analysis.targets import DEFAULT_TARGETS
+    from chainsim.experiments.posterior import run_posterior
+    from chainsim.outputs.folders import write_posterior
+
+    sc = make_scenario()
+    targets = load_targets()
+    space = ParameterSpace(sc, knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
+    result = run_posterior(sc, targets, members=8, walkers=4, steps=3, burn=1, wave_size=0,
+                           seed=1, space=space)
+    bt = posterior_backtest(sc, targets, members=8, steps=3, burn=1, walkers=4, seed=2,
+                            space=space)
+    doc = write_posterior(result, "short.toml", DEFAULT_TARGETS, targets, tmp_path,
+                          backtest=bt)
+    fitted, held = split_targets(targets)
+    assert doc["backtest"]["fitted"] == sorted(fitted)
+    assert doc["backtest"]["held_out"] == len(held)
+    assert doc["backtest"]["coverage_90"] == pytest.approx(bt.coverage, abs=1e-4)
+    table = pd.read_csv(tmp_path / "posterior_backtest.csv")
+    assert list(table["target"]) == list(held)
+    assert (tmp_path / "posterior_backtest.png").stat().st_size > 0
+    assert json.loads((tmp_path / "posterior.json").read_text())["backtest"] == doc["backtest"]

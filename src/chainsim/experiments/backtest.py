@@ -59,17 +59,20 @@ class Backtest:
 
 def posterior_backtest(scenario: Scenario, targets: dict[str, Target], members: int = 200,
                        steps: int = 600, burn: int = 200, walkers: int | None = None,
-                       seed: int = 0, progress=None, space: ParameterSpace | None = None
-                       ) -> Backtest:
+                       seed: int = 0, progress=None, space: ParameterSpace | None = None,
+                       workers: int = 1) -> Backtest:
     """Sample on the figures up to 2017 and predict the others (see the module).
 
     Give ``space`` built with ``hand_set`` (as ``calibrate --posterior`` does) so that the
     scale knobs' priors do not lean on the fit to every figure; the walkers still start at
-    the calibrated values, which saw 2018-2019 (a leak the burn-in has to wash out).
+    the calibrated values, which saw 2018-2019 (the Laplace start moves them to the mode of
+    the back-test's own posterior first, and the burn-in washes out the rest).
+    ``workers``: processes scoring the walkers (the results do not depend on it).
     """
     fitted, held = split_targets(targets)
     run = run_posterior(scenario, fitted, members=members, walkers=walkers, steps=steps,
-                        burn=burn, wave_size=0, seed=seed, progress=progress, space=space)
+                        burn=burn, wave_size=0, seed=seed, progress=progress, space=space,
+                        workers=workers)
     predict = LogPosterior(run.space, held)
     points = np.column_stack([run.space.dimensions[i].to_sample(
         run.members[d.name].to_numpy()) for i, d in enumerate(run.space.dimensions)])
@@ -92,7 +95,9 @@ def posterior_backtest(scenario: Scenario, targets: dict[str, Target], members: 
         else:
             observed = t.value
             covered = lo <= observed <= hi
-        rows.append({"target": name, "kind": t.kind, "observed": observed, "p5": lo,
+        rows.append({"target": name, "kind": t.kind, "observed": observed, "sd": t.sd,
+                     "low": t.low if t.kind == "range" else t.value,
+                     "high": t.high if t.kind == "range" else t.value, "p5": lo,
                      "p50": mid, "p95": hi, "covered": bool(covered)})
     return Backtest(run, pd.DataFrame(rows))
 

@@ -263,8 +263,8 @@ def _verify(cal, fit: pd.DataFrame, targets, reps: int, seed: int, workers,
 def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            members: int = 1000, walkers: int | None = None, steps: int = 2000,
                            burn: int = 500, wave_size: int = 256, seed: int = 0,
-                           progress: bool = False, verify: int = 0, workers: int | None = None
-                           ) -> dict:
+                           progress: bool = False, verify: int = 0, workers: int | None = None,
+                           backtest: bool = False) -> dict:
     """Sample the posterior; write the ensemble (Parquet), its provenance and diagnostics.
 
     Files: ``posterior.parquet`` (one row per member: every sampled parameter and free
@@ -276,7 +276,10 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     parameter) and ``posterior_pairs.png`` (the most strongly correlated pairs).
     Re-running with the same seed reproduces them. With ``verify``: the posterior
     predictive check on that many members (:mod:`chainsim.experiments.ppc`), written as
-    ``predictive.csv`` and ``predictive.png`` and summarised in ``posterior.json``.
+    ``predictive.csv`` and ``predictive.png`` and summarised in ``posterior.json``. With
+    ``backtest``: the out-of-sample back-test (:mod:`chainsim.experiments.backtest`; half
+    the steps and burn-in, at most 200 members), written as ``posterior_backtest.csv`` and
+    ``posterior_backtest.png`` and summarised (coverage) in ``posterior.json``.
 
     Returns:
         The ``posterior.json`` document.
@@ -309,15 +312,28 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         check = predictive_check(scenario, targets, ensemble, members=verify, seed=seed,
                                  workers=workers, on_replication=lambda: vbar.update(1))
         vbar.close()
+    held_out = None
+    if backtest:
+        from chainsim.experiments.backtest import posterior_backtest
+
+        bbar = progress_bar(None, "back-test (twin evaluations)", "eval", progress)
+        held_out = posterior_backtest(
+            scenario, targets, members=min(members, 200), steps=max(2, steps // 2),
+            burn=burn // 2, walkers=walkers, seed=seed, progress=lambda n: bbar.update(n),
+            space=ParameterSpace(scenario, hand_set=load_scenario(scenario_path,
+                                                                  calibrated=False)),
+            workers=workers or os.cpu_count() or 1)
+        bbar.close()
     calibration = None
     if scenario.calibration:
         calibration = (Path(scenario_path).parent / scenario.calibration).resolve()
     return write_posterior(result, str(scenario_path), targets_path, targets, out, check,
-                           calibration)
+                           calibration, held_out)
 
 
 def write_posterior(result, scenario_name: str, targets_path: Path, targets: dict,
-                    out: Path, check=None, calibration: Path | None = None) -> dict:
+                    out: Path, check=None, calibration: Path | None = None,
+                    backtest=None) -> dict:
     """Write a posterior run's files (see :func:`posterior_to_directory`).
 
     Args:
@@ -331,6 +347,7 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
             (``calibration/parameters.toml``): its name and hash go into the provenance,
             and :func:`chainsim.experiments.ensemble.load_ensemble` refuses the ensemble
             once that file has changed.
+        backtest: A :class:`chainsim.experiments.backtest.Backtest`, or ``None``.
 
     Returns:
         The ``posterior.json`` document.
@@ -405,6 +422,15 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
             "by_target": {r["target"]: {"p5": r["p5"], "p50": r["p50"], "p95": r["p95"],
                                         "members_meeting": r["members_meeting"]}
                           for r in by_target.to_dict(orient="records")}}
+    if backtest is not None:
+        bt = backtest.run
+        doc["backtest"] = {
+            "fitted": sorted(set(targets) - set(backtest.table["target"])),
+            "held_out": len(backtest.table), "coverage_90": round(backtest.coverage, 4),
+            "members": len(bt.members), "steps": bt.settings["steps"],
+            "burn": bt.settings["burn"], "walkers": bt.settings["walkers"],
+            "max_r_hat": _finite(max(v["r_hat"] for v in bt.diagnostics.values())),
+            "seconds": round(bt.seconds, 1)}
     with OutputSet(Path(out)) as files:
         stream = files.parquet("posterior.parquet",
                                {"chainsim_posterior": json.dumps(doc, sort_keys=True)})
@@ -419,6 +445,11 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
             files.figure("predictive.png", lambda p: predictive_figure(
                 by_target, p, "Posterior predictive check: the agent model vs the "
                               "Dadermonitor 2015-2019"))
+        if backtest is not None:
+            files.csv("posterior_backtest.csv", backtest.table)
+            files.figure("posterior_backtest.png", lambda p: predictive_figure(
+                backtest.table, p, "Back-test: fitted to the figures up to 2017, the rest "
+                                   "predicted (90 % intervals)"))
         files.json("posterior.json", doc)
     return doc
 
