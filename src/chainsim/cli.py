@@ -462,7 +462,9 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
             ppc = doc["predictive_check"]
             print(f"predictive check: {ppc['share_meeting_all']:.0%} of {ppc['members']} members "
                   f"meet every figure within {ppc['tolerance_sd']:g} sds (agent model, "
-                  f"{ppc['reps_per_member']} replications each)")
+                  f"{ppc['reps_per_member']} replications each); "
+                  f"{ppc['share_meeting_all_observation']:.0%} within 2 sds of the likelihood's "
+                  "observation model (the figure's sd, 5% discrepancy, register noise)")
         if "backtest" in doc:
             bt = doc["backtest"]
             print(f"back-test: fitted to {len(bt['fitted'])} figures up to 2017, "

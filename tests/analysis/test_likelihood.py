@@ -129,3 +129,23 @@ def test_a_detuned_chain_is_less_likely(short_params):
     assert float(base) > float(detuned) + 5
     for name in ("convicted", "prison"):
         assert float(detuned_parts[name]) < float(parts[name]) - 3
+
+
+def test_a_share_is_scored_as_a_density_of_the_observed_share():
+    """The Jacobian N: a share from more cases is a sharper density at the figure (without
+    it the pmf of the count would favour parameter sets with fewer cases), and over the
+    observed share it integrates to 1 whatever N."""
+    at = [float(target_log_likelihood(TECHNICAL, 0.27, n)) for n in (100.0, 400.0)]
+    assert at[1] > at[0]
+    for n in (60.0, 300.0):
+        s = np.arange(0, n + 1) / n
+        dens = np.exp(likelihood._beta_binomial(s * n, n, 0.27, 0.04) + np.log(n))
+        assert (dens / n).sum() == pytest.approx(1.0, abs=1e-9)
+
+
+def test_the_observation_sd_adds_discrepancy_and_register_noise():
+    from chainsim.analysis.likelihood import observation_sd
+
+    assert observation_sd(TRACED) == pytest.approx(
+        np.sqrt(TRACED.sd**2 + (DISCREPANCY_CV * 180) ** 2 + 180 / 5))
+    assert observation_sd(TECHNICAL) == pytest.approx(np.hypot(0.04, DISCREPANCY_CV * 0.27))

@@ -32,6 +32,10 @@ def test_members_are_checked_against_every_figure(tmp_path):
     assert not signalled.loc[2, "met"]
     assert (signalled["met"] == (signalled["residual"].abs() <= TOLERANCE_SD)).all()
     assert np.isfinite(by.loc["traced", "p50"])
+    # the observation model's sd is wider than the figure's: whoever meets one meets the other
+    assert (check.table["met_observation"] >= check.table["met"]).all()
+    assert check.share_all_met_observation >= check.share_all_met
+    assert (by["members_meeting_observation"] >= by["members_meeting"]).all()
     from chainsim.outputs.plots import predictive_figure
 
     predictive_figure(check.by_target(), tmp_path / "predictive.png", "a test")

@@ -13,7 +13,9 @@ expected number of cases it is a share of) gives it a probability. Per kind:
 - **Shares** (``share``: technical dismissals among OM decisions, the mix of registered
   suspects): the successes ``x = value * N`` of ``N`` cases (the model's expected number
   of cases the share is of, over the target's years) are beta-binomial with mean ``mu``
-  and the beta's sd ``sd`` (concentration ``mu (1 - mu) / sd**2 - 1``).
+  and the beta's sd ``sqrt(sd**2 + (DISCREPANCY_CV * value)**2)`` (concentration
+  ``mu (1 - mu) / sd**2 - 1``). What is observed is the share ``x / N``, so its density is
+  the pmf times ``N`` (the Jacobian; ``N`` moves with the parameters).
 - **Means** (``point`` on ``prison_months``): normal, variance ``sd**2 +
   (DISCREPANCY_CV * value)**2``.
 - **Ranges** (``low``-``high``) and **lower bounds** as soft constraints: the probability
@@ -99,7 +101,8 @@ def _core(target: Target, mu, trials, widen: float):
     if target.kind == "share":
         p = np.clip(mu, 1e-9, 1.0 - 1e-9)
         size = np.maximum(trials, 1.0)
-        return _beta_binomial(target.value * size, size, p, widen * target.sd)
+        sd = widen * np.hypot(target.sd, DISCREPANCY_CV * target.value)
+        return _beta_binomial(target.value * size, size, p, sd) + np.log(size)
     if target.kind == "point" and is_count(target):
         mean = np.maximum(n * mu, 1e-9)
         inv = ((target.sd / target.value) ** 2 + DISCREPANCY_CV**2) * widen**2
@@ -115,6 +118,21 @@ def _core(target: Target, mu, trials, widen: float):
     if target.kind == "range":
         return _log_between(mu, target.low, target.high, s)
     return log_ndtr((mu - target.value) / s)  # lower bound
+
+
+def observation_sd(target: Target) -> float:
+    """The spread of a figure around the model's value under the likelihood's core.
+
+    The figure's ``sd``, the model discrepancy (``DISCREPANCY_CV`` of the figure) and, for a
+    count, the register's Poisson noise (the figure over its years); a range's or lower
+    bound's around its centre or bound. Shares leave out their binomial noise (it needs
+    the number of cases), so the spread is the smaller one.
+    """
+    centre = 0.5 * (target.low + target.high) if target.kind == "range" else target.value
+    var = target.sd**2 + (DISCREPANCY_CV * centre) ** 2
+    if target.kind != "share" and is_count(target):
+        var += centre / span_years(target)
+    return float(np.sqrt(var))
 
 
 def target_log_likelihood(target: Target, mu, trials=None):

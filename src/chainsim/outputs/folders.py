@@ -419,8 +419,11 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
         doc["predictive_check"] = {
             "members": check.members, "reps_per_member": check.reps,
             "tolerance_sd": 2.0, "share_meeting_all": round(check.share_all_met, 4),
+            "share_meeting_all_observation": round(check.share_all_met_observation, 4),
             "by_target": {r["target"]: {"p5": r["p5"], "p50": r["p50"], "p95": r["p95"],
-                                        "members_meeting": r["members_meeting"]}
+                                        "members_meeting": r["members_meeting"],
+                                        "members_meeting_observation":
+                                            r["members_meeting_observation"]}
                           for r in by_target.to_dict(orient="records")}}
     if backtest is not None:
         bt = backtest.run
