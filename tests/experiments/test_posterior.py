@@ -118,6 +118,7 @@ def test_a_small_posterior_run_writes_a_reproducible_ensemble_with_provenance(tm
     assert doc["settings"]["walkers"] == 6 and doc["seed"] == 5
     assert doc["priors"]["resume_share"]["prior"] == "triangular"
     assert doc["history_matching"]["points"] == 4
+    assert doc["status"]["converged"] is False  # 4 steps: provisional
     table = pd.read_csv(tmp_path / "a" / "posterior_diagnostics.csv")
     assert set(table["status"]) <= {"informed", "partly informed", "prior-dominated"}
     for name in ("posterior.png", "posterior_pairs.png", "posterior.json"):
@@ -184,3 +185,15 @@ def test_the_laplace_start_finds_the_mode_and_draws_walkers_inside_the_support()
     walkers = laplace_walkers(post, approx, 8, np.random.default_rng(2))
     assert walkers.shape == (8, 2)
     assert np.isfinite(post.score(walkers)[0]).all()
+
+
+def test_the_status_says_converged_only_within_the_thresholds():
+    """R-hat <= 1.01 and bulk ESS >= 400 (Vehtari et al. 2021); anything else provisional."""
+    from chainsim.outputs.folders import posterior_status
+
+    settings = {"steps": 1000, "burn": 300, "walkers": 94}
+    good = posterior_status({"max_r_hat": 1.008, "min_ess_bulk": 650, "settings": settings})
+    assert good["converged"] and good["note"].startswith("converged")
+    for r_hat, ess in ((1.02, 650), (1.008, 300), (None, 650)):
+        bad = posterior_status({"max_r_hat": r_hat, "min_ess_bulk": ess, "settings": settings})
+        assert not bad["converged"] and "provisional" in bad["note"]

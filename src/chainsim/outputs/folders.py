@@ -434,6 +434,8 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
             "burn": bt.settings["burn"], "walkers": bt.settings["walkers"],
             "max_r_hat": _finite(max(v["r_hat"] for v in bt.diagnostics.values())),
             "seconds": round(bt.seconds, 1)}
+    doc["code_commit"] = _code_commit()
+    doc["status"] = posterior_status(doc)
     with OutputSet(Path(out)) as files:
         stream = files.parquet("posterior.parquet",
                                {"chainsim_posterior": json.dumps(doc, sort_keys=True)})
@@ -455,6 +457,52 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
                                    "predicted (90 % intervals)"))
         files.json("posterior.json", doc)
     return doc
+
+
+R_HAT_LIMIT = 1.01
+"""Largest R-hat of a converged posterior (Vehtari et al. 2021)."""
+ESS_MIN = 400
+"""Smallest bulk effective sample size of a converged posterior (Vehtari et al. 2021)."""
+
+
+def posterior_status(doc: dict) -> dict:
+    """Whether a posterior run converged, and a note saying what the numbers are.
+
+    Converged: every sampled parameter's R-hat at most :data:`R_HAT_LIMIT` and bulk ESS at
+    least :data:`ESS_MIN` (the thresholds of Vehtari et al. 2021). Anything less is
+    *provisional*; ``run``/``compare --uncertainty``, ``comparison.json`` and the report
+    then say so (:attr:`chainsim.experiments.ensemble.Ensemble.caveat`).
+    """
+    r_hat, ess = doc.get("max_r_hat"), doc.get("min_ess_bulk")
+    converged = (r_hat is not None and ess is not None and r_hat <= R_HAT_LIMIT
+                 and ess >= ESS_MIN)
+    s = doc["settings"]
+    text = (f"{s['steps']} steps ({s['burn']} burn-in) of {s['walkers']} walkers: max R-hat "
+            f"{r_hat if r_hat is None else round(r_hat, 3)}, min bulk ESS "
+            f"{ess if ess is None else round(ess)}")
+    ppc = doc.get("predictive_check")
+    if ppc:
+        text += (f"; predictive check: {ppc['share_meeting_all']:.0%} of {ppc['members']} "
+                 f"members meet every figure within 2 of its sds, "
+                 f"{ppc['share_meeting_all_observation']:.0%} within 2 sds of the observation "
+                 "model")
+    if converged:
+        return {"converged": True, "note": "converged: " + text}
+    return {"converged": False,
+            "note": f"provisional (R-hat above {R_HAT_LIMIT} or bulk ESS below {ESS_MIN}): "
+                    + text + ". Re-sample with more steps."}
+
+
+def _code_commit() -> str | None:
+    """The git commit of the code (``None`` outside a git checkout)."""
+    import subprocess
+
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent,
+                             capture_output=True, text=True, timeout=10, check=True)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None
 
 
 def _finite(x) -> float | None:
