@@ -408,10 +408,10 @@ def iv_toml(name: str, parameter: str = "recall_cv", value: float = 1.1) -> str:
             f'note = "intervention {name}"\n')
 
 
-def load_problem(path) -> Problem:
+def load_problem(path, confined: bool = False) -> Problem:
     """The single problem of loading ``path``."""
     with pytest.raises(InputError) as info:
-        load_scenario(path)
+        load_scenario(path, confined=confined)
     (p,) = info.value.problems
     return p
 
@@ -527,16 +527,18 @@ def test_missing_base_file(tmp_path):
     assert "no such file" in p.allowed
 
 
-def test_absolute_base_path_is_rejected(tmp_path):
+def test_absolute_base_path_is_followed_unless_confined(tmp_path):
     base = write(tmp_path, BASE_TEXT, "baseline.toml")
-    p = load_problem(write(tmp_path, child_text(str(base)), "child.toml"))
+    child = write(tmp_path, child_text(str(base)), "child.toml")
+    assert load_scenario(child).name == "child"  # the command line reads what it is given
+    p = load_problem(child, confined=True)  # the dashboard's rule
     assert p.field == "base"
     assert p.value == str(base)
     assert "absolute" in p.allowed
 
 
 @pytest.mark.parametrize("base", ["../outside.toml", "sub/../../outside.toml", "link.toml"])
-def test_base_outside_the_named_files_directory_is_rejected_unread(tmp_path, monkeypatch,
+def test_confined_base_outside_the_named_files_directory_is_rejected_unread(tmp_path, monkeypatch,
                                                                      base):
     import chainsim.chain.config
 
@@ -553,14 +555,17 @@ def test_base_outside_the_named_files_directory_is_rejected_unread(tmp_path, mon
         return original(p, file)
 
     monkeypatch.setattr(chainsim.chain.config, "read_toml", recording)
-    p = load_problem(path)
+    p = load_problem(path, confined=True)
     assert p.field == "base"
     assert p.value == base
     assert "inside" in p.allowed
     assert read == [path.resolve()]  # only the named file was read
     # the same file next to the scenario is accepted (so it is the location that fails)
     write(inside, BASE_TEXT, "near.toml")
-    assert load_scenario(write(inside, child_text("near.toml"), "ok.toml")).name == "child"
+    ok = write(inside, child_text("near.toml"), "ok.toml")
+    assert load_scenario(ok, confined=True).name == "child"
+    # unconfined (the command line, the API), the outside file is read
+    assert load_scenario(path).name == "child"
 
 
 def test_a_child_must_name_itself(tmp_path):
