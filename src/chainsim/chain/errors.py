@@ -91,13 +91,21 @@ def did_you_mean(word: object, choices: Iterable[str]) -> str:
 
     Returns:
         A suffix for a problem's ``allowed`` text, with a leading ``;``: the closest
-        one to three names (:func:`difflib.get_close_matches`), or ``""`` if none is
-        close or ``word`` is not a string.
+        name (:func:`difflib.get_close_matches`; up to three if they are about as
+        close), or ``""`` if none is close or ``word`` is not a string.
     """
     if not isinstance(word, str):
         return ""
-    close = difflib.get_close_matches(word, list(choices), n=3, cutoff=0.6)
-    if not close:
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if close:  # the best, and others only if nearly as close
+
+        def ratio(c: str) -> float:
+            return difflib.SequenceMatcher(None, word, c).ratio()
+
+        best = ratio(close[0])
+        close = [c for c in close if ratio(c) >= best - 0.05]
+    else:
         close = [c for c in choices if word.lower() == c.lower()]
     if not close:
         return ""
