@@ -51,7 +51,7 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from chainsim.chain.config import Scenario, load_scenario
-from chainsim.chain.errors import InputError, Problem
+from chainsim.chain.errors import InputError, Problem, did_you_mean
 from chainsim.chain.schema import Number, StrictModel, validate
 from chainsim.chain.spec import PARAMETERS
 from chainsim.chain.tomlfile import read_toml
@@ -194,7 +194,7 @@ def load_design(path: str | Path) -> Design:
     meta = spec.sweep
     arms = [load_scenario(_scenario_path(path, meta.scenario, file, "sweep.scenario"))]
     for i, arm in enumerate(meta.arms):
-        arms.append(load_scenario(_scenario_path(path, arm, file, f"sweep.arms.{i}")))
+        arms.append(load_scenario(_scenario_path(path, arm, file, f"sweep.arms[{i}]")))
     horizons = {(sc.scenario.start, sc.scenario.end) for sc in arms}
     if len(horizons) > 1:
         raise InputError.single(file, "sweep.arms", meta.arms,
@@ -209,7 +209,7 @@ def load_design(path: str | Path) -> Design:
 
     for i, name in enumerate(outcomes):
         if name not in PROXIES:
-            problems.append(Problem(file, f"sweep.outcomes.{i}", name,
+            problems.append(Problem(file, f"sweep.outcomes[{i}]", name,
                                     "one of " + ", ".join(PROXIES)))
     problems += _method_problems(spec, factors, file)
     if problems:
@@ -262,8 +262,10 @@ def _factor_table(spec: DesignFile, arms: list[Scenario], file: str):
                 continue
         else:
             problems.append(Problem(file, f"factors.{name}", name,
-                                    "a parameter of the catalogue (see `chainsim validate` and "
-                                    "docs/ODD.md) or interventions.NAME"))
+                                    "a parameter of the catalogue or interventions.NAME"
+                                    + did_you_mean(name, [*PARAMETERS, *(
+                                        f"interventions.{n}" for n in interventions)])
+                                    + "; every parameter: 'chainsim parameters'"))
             continue
         factors[name] = (float(central), low, high)
         kinds[name] = kind
