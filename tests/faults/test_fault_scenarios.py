@@ -291,7 +291,11 @@ def test_prosecution_shares_above_one(shares):
     doc = copy.deepcopy(VALID)
     for name, share in zip(("technical_dismissal_share", "policy_dismissal_share",
                             "other_disposal_share"), shares, strict=True):
-        doc["parameters"][name] = {"value": share, "note": "shares above one"}
+        if PARAMETERS[name].role == "unknown":  # declared with a range (policy, other)
+            doc["unknowns"][name] = {"central": share, "low": 0.0, "high": 1.0,
+                                     "note": "shares above one"}
+        else:
+            doc["parameters"][name] = {"value": share, "note": "shares above one"}
     write_and_check(doc, "split above 1", field="parameters.technical_dismissal_share",
                     allowed="must not exceed 1")
 
