@@ -872,3 +872,10 @@ def test_every_field_path_uses_one_notation():
         assert p.field.startswith("interventions[1]"), p
     assert "did you mean 'labour'" in the_problem(
         problems, "interventions[1].target.form[0]").allowed
+
+
+def test_a_missing_base_named_like_a_shipped_one_points_to_it(tmp_path):
+    """The issue's first attempt: ``base = "baseline.toml"`` in one's own folder."""
+    p = load_problem(write(tmp_path, child_text("baseline.toml"), "child.toml"))
+    assert p.field == "base" and "no such file" in p.allowed
+    assert 'base = "chainsim:baseline"' in p.allowed

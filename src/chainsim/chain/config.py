@@ -699,7 +699,10 @@ class _Reader:
             raise InputError.single(file, "base", base,
                                     f"at most {MAX_BASE_FILES} files read through 'base' in all")
         if not target.exists():
-            raise InputError.single(file, "base", base, f"no such file ({target}); {what}")
+            stem = Path(base).stem
+            hint = (f"; the shipped one, from any folder, is base = \"{SHIPPED_PREFIX}{stem}\""
+                    if stem in shipped_scenarios() else f"; {what}")
+            raise InputError.single(file, "base", base, f"no such file ({target}){hint}")
         if target.is_dir():
             raise InputError.single(file, "base", base, f"a file, not a directory; {what}")
         base_doc, origins = self.read(target, shown, (*chain, target), root)
