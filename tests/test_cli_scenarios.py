@@ -73,7 +73,8 @@ def test_validate_reports_all_problems_in_one_round_with_one_notation(tmp_path, 
     assert f"{path}: parameters.singal_hazard = 'singal_hazard': unknown parameter; " \
            "did you mean 'signal_hazard'?" in err
     assert "interventions[0].operation = 'mult': not allowed; did you mean 'multiply'?" in err
-    assert "interventions[0].note = 'x'" in err  # too short: the schema, same round
+    assert ("interventions[0].note = 'x': a text of at least 3 characters saying where the "
+            "number comes from") in err  # too short: the schema, in the same round
     assert "parameters.signal_hazard = 'missing'" in err
     assert "interventions.0" not in err and "Traceback" not in err
 

@@ -213,6 +213,11 @@ def problems_from_validation(
         elif kind == "missing":
             value = "missing"
             msg = _TYPE_WORDS[kind]
+        elif kind == "string_too_short":
+            least = (err.get("ctx") or {}).get("min_length", 1)
+            msg = f"a text of at least {least} characters"
+            if loc and loc[-1] == "note":
+                msg += " saying where the number comes from"
         elif kind == "string_pattern_mismatch":
             msg = "text matching " + str((err.get("ctx") or {}).get("pattern", ""))
         elif kind in _TYPE_WORDS:
