@@ -370,7 +370,7 @@ def _semantic_problems(doc: dict, file: str, sc: Scenario | None = None) -> list
         tables: dict[str, dict] = {"parameters": sc.parameters, "unknowns": sc.unknowns}
         entries = {(t, n): e for t, table in tables.items() for n, e in table.items()}
         ivs: dict[int, Intervention] = dict(enumerate(sc.interventions))
-        raw_ivs: list = [iv.model_dump() for iv in sc.interventions]
+        raw_ivs: list = [{"parameter": iv.parameter} for iv in sc.interventions]
         meta: ScenarioMeta | None = sc.scenario
     else:
         tables = {t: doc[t] if isinstance(doc.get(t), dict) else {} for t in _TABLES}
