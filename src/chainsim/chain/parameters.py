@@ -233,7 +233,7 @@ def _cross_checks(p: dict[str, np.ndarray], file: str) -> list[Problem]:
                                     f"after factors and trend a {spec.kind} must stay in "
                                     f"[{lo:g}, {hi:g}]"))
     if np.isfinite(p["desistance_age_factor"]).all() and p["desistance_age_factor"].min() <= 0:
-        problems.append(Problem(file, "parameters.desistance_age_factor", 0.0,
+        problems.append(Problem(file, "unknowns.desistance_age_factor", 0.0,
                                 "a multiplier per decade of age must be > 0 (0 would make "
                                 "desistance certain below age 30 and impossible above)"))
     if p["inflow_rate"].sum() == 0:
