@@ -34,8 +34,12 @@ __all__ = ["compare", "load_scenario", "run"]
 def load_scenario(path: str | Path) -> Scenario:
     """Read and validate a scenario file (``base = "..."`` inheritance resolved).
 
+    Any file is read (relative, absolute or with ``..``; its bases too), and
+    ``chainsim:NAME`` (as ``path`` or as a ``base``) names a shipped scenario.
+
     Args:
-        path: The TOML file, e.g. ``scenarios/baseline.toml``.
+        path: The TOML file, e.g. ``scenarios/baseline.toml`` or ``~/study/mine.toml``
+            (``~`` expanded by the caller), or ``chainsim:baseline``.
 
     Returns:
         The validated scenario.

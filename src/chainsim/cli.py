@@ -196,7 +196,29 @@ def build_parser() -> argparse.ArgumentParser:
     val = sub.add_parser("validate", help="check a scenario file",
                          description="Validate a scenario file: every problem is reported "
                                      "with file, field, value and what is allowed.")
-    val.add_argument("scenario", nargs="+", help="scenario TOML file(s)")
+    val.add_argument("scenario", nargs="+",
+                     help="scenario TOML file(s), or chainsim:NAME for a shipped one")
+
+    par = sub.add_parser("parameters", help="list every parameter with unit, role and range",
+                         description="Every parameter a scenario sets: name, unit, role "
+                                     "(lever, unknown, calibrated, fixed), the baseline's "
+                                     "value, range, strata and meaning.")
+    par.add_argument("--role", choices=("lever", "unknown", "calibrated", "fixed"),
+                     default=None, help="only parameters of this role")
+    par.add_argument("--markdown", action="store_true",
+                     help="print docs/parameters.md (a Markdown table of all parameters)")
+
+    new = sub.add_parser("new", help="write a commented starting scenario",
+                         description="Write a commented scenario that inherits a shipped one "
+                                     "by name (base = \"chainsim:baseline\"), so it works "
+                                     "in any folder; it loads and runs as written. An "
+                                     "existing file is never overwritten.")
+    new.add_argument("name", help="the scenario's name (letters, digits, '_', '.', '-')")
+    new.add_argument("--from", dest="base", default="baseline", metavar="SHIPPED",
+                     help="the shipped scenario to start from (default baseline; e.g. "
+                          "more_probation)")
+    new.add_argument("--out", type=Path, default=None, metavar="FILE",
+                     help="file to write (default NAME.toml in the current directory)")
     return parser
 
 
@@ -215,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
     handler = {"run": cmd_run, "validate": cmd_validate, "compare": cmd_compare,
                "report": cmd_report, "calibrate": cmd_calibrate,
                "dashboard": cmd_dashboard, "sweep": cmd_sweep,
-               "sensitivity": cmd_sensitivity}[args.command]
+               "sensitivity": cmd_sensitivity, "parameters": cmd_parameters,
+               "new": cmd_new}[args.command]
     from chainsim.chain.errors import InputError
 
     try:
@@ -255,6 +278,43 @@ def cmd_validate(args: argparse.Namespace) -> int:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    return EXIT_OK
+
+
+def cmd_parameters(args: argparse.Namespace) -> int:
+    """``chainsim parameters``: the parameter catalogue as a table or Markdown."""
+    from chainsim.outputs.parameters import parameters_markdown, print_parameters
+
+    if args.markdown:
+        if args.role is not None:
+            from chainsim.chain.errors import InputError, Problem
+
+            raise InputError([Problem("<command line>", "--role", args.role,
+                                      "not with --markdown (docs/parameters.md lists all)")])
+        sys.stdout.write(parameters_markdown())
+    else:
+        print_parameters(args.role)
+    return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    """``chainsim new NAME``: write a commented starting scenario, never over a file."""
+    from chainsim.chain.errors import InputError
+    from chainsim.chain.starter import starting_scenario
+    from chainsim.files import atomic_path
+
+    out = args.out if args.out is not None else Path(f"{args.name}.toml")
+    text = starting_scenario(args.name, args.base, str(out))
+    if out.exists() or out.is_symlink():
+        raise InputError.single("<command line>", "--out", str(out),
+                                "a file that does not exist yet (chainsim new never "
+                                "overwrites); give another --out or NAME")
+    if out.suffix != ".toml":
+        raise InputError.single("<command line>", "--out", str(out), "a file name ending "
+                                "in .toml")
+    with atomic_path(out) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    print(f"{out}: written; check it with: chainsim validate {out}")
     return EXIT_OK
 
 

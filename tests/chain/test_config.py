@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -408,10 +409,10 @@ def iv_toml(name: str, parameter: str = "recall_cv", value: float = 1.1) -> str:
             f'note = "intervention {name}"\n')
 
 
-def load_problem(path) -> Problem:
+def load_problem(path, confined: bool = False) -> Problem:
     """The single problem of loading ``path``."""
     with pytest.raises(InputError) as info:
-        load_scenario(path)
+        load_scenario(path, confined=confined)
     (p,) = info.value.problems
     return p
 
@@ -527,16 +528,18 @@ def test_missing_base_file(tmp_path):
     assert "no such file" in p.allowed
 
 
-def test_absolute_base_path_is_rejected(tmp_path):
+def test_absolute_base_path_is_followed_unless_confined(tmp_path):
     base = write(tmp_path, BASE_TEXT, "baseline.toml")
-    p = load_problem(write(tmp_path, child_text(str(base)), "child.toml"))
+    child = write(tmp_path, child_text(str(base)), "child.toml")
+    assert load_scenario(child).name == "child"  # the command line reads what it is given
+    p = load_problem(child, confined=True)  # the dashboard's rule
     assert p.field == "base"
     assert p.value == str(base)
     assert "absolute" in p.allowed
 
 
 @pytest.mark.parametrize("base", ["../outside.toml", "sub/../../outside.toml", "link.toml"])
-def test_base_outside_the_named_files_directory_is_rejected_unread(tmp_path, monkeypatch,
+def test_confined_base_outside_the_named_files_directory_is_rejected_unread(tmp_path, monkeypatch,
                                                                      base):
     import chainsim.chain.config
 
@@ -553,14 +556,17 @@ def test_base_outside_the_named_files_directory_is_rejected_unread(tmp_path, mon
         return original(p, file)
 
     monkeypatch.setattr(chainsim.chain.config, "read_toml", recording)
-    p = load_problem(path)
+    p = load_problem(path, confined=True)
     assert p.field == "base"
     assert p.value == base
     assert "inside" in p.allowed
     assert read == [path.resolve()]  # only the named file was read
     # the same file next to the scenario is accepted (so it is the location that fails)
     write(inside, BASE_TEXT, "near.toml")
-    assert load_scenario(write(inside, child_text("near.toml"), "ok.toml")).name == "child"
+    ok = write(inside, child_text("near.toml"), "ok.toml")
+    assert load_scenario(ok, confined=True).name == "child"
+    # unconfined (the command line, the API), the outside file is read
+    assert load_scenario(path).name == "child"
 
 
 def test_a_child_must_name_itself(tmp_path):
@@ -769,3 +775,107 @@ def test_inflow_multiplier_above_the_headroom():
     assert p.field.startswith("interventions[0]")
     assert p.value == value
     assert f"{INFLOW_HEADROOM:g}" in p.allowed
+
+
+# ------------------------------------------------------- scenarios anywhere, one round
+
+
+def test_a_scenario_anywhere_inherits_a_shipped_one_by_name_with_its_calibration(tmp_path):
+    folder = tmp_path / "my" / "own"
+    folder.mkdir(parents=True)
+    path = write(folder, child_text("chainsim:baseline", "mine", iv_toml("mine")), "mine.toml")
+    mine = load_scenario(path)
+    shipped = load_scenario(BASELINE)  # calibrated through ../calibration/parameters.toml
+    assert mine.name == "mine"
+    assert [iv.name for iv in mine.interventions] == ["mine"]
+    for name in PARAMETERS:
+        assert mine.entry(name) == shipped.entry(name), name
+    assert "[calibrated:" in mine.entry("signal_hazard").note  # the shipped calibration
+    # the hand-set values are there too (calibration starts from them)
+    assert load_scenario(path, calibrated=False).entry("signal_hazard") == load_scenario(
+        BASELINE, calibrated=False).entry("signal_hazard")
+    # a shipped scenario that inherits itself (more_probation -> baseline.toml) works too
+    path = write(folder, child_text("chainsim:more_probation", "more"), "more.toml")
+    assert len(load_scenario(path).interventions) == len(
+        load_scenario(BASELINE.parent / "more_probation.toml").interventions)
+
+
+def test_a_shipped_scenario_also_loads_by_name_and_a_wrong_name_gets_suggestions(tmp_path):
+    assert load_scenario("chainsim:baseline") == load_scenario(BASELINE)
+    p = load_problem(write(tmp_path, child_text("chainsim:baselin"), "child.toml"))
+    assert p.field == "base" and p.value == "chainsim:baselin"
+    assert "did you mean 'baseline'" in p.allowed
+    assert "chainsim:more_probation" in p.allowed  # the shipped ones are listed
+
+
+def test_relative_bases_may_leave_the_named_files_directory(tmp_path):
+    write(tmp_path, BASE_TEXT, "common.toml")
+    (tmp_path / "deep" / "er").mkdir(parents=True)
+    path = write(tmp_path / "deep" / "er", child_text("../../common.toml"), "child.toml")
+    assert load_scenario(path).name == "child"
+
+
+def test_a_missing_calibration_file_says_how_to_get_the_shipped_one(tmp_path):
+    text = BASELINE.read_text(encoding="utf-8")
+    path = write(tmp_path, text, "copy.toml")  # the baseline copied without calibration/
+    p = load_problem(path)
+    assert p.field == "calibration"
+    assert "chainsim:baseline" in p.allowed and "no such file" in p.allowed
+
+
+def test_misspelt_names_get_a_did_you_mean():
+    doc = short_doc()
+    doc["parameters"]["singal_hazard"] = doc["parameters"].pop("signal_hazard")
+    doc["interventions"] = [iv(parameter="conviction_prb")]
+    problems = problems_of(doc)
+    p = the_problem(problems, "parameters.singal_hazard")
+    assert "did you mean 'signal_hazard'?" in p.allowed
+    assert "chainsim parameters" in p.allowed  # where the whole list is
+    assert "did you mean 'conviction_prob'?" in the_problem(
+        problems, "interventions[0].parameter").allowed
+    # a misspelt key and a misspelt choice too
+    doc = short_doc()
+    doc["parameters"]["recall_cv"]["vaule"] = doc["parameters"]["recall_cv"].pop("value")
+    doc["interventions"] = [iv(operation="multipy")]
+    problems = problems_of(doc)
+    assert "did you mean 'value'?" in the_problem(problems, "parameters.recall_cv.vaule").allowed
+    assert "did you mean 'multiply'?" in the_problem(
+        problems, "interventions[0].operation").allowed
+
+
+def test_schema_and_semantic_problems_come_in_one_round():
+    """The issue's case: a misspelt name was reported only after a too-short note was fixed."""
+    doc = short_doc()
+    doc["parameters"]["recall_cv"]["note"] = "x"  # schema: too short
+    doc["parameters"]["singal_hazard"] = doc["parameters"].pop("signal_hazard")  # a name
+    doc["parameters"]["investigation_cv"]["value"] = 9.0  # range of its kind (cv <= 5)
+    doc["interventions"] = [iv(operation="divide"),  # schema
+                            iv(name="b", parameter="recall_cv", start="1990-01")]  # horizon
+    problems = problems_of(doc)
+    fields = {p.field for p in problems}
+    assert {"parameters.recall_cv.note", "parameters.singal_hazard",
+            "parameters.investigation_cv.value", "interventions[0].operation",
+            "interventions[1].start"} <= fields, problems
+    # and the valid parameter the misspelt one stands for is not reported twice
+    assert "parameters.signal_hazard" in fields  # missing (the typo is not it)
+    assert len(fields) == len(problems)
+
+
+def test_every_field_path_uses_one_notation():
+    doc = short_doc()
+    doc["interventions"] = [iv(), iv(name="x", operation="divide", ramp_months=-1,
+                                     target={"form": ["labor"]})]
+    problems = problems_of(doc)
+    assert problems
+    for p in problems:
+        assert not re.search(r"\.\d", p.field), p  # never interventions.1.operation
+        assert p.field.startswith("interventions[1]"), p
+    assert "did you mean 'labour'" in the_problem(
+        problems, "interventions[1].target.form[0]").allowed
+
+
+def test_a_missing_base_named_like_a_shipped_one_points_to_it(tmp_path):
+    """The issue's first attempt: ``base = "baseline.toml"`` in one's own folder."""
+    p = load_problem(write(tmp_path, child_text("baseline.toml"), "child.toml"))
+    assert p.field == "base" and "no such file" in p.allowed
+    assert 'base = "chainsim:baseline"' in p.allowed

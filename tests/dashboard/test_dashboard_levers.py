@@ -162,3 +162,20 @@ def test_lever_period_starts_with_the_levers():
     sc = current_scenario(Settings(levers=Levers(start_year=2024)))
     assert lever_period(Levers(start_year=2024), sc) == (parse_month("2024-01"),
                                                           parse_month("2035-12"))
+
+
+def test_the_dashboard_keeps_its_scenarios_confined(tmp_path):
+    """It serves others: a preset's base may not leave the presets' folder (the CLI's may)."""
+    from chainsim.chain.errors import InputError
+    from conftest import SHORT
+
+    presets = tmp_path / "presets"
+    presets.mkdir()
+    (tmp_path / "outside.toml").write_text(SHORT.read_text(encoding="utf-8"), encoding="utf-8")
+    (presets / "p.toml").write_text('base = "../outside.toml"\n[scenario]\nname = "p"\n',
+                                    encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        load_preset("p.toml", presets)
+    (p,) = info.value.problems
+    assert p.field == "base" and "inside" in p.allowed
+    assert load_preset("baseline.toml").name == "baseline"  # the shipped presets load

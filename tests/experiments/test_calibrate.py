@@ -137,9 +137,9 @@ KNOBS = (Knob("signal_hazard", "scale", 0.2, 5.0),
          Knob("investigation_capacity", "value", 80.0, 500.0),
          Knob("technical_dismissal_share", "scale", 0.3, 2.0),
          Knob("prison_months_mean", "scale", 0.4, 2.5),
-         # no target informs the supervision length (chain mode leaves out life after
+         # no target informs the supervision length's spread (chain mode leaves out life after
          # the chain, and no target counts probation): the fit must say so
-         Knob("probation_months", "value", 6.0, 60.0))
+         Knob("probation_cv", "value", 0.1, 2.0))
 INFORMED = 4
 PERTURBATION = np.array([1.3, 1 / 1.3, 1.3, 1 / 1.3, 1.0])
 """The start, relative to the true values (26-30 % off)."""
@@ -242,7 +242,7 @@ def test_identifiability_table_reports_an_uninformed_knob_as_free(recovery):
     for k in KNOBS[:INFORMED]:
         assert rows.loc[k.name, "status"] == "determined", k.name
         assert rows.loc[k.name, "lo90"] < rows.loc[k.name, "value"] < rows.loc[k.name, "hi90"]
-    free = rows.loc["probation_months.value"]
+    free = rows.loc["probation_cv.value"]
     assert free["status"] == "free (prior only)"
     assert free["posterior_to_prior_sd"] == pytest.approx(1.0, abs=0.05)
     unknowns = rows[rows["status"] == "free (declared unknown)"]
@@ -259,6 +259,6 @@ def test_ensemble_and_calibrated_entries(recovery):
     assert np.all((cal.ensemble_ >= lows) & (cal.ensemble_ <= highs))
     entries = cal.calibrated_entries()
     assert set(entries) == {k.parameter for k in KNOBS}
-    assert entries["probation_months"] == {"value": pytest.approx(cal.values_[INFORMED])}
+    assert entries["probation_cv"] == {"value": pytest.approx(cal.values_[INFORMED])}
     assert cal.evaluations_ > 0 and cal.seconds_ > 0
 

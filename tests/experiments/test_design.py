@@ -102,15 +102,29 @@ def test_sobol_needs_a_power_of_two(tmp_path):
         load_design(path)
 
 
-def test_scenario_paths_cannot_leave_the_design_tree(tmp_path):
-    body = HEAD.format(method="lhs", samples=4).replace("../short.toml", "../../short.toml")
-    path = _design_dir(tmp_path, body + "[factors]\nprobation_hazard_ratio = "
-                                        "{ low = 0.6, high = 1 }\n")
-    with pytest.raises(InputError, match=r"sweep\.scenario .*a scenario inside"):
+def test_scenario_paths_may_be_anywhere_or_shipped(tmp_path):
+    factors = "[factors]\nprobation_hazard_ratio = { low = 0.6, high = 1 }\n"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.copy(DATA / "short.toml", elsewhere / "short.toml")
+    body = HEAD.format(method="lhs", samples=4).replace("../short.toml",
+                                                        "../../elsewhere/short.toml")
+    (tmp_path / "d").mkdir()
+    path = _design_dir(tmp_path / "d", body + factors)  # the design in d/sweeps/
+    assert load_design(path).arms[0].name == "baseline_short"
+    path.write_text(body.replace("../../elsewhere/short.toml", str(elsewhere / "short.toml"))
+                    + factors, encoding="utf-8")
+    assert load_design(path).arms[0].name == "baseline_short"
+    path.write_text(body.replace("../../elsewhere/short.toml", "chainsim:baseline") + factors,
+                    encoding="utf-8")
+    assert load_design(path).arms[0].name == "baseline"
+    path.write_text(body.replace("../../elsewhere/short.toml", "chainsim:baselin") + factors,
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"sweep\.scenario .*did you mean 'baseline'"):
         load_design(path)
-    body = HEAD.format(method="lhs", samples=4).replace("../short.toml", "/etc/passwd")
-    path.write_text(body, encoding="utf-8")
-    with pytest.raises(InputError, match="a path relative to the design file"):
+    path.write_text(body.replace("../../elsewhere/short.toml", "../nowhere.toml") + factors,
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=r"sweep\.scenario .*not found"):
         load_design(path)
 
 

@@ -129,11 +129,12 @@ def test_bad_sweep_fields(data):
         value = sw["scenario"] = data.draw(st.from_regex(r"[a-z]{1,8}\.toml", fullmatch=True))
         field = "sweep.scenario"
     elif what == "scenario escapes":
-        value = sw["scenario"] = "../" * data.draw(st.integers(2, 6)) + "short.toml"
+        value = sw["scenario"] = "../" * data.draw(st.integers(2, 6)) + "missing-short.toml"
         field = "sweep.scenario"
     elif what == "scenario absolute":
-        value = sw["scenario"] = data.draw(st.sampled_from(["/etc/passwd", "/tmp/x.toml",
-                                                            "/short.toml"]))
+        value = sw["scenario"] = data.draw(st.sampled_from(["/nonexistent/x.toml",
+                                                            "/missing-short.toml",
+                                                            "chainsim:no_such_scenario"]))
         field = "sweep.scenario"
     elif what == "arm missing":
         value = data.draw(st.from_regex(r"[a-z]{1,8}\.toml", fullmatch=True))

@@ -291,7 +291,11 @@ def test_prosecution_shares_above_one(shares):
     doc = copy.deepcopy(VALID)
     for name, share in zip(("technical_dismissal_share", "policy_dismissal_share",
                             "other_disposal_share"), shares, strict=True):
-        doc["parameters"][name] = {"value": share, "note": "shares above one"}
+        if PARAMETERS[name].role == "unknown":  # declared with a range (policy, other)
+            doc["unknowns"][name] = {"central": share, "low": 0.0, "high": 1.0,
+                                     "note": "shares above one"}
+        else:
+            doc["parameters"][name] = {"value": share, "note": "shares above one"}
     write_and_check(doc, "split above 1", field="parameters.technical_dismissal_share",
                     allowed="must not exceed 1")
 
@@ -476,9 +480,9 @@ bad_base = st.one_of(
     st.lists(st.integers(), min_size=1, max_size=2), st.just(""), st.just("   "),
     st.just("a\x00b.toml"), st.just({"file": "x.toml"}),
     st.from_regex(r"[a-z]{1,8}\.toml", fullmatch=True).map(lambda n: "missing-" + n),
-    st.integers(1, 4).map(lambda k: "../" * k + "outside.toml"),
-    st.just("sub/../../outside.toml"), st.just("/etc/passwd"), st.just("."),
-    st.just("sub"))
+    st.integers(1, 4).map(lambda k: "../" * k + "missing-outside.toml"),
+    st.just("sub/../../missing-outside.toml"), st.just("/nonexistent/passwd.toml"),
+    st.just("."), st.just("sub"), st.just("chainsim:no_such_scenario"), st.just("chainsim:"))
 
 
 @pytest.mark.slow
@@ -495,7 +499,12 @@ def test_bad_base_references(base):
                             inputs=before)
 
 
-def test_base_outside_is_not_read_even_if_it_exists(tmp_path):
+def test_confined_base_outside_is_not_read_even_if_it_exists(tmp_path):
+    """The dashboard's rule (``confined=True``); the command line reads what it is given."""
+
+    def load_confined(path: Path):
+        return resolve(load_scenario(path, confined=True), str(path))
+
     with case(LOADER, "base outside the named directory"):
         inside = tmp_path / "inside"
         inside.mkdir()
@@ -503,7 +512,8 @@ def test_base_outside_is_not_read_even_if_it_exists(tmp_path):
         (inside / "link.toml").symlink_to(tmp_path / "outside.toml")
         for base in ("../outside.toml", "link.toml", str(tmp_path / "outside.toml")):
             (inside / "child.toml").write_text(_child(base), encoding="utf-8")
-            expect_rejected(load, inside / "child.toml", field="base", value=base)
+            expect_rejected(load_confined, inside / "child.toml", field="base", value=base)
+            assert load(inside / "child.toml").n_months > 0  # unconfined: read
 
 
 @examples(6)

@@ -135,7 +135,7 @@ def test_extremes_to_2100_stay_finite_and_non_negative(label):
 @pytest.mark.parametrize(("changes", "field", "words"), [
     ({"signal_hazard": 0.0, "inspection_hazard": 0.0, "desistance_hazard": 0.0},
      "parameters.signal_hazard", "no offender ever leaves"),
-    ({"desistance_age_factor": 0.0}, "parameters.desistance_age_factor", "> 0"),
+    ({"desistance_age_factor": 0.0}, "unknowns.desistance_age_factor", "> 0"),
     ({"inflow_rate": 1e7}, "unknowns.inflow_rate", "offenders expected"),
 ])
 def test_meaningless_combinations_are_rejected_not_clipped(changes, field, words):

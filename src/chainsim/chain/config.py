@@ -6,8 +6,9 @@ A scenario file has three tables::
     [parameters.NAME]     # every calibrated / lever / fixed parameter of the spec
     [unknowns.NAME]       # every unknown: a central value and a plausible range
 
-A scenario may inherit from another (``base = "baseline.toml"``) and add dated
-``[[interventions]]`` on named parameters (see :class:`Intervention`).
+A scenario may inherit from another (``base = "chainsim:baseline"`` for a shipped one,
+or a file: ``base = "my_base.toml"``) and add dated ``[[interventions]]`` on named
+parameters (see :class:`Intervention`).
 
 Each parameter entry has a ``value`` (an unknown a ``central``, ``low`` and ``high``),
 optionally ``by_form`` (a value per form of exploitation, replacing ``value``),
@@ -24,9 +25,9 @@ import re
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, PrivateAttr, field_validator, model_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator, model_validator
 
-from chainsim.chain.errors import FieldValueError, InputError, Problem
+from chainsim.chain.errors import FieldValueError, InputError, Problem, did_you_mean
 from chainsim.chain.months import parse_month
 from chainsim.chain.schema import Note, Number, StrictModel, validate
 from chainsim.chain.spec import BY_PROBATION, FORMS, NOT_INTERVENABLE, PARAMETERS
@@ -260,19 +261,136 @@ class Scenario(StrictModel):
 # ------------------------------------------------------------------------------ loading
 
 
-def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
+def _unknown_parameter(name: object) -> str:
+    """What a problem with an unknown parameter name says is allowed."""
+    return ("unknown parameter" + did_you_mean(name, PARAMETERS)
+            + "; every name, with its unit and meaning: 'chainsim parameters'")
+
+
+def _entry_problems(table: str, name: str, entry: ParameterEntry | UnknownEntry,
+                    file: str) -> list[Problem]:
+    """Checks of one (valid) entry of a known parameter against its spec."""
     problems: list[Problem] = []
-    declared = set(sc.parameters) | set(sc.unknowns)
-    for name in sorted(set(sc.parameters) & set(sc.unknowns)):
+    where = f"{table}.{name}"
+    spec = PARAMETERS[name]
+    if entry.by_form is not None and not spec.by_form:
+        problems.append(Problem(file, f"{where}.by_form", entry.by_form,
+                                f"{name} does not vary by form; give one 'value'"))
+    if entry.young_factor != 1.0 and not spec.by_age:
+        problems.append(Problem(file, f"{where}.young_factor", entry.young_factor,
+                                f"{name} does not vary by age group"))
+    if entry.female_factor != 1.0 and not spec.by_sex:
+        problems.append(Problem(file, f"{where}.female_factor", entry.female_factor,
+                                f"{name} does not vary by sex"))
+    lo, hi = spec.bounds
+    values = {"value" if table == "parameters" else "central": entry.value}
+    if isinstance(entry, UnknownEntry):
+        values |= {"low": entry.low, "high": entry.high}
+    values |= {f"by_form.{f}": v for f, v in (entry.by_form or {}).items()}
+    for key, v in values.items():
+        if v is not None and not lo <= v <= hi:
+            problems.append(Problem(file, f"{where}.{key}", v,
+                                    f"a {spec.kind} must lie in [{lo:g}, {hi:g}]"))
+    for key in ("young_factor", "female_factor"):
+        v = getattr(entry, key)
+        if not 0 <= v <= 100:
+            problems.append(Problem(file, f"{where}.{key}", v, "a factor must lie in [0, 100]"))
+    return problems
+
+
+def _intervention_problems(i: int, iv: Intervention, meta: ScenarioMeta | None,
+                           file: str) -> list[Problem]:
+    """Checks of one (valid) intervention on a known parameter."""
+    problems: list[Problem] = []
+    where = f"interventions[{i}]"
+    spec = PARAMETERS[iv.parameter]
+    if iv.parameter in NOT_INTERVENABLE:
+        problems.append(Problem(file, f"{where}.parameter", iv.parameter,
+                                NOT_INTERVENABLE[iv.parameter]))
+    if iv.parameter == "inflow_rate" and iv.operation != "multiply":
+        problems.append(Problem(file, f"{where}.operation", iv.operation,
+                                "inflow_rate can only be multiplied (targeted by form, "
+                                "age group and sex)"))
+    t = iv.target
+    if t.form is not None and not spec.by_form and iv.parameter != "inflow_rate":
+        problems.append(Problem(file, f"{where}.target.form", t.form,
+                                f"{iv.parameter} does not vary by form"))
+    if t.age_group is not None and not spec.by_age and iv.parameter != "inflow_rate":
+        problems.append(Problem(file, f"{where}.target.age_group", t.age_group,
+                                f"{iv.parameter} does not vary by age group"))
+    if t.sex is not None and not spec.by_sex and iv.parameter != "inflow_rate":
+        problems.append(Problem(file, f"{where}.target.sex", t.sex,
+                                f"{iv.parameter} does not vary by sex"))
+    if t.probation is not None and iv.parameter not in BY_PROBATION:
+        problems.append(Problem(file, f"{where}.target.probation", t.probation,
+                                "only " + ", ".join(BY_PROBATION)
+                                + " differ by probation status"))
+    if meta is not None:
+        horizon = (parse_month(meta.start), parse_month(meta.end))
+        for key in ("start", "end"):
+            month = getattr(iv, key)
+            if month is not None and not horizon[0] <= parse_month(month) <= horizon[1]:
+                problems.append(Problem(file, f"{where}.{key}", month,
+                                        f"a month within the horizon {meta.start}..{meta.end}"))
+    if iv.operation == "multiply":
+        for key in ("value", "low", "high"):
+            v = getattr(iv, key)
+            if v is not None and not 0 <= v <= MAX_MULTIPLIER:
+                problems.append(Problem(file, f"{where}.{key}", v, "a multiplier must be "
+                                        f">= 0 and <= {MAX_MULTIPLIER:g}"))
+                break
+    return problems
+
+
+def _checked[M: StrictModel](model: type[M], raw: object) -> M | None:
+    """``raw`` validated against ``model``, or ``None`` if it is not valid."""
+    try:
+        return model.model_validate(raw)
+    except (ValidationError, ValueError, TypeError, RecursionError):
+        return None
+
+
+def _semantic_problems(doc: dict, file: str, sc: Scenario | None = None) -> list[Problem]:
+    """The checks beyond the schema, as far as the document allows.
+
+    With a valid scenario ``sc`` every check runs. Without one (the schema rejected
+    the document) they run on what is usable, so that one round reports
+    everything: names are checked on the raw tables (unknown, in the wrong table,
+    declared twice, missing), each entry and intervention that is valid on its own
+    is checked against its parameter, and months against the horizon if
+    ``[scenario]`` is valid.
+
+    Args:
+        doc: The raw (merged) document.
+        file: The file name to report.
+        sc: The validated scenario, if the schema accepted ``doc``.
+    """
+    problems: list[Problem] = []
+    if sc is not None:
+        tables: dict[str, dict] = {"parameters": sc.parameters, "unknowns": sc.unknowns}
+        entries = {(t, n): e for t, table in tables.items() for n, e in table.items()}
+        ivs: dict[int, Intervention] = dict(enumerate(sc.interventions))
+        raw_ivs: list = [{"parameter": iv.parameter} for iv in sc.interventions]
+        meta: ScenarioMeta | None = sc.scenario
+    else:
+        tables = {t: doc[t] if isinstance(doc.get(t), dict) else {} for t in _TABLES}
+        models = {"parameters": ParameterEntry, "unknowns": UnknownEntry}
+        entries = {(t, n): e for t, table in tables.items() for n, raw in table.items()
+                   if n in PARAMETERS and (e := _checked(models[t], raw)) is not None}
+        raw_ivs = doc["interventions"] if isinstance(doc.get("interventions"), list) else []
+        ivs = {i: iv for i, raw in enumerate(raw_ivs)
+               if (iv := _checked(Intervention, raw)) is not None}
+        meta = _checked(ScenarioMeta, doc.get("scenario"))
+    params, unknowns = tables["parameters"], tables["unknowns"]
+    for name in sorted(set(params) & set(unknowns)):
         problems.append(Problem(file, f"unknowns.{name}", "declared twice",
                                 "declare a parameter either in [parameters] or in [unknowns]"))
-    for table, entries in (("parameters", sc.parameters), ("unknowns", sc.unknowns)):
-        for name, entry in entries.items():
+    for table, names in tables.items():
+        for name in names:
             where = f"{table}.{name}"
             spec = PARAMETERS.get(name)
             if spec is None:
-                problems.append(Problem(file, where, name,
-                                        "unknown parameter; allowed: " + ", ".join(PARAMETERS)))
+                problems.append(Problem(file, where, name, _unknown_parameter(name)))
                 continue
             if spec.role == "unknown" and table != "unknowns":
                 problems.append(Problem(file, where, "in [parameters]",
@@ -282,83 +400,31 @@ def _semantic_problems(sc: Scenario, file: str) -> list[Problem]:
                 problems.append(Problem(file, where, "in [unknowns]",
                                         f"{name} is a {spec.role} parameter: declare it under "
                                         f"[parameters.{name}] with a value"))
-            if entry.by_form is not None and not spec.by_form:
-                problems.append(Problem(file, f"{where}.by_form", entry.by_form,
-                                        f"{name} does not vary by form; give one 'value'"))
-            if entry.young_factor != 1.0 and not spec.by_age:
-                problems.append(Problem(file, f"{where}.young_factor", entry.young_factor,
-                                        f"{name} does not vary by age group"))
-            if entry.female_factor != 1.0 and not spec.by_sex:
-                problems.append(Problem(file, f"{where}.female_factor", entry.female_factor,
-                                        f"{name} does not vary by sex"))
-            lo, hi = spec.bounds
-            values = {"value" if table == "parameters" else "central": entry.value}
-            if table == "unknowns":
-                values |= {"low": entry.low, "high": entry.high}
-            values |= {f"by_form.{f}": v for f, v in (entry.by_form or {}).items()}
-            for key, v in values.items():
-                if v is not None and not lo <= v <= hi:
-                    problems.append(Problem(file, f"{where}.{key}", v,
-                                            f"a {spec.kind} must lie in [{lo:g}, {hi:g}]"))
-            for key in ("young_factor", "female_factor"):
-                v = getattr(entry, key)
-                if not 0 <= v <= 100:
-                    problems.append(Problem(file, f"{where}.{key}", v,
-                                            "a factor must lie in [0, 100]"))
-    horizon = (parse_month(sc.scenario.start), parse_month(sc.scenario.end))
+            if (table, name) in entries:
+                problems += _entry_problems(table, name, entries[table, name], file)
     seen: dict[str, Intervention] = {}
-    for i, iv in enumerate(sc.interventions):
+    for i, raw in enumerate(raw_ivs):
+        parameter = raw.get("parameter") if isinstance(raw, dict) else None
+        if isinstance(parameter, str) and parameter not in PARAMETERS:
+            problems.append(Problem(file, f"interventions[{i}].parameter", parameter,
+                                    _unknown_parameter(parameter)))
+            continue
+        iv = ivs.get(i)
+        if iv is None:
+            continue
         if iv.name in seen and seen[iv.name] != iv:
             problems.append(Problem(file, f"interventions[{i}].name", iv.name,
                                     "intervention names must be unique within a scenario "
                                     "(after inheritance); rename one of them"))
         seen.setdefault(iv.name, iv)
-        where = f"interventions[{i}]"
-        spec = PARAMETERS.get(iv.parameter)
-        if spec is None:
-            problems.append(Problem(file, f"{where}.parameter", iv.parameter,
-                                    "unknown parameter; allowed: " + ", ".join(PARAMETERS)))
-            continue
-        if iv.parameter in NOT_INTERVENABLE:
-            problems.append(Problem(file, f"{where}.parameter", iv.parameter,
-                                    NOT_INTERVENABLE[iv.parameter]))
-        if iv.parameter == "inflow_rate" and iv.operation != "multiply":
-            problems.append(Problem(file, f"{where}.operation", iv.operation,
-                                    "inflow_rate can only be multiplied (targeted by form, "
-                                    "age group and sex)"))
-        t = iv.target
-        if t.form is not None and not spec.by_form and iv.parameter != "inflow_rate":
-            problems.append(Problem(file, f"{where}.target.form", t.form,
-                                    f"{iv.parameter} does not vary by form"))
-        if t.age_group is not None and not spec.by_age and iv.parameter != "inflow_rate":
-            problems.append(Problem(file, f"{where}.target.age_group", t.age_group,
-                                    f"{iv.parameter} does not vary by age group"))
-        if t.sex is not None and not spec.by_sex and iv.parameter != "inflow_rate":
-            problems.append(Problem(file, f"{where}.target.sex", t.sex,
-                                    f"{iv.parameter} does not vary by sex"))
-        if t.probation is not None and iv.parameter not in BY_PROBATION:
-            problems.append(Problem(file, f"{where}.target.probation", t.probation,
-                                    "only " + ", ".join(BY_PROBATION)
-                                    + " differ by probation status"))
-        for key in ("start", "end"):
-            month = getattr(iv, key)
-            if month is not None and not horizon[0] <= parse_month(month) <= horizon[1]:
-                problems.append(Problem(file, f"{where}.{key}", month,
-                                        f"a month within the horizon {sc.scenario.start}.."
-                                        f"{sc.scenario.end}"))
-        if iv.operation == "multiply":
-            for key in ("value", "low", "high"):
-                v = getattr(iv, key)
-                if v is not None and not 0 <= v <= MAX_MULTIPLIER:
-                    problems.append(Problem(file, f"{where}.{key}", v, "a multiplier must be "
-                                            f">= 0 and <= {MAX_MULTIPLIER:g}"))
-                    break
-    for name in PARAMETERS:
-        if name not in declared:
-            role = PARAMETERS[name].role
-            table = "unknowns" if role == "unknown" else "parameters"
-            problems.append(Problem(file, f"{table}.{name}", "missing",
-                                    f"every parameter must be set; add [{table}.{name}]"))
+        problems += _intervention_problems(i, iv, meta, file)
+    if sc is not None or isinstance(doc.get("parameters"), dict):
+        declared = set(params) | set(unknowns)
+        for name in PARAMETERS:
+            if name not in declared:
+                table = "unknowns" if PARAMETERS[name].role == "unknown" else "parameters"
+                problems.append(Problem(file, f"{table}.{name}", "missing",
+                                        f"every parameter must be set; add [{table}.{name}]"))
     return problems
 
 
@@ -482,23 +548,31 @@ def _bad_reference(ref: object) -> str | None:
     return None
 
 
-def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
+def _apply_calibration(doc: dict, path: Path, file: str, confined: bool) -> dict:
     """Overlay the calibrated values a scenario points to (``calibration = "..."``).
 
-    Rule: the file must lie in the ``calibration`` directory beside the scenario's
-    own directory (``../calibration/NAME.toml``); nothing else is read.
+    The path is relative to the file that names it (so a shipped scenario finds the
+    shipped calibration wherever the scenario inheriting from it lives). Confined
+    (the dashboard's rule), the file must lie in the ``calibration`` directory beside
+    the scenario's own directory (``../calibration/NAME.toml``); nothing else is read.
     """
     ref = doc.get("calibration")
     if _bad_reference(ref):
         raise InputError.single(file, "calibration", ref,
                                 "a file name like '../calibration/parameters.toml'")
-    allowed_dir = (path.parent.parent / "calibration").resolve()
     target = (path.parent / ref).resolve()
-    if target.parent != allowed_dir:
-        raise InputError.single(file, "calibration", ref,
-                                f"a file in {allowed_dir} (the calibration directory beside "
-                                "the scenarios); nothing else is read")
+    if confined:
+        allowed_dir = (path.parent.parent / "calibration").resolve()
+        if target.parent != allowed_dir:
+            raise InputError.single(file, "calibration", ref,
+                                    f"a file in {allowed_dir} (the calibration directory beside "
+                                    "the scenarios); nothing else is read")
     cal_file = str(path.parent / ref)
+    if not target.exists():
+        raise InputError.single(file, "calibration", ref,
+                                f"an existing file relative to {file} (no such file: {target}); "
+                                "to use the shipped calibration, inherit from a shipped "
+                                "scenario: base = \"chainsim:baseline\"")
     raw = read_toml(target, cal_file)
     cal = validate(CalibrationFile, raw, cal_file)
     params = doc.get("parameters")
@@ -517,21 +591,62 @@ def _apply_calibration(doc: dict, path: Path, file: str) -> dict:
     return {**doc, "parameters": merged}
 
 
-class _Reader:
-    """Follows ``base`` references from the file the user named, within its directory."""
+SHIPPED_PREFIX = "chainsim:"
+"""A ``base`` (or a scenario on the command line) written ``chainsim:NAME`` names the
+shipped scenario ``scenarios/NAME.toml``, wherever the file that names it lives."""
 
-    def __init__(self, root: Path, calibrated: bool):
-        self.root = root
+SHIPPED_SCENARIOS = Path(__file__).resolve().parents[3] / "scenarios"
+"""The shipped scenarios (``scenarios/`` of the repository chainsim is installed from)."""
+
+
+def shipped_scenarios() -> list[str]:
+    """Names of the shipped scenarios (``chainsim:NAME``), baseline first."""
+    names = sorted(p.stem for p in SHIPPED_SCENARIOS.glob("*.toml"))
+    return sorted(names, key=lambda n: n != "baseline")
+
+
+def shipped_scenario(ref: str, file: str = "<command line>", field: str = "base") -> Path:
+    """The file of a shipped scenario named ``chainsim:NAME`` (or just ``NAME``).
+
+    Args:
+        ref: ``chainsim:NAME`` or ``NAME``.
+        file: The file (or option) the reference came from, for the error.
+        field: Its field, for the error.
+
+    Raises:
+        InputError: If no shipped scenario has that name (with the closest names).
+    """
+    name = ref.removeprefix(SHIPPED_PREFIX).removesuffix(".toml")
+    names = shipped_scenarios()
+    if name not in names:
+        raise InputError.single(file, field, ref,
+                                "a shipped scenario" + did_you_mean(name, names)
+                                + "; shipped: " + ", ".join(SHIPPED_PREFIX + n for n in names))
+    return SHIPPED_SCENARIOS / f"{name}.toml"
+
+
+class _Reader:
+    """Follows ``base`` references from the file the user named.
+
+    A file read with a ``root`` is confined (the dashboard's rule): its relative
+    bases must stay inside ``root``, and so on down its chain; without one any file
+    is followed, relative to the file that names it or absolute. ``chainsim:NAME``
+    bases are always allowed: they are the shipped scenarios, read confined to the
+    shipped directory.
+    """
+
+    def __init__(self, calibrated: bool):
         self.calibrated = calibrated
         self.reads = 0
 
-    def read(self, path: Path, file: str, chain: tuple[Path, ...]) -> tuple[dict, dict]:
+    def read(self, path: Path, file: str, chain: tuple[Path, ...], root: Path | None
+             ) -> tuple[dict, dict]:
         """The merged document of ``path`` and its bases, and where its entries come from."""
         self.reads += 1
         doc = read_toml(path, file)
         _check_shape(doc, file)
         if "calibration" in doc and self.calibrated:
-            doc = _apply_calibration(doc, path, file)
+            doc = _apply_calibration(doc, path, file, confined=root is not None)
         origins = _origins(doc, file)
         bases = doc.get("base")
         if bases is None:
@@ -540,35 +655,41 @@ class _Reader:
             bases = [bases]
         if not isinstance(bases, list) or not bases:
             raise InputError.single(file, "base", bases,
-                                    "a scenario file name, e.g. 'baseline.toml', or a list "
-                                    "of them")
+                                    "a scenario file name, e.g. 'chainsim:baseline' or "
+                                    "'my_base.toml', or a list of them")
         if not isinstance(doc.get("scenario"), dict) or "name" not in doc["scenario"]:
             raise InputError.single(file, "scenario.name", "missing",
                                     "a scenario that inherits must give its own name")
         merged: dict = {}
         merged_origins: dict = {}
         for base in bases:
-            base_doc, base_origins = self.base(base, path, file, chain)
+            base_doc, base_origins = self.base(base, path, file, chain, root)
             merged, merged_origins = _merge(merged, base_doc, merged_origins, base_origins)
         own = {k: v for k, v in doc.items() if k != "base"}
         return _merge(merged, own, merged_origins, origins)
 
-    def base(self, base: object, path: Path, file: str, chain: tuple[Path, ...]
-             ) -> tuple[dict, dict]:
+    def base(self, base: object, path: Path, file: str, chain: tuple[Path, ...],
+             root: Path | None) -> tuple[dict, dict]:
         """One base a file names, checked against the rule, then read."""
-        what = "a scenario file name relative to this file, e.g. 'baseline.toml'"
+        what = ("a shipped scenario, e.g. 'chainsim:baseline', or a scenario file relative "
+                "to this file, e.g. 'my_base.toml'")
         why = _bad_reference(base)
         if why:
             raise InputError.single(file, "base", base, f"{what} ({why})")
-        if Path(base).is_absolute():
-            raise InputError.single(file, "base", base,
-                                    "a path relative to this file, inside its directory "
-                                    f"({self.root}); absolute paths are not followed")
-        target = (path.parent / base).resolve()
-        if not target.is_relative_to(self.root):
-            raise InputError.single(file, "base", base,
-                                    f"a file inside {self.root} (the directory of the scenario "
-                                    "you named); inheritance never reads outside it")
+        if base.startswith(SHIPPED_PREFIX):
+            target = shipped_scenario(base, file, "base").resolve()
+            shown, root = str(SHIPPED_SCENARIOS / target.name), SHIPPED_SCENARIOS.resolve()
+        else:
+            if root is not None and Path(base).is_absolute():
+                raise InputError.single(file, "base", base,
+                                        "a path relative to this file, inside its directory "
+                                        f"({root}); absolute paths are not followed here")
+            target = (path.parent / base).resolve()
+            if root is not None and not target.is_relative_to(root):
+                raise InputError.single(file, "base", base,
+                                        f"a file inside {root} (the directory of the scenario "
+                                        "named); inheritance never reads outside it here")
+            shown = str(path.parent / base)
         if target in chain:
             cycle = " -> ".join(p.name for p in (*chain, target))
             raise InputError.single(file, "base", base, f"no cycles; this one is {cycle}")
@@ -578,31 +699,44 @@ class _Reader:
             raise InputError.single(file, "base", base,
                                     f"at most {MAX_BASE_FILES} files read through 'base' in all")
         if not target.exists():
-            raise InputError.single(file, "base", base, f"no such file ({target}); {what}")
+            stem = Path(base).stem
+            hint = (f"; the shipped one, from any folder, is base = \"{SHIPPED_PREFIX}{stem}\""
+                    if stem in shipped_scenarios() else f"; {what}")
+            raise InputError.single(file, "base", base, f"no such file ({target}){hint}")
         if target.is_dir():
             raise InputError.single(file, "base", base, f"a file, not a directory; {what}")
-        base_doc, origins = self.read(target, str(path.parent / base), (*chain, target))
+        base_doc, origins = self.read(target, shown, (*chain, target), root)
         return {k: v for k, v in base_doc.items() if k not in ("base", "calibration")}, origins
 
 
-def load_scenario(path: str | Path, calibrated: bool = True) -> Scenario:
+def load_scenario(path: str | Path, calibrated: bool = True, confined: bool = False
+                  ) -> Scenario:
     """Read and validate a scenario file, resolving ``base = "..."`` inheritance.
 
-    Inheritance rule: ``base`` is a path (or a list of paths) relative to the file
-    that names it and must stay inside the directory of the scenario file you
-    named, subdirectories included (no absolute paths, no ``..`` out of it, no
-    symbolic link pointing out of it: the check is on the resolved path, before
-    the file is opened); chains of bases are followed (at most 16 levels and 64
-    files), cycles rejected. Bases are merged in order, then the file itself: a
-    later file replaces whole parameter entries, overrides ``[scenario]`` keys
-    (name and description are never inherited) and appends its interventions.
-    A problem in a value that comes from a base names that base's file.
+    Inheritance rule: ``base`` is a scenario (or a list of them): ``chainsim:NAME``
+    names the shipped ``scenarios/NAME.toml`` (and through it the shipped
+    calibration), wherever the file naming it lives; anything else is a path
+    relative to the file that names it (or absolute). Chains of bases are followed
+    (at most 16 levels and 64 files), cycles rejected. Bases are merged in order,
+    then the file itself: a later file replaces whole parameter entries, overrides
+    ``[scenario]`` keys (name and description are never inherited) and appends its
+    interventions. A problem in a value that comes from a base names that base's
+    file.
+
+    Confined (``confined=True``, the dashboard's rule, as it serves others), a base
+    must stay inside the directory of the scenario file named, subdirectories
+    included (no absolute paths, no ``..`` out of it, no symbolic link pointing out
+    of it: the check is on the resolved path, before the file is opened), and
+    ``calibration`` must name a file in the ``calibration/`` directory beside it.
+    The shipped scenarios are always read under this rule.
 
     Args:
-        path: The TOML file.
+        path: The TOML file, or ``chainsim:NAME`` for a shipped scenario.
         calibrated: Apply the calibrated values a file points to with
             ``calibration = "../calibration/parameters.toml"`` (``False``: the
             hand-set values written in the scenario, where calibration starts).
+        confined: Apply the confinement rule above (the command line and the
+            Python API read any file the user names).
 
     Returns:
         The validated scenario.
@@ -615,13 +749,19 @@ def load_scenario(path: str | Path, calibrated: bool = True) -> Scenario:
     file = str(path)
     if "\x00" in file:
         raise InputError.single(file, "(file)", file, "a file name without NUL characters")
+    if file.startswith(SHIPPED_PREFIX):
+        path = shipped_scenario(file, "<command line>", "scenario")
     p = Path(path)
     try:
         resolved = p.resolve()
     except (OSError, RuntimeError) as exc:  # a symbolic-link loop
         raise InputError.single(file, "(file)", file, f"a readable file ({exc})") from None
-    doc, origins = _Reader(resolved.parent, calibrated).read(p, file, (resolved,))
-    return scenario_from_dict(doc, file, origins)
+    if file.startswith(SHIPPED_PREFIX) or confined:
+        root = resolved.parent
+    else:
+        root = None
+    doc, origins = _Reader(calibrated).read(p, str(path), (resolved,), root)
+    return scenario_from_dict(doc, str(path), origins)
 
 
 def scenario_from_dict(doc: dict, file: str = "<scenario>", origins: dict | None = None
@@ -641,9 +781,23 @@ def scenario_from_dict(doc: dict, file: str = "<scenario>", origins: dict | None
     try:
         sc = validate(Scenario, doc, file)
     except InputError as exc:
-        raise InputError(_located(origins, exc.problems)) from None
+        # one round: what the schema rejects and what the other checks find in the rest
+        problems = exc.problems + _semantic_problems(doc, file)
+        raise InputError(_located(origins, _unique(problems))) from None
     sc._origins = origins
-    problems = _semantic_problems(sc, file)
+    problems = _semantic_problems(doc, file, sc)
     if problems:
         raise InputError(sc.located(problems))
     return sc
+
+
+def _unique(problems: list[Problem]) -> list[Problem]:
+    """``problems`` without repeats (the same field and complaint reported twice)."""
+    seen: set = set()
+    out = []
+    for p in problems:
+        key = (p.file, p.field, p.allowed)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out

@@ -10,8 +10,10 @@ speak the same way.
 
 from __future__ import annotations
 
+import difflib
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -25,7 +27,9 @@ class Problem:
 
     Attributes:
         file: The file (or command-line option) the bad value came from.
-        field: Dotted path of the field, e.g. ``parameters.signal_hazard.value``.
+        field: Path of the field, dotted with list indices in brackets, e.g.
+            ``parameters.signal_hazard.value`` or ``interventions[0].operation``
+            (:func:`field_path`).
         value: The offending value, as given.
         allowed: What would have been accepted.
     """
@@ -59,6 +63,53 @@ def _short_repr(value: object) -> str:
         return repr(value)
     except (RecursionError, ValueError):
         return f"<{type(value).__name__}>"
+
+
+def field_path(loc: Iterable[object]) -> str:
+    """A location as the one notation every problem uses: ``interventions[0].operation``.
+
+    Table keys are joined with dots, list indices are put in brackets, and
+    pydantic's ``[key]`` marker (a problem with a table's key itself) is dropped.
+    """
+    out = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(part, int) and not isinstance(part, bool):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def did_you_mean(word: object, choices: Iterable[str]) -> str:
+    """`` did you mean 'x'?`` for a misspelt ``word`` among ``choices`` (or ``""``).
+
+    Args:
+        word: What was given.
+        choices: The names allowed there.
+
+    Returns:
+        A suffix for a problem's ``allowed`` text, with a leading ``;``: the closest
+        name (:func:`difflib.get_close_matches`; up to three if they are about as
+        close), or ``""`` if none is close or ``word`` is not a string.
+    """
+    if not isinstance(word, str):
+        return ""
+    choices = list(choices)
+    close = difflib.get_close_matches(word, choices, n=3, cutoff=0.6)
+    if close:  # the best, and others only if nearly as close
+
+        def ratio(c: str) -> float:
+            return difflib.SequenceMatcher(None, word, c).ratio()
+
+        best = ratio(close[0])
+        close = [c for c in close if ratio(c) >= best - 0.05]
+    else:
+        close = [c for c in choices if word.lower() == c.lower()]
+    if not close:
+        return ""
+    return "; did you mean " + " or ".join(repr(c) for c in close) + "?"
 
 
 class InputError(Exception):
@@ -152,13 +203,21 @@ def problems_from_validation(
             value = cause.value
         if kind == "extra_forbidden":
             allowed = unknown_key(loc) if unknown_key is not None else None
-            msg = ("unknown key; allowed here: " + ", ".join(allowed) if allowed
+            msg = ("unknown key" + did_you_mean(loc[-1] if loc else None, allowed)
+                   + "; allowed here: " + ", ".join(allowed) if allowed
                    else "unknown key; not allowed here")
         elif kind == "literal_error":
-            msg = "not allowed; allowed: " + str((err.get("ctx") or {}).get("expected", ""))
+            expected = str((err.get("ctx") or {}).get("expected", ""))
+            choices = re.findall(r"'([^']*)'", expected)
+            msg = "not allowed" + did_you_mean(value, choices) + "; allowed: " + expected
         elif kind == "missing":
             value = "missing"
             msg = _TYPE_WORDS[kind]
+        elif kind == "string_too_short":
+            least = (err.get("ctx") or {}).get("min_length", 1)
+            msg = f"a text of at least {least} characters"
+            if loc and loc[-1] == "note":
+                msg += " saying where the number comes from"
         elif kind == "string_pattern_mismatch":
             msg = "text matching " + str((err.get("ctx") or {}).get("pattern", ""))
         elif kind in _TYPE_WORDS:
@@ -167,6 +226,10 @@ def problems_from_validation(
             msg = "a number " + msg.removeprefix("Input should be ") if kind in (
                 "greater_than", "greater_than_equal", "less_than", "less_than_equal") else (
                 msg.removeprefix("Input should be ").replace("valid ", ""))
-        field = prefix + ".".join(str(p) for p in loc if p != "[key]")
+        field = field_path(loc)
+        if prefix and field.startswith("["):
+            field = prefix.rstrip(".") + field
+        else:
+            field = prefix + field
         problems.append(Problem(file, field or "(document)", _display(value), msg))
     return problems

@@ -233,7 +233,7 @@ def _cross_checks(p: dict[str, np.ndarray], file: str) -> list[Problem]:
                                     f"after factors and trend a {spec.kind} must stay in "
                                     f"[{lo:g}, {hi:g}]"))
     if np.isfinite(p["desistance_age_factor"]).all() and p["desistance_age_factor"].min() <= 0:
-        problems.append(Problem(file, "parameters.desistance_age_factor", 0.0,
+        problems.append(Problem(file, "unknowns.desistance_age_factor", 0.0,
                                 "a multiplier per decade of age must be > 0 (0 would make "
                                 "desistance certain below age 30 and impossible above)"))
     if p["inflow_rate"].sum() == 0:
@@ -422,14 +422,15 @@ def _size_problems(ps: ParameterSet, scenario: Scenario, file: str, worst_case: 
 
 def _intervention_checks(values: dict[str, np.ndarray], keys: list[str], iv: Intervention,
                          i: int, base_inflow: np.ndarray, file: str) -> list[Problem]:
-    where = f"interventions[{i}] ({iv.name})"
+    where = f"interventions[{i}]"
+    who = f"intervention {iv.name!r}: "
     if iv.parameter == "inflow_rate":
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(base_inflow > 0, values["inflow_stratum_rate"] / base_inflow, 1.0)
         if ratio.max() > INFLOW_HEADROOM + 1e-12:
             return [Problem(file, f"{where}.value", iv.value,
-                            f"inflow can be raised at most x{INFLOW_HEADROOM:g} (the headroom "
-                            "of the potential-offender draws)")]
+                            who + f"inflow can be raised at most x{INFLOW_HEADROOM:g} (the "
+                            "headroom of the potential-offender draws)")]
         return []
     spec = PARAMETERS[iv.parameter]
     lo, hi = spec.bounds
@@ -437,20 +438,20 @@ def _intervention_checks(values: dict[str, np.ndarray], keys: list[str], iv: Int
         arr = values[key]
         if not np.isfinite(arr).all():
             return [Problem(file, f"{where}.value", iv.value,
-                            f"it makes {iv.parameter} non-finite; a {spec.kind} must stay in "
+                            who + f"it makes {iv.parameter} non-finite; a {spec.kind} must stay in "
                             f"[{lo:g}, {hi:g}]")]
         if arr.min() < lo or arr.max() > hi:
             bad = float(arr.max() if arr.max() > hi else arr.min())
             return [Problem(file, f"{where}.value", iv.value,
-                            f"it takes {iv.parameter} to {bad:.6g}; a {spec.kind} must stay in "
-                            f"[{lo:g}, {hi:g}]")]
+                            who + f"it takes {iv.parameter} to {bad:.6g}; a {spec.kind} "
+                            f"must stay in [{lo:g}, {hi:g}]")]
     if iv.parameter in ("technical_dismissal_share", "policy_dismissal_share",
                         "other_disposal_share"):
         om = (values["technical_dismissal_share"] + values["policy_dismissal_share"]
               + values["other_disposal_share"])
         if om.max() > 1.0 + 1e-12:
             return [Problem(file, f"{where}.value", iv.value,
-                            "technical + policy + other disposal shares must not exceed 1")]
+                            who + "technical + policy + other disposal shares must not exceed 1")]
     return []
 
 

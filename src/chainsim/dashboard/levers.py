@@ -153,7 +153,7 @@ def load_preset(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
     """
     if name not in shipped_presets(directory):
         raise ValueError(f"not a shipped scenario: {name!r}")
-    return load_scenario(directory / name)
+    return load_scenario(directory / name, confined=True)  # the dashboard serves others
 
 
 @lru_cache(maxsize=32)

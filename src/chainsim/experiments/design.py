@@ -25,10 +25,10 @@ A factor sets a parameter's central value; per-form values, age and sex factors
 and trends scale with it (as an unknown's draw does). ``interventions.NAME`` sets
 the effect size of the named intervention in whichever arm has it.
 
-Paths in ``scenario`` and ``arms`` are relative to the design file and must stay
-inside the design file's directory or its parent directory (designs shipped in
-``scenarios/sweeps/`` name ``../baseline.toml``). Scenario files keep their own
-inheritance rule (see :func:`chainsim.chain.config.load_scenario`).
+``scenario`` and ``arms`` name shipped scenarios (``chainsim:baseline``) or files
+relative to the design file (or absolute; designs shipped in ``scenarios/sweeps/``
+name ``../baseline.toml``). Scenario files keep their own inheritance rule (see
+:func:`chainsim.chain.config.load_scenario`).
 
 Design points: point 0 is the centre (every factor at its central value: an
 unknown's central value, a lever's value in the scenario); points 1.. come from
@@ -50,8 +50,8 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from chainsim.chain.config import Scenario, load_scenario
-from chainsim.chain.errors import InputError, Problem
+from chainsim.chain.config import SHIPPED_PREFIX, Scenario, load_scenario, shipped_scenario
+from chainsim.chain.errors import InputError, Problem, did_you_mean
 from chainsim.chain.schema import Number, StrictModel, validate
 from chainsim.chain.spec import PARAMETERS
 from chainsim.chain.tomlfile import read_toml
@@ -155,20 +155,17 @@ class Design:
         return len(self.points) * self.meta.reps * len(self.arms)
 
 
-def _scenario_path(design_path: Path, given: str, file: str, fld: str) -> Path:
-    """Resolve a scenario path named in a design (see the module docstring for the rule)."""
-    if Path(given).is_absolute():
-        raise InputError.single(file, fld, given, "a path relative to the design file")
-    root = design_path.resolve().parent.parent
+def _scenario_path(design_path: Path, given: str, file: str, fld: str) -> Path | str:
+    """Resolve a scenario named in a design (see the module docstring for the rule)."""
+    if given.startswith(SHIPPED_PREFIX):
+        shipped_scenario(given, file, fld)  # a bad name: an error naming the field
+        return given
     target = (design_path.parent / given).resolve()
-    if not target.is_relative_to(root):
-        raise InputError.single(file, fld, given,
-                                f"a scenario inside {root} (the design file's directory "
-                                "or the one above it)")
     if not target.is_file():
         raise InputError.single(file, fld, given,
                                 f"an existing scenario file relative to the design file "
-                                f"(not found: {target})")
+                                f"(not found: {target}), or a shipped one: "
+                                "'chainsim:baseline'")
     return Path(os.path.normpath(design_path.parent / given))
 
 
@@ -194,7 +191,7 @@ def load_design(path: str | Path) -> Design:
     meta = spec.sweep
     arms = [load_scenario(_scenario_path(path, meta.scenario, file, "sweep.scenario"))]
     for i, arm in enumerate(meta.arms):
-        arms.append(load_scenario(_scenario_path(path, arm, file, f"sweep.arms.{i}")))
+        arms.append(load_scenario(_scenario_path(path, arm, file, f"sweep.arms[{i}]")))
     horizons = {(sc.scenario.start, sc.scenario.end) for sc in arms}
     if len(horizons) > 1:
         raise InputError.single(file, "sweep.arms", meta.arms,
@@ -209,7 +206,7 @@ def load_design(path: str | Path) -> Design:
 
     for i, name in enumerate(outcomes):
         if name not in PROXIES:
-            problems.append(Problem(file, f"sweep.outcomes.{i}", name,
+            problems.append(Problem(file, f"sweep.outcomes[{i}]", name,
                                     "one of " + ", ".join(PROXIES)))
     problems += _method_problems(spec, factors, file)
     if problems:
@@ -262,8 +259,10 @@ def _factor_table(spec: DesignFile, arms: list[Scenario], file: str):
                 continue
         else:
             problems.append(Problem(file, f"factors.{name}", name,
-                                    "a parameter of the catalogue (see `chainsim validate` and "
-                                    "docs/ODD.md) or interventions.NAME"))
+                                    "a parameter of the catalogue or interventions.NAME"
+                                    + did_you_mean(name, [*PARAMETERS, *(
+                                        f"interventions.{n}" for n in interventions)])
+                                    + "; every parameter: 'chainsim parameters'"))
             continue
         factors[name] = (float(central), low, high)
         kinds[name] = kind
