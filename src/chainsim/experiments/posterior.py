@@ -488,7 +488,15 @@ def laplace(post: LogPosterior, x0: np.ndarray, max_iter: int = 20,
     used = post.evaluations
     d = len(x0)
 
+    seen: dict[bytes, tuple[float, np.ndarray]] = {}
+
     def negative(x: np.ndarray) -> tuple[float, np.ndarray]:
+        key = np.asarray(x, dtype=float).tobytes()
+        if key not in seen:
+            seen[key] = _negative(x)
+        return seen[key]
+
+    def _negative(x: np.ndarray) -> tuple[float, np.ndarray]:
         h = _steps(space, x, relative_step / 10)
         points = np.vstack([x, x + np.diag(h)])
         lp, _ = post.score(points)
@@ -500,7 +508,7 @@ def laplace(post: LogPosterior, x0: np.ndarray, max_iter: int = 20,
     x0 = np.clip(x0, lo + 1e-6 * width, hi - 1e-6 * width)
     found = minimize(negative, x0, jac=True, method="L-BFGS-B", bounds=bounds,
                      options={"maxiter": max_iter})
-    mode = found.x if found.fun < negative(x0)[0] else x0
+    mode = found.x if found.fun < negative(x0)[0] else x0  # x0 was scored first: cached
     h = _steps(space, mode, relative_step)
     pairs = [(i, j) for i in range(d) for j in range(i, d)]
     points = np.vstack([mode[None], mode + np.diag(h)]

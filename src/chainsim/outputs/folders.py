@@ -292,11 +292,12 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     targets = load_targets(targets_path)
     check_output_dir(Path(out))
     space = ParameterSpace(scenario, hand_set=load_scenario(scenario_path, calibrated=False))
+    workers = workers or os.cpu_count() or 1
     bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
                            burn=burn, wave_size=wave_size, seed=seed,
                            progress=lambda n: bar.update(n), space=space,
-                           workers=workers or os.cpu_count() or 1)
+                           workers=workers)
     bar.close()
     check = None
     if verify:
@@ -320,9 +321,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         held_out = posterior_backtest(
             scenario, targets, members=min(members, 200), steps=max(2, steps // 2),
             burn=burn // 2, walkers=walkers, seed=seed, progress=lambda n: bbar.update(n),
-            space=ParameterSpace(scenario, hand_set=load_scenario(scenario_path,
-                                                                  calibrated=False)),
-            workers=workers or os.cpu_count() or 1)
+            space=space, workers=workers)  # the same space: sampling does not change it
         bbar.close()
     calibration = None
     if scenario.calibration:
