@@ -149,6 +149,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="posterior sampler steps discarded (default 500)")
     cal.add_argument("--walkers", type=_whole_number(4), default=None,
                      help="posterior sampler walkers (default 2 x dimensions + 2)")
+    cal.add_argument("--fresh", action="store_true",
+                     help="--posterior: start afresh instead of going on from the checkpoint "
+                          "in --out (the sampler saves its state every 20 steps; run again "
+                          "with the same settings to resume, with more --steps to extend)")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "
@@ -503,7 +507,8 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
     doc = posterior_to_directory(args.scenario, targets, args.out, members=args.members,
                                  walkers=args.walkers, steps=args.steps, burn=args.burn,
                                  seed=args.seed, progress=not args.json, verify=args.verify,
-                                 workers=args.workers, backtest=args.backtest)
+                                 workers=args.workers, backtest=args.backtest,
+                                 fresh=args.fresh)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")

@@ -13,6 +13,7 @@ a lower bound counts as covered if the interval reaches above it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -60,19 +61,21 @@ class Backtest:
 def posterior_backtest(scenario: Scenario, targets: dict[str, Target], members: int = 200,
                        steps: int = 600, burn: int = 200, walkers: int | None = None,
                        seed: int = 0, progress=None, space: ParameterSpace | None = None,
-                       workers: int = 1) -> Backtest:
+                       workers: int = 1, checkpoint: Path | None = None,
+                       commit: str | None = None) -> Backtest:
     """Sample on the figures up to 2017 and predict the others (see the module).
 
     Give ``space`` built with ``hand_set`` (as ``calibrate --posterior`` does) so that the
     scale knobs' priors do not lean on the fit to every figure; the walkers still start at
     the calibrated values, which saw 2018-2019 (the Laplace start moves them to the mode of
     the back-test's own posterior first, and the burn-in washes out the rest).
-    ``workers``: processes scoring the walkers (the results do not depend on it).
+    ``workers``: processes scoring the walkers (the results do not depend on it);
+    ``checkpoint``, ``commit``: as :func:`~chainsim.experiments.posterior.run_posterior`.
     """
     fitted, held = split_targets(targets)
     run = run_posterior(scenario, fitted, members=members, walkers=walkers, steps=steps,
                         burn=burn, wave_size=0, seed=seed, progress=progress, space=space,
-                        workers=workers)
+                        workers=workers, checkpoint=checkpoint, commit=commit)
     predict = LogPosterior(run.space, held)
     points = np.column_stack([run.space.dimensions[i].to_sample(
         run.members[d.name].to_numpy()) for i, d in enumerate(run.space.dimensions)])

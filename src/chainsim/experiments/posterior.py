@@ -30,8 +30,11 @@ emcee the autocorrelation time.
 from __future__ import annotations
 
 import copy
+import dataclasses
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from scipy.stats import qmc
@@ -43,18 +46,28 @@ from chainsim.chain.config import Scenario, scenario_from_dict
 from chainsim.chain.errors import InputError
 from chainsim.chain.parameters import ParameterSet, resolve
 from chainsim.engines.twin import (
-    CHAIN_MODE_MEMBERS,
     ExpectedFlows,
     expected_flows,
     expected_flows_batch,
 )
 from chainsim.experiments.calibrate import CALIBRATION_END, DEFAULT_KNOBS, Knob, apply_knobs
+from chainsim.experiments.checkpoint import (
+    SamplerCheckpoint,
+    fingerprint,
+    load_checkpoint,
+    save_checkpoint,
+)
 
 AFTER_CHAIN_ONLY: frozenset[str] = frozenset({
     "reoffend_hazard", "post_desistance_hazard", "probation_hazard_ratio",
     "revocation_hazard", "recall_months", "victims_per_offender",
     "general_registration_prob", "probation_months"})
 """Unknowns that act only after the chain, where the chain mode does not look."""
+
+SCORING_GROUP = 8
+"""Points per vectorised twin pass when scoring: a sampler step's batch (half the walkers,
+47 for 94) makes six groups, three per worker on two cores (groups of 16 left one worker
+idle a third of the time); the twin's throughput is flat from about 8 members a pass."""
 
 IMPLAUSIBILITY_CUT = 3.0
 """History matching keeps points whose second-largest |scaled residual| is at most this."""
@@ -263,13 +276,13 @@ class LogPosterior:
     def metrics(self, xs: np.ndarray) -> tuple[list[dict | None], list[dict | None]]:
         """The twin's target quantities and share denominators of each point (None: invalid).
 
-        The points are scored in groups of :data:`~chainsim.engines.twin.CHAIN_MODE_MEMBERS`
-        (one vectorised pass each), spread over ``workers`` processes. The groups do not
+        The points are scored in groups of :data:`SCORING_GROUP` (one vectorised pass
+        each), spread over ``workers`` processes. The groups do not
         depend on the number of workers, so neither do the results (bit for bit).
         """
         if self.reentries is None:
             self.refresh(self.space.start)
-        groups = [xs[i:i + CHAIN_MODE_MEMBERS] for i in range(0, len(xs), CHAIN_MODE_MEMBERS)]
+        groups = [xs[i:i + SCORING_GROUP] for i in range(0, len(xs), SCORING_GROUP)]
         if self.workers > 1 and len(groups) > 1:
             if self._pool is None:
                 import multiprocessing
@@ -553,13 +566,30 @@ def laplace_walkers(post: LogPosterior, approx: Laplace, walkers: int,
 
 
 def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: int,
-           progress: bool = False) -> Chain:
+           progress: bool = False, resume: SamplerCheckpoint | None = None,
+           on_checkpoint: Callable[[SamplerCheckpoint], None] | None = None,
+           every: int = 20) -> Chain:
     """Run emcee's ensemble sampler from walkers ``start`` ``(walkers, d)``.
 
     Differential-evolution moves (80 %, with 20 % snooker moves) suit correlated,
     moderately high-dimensional posteriors better than the default stretch move. Every
     step scores all walkers in one batch of the twin. Seeded: the same seed and start
     give the same chain.
+
+    Args:
+        post: The log posterior.
+        start: The walkers' start (ignored when resuming).
+        steps: Steps in all (burn-in included; a resumed run's steps count).
+        burn: Steps discarded.
+        seed: Seed of the sampler's random state.
+        progress: emcee's own progress bar.
+        resume: A checkpoint of this run to go on from (at most ``steps`` steps): its
+            steps are kept and the sampler continues from its last state and random
+            state, so the chain is the uninterrupted run's, bit for bit.
+        on_checkpoint: Called with the run's state every ``every`` steps and at the end
+            (``start``, ``fingerprint``, ``evaluations`` and ``commits`` are the caller's
+            to fill in).
+        every: Steps between checkpoints.
     """
     import emcee
 
@@ -567,13 +597,47 @@ def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: i
     sampler = emcee.EnsembleSampler(
         walkers, d, post, vectorize=True, blobs_dtype=float,
         moves=[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)])
-    sampler.random_state = np.random.RandomState(seed).get_state()
-    sampler.run_mcmc(start, steps, progress=progress)
-    tau = sampler.get_autocorr_time(discard=burn, quiet=True, tol=0)
-    return Chain(points=sampler.get_chain(discard=burn),
-                 log_posterior=sampler.get_log_prob(discard=burn),
-                 log_likelihood=sampler.get_blobs(discard=burn),
-                 acceptance=float(np.mean(sampler.acceptance_fraction)),
+    if resume is not None and resume.steps > 0:
+        if resume.steps > steps:
+            raise ValueError(f"the checkpoint holds {resume.steps} steps, more than the "
+                             f"{steps} asked for: ask for at least {resume.steps}")
+        points, lp, ll = resume.points, resume.log_posterior, resume.log_likelihood
+        accepted = resume.accepted.copy()
+        state = emcee.State(points[-1], log_prob=lp[-1], blobs=ll[-1],
+                            random_state=resume.random_state)
+    else:
+        points = np.empty((0, walkers, d))
+        lp = ll = np.empty((0, walkers))
+        accepted = np.zeros(walkers)
+        sampler.random_state = np.random.RandomState(seed).get_state()
+        state = emcee.State(start)
+    todo = steps - len(points)
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+
+    def snapshot() -> SamplerCheckpoint:
+        nonlocal points, lp, ll, parts
+        if parts:
+            points = np.concatenate([points, np.stack([p for p, _, _ in parts])])
+            lp = np.concatenate([lp, np.stack([q for _, q, _ in parts])])
+            ll = np.concatenate([ll, np.stack([b for _, _, b in parts])])
+            parts = []
+        return SamplerCheckpoint("", points, lp, ll, accepted + sampler.backend.accepted,
+                                 sampler.random_state, {}, 0, [])
+
+    if todo > 0:
+        for done, current in enumerate(sampler.sample(state, iterations=todo,
+                                                      progress=progress), start=1):
+            parts.append((current.coords.copy(), current.log_prob.copy(),
+                          np.asarray(current.blobs, dtype=float).copy()))
+            if on_checkpoint is not None and (done % every == 0 or done == todo):
+                on_checkpoint(snapshot())
+    final = snapshot()
+    kept = final.points[burn:]
+    tau = emcee.autocorr.integrated_time(kept, quiet=True, tol=0) if len(kept) else \
+        np.full(d, np.nan)
+    return Chain(points=kept, log_posterior=final.log_posterior[burn:],
+                 log_likelihood=final.log_likelihood[burn:],
+                 acceptance=float(np.mean(final.accepted / max(len(final.points), 1))),
                  autocorrelation=np.asarray(tau, dtype=float))
 
 
@@ -627,7 +691,8 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                   walkers: int | None = None, steps: int = 2000, burn: int = 500,
                   wave_size: int = 256, seed: int = 0,
                   evaluate: Callable | None = None, progress=None,
-                  space: ParameterSpace | None = None, workers: int = 1) -> PosteriorRun:
+                  space: ParameterSpace | None = None, workers: int = 1,
+                  checkpoint: Path | None = None, commit: str | None = None) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
     Steps: a history-matching wave over the prior (reported: how much of the prior the
@@ -653,9 +718,15 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         progress: Called with the number of points scored after every batch.
         space: The parameter space (default: every knob and chain unknown of ``scenario``).
         workers: Processes scoring the walkers (the results do not depend on it).
+        checkpoint: A file to keep the run's state in (every 20 steps): if it holds a
+            checkpoint of this run (:mod:`chainsim.experiments.checkpoint`), the run goes
+            on from there (the wave and the Laplace start are not recomputed); the
+            result is the uninterrupted run's, bit for bit.
+        commit: The code's commit, recorded in the checkpoint.
 
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
+        InputError: If ``checkpoint`` holds another run's state.
     """
     import time
 
@@ -667,12 +738,43 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     d = len(space.dimensions)
     walkers = walkers or 2 * d + 2
     rng = np.random.default_rng(seed)
+    digest = fingerprint({"seed": seed, "walkers": walkers, "wave_size": wave_size,
+                          "dimensions": [dataclasses.astuple(dim) for dim in space.dimensions],
+                          "start": space.start.tolist(),
+                          "targets": sorted((k, repr(v)) for k, v in targets.items())})
+    saved = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
+    commits = (saved.commits if saved is not None else []) + [commit or "unknown"]
     try:
         post.refresh(space.start)
-        wave = history_match(post, wave_size, seed) if wave_size else None
-        approx = laplace(post, space.start)
-        start = laplace_walkers(post, approx, walkers, rng)
-        chain = sample(post, start, steps, burn, seed)
+        if saved is None:
+            wave = history_match(post, wave_size, seed) if wave_size else None
+            approx = laplace(post, space.start)
+            start = laplace_walkers(post, approx, walkers, rng)
+            begun = {"mode": approx.mode, "covariance": approx.covariance,
+                     "laplace": np.array([approx.log_posterior, approx.iterations,
+                                          approx.evaluations]), "walkers": start,
+                     "rng": np.array(json.dumps(rng.bit_generator.state))}
+            if wave is not None:
+                begun |= {"wave_points": wave.points, "wave_log_posterior": wave.log_posterior,
+                          "wave_implausibility": wave.implausibility}
+        else:
+            begun = saved.start
+            post.evaluations += saved.evaluations
+            wave = (Wave(begun["wave_points"], begun["wave_log_posterior"],
+                         begun["wave_implausibility"]) if "wave_points" in begun else None)
+            lap = begun["laplace"]
+            approx = Laplace(begun["mode"], float(lap[0]), begun["covariance"], int(lap[1]),
+                             int(lap[2]))
+            start = begun["walkers"]
+            rng.bit_generator.state = json.loads(str(begun["rng"]))
+
+        def keep(state: SamplerCheckpoint) -> None:
+            state.fingerprint, state.start = digest, begun
+            state.evaluations, state.commits = post.evaluations, commits
+            save_checkpoint(checkpoint, state)
+
+        chain = sample(post, start, steps, burn, seed, resume=saved,
+                       on_checkpoint=keep if checkpoint is not None else None)
     finally:
         post.close()
     tau = chain.autocorrelation
@@ -706,6 +808,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                 "optimizer_iterations": approx.iterations,
                 "laplace_evaluations": approx.evaluations,
                 "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
-                        "the start"}
+                        "the start",
+                "code_commits": commits}
     return PosteriorRun(space, chain, frame, diagnostics(chain, space.names), wave, settings,
                         post.evaluations, time.perf_counter() - t0)

@@ -264,7 +264,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            members: int = 1000, walkers: int | None = None, steps: int = 2000,
                            burn: int = 500, wave_size: int = 256, seed: int = 0,
                            progress: bool = False, verify: int = 0, workers: int | None = None,
-                           backtest: bool = False) -> dict:
+                           backtest: bool = False, fresh: bool = False) -> dict:
     """Sample the posterior; write the ensemble (Parquet), its provenance and diagnostics.
 
     Files: ``posterior.parquet`` (one row per member: every sampled parameter and free
@@ -281,23 +281,34 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     the steps and burn-in, at most 200 members), written as ``posterior_backtest.csv`` and
     ``posterior_backtest.png`` and summarised (coverage) in ``posterior.json``.
 
+    The sampler keeps its state in ``.posterior_checkpoint.npz`` (and the back-test's in
+    ``.backtest_checkpoint.npz``) in ``out`` every 20 steps; run again with the same
+    settings, it goes on from there, and with more ``steps`` it extends the chain (the
+    result is the uninterrupted run's, bit for bit). ``fresh`` removes them first.
+
     Returns:
         The ``posterior.json`` document.
     """
     from chainsim.chain.config import load_scenario
+    from chainsim.experiments.checkpoint import BACKTEST_CHECKPOINT_NAME, CHECKPOINT_NAME
     from chainsim.experiments.posterior import ParameterSpace, run_posterior
 
     scenario = load_scenario(scenario_path)
     targets_path = _relative(Path(targets_path))
     targets = load_targets(targets_path)
     check_output_dir(Path(out))
+    checkpoints = Path(out) / CHECKPOINT_NAME, Path(out) / BACKTEST_CHECKPOINT_NAME
+    if fresh:
+        for path in checkpoints:
+            path.unlink(missing_ok=True)
+    commit = _code_commit()
     space = ParameterSpace(scenario, hand_set=load_scenario(scenario_path, calibrated=False))
     workers = workers or os.cpu_count() or 1
     bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
                            burn=burn, wave_size=wave_size, seed=seed,
                            progress=lambda n: bar.update(n), space=space,
-                           workers=workers)
+                           workers=workers, checkpoint=checkpoints[0], commit=commit)
     bar.close()
     check = None
     if verify:
@@ -321,7 +332,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         held_out = posterior_backtest(
             scenario, targets, members=min(members, 200), steps=max(2, steps // 2),
             burn=burn // 2, walkers=walkers, seed=seed, progress=lambda n: bbar.update(n),
-            space=space, workers=workers)  # the same space: sampling does not change it
+            space=space, workers=workers,  # the same space: sampling does not change it
+            checkpoint=checkpoints[1], commit=commit)
         bbar.close()
     calibration = None
     if scenario.calibration:
