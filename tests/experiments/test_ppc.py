@@ -7,7 +7,7 @@ import pandas as pd
 
 from chainsim.analysis.targets import load_targets
 from chainsim.experiments.ensemble import load_ensemble
-from chainsim.experiments.ppc import TOLERANCE_SD, predictive_check
+from chainsim.experiments.ppc import TOLERANCE_SD, joint_tolerance, predictive_check
 from conftest import ENSEMBLE_PRIORS, make_scenario, write_ensemble
 
 
@@ -36,7 +36,27 @@ def test_members_are_checked_against_every_figure(tmp_path):
     assert (check.table["met_observation"] >= check.table["met"]).all()
     assert check.share_all_met_observation >= check.share_all_met
     assert (by["members_meeting_observation"] >= by["members_meeting"]).all()
+    # the joint criterion is wider still (2.8 sds for 21 figures)
+    assert (check.table["met_jointly"] >= check.table["met_observation"]).all()
+    assert check.share_all_met_jointly >= check.share_all_met_observation
     from chainsim.outputs.plots import predictive_figure
 
     predictive_figure(check.by_target(), tmp_path / "predictive.png", "a test")
     assert (tmp_path / "predictive.png").stat().st_size > 10_000
+
+
+def test_the_joint_criterion_holds_all_figures_together_90_percent_of_the_time():
+    """Members of a model true to the data: each figure off by its observation noise.
+
+    21 independent standard normal residuals per member, 20,000 members (seed 3): the
+    share meeting all 21 within joint_tolerance(21) is (1 - 0.1/21)^21 = 0.9047 exactly in
+    expectation; the Monte Carlo sd of the share is sqrt(0.9 x 0.1 / 20000) = 0.0021, so 4 sds
+    is 0.009. Within 2 sds instead, only 0.9545^21 = 0.376 of them would.
+    """
+    z = joint_tolerance(21)
+    assert 2.80 < z < 2.84
+    assert (1 - 0.1 / 21) ** 21 >= 0.90
+    residuals = np.random.default_rng(3).standard_normal((20_000, 21))
+    share = float((np.abs(residuals) <= z).all(axis=1).mean())
+    assert abs(share - (1 - 0.1 / 21) ** 21) < 0.009
+    assert float((np.abs(residuals) <= TOLERANCE_SD).all(axis=1).mean()) < 0.40

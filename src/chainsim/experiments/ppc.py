@@ -14,6 +14,15 @@ the model discrepancy and, for counts, the register's Poisson noise:
 likelihood places members' values anywhere the likelihood finds plausible. So the check
 also reports the share that meets every figure within ``tolerance`` of that observation
 sd (``met_observation``): the criterion that matches the inference.
+
+Neither is the criterion of the issue's goal (90 % of members meet *all* 21 figures):
+even members of a perfect model would meet 21 figures each within 2 sds only
+``0.954^21``, about 37 % of the time, because every figure has its own observation noise.
+The joint criterion (``met_jointly``) asks each of the ``n`` figures to lie within the
+observation model's central ``1 - 0.10 / n`` interval (Bonferroni; ``z = 2.82`` sds for 21
+figures), so that a member of a model true to the data and its noise meets all of them
+together at least 90 % of the time: the 90 % goal is then a test of calibration, not of
+luck.
 """
 
 from __future__ import annotations
@@ -38,6 +47,20 @@ from chainsim.experiments.pool import default_workers, map_ordered
 TOLERANCE_SD = 2.0
 """A member meets a figure within this many of the figure's sds (as the calibration's
 ensemble members were kept)."""
+JOINT_COVERAGE = 0.90
+"""The joint criterion's family-wise coverage: a member true to the data meets all the
+figures together at least this often (:func:`joint_tolerance`)."""
+
+
+def joint_tolerance(figures: int, coverage: float = JOINT_COVERAGE) -> float:
+    """Sds of the observation model within which each of ``figures`` figures must lie.
+
+    Bonferroni: each figure's central interval leaves out ``(1 - coverage) / figures``, so
+    all of them hold together with probability at least ``coverage`` (2.82 sds for 21).
+    """
+    from scipy.stats import norm
+
+    return float(norm.ppf(1.0 - (1.0 - coverage) / (2.0 * max(figures, 1))))
 
 
 @dataclass
@@ -69,6 +92,16 @@ class PredictiveCheck:
         """Share of members that meet every figure within the observation model's sds."""
         return float(self.table.groupby("member")["met_observation"].all().mean())
 
+    @property
+    def joint_tolerance(self) -> float:
+        """Observation-model sds of the joint criterion (:func:`joint_tolerance`)."""
+        return joint_tolerance(len(self.targets))
+
+    @property
+    def share_all_met_jointly(self) -> float:
+        """Share of members that meet every figure by the joint criterion (goal: 90 %)."""
+        return float(self.table.groupby("member")["met_jointly"].all().mean())
+
     def by_target(self) -> pd.DataFrame:
         """Per figure: observed, the predictive 5/50/95 % and the share of members meeting it."""
         rows = []
@@ -76,6 +109,7 @@ class PredictiveCheck:
             vals = self.draws.loc[self.draws["target"] == name, "value"].dropna()
             met = self.table.loc[self.table["target"] == name, "met"]
             met_obs = self.table.loc[self.table["target"] == name, "met_observation"]
+            met_joint = self.table.loc[self.table["target"] == name, "met_jointly"]
             rows.append({"target": name, "kind": t.kind,
                          "observed": (f"{t.low:g}-{t.high:g}" if t.kind == "range"
                                       else f"> {t.value:g}" if t.kind == "lower_bound"
@@ -87,7 +121,9 @@ class PredictiveCheck:
                          "p95": float(np.percentile(vals, 95)) if len(vals) else np.nan,
                          "members_meeting": float(met.mean()) if len(met) else np.nan,
                          "members_meeting_observation": (float(met_obs.mean()) if len(met_obs)
-                                                         else np.nan)})
+                                                         else np.nan),
+                         "members_meeting_jointly": (float(met_joint.mean()) if len(met_joint)
+                                                     else np.nan)})
         return pd.DataFrame(rows)
 
 
@@ -143,4 +179,5 @@ def predictive_check(scenario: Scenario, targets: dict[str, Target], ensemble: E
     means["met"] = means["residual"].abs() <= TOLERANCE_SD
     widen = means["target"].map({n: observation_sd(t) / t.sd for n, t in targets.items()})
     means["met_observation"] = (means["residual"] / widen).abs() <= TOLERANCE_SD
+    means["met_jointly"] = (means["residual"] / widen).abs() <= joint_tolerance(len(targets))
     return PredictiveCheck(members, reps, means, draws, targets)

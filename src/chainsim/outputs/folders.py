@@ -431,10 +431,14 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
             "members": check.members, "reps_per_member": check.reps,
             "tolerance_sd": 2.0, "share_meeting_all": round(check.share_all_met, 4),
             "share_meeting_all_observation": round(check.share_all_met_observation, 4),
+            "joint_tolerance_sd": round(check.joint_tolerance, 3),
+            "share_meeting_all_jointly": round(check.share_all_met_jointly, 4),
             "by_target": {r["target"]: {"p5": r["p5"], "p50": r["p50"], "p95": r["p95"],
                                         "members_meeting": r["members_meeting"],
                                         "members_meeting_observation":
-                                            r["members_meeting_observation"]}
+                                            r["members_meeting_observation"],
+                                        "members_meeting_jointly":
+                                            r["members_meeting_jointly"]}
                           for r in by_target.to_dict(orient="records")}}
     if backtest is not None:
         bt = backtest.run
@@ -497,6 +501,10 @@ def posterior_status(doc: dict) -> dict:
                  f"members meet every figure within 2 of its sds, "
                  f"{ppc['share_meeting_all_observation']:.0%} within 2 sds of the observation "
                  "model")
+        if "share_meeting_all_jointly" in ppc:
+            text += (f", {ppc['share_meeting_all_jointly']:.0%} by the joint criterion "
+                     f"(each within {ppc['joint_tolerance_sd']:g} sds, all together 90 % for a "
+                     "model true to the data; goal 90 %)")
     if converged:
         return {"converged": True, "note": "converged: " + text}
     return {"converged": False,
