@@ -168,7 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--json", action="store_true", help="print the sweep's manifest (JSON)")
 
     sen = sub.add_parser("sensitivity", help="Sobol indices and what would change the answer",
-                         description="Sobol first-order and total indices (95%% CIs) of chosen "
+                         description="Sobol first-order and total indices (95% CIs) of chosen "
                                      "outcomes and scenario-minus-baseline deltas, and which "
                                      "factors can reverse the ranking of the arms. Give a "
                                      "Sobol design (it is run first, resuming if it can) or a "

@@ -1,119 +1,288 @@
-"""Readable text tables for the terminal."""
+"""Readable tables for the terminal (rich): aligned columns, human labels, units.
+
+Every number goes through :mod:`chainsim.chain.numbers` (thousands separators, sensible
+digits, no scientific notation, never ``-0``) and every key through
+:mod:`chainsim.outputs.labels` (words and units instead of internal names). Shares are
+percentages and their differences percentage points, as in the HTML report. The
+functions return the rendered text, so the command line prints it and tests read it.
+"""
 
 from __future__ import annotations
 
+import io
+import shutil
+import sys
+
 from chainsim.analysis.flows import METRICS, SHARES
 from chainsim.analysis.targets import DEFAULT_TARGETS, load_targets
+from chainsim.chain.numbers import format_count, format_given, format_number, format_percent
+from chainsim.outputs import labels
+
+WIDTH = 160
+"""Width of the tables when the output is not a terminal (a pipe, a file, a test)."""
+
+CI_LINE = ("95 % interval: where the average difference lies, given the simulation's "
+           "chance variation (it says nothing about parameters nobody knows). "
+           "'no detectable change': the interval includes zero.")
+"""The line that explains the comparison's interval where it appears."""
 
 
-def _fmt(x: float | None, share: bool) -> str:
-    if x is None:
-        return "-"
-    return f"{x:.2f}" if share else f"{x:.1f}"
+def render(*items, width: int | None = None) -> str:
+    """Render rich tables and texts to a string (no colour codes).
+
+    Args:
+        items: Rich renderables or strings, printed one after the other.
+        width: Line width (default: the terminal's, or :data:`WIDTH` off a terminal).
+    """
+    from rich.console import Console
+
+    if width is None:
+        width = (shutil.get_terminal_size((WIDTH, 24)).columns if sys.stdout.isatty()
+                 else WIDTH)
+    buffer = io.StringIO()
+    console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
+                      highlight=False, emoji=False)
+    for item in items:
+        console.print(item)
+    return buffer.getvalue().rstrip() + "\n"
 
 
-def _observed(target) -> str:
+def _table(title: str | None, columns: list[tuple[str, str]]):
+    """A rich table with the given (header, justify) columns; the first does not wrap."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for i, (header, justify) in enumerate(columns):
+        table.add_column(header, justify=justify, overflow="fold", no_wrap=i == 0)
+    return table
+
+
+def _value(key: str, value: float | None) -> str:
+    """A figure of the run table: a share as a percentage, a count with its digits."""
+    if value is None:
+        return "–"
+    if labels.is_share(key):
+        return format_percent(value)
+    return format_number(value, digits=3, most=1)
+
+
+def _figure(x: float) -> str:
+    """A figure as given (a whole number without decimals: ``95``, ``0.167`` as given)."""
+    return format_given(round(float(x), 6))
+
+
+def _observed(key: str, target) -> str:
+    """The source's figure for ``key``, in the same unit as the model's."""
     if target is None:
         return ""
     if target.kind == "range":
-        return f"{target.low:g}-{target.high:g}"
+        if labels.is_share(key):
+            return f"{_figure(100 * target.low)}–{_figure(100 * target.high)} %"
+        return f"{_figure(target.low)}–{_figure(target.high)}"
+    text = (f"{_figure(100 * target.value)} %" if labels.is_share(key)
+            else _figure(target.value))
+    return f"> {text}" if target.kind == "lower_bound" else text
+
+
+def source_check(mean: float | None, target, tolerance_sd: float = 1.0) -> str:
+    """Whether a model figure lies inside the source's range (and if not, where).
+
+    Ranges and lower bounds are checked strictly (``0.81`` is above ``0.6–0.8``); a
+    single figure counts as met within ``tolerance_sd`` of its stated uncertainty.
+
+    Returns:
+        ``""`` without a source figure, ``"inside"``, or a marked ``"⚠ above the range"``,
+        ``"⚠ below the range"``, ``"⚠ below the lower bound"``, ``"⚠ 2.2 sd above"``.
+    """
+    if target is None or mean is None:
+        return ""
+    if target.kind == "range":
+        if mean > target.high:
+            return "⚠ above the range"
+        if mean < target.low:
+            return "⚠ below the range"
+        return "inside"
     if target.kind == "lower_bound":
-        return f"> {target.value:g}"
-    return f"{target.value:g}"
+        return "⚠ below the lower bound" if mean < target.value else "inside"
+    off = (mean - target.value) / target.sd
+    if abs(off) <= tolerance_sd:
+        return "inside"
+    return f"⚠ {format_number(abs(off), decimals=1)} sd {'above' if off > 0 else 'below'}"
 
 
 def run_table(doc: dict) -> str:
-    """The 2015-2019 window of a summary document, beside the source's figures."""
+    """The 2015-2019 window of a summary document, beside the source's figures.
+
+    Figures outside the source's range are marked (see :func:`source_check`).
+    """
     targets = load_targets(DEFAULT_TARGETS) if DEFAULT_TARGETS.exists() else {}
     window_t = {t.metric: t for t in targets.values()
                 if t.scope == "window_mean" and t.form is None}
     share_t = {t.metric: t for t in targets.values() if t.scope == "shares"}
-    lines = [f"scenario {doc['scenario']} (config {doc['config_hash']}), seed {doc['seed']}, "
-             f"{doc['reps']} replications, engine {doc['engine']}", "",
-             f"{'2015-2019, per year':<28}{'mean':>9}{'5%':>9}{'95%':>9}   source"]
-    for name in METRICS:
-        share = name.endswith("_share")
-        s = doc["window_mean"][name]
-        lines.append(f"{name:<28}{_fmt(s['mean'], share):>9}{_fmt(s['lo'], share):>9}"
-                     f"{_fmt(s['hi'], share):>9}   {_observed(window_t.get(name))}")
-    lines += ["", f"{'offender mix (OM intake)':<28}{'mean':>9}{'5%':>9}{'95%':>9}   source"]
-    for name in SHARES:
-        s = doc["shares"][name]
-        lines.append(f"{name:<28}{_fmt(s['mean'], True):>9}{_fmt(s['lo'], True):>9}"
-                     f"{_fmt(s['hi'], True):>9}   {_observed(share_t.get(name))}")
     fitted = doc.get("targets") or {}
+    tolerance = fitted.get("tolerance_sd", 1.0)
+    reps = doc["reps"]
+    spread = reps > 1
+    head = (f"Scenario {doc['scenario']} (configuration {doc['config_hash']}) · "
+            f"{format_count(reps, 'replication', 'replications')} · seed {doc['seed']} · "
+            f"{doc['engine']} engine")
+    columns = [("model (mean)", "right")] + ([("90 % of replications", "right")]
+                                              if spread else []) + [
+        ("Dadermonitor", "right"), ("model vs source", "left")]
+    items: list = [head]
+    marked = 0
+    for title, names, block, tmap in (
+            ("The chain, 2015–2019 yearly average", METRICS, "window_mean", window_t),
+            ("Offender mix at the OM, 2015–2019", SHARES, "shares", share_t)):
+        table = _table(title, [("figure", "left"), ("unit", "left"), *columns])
+        for name in names:
+            s = doc[block][name]
+            target = tmap.get(name)
+            check = source_check(s["mean"], target, tolerance)
+            marked += check.startswith("⚠")
+            row = [labels.text(name), labels.unit(name), _value(name, s["mean"])]
+            if spread:
+                row.append(f"{_value(name, s['lo'])} to {_value(name, s['hi'])}")
+            row += [_observed(name, target), check]
+            table.add_row(*row)
+        items.append(table)
+    years = [(name, t) for name, t in targets.items() if t.scope == "by_year"]
+    by_target = fitted.get("by_target") or {}
+    if years and by_target:
+        table = _table("Single years of the source", [
+            ("figure", "left"), ("year", "left"), *columns])
+        for name, t in years:
+            r = by_target.get(name)
+            if r is None:
+                continue
+            check = source_check(r["mean"], t, tolerance)
+            marked += check.startswith("⚠")
+            row = [labels.text(t.metric), t.years, _value(t.metric, r["mean"])]
+            if spread:
+                row.append(f"{_value(t.metric, r['lo'])} to {_value(t.metric, r['hi'])}")
+            row += [_observed(t.metric, t), check]
+            table.add_row(*row)
+        items.append(table)
+    notes = ["90 % of replications: the middle 90 % of the runs' values (chance variation "
+             "at these parameters)." if spread else
+             "One replication: no spread between runs is shown (use --reps 20 or more)."]
+    notes.append(f"⚠: outside the source's range or lower bound, or more than "
+                 f"{_figure(tolerance)} sd from a single figure "
+                 f"({format_count(marked, 'figure', 'figures')} marked).")
     if fitted:
-        lines += ["", f"calibration targets (fitted): {fitted['met']} of {fitted['total']} met "
-                      f"(within {fitted['tolerance_sd']:g} sd)"]
-    lines += validation_lines(doc.get("validation") or {})
-    return "\n".join(lines)
+        notes.append(f"Calibration targets: {fitted['met']} of {fitted['total']} met "
+                     f"(within {_figure(tolerance)} sd, the calibration's tolerance).")
+    items += notes
+    validation = validation_table(doc.get("validation") or {})
+    text = render(*items)
+    return text + (("\n" + validation) if validation else "")
+
+
+def validation_table(block: dict) -> str:
+    """The validation targets of a summary (``validation`` block), rendered; ``""`` if none."""
+    if not block or not block.get("by_target"):
+        return ""
+    if "cohort" in block:
+        head = (f"{block['label']}: WODC recidivism, offenders released or sanctioned "
+                f"{block['cohort'][0]} to {block['cohort'][1]}, counted from the offence "
+                f"date with {block['extension_months']} months for registration; "
+                f"{block['inside']} of {block['total']} inside the published bounds")
+    else:  # listed, not evaluated
+        head = f"{block['label']}: {block['total']} WODC recidivism figures, {block['note']}"
+    table = _table(None, [("group (target)", "left"), ("measure", "left"),
+                          ("model", "right"), ("standard error", "right"),
+                          ("published bounds", "right"), ("inside", "left")])
+    for name, r in block["by_target"].items():
+        inside = "–" if r.get("inside") is None else ("yes" if r["inside"] else "⚠ no")
+        difference = r.get("minus") is not None
+
+        def pct(x, diff=difference):
+            if x is None:
+                return "–"
+            return (labels.change("observed_general_2y", x) if diff
+                    else format_percent(x))
+
+        se = "–" if r.get("se") is None else f"{format_number(100 * r['se'], decimals=1)} pp"
+        table.add_row(name.replace("_", " "),
+                      labels.text(r["proxy"]) + (" (difference)" if difference else ""),
+                      pct(r["value"]), se, f"{pct(r['low'])} to {pct(r['high'])}", inside)
+    return render(head, table, "Standard error: the chance variation of the model's mean "
+                               "over its replications.")
 
 
 def validation_lines(block: dict) -> list[str]:
-    """The validation targets of a summary (``validation`` block), as table lines."""
-    if not block or not block.get("by_target"):
-        return []
-    if "cohort" in block:
-        head = (f"{block['label']}: WODC recidivism, index cohort {block['cohort'][0]}.."
-                f"{block['cohort'][1]}, offence-dated, {block['extension_months']}-month "
-                f"extension; {block['inside']} of {block['total']} inside")
-    else:  # listed, not evaluated
-        head = f"{block['label']}: {block['total']} WODC recidivism targets, {block['note']}"
-    lines = ["", head,
-             f"{'target':<32}{'proxy':<22}{'mean':>8}{'se':>8}{'bounds':>14}   inside"]
-    for name, r in block["by_target"].items():
-        inside = "-" if r.get("inside") is None else ("yes" if r["inside"] else "NO")
-        se = "-" if r.get("se") is None else f"{r['se']:.3f}"
-        mean = "-" if r["value"] is None else f"{r['value']:.3f}"
-        lines.append(f"{name:<32}{r['proxy']:<22}{mean:>8}{se:>8}"
-                     f"{f'{r['low']:g}..{r['high']:g}':>14}   {inside}")
-    return lines
+    """:func:`validation_table` as lines (for callers that join lines)."""
+    text = validation_table(block)
+    return ["", *text.rstrip("\n").splitlines()] if text else []
+
+
+def _verdict(d: dict) -> str:
+    if d["mean"] is None:
+        return "–"
+    if d["lo"] is None:
+        return "one replication: no interval"
+    if not labels.excludes_zero(d["lo"], d["hi"]):
+        return "no detectable change"
+    return "lower" if d["hi"] < 0 else "higher"
 
 
 def compare_table(doc: dict) -> str:
-    """Deltas (scenario - baseline) with 95 % CIs, one block per scenario.
+    """Differences (scenario − baseline) with 95 % intervals, one table per scenario.
 
-    With a posterior ensemble also, per proxy, the 90 % prediction interval of the effect
-    over the posterior and the probability of a reduction, with a line saying which
-    interval is which.
+    Levels and differences in the measure's unit (shares in %, their differences in
+    percentage points), the difference relative to the baseline, and a verdict. With a
+    posterior ensemble also the 90 % interval of the effect over the posterior, the
+    probability of a reduction and the share of the spread from the parameters, with a
+    line saying which interval is which.
     """
     posterior = bool(doc.get("ensemble_repeats"))
-    lines = [f"baseline {doc['baseline']}, {doc['reps']} paired replications, seed "
-             f"{doc['seed']}, period {doc['period'][0]}..{doc['period'][1]}"
-             + (", one posterior member per replication" if posterior
-                else ", unknowns sampled" if doc["uncertainty"] else "")]
+    how = (", one posterior member per replication" if posterior
+           else ", unknowns sampled" if doc["uncertainty"] else "")
+    items: list = [
+        f"Baseline scenario: {doc['baseline']} · "
+        f"{format_count(doc['reps'], 'paired replication', 'paired replications')} per "
+        f"scenario{how} · seed {doc['seed']} · period {doc['period'][0]} to "
+        f"{doc['period'][1]}"]
     if doc.get("ensemble_caveat"):
-        lines += [f"CAUTION: {doc['ensemble_caveat']}"]
-    if posterior:
-        lines += ["95% CI: how precisely the replications pin down the average effect. "
-                  "90% over posterior: the range of the effect",
-                  "over parameter sets that reproduce the data (Monte Carlo noise removed). "
-                  "P(lower): the probability the effect is a reduction"
-                  + (f" (and by more than {doc['min_effect']:.0%} of the baseline level)"
-                     if doc.get("min_effect") else "") + "."]
+        items.append(f"CAUTION: {doc['ensemble_caveat']}")
     for name, entry in doc["scenarios"].items():
-        head = f"{'proxy':<30}{'baseline':>11}{'delta':>11}{'95% CI':>24}"
+        columns = [("measure", "left"), ("unit", "left"), ("baseline", "right"),
+                   ("change", "right"), ("relative", "right"), ("95 % interval", "right"),
+                   ("verdict", "left")]
         if posterior:
-            head += f"{'90% over posterior':>26}{'P(lower)':>10}{'param.':>8}"
-        lines += ["", f"{name} - {doc['baseline']}", head]
-        for proxy in entry["deltas"]:
-            d = entry["deltas"][proxy]
+            columns += [("90 % over posterior", "right"), ("P(lower)", "right"),
+                        ("from parameters", "right")]
+        table = _table(f"{name} compared with {doc['baseline']}", columns)
+        for proxy, d in entry["deltas"].items():
             base = doc["baseline_levels"][proxy]["mean"]
-            ci = (f"[{d['lo']:.4g}, {d['hi']:.4g}]" if d["lo"] is not None else "-")
-            mean = f"{d['mean']:.4g}" if d["mean"] is not None else "-"
-            line = (f"{proxy:<30}{(f'{base:.4g}' if base is not None else '-'):>11}"
-                    f"{mean:>11}{ci:>24}")
+            places = labels.row_decimals(proxy, [d["mean"], d["lo"], d["hi"]])
+            row = [labels.text(proxy), labels.unit(proxy), labels.level(proxy, base),
+                   labels.change(proxy, d["mean"], decimals=places),
+                   labels.relative(d["mean"], base),
+                   labels.interval(proxy, d["lo"], d["hi"], decimals=places), _verdict(d)]
             u = (entry.get("under_uncertainty") or {}).get(proxy)
-            if posterior and u and u["prediction"] is not None:
-                p = f"{u['p_reduction']:.2f}"
-                if doc.get("min_effect"):
-                    p += f"/{u['p_reduction_beyond_threshold']:.2f}"
-                share = u["variance"]["parameter_share"]
-                lo, hi = u["prediction"]
-                line += (f"{f'[{lo:.4g}, {hi:.4g}]':>26}{p:>10}"
-                         f"{(f'{share:.0%}' if share is not None else '-'):>8}")
-            lines.append(line)
+            if posterior:
+                if u and u["prediction"] is not None:
+                    p = format_percent(u["p_reduction"], decimals=0)
+                    if doc.get("min_effect"):
+                        p += f" / {format_percent(u['p_reduction_beyond_threshold'], decimals=0)}"
+                    share = u["variance"]["parameter_share"]
+                    lo, hi = u["prediction"]
+                    row += [labels.interval(proxy, lo, hi), p,
+                            "–" if share is None else format_percent(share, decimals=0)]
+                else:
+                    row += ["–", "–", "–"]
+            table.add_row(*row)
+        items.append(table)
+    items.append("Relative: the change as a percentage of the baseline's level. " + CI_LINE)
     if posterior:
-        lines += ["", "param.: share of the effect's variance over the members that comes from "
-                      "the parameters (the rest is Monte Carlo noise)."]
-    return "\n".join(lines)
+        items.append(
+            "90 % over posterior: the range of the effect over parameter sets that reproduce "
+            "the Dadermonitor's figures (chance variation removed). P(lower): the probability "
+            "that the effect is a reduction"
+            + (f" (after '/': by more than {format_percent(doc['min_effect'], decimals=0)} of "
+               "the baseline level)" if doc.get("min_effect") else "")
+            + ". From parameters: the share of the effect's spread that comes from the "
+              "parameters rather than chance.")
+    return render(*items)
