@@ -411,7 +411,7 @@ def _multiplier_words(value: float) -> str:
     change = 100.0 * (value - 1.0)
     if round(change, 6) == 0:
         return "unchanged"
-    return (f"{format_number(abs(change), digits=2, most=1)} % "
+    return (f"{format_given(abs(change), digits=2)} % "
             f"{'lower' if change < 0 else 'higher'}")
 
 
@@ -422,11 +422,11 @@ def _range_words(iv) -> str:
     if iv.operation == "multiply":
         lo, hi = 100.0 * (iv.low - 1.0), 100.0 * (iv.high - 1.0)
         if hi <= 0:
-            return (f"; plausible range {format_number(-hi, digits=2, most=1)}–"
-                    f"{format_number(-lo, digits=2, most=1)} % lower")
+            return (f"; plausible range {format_given(-hi, digits=2)}–"
+                    f"{format_given(-lo, digits=2)} % lower")
         if lo >= 0:
-            return (f"; plausible range {format_number(lo, digits=2, most=1)}–"
-                    f"{format_number(hi, digits=2, most=1)} % higher")
+            return (f"; plausible range {format_given(lo, digits=2)}–"
+                    f"{format_given(hi, digits=2)} % higher")
         return (f"; plausible range from {_multiplier_words(iv.low)} to "
                 f"{_multiplier_words(iv.high)}")
     kind = PARAMETERS[iv.parameter.split("@", 1)[0]].kind \

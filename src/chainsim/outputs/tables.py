@@ -48,13 +48,14 @@ def render(*items, width: int | None = None) -> str:
 
 
 def _table(title: str | None, columns: list[tuple[str, str]]):
-    """A rich table with the given (header, justify) columns; the first does not wrap."""
+    """A rich table with the given (header, justify) columns; only ``unit`` wraps."""
     from rich import box
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    for i, (header, justify) in enumerate(columns):
-        table.add_column(header, justify=justify, overflow="fold", no_wrap=i == 0)
+    for header, justify in columns:
+        # only the unit words wrap: numbers, names and verdicts stay on one line
+        table.add_column(header, justify=justify, no_wrap=header != "unit")
     return table
 
 
@@ -247,35 +248,38 @@ def compare_table(doc: dict) -> str:
     if doc.get("ensemble_caveat"):
         items.append(f"CAUTION: {doc['ensemble_caveat']}")
     for name, entry in doc["scenarios"].items():
-        columns = [("measure", "left"), ("unit", "left"), ("baseline", "right"),
-                   ("change", "right"), ("relative", "right"), ("95 % interval", "right"),
-                   ("verdict", "left")]
-        if posterior:
-            columns += [("90 % over posterior", "right"), ("P(lower)", "right"),
-                        ("from parameters", "right")]
-        table = _table(f"{name} compared with {doc['baseline']}", columns)
+        table = _table(f"{name} compared with {doc['baseline']}", [
+            ("measure", "left"), ("unit", "left"), ("baseline", "right"), ("change", "right"),
+            ("relative", "right"), ("95 % interval", "right"), ("verdict", "left")])
+        spread = _table(f"{name}: the effect under parameter uncertainty", [
+            ("measure", "left"), ("mean change", "right"), ("90 % over posterior", "right"),
+            ("P(lower)", "right"), ("from parameters", "right")])
         for proxy, d in entry["deltas"].items():
             base = doc["baseline_levels"][proxy]["mean"]
             places = labels.row_decimals(proxy, [d["mean"], d["lo"], d["hi"]])
-            row = [labels.text(proxy), labels.unit(proxy), labels.level(proxy, base),
-                   labels.change(proxy, d["mean"], decimals=places),
-                   labels.relative(d["mean"], base),
-                   labels.interval(proxy, d["lo"], d["hi"], decimals=places), _verdict(d)]
+            unit = "%" if labels.is_share(proxy) else labels.unit(proxy)
+            table.add_row(labels.text(proxy), unit, labels.level(proxy, base),
+                          labels.change(proxy, d["mean"], decimals=places),
+                          labels.relative(d["mean"], base),
+                          labels.interval(proxy, d["lo"], d["hi"], decimals=places),
+                          _verdict(d))
             u = (entry.get("under_uncertainty") or {}).get(proxy)
-            if posterior:
-                if u and u["prediction"] is not None:
-                    p = format_percent(u["p_reduction"], decimals=0)
-                    if doc.get("min_effect"):
-                        p += f" / {format_percent(u['p_reduction_beyond_threshold'], decimals=0)}"
-                    share = u["variance"]["parameter_share"]
-                    lo, hi = u["prediction"]
-                    row += [labels.interval(proxy, lo, hi), p,
-                            "–" if share is None else format_percent(share, decimals=0)]
-                else:
-                    row += ["–", "–", "–"]
-            table.add_row(*row)
+            if posterior and u and u["prediction"] is not None:
+                p = format_percent(u["p_reduction"], decimals=0)
+                if doc.get("min_effect"):
+                    p += f" / {format_percent(u['p_reduction_beyond_threshold'], decimals=0)}"
+                share = u["variance"]["parameter_share"]
+                lo, hi = u["prediction"]
+                spread.add_row(labels.text(proxy), labels.change(proxy, d["mean"], decimals=places),
+                               labels.interval(proxy, lo, hi), p,
+                               "–" if share is None else format_percent(share, decimals=0))
         items.append(table)
-    items.append("Relative: the change as a percentage of the baseline's level. " + CI_LINE)
+        if posterior:
+            items.append(spread)
+    items.append("Recidivism and reoffending: % of the offenders released from prison or "
+                 "given a non-custodial sanction in the period; their changes in percentage "
+                 "points (pp). Relative: the change as a percentage of the baseline's level. "
+                 + CI_LINE)
     if posterior:
         items.append(
             "90 % over posterior: the range of the effect over parameter sets that reproduce "
