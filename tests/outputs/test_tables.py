@@ -126,5 +126,15 @@ def test_every_proxy_and_flow_has_a_label_with_a_unit():
         assert labels.text(key) and labels.unit(key)
         assert "_" not in labels.text(key)
     assert labels.is_share("recid_true_2y") and not labels.is_share("victim_months")
-    with pytest.raises(KeyError, match="chainsim.outputs.labels"):
+    with pytest.raises(KeyError, match=r"chainsim\.outputs\.labels"):
         labels.text("no_such_key")
+
+
+def test_labels_have_a_place_for_dutch_and_fall_back_to_english():
+    # flows take their Dutch words from the chain table
+    assert labels.text("summoned", "nl") == "dagvaarding"
+    assert labels.text("active_offender_months", "nl") == "dadermaanden mensenhandel"
+    missing = labels.untranslated()
+    assert "under23_criminal" in missing  # not translated yet: English is shown
+    assert labels.text("under23_criminal", "nl") == labels.text("under23_criminal")
+    assert "recid_observed_general_2y" not in missing
