@@ -152,7 +152,8 @@ def test_first_detectable_year_needs_two_years_in_a_row():
                     value -= 3.0  # one year the other way: chance, not an effect
                 rows.append({"arm": arm, "rep": rep, "year": year, **{m: value for m in METRICS}})
     found = first_detectable(pd.DataFrame(rows), 1, 2020)
-    assert found["signalled"] == (2022, pytest.approx(5.0))  # not the 2021 blip
+    assert found["signalled"][:2] == (2022, pytest.approx(5.0))  # not the 2021 blip
+    assert found["signalled"][2] == pytest.approx(100.15)  # the baseline that year
     flat = pd.DataFrame([{**r, "signalled": 100.0 + 0.1 * r["rep"]} for r in rows])
     assert first_detectable(flat, 1, 2020)["signalled"] is None
 

@@ -484,7 +484,7 @@ def intervention_words(iv, baseline: Scenario) -> str:
 
 
 def first_detectable(yearly: pd.DataFrame, arm: int, from_year: int
-                     ) -> dict[str, tuple[int, float] | None]:
+                     ) -> dict[str, tuple[int, float, float] | None]:
     """Per yearly chain flow, the first year its change is detectable, and its sign.
 
     A year counts when the 95 % interval of the paired yearly differences excludes zero
@@ -497,14 +497,15 @@ def first_detectable(yearly: pd.DataFrame, arm: int, from_year: int
         from_year: The first year looked at (the scenario's first intervention).
 
     Returns:
-        ``{flow: (year, mean difference that year) or None}`` for every flow.
+        ``{flow: (year, mean difference that year, baseline mean that year) or None}``
+        for every flow.
     """
     from chainsim.analysis.flows import METRICS
 
     data = yearly[yearly["year"] >= from_year]
     base = data[data["arm"] == 0].set_index(["rep", "year"]).sort_index()
     mine = data[data["arm"] == arm].set_index(["rep", "year"]).sort_index()
-    out: dict[str, tuple[int, float] | None] = {}
+    out: dict[str, tuple[int, float, float] | None] = {}
     years = sorted(data["year"].unique())
     for metric in METRICS:
         if metric not in base or base.empty or mine.empty:
@@ -520,7 +521,8 @@ def first_detectable(yearly: pd.DataFrame, arm: int, from_year: int
         found = None
         for i, (year, sign, mean) in enumerate(signs):
             if sign and i + 1 < len(signs) and signs[i + 1][1] == sign:
-                found = (int(year), float(mean))
+                level = float(base[metric].xs(year, level="year").mean())
+                found = (int(year), float(mean), level)
                 break
         out[metric] = found
     return out
@@ -535,15 +537,16 @@ def _detectable_words(yearly: pd.DataFrame, arm: int, sc: Scenario, end_year: in
                 "has no interval).</p>")
     start = min(int(iv.start[:4]) for iv in sc.interventions)
     found = first_detectable(yearly, arm, start)
-    shown = sorted(((v[0], k, v[1]) for k, v in found.items() if v), key=lambda t: t[0])
+    shown = sorted(((*v, k) for k, v in found.items() if v), key=lambda t: t[0])
     if not shown:
         return (f"<p>When the change shows: no yearly chain flow changes detectably between "
                 f"{start} and {end_year}.</p>")
     items = "".join(
-        f"<li>{_esc(labels.text(k))}: from <b>{year}</b> "
-        f"({'lower' if mean < 0 else 'higher'}; {_esc(labels.change(k, mean))} "
-        f"{_esc(labels.unit(k)) if not labels.is_share(k) else ''} that year)</li>"
-        for year, k, mean in shown)
+        f"<li>{_esc(labels.text(k))}: from <b>{year}</b> ({'lower' if mean < 0 else 'higher'}"
+        f"; that year {_esc(labels.change(k, mean))}"
+        + ("" if labels.is_share(k) else f", {_esc(labels.relative(mean, level))} of the "
+           "baseline") + ")</li>"
+        for year, mean, level, k in shown)
     quiet = [labels.text(k) for k, v in found.items() if v is None]
     rest = (f"<p class=note>No detectable change by {end_year} in: {_esc(', '.join(quiet))}.</p>"
             if quiet else "")

@@ -44,7 +44,7 @@ def render(*items, width: int | None = None) -> str:
                       highlight=False, emoji=False)
     for item in items:
         console.print(item)
-    return buffer.getvalue().rstrip() + "\n"
+    return "\n".join(line.rstrip() for line in buffer.getvalue().rstrip().splitlines())
 
 
 def _table(title: str | None, columns: list[tuple[str, str]]):
@@ -177,7 +177,16 @@ def run_table(doc: dict) -> str:
     items += notes
     validation = validation_table(doc.get("validation") or {})
     text = render(*items)
-    return text + (("\n" + validation) if validation else "")
+    return text + (("\n\n" + validation) if validation else "")
+
+
+def _bounds(low: float, high: float, difference: bool) -> str:
+    """Published bounds as given: ``40–56 %``, or ``+5 to +100 pp`` for a difference."""
+    lo, hi = _figure(100 * low), _figure(100 * high)
+    if difference:
+        sign = {True: "+", False: ""}
+        return f"{sign[low > 0]}{lo} to {sign[high > 0]}{hi} pp"
+    return f"{lo}–{hi} %"
 
 
 def validation_table(block: dict) -> str:
@@ -207,7 +216,7 @@ def validation_table(block: dict) -> str:
         se = "–" if r.get("se") is None else f"{format_number(100 * r['se'], decimals=1)} pp"
         table.add_row(name.replace("_", " "),
                       labels.text(r["proxy"]) + (" (difference)" if difference else ""),
-                      pct(r["value"]), se, f"{pct(r['low'])} to {pct(r['high'])}", inside)
+                      pct(r["value"]), se, _bounds(r["low"], r["high"], difference), inside)
     return render(head, table, "Standard error: the chance variation of the model's mean "
                                "over its replications.")
 
