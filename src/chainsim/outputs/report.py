@@ -245,7 +245,7 @@ def forest_png(doc: dict, proxies: tuple[str, ...] = KEY_PROXIES) -> str:
             # one change dwarfs the rest: linear within the negligible band, logarithmic
             # beyond it, so a −3 % change stays visible beside a +200 % one
             ax.set_xscale("symlog", linthresh=band, linscale=1.0)
-            top = extent * 1.6
+            top = extent * 4.0  # room for the label right of the largest
             ax.set_xlim(-top, top)
             ax.set_xticks([t for t in (-1000, -100, -10, -1, 0, 1, 10, 100, 1000)
                            if abs(t) <= top and (abs(t) >= band or t == 0)])
