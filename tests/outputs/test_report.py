@@ -175,6 +175,8 @@ def test_costs_appear_when_a_cost_file_was_given(saved, tmp_path):
     summary = text.split("<table class=summary>", 1)[1].split("</table>", 1)[0]
     assert "cost of the chain" in summary and "+250,000" in summary and "+2.5 %" in summary
     assert "Costs are not included" not in text and "test costs" in text
+    findings = _section(text, "Findings")
+    assert "costs 250,000 a year more (+2.5 %" in findings
 
 
 @pytest.mark.slow

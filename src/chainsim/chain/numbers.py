@@ -145,15 +145,15 @@ def format_relative(change: float | None, base: float | None, lang: str = "en") 
         lang: ``"en"`` or ``"nl"``.
 
     Returns:
-        For example ``"−2.8 %"``, ``"+201 %"`` (two significant digits, at most one
-        decimal); ``"–"`` when the baseline is zero or missing; ``"0 %"`` when the change
+        For example ``"−2.8 %"``, ``"+201 %"``, ``"−0.04 %"`` (two significant digits,
+        at most two decimals); ``"–"`` when the baseline is zero or missing; ``"0 %"`` when the change
         rounds to zero.
     """
     if change is None or base is None or base == 0 or not math.isfinite(base):
         return "–"
     if isinstance(change, float) and math.isnan(change):
         return "–"
-    return f"{format_signed(100.0 * change / abs(base), lang, digits=2, most=1)} %"
+    return f"{format_signed(100.0 * change / abs(base), lang, digits=2, most=2)} %"
 
 
 def format_count(count: float, one: str, many: str, lang: str = "en") -> str:

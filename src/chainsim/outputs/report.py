@@ -55,9 +55,9 @@ KEY_PROXIES: tuple[str, ...] = (
 
 HEADLINE_HARM = "active_offender_months"
 HEADLINE_RECIDIVISM = "recid_observed_general_2y"
-WORKLOAD = ("prison_months_served", "probation_caseload", "court_cases", "investigations",
-            "cost_per_year")
-"""The headline names the harm, the recidivism and the largest detectable workload change."""
+WORKLOAD = ("prison_months_served", "probation_caseload", "court_cases", "investigations")
+"""The headline names the harm, the recidivism, the largest detectable workload change and,
+with a cost file, the cost."""
 
 NEGLIGIBLE_POINTS = 0.5
 """Changes of a share smaller than this many percentage points are drawn as negligible."""
@@ -367,9 +367,21 @@ def headline(name: str, entry: dict, doc: dict) -> str:
     work = _workload_key(entry, doc)
     parts.append(_effect_phrase(work, entry["deltas"][work], base[work]["mean"]) if work
                  else "no detectable change in the chain's workload")
+    cost = entry["deltas"].get("cost_per_year")
+    if cost is not None and cost["mean"] is not None:
+        parts.append(_cost_phrase(cost, base["cost_per_year"]["mean"]))
     period = f"{doc['period'][0][:4]}–{doc['period'][1][:4]}"
-    return (f"{_scenario_words(name)}: {_esc(parts[0])}, {_esc(parts[1])}, and "
-            f"{_esc(parts[2])} ({period}, compared with the baseline).")
+    return (f"{_scenario_words(name)}: {_esc(', '.join(parts[:-1]))}, and {_esc(parts[-1])} "
+            f"({period}, compared with the baseline).")
+
+
+def _cost_phrase(d: dict, base: float | None) -> str:
+    """The headline's cost clause: ``costs 582,941 a year more (+3.2 %)``."""
+    if d["lo"] is not None and not labels.excludes_zero(d["lo"], d["hi"]):
+        return "no detectable change in costs"
+    amount = format_number(abs(d["mean"]), digits=3, most=0)
+    return (f"costs {amount} a year {'less' if d['mean'] < 0 else 'more'} "
+            f"({labels.relative(d['mean'], base)}, at the cost file's unit costs)")
 
 
 def _value_words(kind: str, value: float) -> str:
