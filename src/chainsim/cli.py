@@ -463,10 +463,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        fit = pd.read_csv(args.out / "fit.csv")
-        cols = [c for c in ("target", "observed", "model", "model_lo", "model_hi",
-                            "agent_mean", "residual", "met") if c in fit]
-        print(fit[cols].to_string(index=False))
+        from chainsim.outputs.tables import calibration_table
+
+        print(calibration_table(pd.read_csv(args.out / "fit.csv")))
         print(f"\n{summary['targets_met']} of {summary['targets']} targets met; "
               f"{summary['seconds']} s, {summary['twin_evaluations']} twin evaluations; "
               f"results in {args.out}/")
@@ -510,10 +509,9 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
     else:
         import pandas as pd
 
-        table = pd.read_csv(args.out / "posterior_diagnostics.csv")
-        cols = ["parameter", "prior_low", "prior_high", "posterior_5", "posterior_mean",
-                "posterior_95", "r_hat", "ess_bulk"]
-        print(table[cols].to_string(index=False))
+        from chainsim.outputs.tables import posterior_table
+
+        print(posterior_table(pd.read_csv(args.out / "posterior_diagnostics.csv")))
         print(f"\n{doc['members']} members; max R-hat {doc['max_r_hat']}, min bulk ESS "
               f"{doc['min_ess_bulk']}, acceptance {doc['acceptance']:.2f}; "
               f"{doc['seconds']} s, {doc['twin_evaluations']} twin evaluations; "
@@ -563,7 +561,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``chainsim sensitivity``: Sobol indices, ranking reversals, a figure."""
-    from chainsim.experiments.sensitivity import analyse_to_directory, sensitivity_table
+    from chainsim.experiments.sensitivity import analyse_to_directory
+    from chainsim.outputs.tables import sensitivity_table
 
     doc = analyse_to_directory(args.source, outcomes=args.outcome, out=args.out,
                                workers=args.workers, scheduler=args.scheduler,

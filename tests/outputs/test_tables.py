@@ -138,3 +138,35 @@ def test_labels_have_a_place_for_dutch_and_fall_back_to_english():
     assert "under23_criminal" in missing  # not translated yet: English is shown
     assert labels.text("under23_criminal", "nl") == labels.text("under23_criminal")
     assert "recid_observed_general_2y" not in missing
+
+
+def test_calibration_and_posterior_tables_are_readable():
+    import pandas as pd
+
+    from chainsim.outputs.tables import calibration_table, posterior_table
+    from conftest import ROOT
+
+    fit = calibration_table(pd.read_csv(ROOT / "calibration" / "fit.csv"))
+    assert not SCIENTIFIC.search(fit) and not MINUS_ZERO.search(fit)
+    row = _row(fit, labels.text("before_judge_share"))
+    assert "60–80 %" in row and "2015–2019" in row
+    assert "summoned (dagvaarding), labour exploitation" in fit
+    assert "before_judge_share" not in fit and "form_criminal" not in fit
+    diag = posterior_table(pd.read_csv(ROOT / "calibration" / "posterior_diagnostics.csv"))
+    assert not SCIENTIFIC.search(diag) and "R-hat" in diag
+
+
+def test_sensitivity_table_speaks_of_changes_not_columns():
+    from chainsim.outputs.tables import sensitivity_table
+
+    doc = {"sweep": "s", "points": 64, "reps": 1, "confidence": 0.95, "directory": "out",
+           "indices": [{"outcome": "delta:more_probation:recid_true_2y",
+                        "factor": "probation_hazard_ratio", "S1": 0.41234, "S1_lo": 0.2,
+                        "S1_hi": 0.6, "ST": 0.5, "ST_lo": 0.3, "ST_hi": 0.7,
+                        "noise_share": 0.12}],
+           "ranking": []}
+    text = sensitivity_table(doc)
+    assert "95 % intervals" in text and "%%" not in text and "1 replication;" in text
+    assert "change with more probation: true reoffending" in text
+    assert "delta:" not in text and "recid_true_2y" not in text
+    assert "0.41 (0.20 to 0.60)" in text and "12 %" in text

@@ -146,8 +146,8 @@ def format_relative(change: float | None, base: float | None, lang: str = "en") 
 
     Returns:
         For example ``"−2.8 %"``, ``"+201 %"``, ``"−0.04 %"`` (two significant digits,
-        at most two decimals); ``"–"`` when the baseline is zero or missing; ``"0 %"`` when the change
-        rounds to zero.
+        at most two decimals); ``"–"`` when the baseline is zero or missing; ``"0 %"``
+        when the change rounds to zero.
     """
     if change is None or base is None or base == 0 or not math.isfinite(base):
         return "–"

@@ -48,14 +48,14 @@ def render(*items, width: int | None = None) -> str:
 
 
 def _table(title: str | None, columns: list[tuple[str, str]]):
-    """A rich table with the given (header, justify) columns; only ``unit`` wraps."""
+    """A rich table with the given (header, justify) columns; only words wrap."""
     from rich import box
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for header, justify in columns:
-        # only the unit words wrap: numbers, names and verdicts stay on one line
-        table.add_column(header, justify=justify, no_wrap=header != "unit")
+        # only words wrap (units, outcomes): numbers, names and verdicts stay on one line
+        table.add_column(header, justify=justify, no_wrap=header not in ("unit", "outcome"))
     return table
 
 
@@ -299,3 +299,141 @@ def compare_table(doc: dict) -> str:
             + ". From parameters: the share of the effect's spread that comes from the "
               "parameters rather than chance.")
     return render(*items)
+
+
+def _outcome_words(outcome: str) -> str:
+    """A sweep outcome in words: ``delta:more_probation:recid_true_2y`` → the change's label."""
+    if outcome.startswith("delta:"):
+        _, arm, key = outcome.split(":", 2)
+        return f"change with {labels.scenario_title(arm)}: {_key_words(key)}"
+    return _key_words(outcome)
+
+
+def _key_words(key: str) -> str:
+    try:
+        return labels.text(key)  # indices have no unit
+    except KeyError:
+        return key
+
+
+def _index(value: float | None, lo: float | None, hi: float | None) -> str:
+    if value is None:
+        return "–"
+    return (f"{format_number(value, decimals=2)} ({format_number(lo, decimals=2)} to "
+            f"{format_number(hi, decimals=2)})")
+
+
+def sensitivity_table(doc: dict) -> str:
+    """Sobol indices and the ranking reversals of ``chainsim sensitivity``, rendered."""
+    level = format_percent(doc["confidence"], decimals=0)
+    head = (f"Sweep {doc['sweep']}: "
+            f"{format_count(doc['points'], 'point', 'points')} × "
+            f"{format_count(doc['reps'], 'replication', 'replications')}; Sobol indices with "
+            f"{level} intervals")
+    table = _table(None, [("outcome", "left"), ("factor", "left"),
+                          ("first order (S1)", "right"), ("total (ST)", "right"),
+                          ("noise share", "right")])
+    for r in doc["indices"]:
+        if r.get("S1") is None:
+            table.add_row(_outcome_words(r["outcome"]), r["factor"], r.get("note", ""), "", "")
+            continue
+        noise = ("" if r.get("noise_share") is None
+                 else format_percent(r["noise_share"], decimals=0))
+        table.add_row(_outcome_words(r["outcome"]), r["factor"],
+                      _index(r["S1"], r["S1_lo"], r["S1_hi"]),
+                      _index(r["ST"], r["ST_lo"], r["ST_hi"]), noise)
+    items: list = [head, table,
+                   "First order (S1): the share of the outcome's variance a factor explains "
+                   "on its own; total (ST): with all its interactions. Noise share: the part "
+                   "of the variance that is chance variation between replications."]
+    if doc.get("ranking"):
+        lines = ["What would change the answer (scenarios ranked by their change, lowest "
+                 "first):"]
+        for r in doc["ranking"]:
+            if r["factor"] == "(all factors)":
+                lines.append(f"  {_outcome_words(r['outcome'])}: {r['reference_ranking']} over "
+                             f"the design (centre: {r['centre_ranking']}); another scenario "
+                             f"lowest at {format_percent(r['other_best_low_end'], decimals=0)} "
+                             "of the points")
+                continue
+            for end in ("low", "high"):
+                if r[f"reversed_{end}_end"]:
+                    lines.append(f"    {r['factor']} at the {end} end of its range: "
+                                 f"{r[f'reversed_{end}_end']}")
+        items.append("\n".join(lines))
+    items.append(f"files: {doc['directory']}/sensitivity.csv, ranking.csv, sensitivity.png")
+    return render(*items)
+
+
+def calibration_table(fit) -> str:
+    """The calibration's fit table (``fit.csv``) with words, units and aligned numbers."""
+    columns = [("figure", "left"), ("years", "left"), ("Dadermonitor", "right"),
+               ("model", "right"), ("model, 90 %", "right")]
+    agents = "agent_mean" in fit
+    if agents:
+        columns.append(("agent model", "right"))
+    columns += [("residual (sd)", "right"), ("met", "left")]
+    table = _table(None, columns)
+    for r in fit.to_dict("records"):
+        key = r["metric"]
+        form = r.get("form")
+        name = labels.text(key) if key in labels.LABELS else key
+        if isinstance(form, str) and form:
+            name += f", {labels.FORM_LABELS[form].en}" if form in labels.FORM_LABELS else form
+        share = labels.is_share(key) if key in labels.LABELS else False
+
+        def value(x, share=share):
+            if x is None or x != x:
+                return "–"
+            return format_percent(x) if share else format_number(x, digits=3, most=1)
+
+        observed = str(r["observed"])
+        if share:
+            try:
+                parts = [float(p) for p in observed.removeprefix("> ").split("-")]
+                observed = (("> " if observed.startswith(">") else "")
+                            + "–".join(_figure(100 * p) for p in parts) + " %")
+            except ValueError:
+                pass
+        else:
+            observed = observed.replace("-", "–")
+        row = [name, str(r["years"]).replace("-", "–"), observed, value(r["model"]),
+               f"{value(r['model_lo'])} to {value(r['model_hi'])}"]
+        if agents:
+            row.append(value(r.get("agent_mean")))
+        row += [format_signed_plain(r["residual"]), "yes" if r["met"] else "⚠ no"]
+        table.add_row(*row)
+    return render(table, "Residual: how far the model is from the figure, in the figure's "
+                         "stated uncertainty (sd; 0 inside a range or above a lower bound).")
+
+
+def format_signed_plain(x: float | None) -> str:
+    """A residual with a sign and two decimals (``+0.65``, ``−2.20``, ``0.00``)."""
+    from chainsim.chain.numbers import format_signed
+
+    if x is None or x != x:
+        return "–"
+    return format_signed(float(x), decimals=2)
+
+
+def posterior_table(table) -> str:
+    """The posterior's diagnostics (``posterior_diagnostics.csv``), rendered."""
+    out = _table(None, [("parameter", "left"), ("prior range", "right"),
+                        ("posterior mean", "right"), ("posterior, 90 %", "right"),
+                        ("R-hat", "right"), ("bulk ESS", "right"), ("status", "left")])
+
+    def num(x):
+        return "–" if x is None or x != x else format_given(float(x), digits=3)
+
+    for r in table.to_dict("records"):
+        r_hat = r.get("r_hat")
+        mark = "" if r_hat is None or r_hat != r_hat or r_hat <= 1.1 else " ⚠"
+        out.add_row(str(r["parameter"]), f"{num(r['prior_low'])} to {num(r['prior_high'])}",
+                    num(r["posterior_mean"]),
+                    f"{num(r['posterior_5'])} to {num(r['posterior_95'])}",
+                    ("–" if r_hat is None or r_hat != r_hat
+                     else format_number(r_hat, decimals=2)) + mark,
+                    "–" if r.get("ess_bulk") != r.get("ess_bulk") else
+                    format_number(r["ess_bulk"], decimals=0), str(r.get("status", "")))
+    return render(out, "R-hat: agreement between the sampler's chains (near 1 = converged; "
+                       "⚠ above 1.1). Bulk ESS: the effective number of independent draws.")
