@@ -656,8 +656,8 @@ def _uncertainty_section(doc: dict) -> str:
                 "sets that reproduce the Dadermonitor's figures (the posterior ensemble), and "
                 "how likely a reduction is.</p>")
     threshold = doc.get("min_effect") or 0.0
-    caveat = (f"<div class=caveat><b>Provisional.</b> {_esc(doc['ensemble_caveat'])}</div>"
-              if doc.get("ensemble_caveat") else "")
+    text = (doc.get("ensemble_caveat") or "").removeprefix("provisional ").strip()
+    caveat = f"<div class=caveat><b>Provisional.</b> {_esc(text)}</div>" if text else ""
     beyond = f"P(reduction &gt; {format_percent(threshold, decimals=0)})"
     head = ("<tr><th>scenario</th><th>measure</th><th>mean change</th>"
             "<th>95 % interval of the mean</th><th>90 % of the effect over the posterior</th>"
@@ -672,11 +672,12 @@ def _uncertainty_section(doc: dict) -> str:
                 continue
             lo, hi = u["prediction"]
             share = u["variance"]["parameter_share"]
+            places = labels.row_decimals(key, [u["mean"], *u["ci"], lo, hi])
             rows.append(
                 f"<tr><td>{_esc(scenario_title(name))}</td><td>{_esc(labels.titled(key))}</td>"
-                f"<td class=num>{_esc(labels.change(key, u['mean']))}</td>"
-                f"<td class=num>{_esc(labels.interval(key, *u['ci']))}</td>"
-                f"<td class=num>{_esc(labels.interval(key, lo, hi))}</td>"
+                f"<td class=num>{_esc(labels.change(key, u['mean'], decimals=places))}</td>"
+                f"<td class=num>{_esc(labels.interval(key, *u['ci'], decimals=places))}</td>"
+                f"<td class=num>{_esc(labels.interval(key, lo, hi, decimals=places))}</td>"
                 f"<td class=num>{format_percent(u['p_reduction'], decimals=0)}</td>"
                 + (f"<td class=num>{format_percent(u['p_reduction_beyond_threshold'], decimals=0)}"
                    "</td>" if threshold else "")

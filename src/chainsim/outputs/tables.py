@@ -214,7 +214,8 @@ def validation_table(block: dict) -> str:
                     else format_percent(x))
 
         se = "–" if r.get("se") is None else f"{format_number(100 * r['se'], decimals=1)} pp"
-        table.add_row(name.replace("_", " "),
+        group = name.removesuffix("_" + r["proxy"].removeprefix("observed_"))
+        table.add_row(group.replace("_", " "),
                       labels.text(r["proxy"]) + (" (difference)" if difference else ""),
                       pct(r["value"]), se, _bounds(r["low"], r["high"], difference), inside)
     return render(head, table, "Standard error: the chance variation of the model's mean "
@@ -279,8 +280,9 @@ def compare_table(doc: dict) -> str:
                     p += f" / {format_percent(u['p_reduction_beyond_threshold'], decimals=0)}"
                 share = u["variance"]["parameter_share"]
                 lo, hi = u["prediction"]
-                spread.add_row(labels.text(proxy), labels.change(proxy, d["mean"], decimals=places),
-                               labels.interval(proxy, lo, hi), p,
+                digits = labels.row_decimals(proxy, [d["mean"], lo, hi])
+                spread.add_row(labels.text(proxy), labels.change(proxy, d["mean"], decimals=digits),
+                               labels.interval(proxy, lo, hi, decimals=digits), p,
                                "–" if share is None else format_percent(share, decimals=0))
         items.append(table)
         if posterior:
