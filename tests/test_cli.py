@@ -447,6 +447,8 @@ def test_compare_under_uncertainty_reports_the_posterior_spread(tmp_path):
     report = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
     assert "90 % interval over the posterior" in report and "P(reduction &gt; 1 %)" in report
     assert "comes from the policy, not from chance" not in report
+    for key in ("recid_true_2y", "recid_observed_general_2y", "active_offender_months"):
+        assert key not in report  # labels, also in the uncertainty section
     doc = json.loads((tmp_path / "o" / "comparison.json").read_text())
     entry = doc["scenarios"]["baseline_short"]
     assert doc["ensemble_repeats"] == 10 and doc["min_effect"] == 0.01

@@ -763,7 +763,8 @@ td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 th.scen{background:#fafafa;vertical-align:middle}tr.quiet td{color:#777}
 .note{color:#555;font-size:.92em}td.note{max-width:30em}small{color:#666}
 img{max-width:100%}.caveat{background:#fff8e1;border-left:4px solid #f0b400;padding:.6em 1em}
-.costs{background:#f3f7fb;border-left:4px solid #4C72B0;padding:.5em 1em}"""
+.costs{background:#f3f7fb;border-left:4px solid #4C72B0;padding:.5em 1em}
+@media (max-width:700px){body{margin:1em auto}table{display:block;overflow-x:auto}}"""
 
 
 def build_report(directory: Path) -> Path:
@@ -790,7 +791,8 @@ def build_report(directory: Path) -> Path:
             + (f"<p>What it assumes:</p><ul>{ivs}</ul>" if ivs else
                "<p>No interventions: it is the baseline's chain.</p>")
             + _detectable_words(saved["yearly"], arm, sc, end_year))
-    names = ", ".join(scenario_title(n) for n in doc["scenarios"])
+    titles = [scenario_title(n) for n in doc["scenarios"]]
+    names = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
     title = f"What {names} would change: chainsim comparison with the baseline"
     params = ("from the posterior ensemble, one member per replication"
               if doc.get("ensemble_repeats") else "unknowns sampled per replication"
