@@ -463,12 +463,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        from chainsim.outputs.tables import calibration_table
+        from chainsim.outputs.tables import calibration_summary, calibration_table
 
         print(calibration_table(pd.read_csv(args.out / "fit.csv")))
-        print(f"\n{summary['targets_met']} of {summary['targets']} targets met; "
-              f"{summary['seconds']} s, {summary['twin_evaluations']} twin evaluations; "
-              f"results in {args.out}/")
+        print("\n" + calibration_summary(summary, args.out))
         from chainsim.outputs.tables import validation_lines
 
         lines = validation_lines(summary.get("validation") or {})
@@ -509,25 +507,10 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
     else:
         import pandas as pd
 
-        from chainsim.outputs.tables import posterior_table
+        from chainsim.outputs.tables import posterior_summary, posterior_table
 
         print(posterior_table(pd.read_csv(args.out / "posterior_diagnostics.csv")))
-        print(f"\n{doc['members']} members; max R-hat {doc['max_r_hat']}, min bulk ESS "
-              f"{doc['min_ess_bulk']}, acceptance {doc['acceptance']:.2f}; "
-              f"{doc['seconds']} s, {doc['twin_evaluations']} twin evaluations; "
-              f"results in {args.out}/")
-        if "predictive_check" in doc:
-            ppc = doc["predictive_check"]
-            print(f"predictive check: {ppc['share_meeting_all']:.0%} of {ppc['members']} members "
-                  f"meet every figure within {ppc['tolerance_sd']:g} sds (agent model, "
-                  f"{ppc['reps_per_member']} replications each); "
-                  f"{ppc['share_meeting_all_observation']:.0%} within 2 sds of the likelihood's "
-                  "observation model (the figure's sd, 5% discrepancy, register noise)")
-        if "backtest" in doc:
-            bt = doc["backtest"]
-            print(f"back-test: fitted to {len(bt['fitted'])} figures up to 2017, "
-                  f"{bt['coverage_90']:.0%} of the {bt['held_out']} others inside their 90% "
-                  f"predictive intervals (max R-hat {bt['max_r_hat']})")
+        print("\n" + posterior_summary(doc, args.out))
     return EXIT_OK
 
 
@@ -553,9 +536,10 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         json.dump(manifest, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(f"sweep {design.meta.name}: {manifest['points']} points x {design.meta.reps} "
-              f"replications x {len(design.arms)} arms = {design.runs} runs "
-              f"({len(frame)} rows)\nresults written to {out}/results.parquet")
+        from chainsim.outputs.tables import sweep_summary
+
+        print(sweep_summary(design.meta.name, manifest["points"], design.meta.reps,
+                            len(design.arms), design.runs, len(frame), out))
     return EXIT_OK
 
 

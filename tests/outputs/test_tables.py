@@ -170,3 +170,23 @@ def test_sensitivity_table_speaks_of_changes_not_columns():
     assert "change with more probation: true reoffending" in text
     assert "delta:" not in text and "recid_true_2y" not in text
     assert "0.41 (0.20 to 0.60)" in text and "12 %" in text
+
+
+def test_summary_lines_use_the_singular_and_percent_signs():
+    from chainsim.outputs.tables import posterior_summary, sweep_summary
+
+    line = sweep_summary("s", 1, 1, 2, 2, 2, "out")
+    assert "1 point × 1 replication × 2 scenarios = 2 runs (2 rows)" in line
+    text = posterior_summary({"members": 1000, "max_r_hat": 1.678, "min_ess_bulk": 151.2,
+                              "acceptance": 0.2345, "seconds": 4740.4,
+                              "twin_evaluations": 123456,
+                              "predictive_check": {"share_meeting_all": 0.065, "members": 200,
+                                                   "tolerance_sd": 2.0, "reps_per_member": 1,
+                                                   "share_meeting_all_observation": 0.175},
+                              "backtest": {"fitted": [1, 2], "coverage_90": 1.0,
+                                           "held_out": 18, "max_r_hat": 1.2}}, "cal")
+    assert "1,000 members; max R-hat 1.68, min bulk ESS 151, acceptance 23 %" in text
+    assert "123,456 twin evaluations" in text and "4,740 s" in text
+    assert "1 replication each" in text and "6 % of 200 members" in text
+    assert "100 % of the 18 others inside their 90 % predictive intervals" in text
+    assert not SCIENTIFIC.search(text)

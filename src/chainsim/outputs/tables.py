@@ -439,3 +439,50 @@ def posterior_table(table) -> str:
                     format_number(r["ess_bulk"], decimals=0), str(r.get("status", "")))
     return render(out, "R-hat: agreement between the sampler's chains (near 1 = converged; "
                        "⚠ above 1.1). Bulk ESS: the effective number of independent draws.")
+
+
+def calibration_summary(summary: dict, out) -> str:
+    """The lines under ``chainsim calibrate``'s fit table: targets met, time, where."""
+    return (f"{summary['targets_met']} of {summary['targets']} targets met; "
+            f"{format_number(summary['seconds'], digits=3, most=1)} s, "
+            f"{format_count(summary['twin_evaluations'], 'twin evaluation', 'twin evaluations')}"
+            f"; results in {out}/")
+
+
+def posterior_summary(doc: dict, out) -> str:
+    """The lines under ``chainsim calibrate --posterior``'s diagnostics."""
+    lines = [f"{format_count(doc['members'], 'member', 'members')}; max R-hat "
+             f"{format_number(doc['max_r_hat'], decimals=2)}, min bulk ESS "
+             f"{format_number(doc['min_ess_bulk'], decimals=0)}, acceptance "
+             f"{format_percent(doc['acceptance'], decimals=0)}; "
+             f"{format_number(doc['seconds'], digits=3, most=1)} s, "
+             f"{format_count(doc['twin_evaluations'], 'twin evaluation', 'twin evaluations')}; "
+             f"results in {out}/"]
+    if "predictive_check" in doc:
+        ppc = doc["predictive_check"]
+        lines.append(
+            f"Predictive check: {format_percent(ppc['share_meeting_all'], decimals=0)} of "
+            f"{format_count(ppc['members'], 'member', 'members')} meet every figure within "
+            f"{_figure(ppc['tolerance_sd'])} sd (agent model, "
+            f"{format_count(ppc['reps_per_member'], 'replication', 'replications')} each); "
+            f"{format_percent(ppc['share_meeting_all_observation'], decimals=0)} within 2 sd of "
+            "the likelihood's observation model (the figure's sd, 5 % discrepancy, register "
+            "noise).")
+    if "backtest" in doc:
+        bt = doc["backtest"]
+        lines.append(
+            f"Back-test: fitted to {format_count(len(bt['fitted']), 'figure', 'figures')} up to "
+            f"2017, {format_percent(bt['coverage_90'], decimals=0)} of the "
+            f"{format_number(bt['held_out'], decimals=0)} others inside their 90 % predictive "
+            f"intervals (max R-hat {format_number(bt['max_r_hat'], decimals=2)}).")
+    return "\n".join(lines)
+
+
+def sweep_summary(name: str, points: int, reps: int, arms: int, runs: int, rows: int,
+                  out) -> str:
+    """The line ``chainsim sweep`` prints: the design's size and where the results are."""
+    return (f"Sweep {name}: {format_count(points, 'point', 'points')} × "
+            f"{format_count(reps, 'replication', 'replications')} × "
+            f"{format_count(arms, 'scenario', 'scenarios')} = "
+            f"{format_count(runs, 'run', 'runs')} ({format_count(rows, 'row', 'rows')})\n"
+            f"results written to {out}/results.parquet")
