@@ -368,21 +368,28 @@ def sensitivity_table(doc: dict) -> str:
 
 
 def calibration_table(fit) -> str:
-    """The calibration's fit table (``fit.csv``) with words, units and aligned numbers."""
+    """The calibration's fit table (``fit.csv``) with words, units and aligned numbers.
+
+    Columns missing from ``fit`` (an older file, the agent model's when not verified) are
+    left out.
+    """
+    has = set(fit.columns)
+    interval = {"model_lo", "model_hi"} <= has
+    agents = "agent_mean" in has
     columns = [("figure", "left"), ("years", "left"), ("Dadermonitor", "right"),
-               ("model", "right"), ("model, 90 %", "right")]
-    agents = "agent_mean" in fit
-    if agents:
-        columns.append(("agent model", "right"))
+               ("model", "right")]
+    columns += [("model, 90 %", "right")] if interval else []
+    columns += [("agent model", "right")] if agents else []
     columns += [("residual (sd)", "right"), ("met", "left")]
     table = _table(None, columns)
     for r in fit.to_dict("records"):
-        key = r["metric"]
+        key = r.get("metric") if isinstance(r.get("metric"), str) else r["target"]
+        known = key in labels.LABELS
+        name = labels.text(key) if known else str(key).replace("_", " ")
         form = r.get("form")
-        name = labels.text(key) if key in labels.LABELS else key
         if isinstance(form, str) and form:
             name += f", {labels.FORM_LABELS[form].en}" if form in labels.FORM_LABELS else form
-        share = labels.is_share(key) if key in labels.LABELS else False
+        share = labels.is_share(key) if known else False
 
         def value(x, share=share):
             if x is None or x != x:
@@ -390,17 +397,16 @@ def calibration_table(fit) -> str:
             return format_percent(x) if share else format_number(x, digits=3, most=1)
 
         observed = str(r["observed"])
-        if share:
-            try:
-                parts = [float(p) for p in observed.removeprefix("> ").split("-")]
-                observed = (("> " if observed.startswith(">") else "")
-                            + "–".join(_figure(100 * p) for p in parts) + " %")
-            except ValueError:
-                pass
-        else:
-            observed = observed.replace("-", "–")
-        row = [name, str(r["years"]).replace("-", "–"), observed, value(r["model"]),
-               f"{value(r['model_lo'])} to {value(r['model_hi'])}"]
+        try:
+            parts = [float(p) for p in observed.removeprefix("> ").split("-")]
+            scale = 100 if share else 1
+            observed = (("> " if observed.startswith(">") else "")
+                        + "–".join(_figure(scale * p) for p in parts) + (" %" if share else ""))
+        except ValueError:
+            pass
+        row = [name, str(r.get("years", "")).replace("-", "–"), observed, value(r["model"])]
+        if interval:
+            row.append(f"{value(r['model_lo'])} to {value(r['model_hi'])}")
         if agents:
             row.append(value(r.get("agent_mean")))
         row += [format_signed_plain(r["residual"]), "yes" if r["met"] else "⚠ no"]
