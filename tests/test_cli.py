@@ -352,8 +352,8 @@ def test_help_texts_print_percent_signs_once(capsys):
             cli.main([command, "--help"])
         text = capsys.readouterr().out
         assert "%%" not in text, command
-    assert "95% CIs" in cli.build_parser()._subparsers._group_actions[0].choices[
-        "sensitivity"].description
+    assert "95 % confidence intervals" in cli.build_parser()._subparsers._group_actions[
+        0].choices["sensitivity"].description
 
 
 @pytest.mark.slow

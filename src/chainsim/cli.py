@@ -79,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmp = sub.add_parser("compare", help="compare scenarios with a baseline (paired, with CIs)",
                          description="Run the baseline and each scenario on common random "
-                                     "numbers; report scenario-minus-baseline deltas of "
-                                     "recidivism, harm and workload proxies with 95% CIs.")
+                                     "numbers; report scenario-minus-baseline differences in "
+                                     "recidivism, harm and workload with 95 % confidence "
+                                     "intervals.")
     cmp.add_argument("baseline", help="baseline scenario TOML, e.g. scenarios/baseline.toml")
     cmp.add_argument("scenarios", nargs="+", help="scenario TOML file(s) to compare with it")
     cmp.add_argument("--reps", type=_positive_int, default=20, help="replications per arm "
@@ -168,7 +169,8 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--json", action="store_true", help="print the sweep's manifest (JSON)")
 
     sen = sub.add_parser("sensitivity", help="Sobol indices and what would change the answer",
-                         description="Sobol first-order and total indices (95% CIs) of chosen "
+                         description="Sobol first-order and total indices (with 95 % "
+                                     "confidence intervals) of chosen "
                                      "outcomes and scenario-minus-baseline deltas, and which "
                                      "factors can reverse the ranking of the arms. Give a "
                                      "Sobol design (it is run first, resuming if it can) or a "
