@@ -211,3 +211,29 @@ def test_report_on_a_directory_that_does_not_exist_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "comparison.json" in err
     assert "Traceback" not in err
+
+
+def test_intervention_words_for_each_operation():
+    from chainsim.chain.config import Intervention, load_scenario
+    from chainsim.outputs.report import intervention_words
+
+    baseline = load_scenario("chainsim:baseline")
+
+    def words(**fields):
+        iv = Intervention.model_validate({"name": "x", "start": "2021-01", "note": "why",
+                                          **fields})
+        return re.sub(r"<[^>]+>", "", intervention_words(iv, baseline))
+
+    capacity = words(parameter="investigation_capacity", operation="set", value=200,
+                     ramp_months=12)
+    assert "set to 200 a year (baseline " in capacity and "phased in over 12 months" in capacity
+    assert "from January 2021" in capacity and "Basis: why" in capacity
+    more = words(parameter="probation_share_other", operation="add", value=0.1, end="2025-12")
+    assert "+10 percentage points" in more and "until December 2025" in more
+    higher = words(parameter="signal_hazard", operation="multiply", value=1.3, low=1.0,
+                   high=1.6, target={"form": ["labour"]})
+    assert "30 % higher; plausible range 0–60 % higher" in higher
+    assert "reaching labour exploitation" in higher
+    mixed = words(parameter="reoffend_hazard", operation="multiply", value=0.9, low=0.8,
+                  high=1.1, target={"probation": "supervised"})
+    assert "from 20 % lower to 10 % higher" in mixed and "offenders under supervision" in mixed

@@ -460,6 +460,15 @@ def _target_words(target) -> str:
     return "; ".join(parts)
 
 
+def _added_words(kind: str, value: float) -> str:
+    """An ``add`` intervention's change in words (a probability's in percentage points)."""
+    if kind == "probability":
+        return f"{'+' if value > 0 else ''}{format_given(100 * value, digits=3)} percentage points"
+    sign = "+" if value > 0 else ""
+    words = _value_words(kind, value)
+    return f"{sign}{words}" if kind != "factor" else f"{sign}{format_given(value)} (added)"
+
+
 def intervention_words(iv, baseline: Scenario) -> str:
     """What an intervention assumes, in plain words (HTML), from its fields.
 
@@ -480,9 +489,7 @@ def intervention_words(iv, baseline: Scenario) -> str:
         effect = f"set to {_value_words(kind, iv.value)}" + (
             f" (baseline {before})" if before else "")
     else:
-        sign = format_signed(iv.value, digits=3, most=3)
-        effect = f"{sign} {_value_words(kind, abs(iv.value)).split(' ', 1)[-1]}" \
-            if kind not in ("probability", "factor") else f"{sign} (added)"
+        effect = _added_words(kind, iv.value)
     whom = _target_words(iv.target)
     when = f"from {format_month(iv.start)}"
     if iv.ramp_months:
