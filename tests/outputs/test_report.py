@@ -78,7 +78,7 @@ def test_the_headline_is_one_finding_sentence_per_scenario(saved):
     text = path.read_text(encoding="utf-8")
     h1 = re.search(r"<h1>(.*?)</h1>", text, flags=re.S).group(1)
     assert "?" not in h1  # a finding, not a question
-    assert "supervise more" in h1
+    assert "Supervise more compared with the baseline" in h1
     findings = _section(text, "Findings")
     (sentence,) = re.findall(r"<li>(.*?)</li>", findings, flags=re.S)
     assert sentence.startswith("<b>supervise more</b>: ")

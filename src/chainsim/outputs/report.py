@@ -800,7 +800,8 @@ def build_report(directory: Path) -> Path:
             + _detectable_words(saved["yearly"], arm, sc, end_year))
     titles = [scenario_title(n) for n in doc["scenarios"]]
     names = titles[0] if len(titles) == 1 else f"{', '.join(titles[:-1])} and {titles[-1]}"
-    title = f"What {names} would change: chainsim comparison with the baseline"
+    years = f"{doc['period'][0][:4]}–{doc['period'][1][:4]}"
+    title = f"{names[:1].upper()}{names[1:]} compared with the baseline, {years}"
     params = ("from the posterior ensemble, one member per replication"
               if doc.get("ensemble_repeats") else "unknowns sampled per replication"
               if doc["uncertainty"] else "at their calibrated and central values")

@@ -165,8 +165,11 @@ def run_table(doc: dict) -> str:
             row += [_observed(t.metric, t), check]
             table.add_row(*row)
         items.append(table)
-    notes = ["90 % of replications: the middle 90 % of the runs' values (chance variation "
-             "at these parameters)." if spread else
+    notes = [("90 % of replications: the middle 90 % of the runs' values (each run one "
+              "member of the posterior ensemble: parameter uncertainty and chance)."
+              if doc.get("uncertainty") else
+              "90 % of replications: the middle 90 % of the runs' values (chance variation "
+              "at these parameters).") if spread else
              "One replication: no spread between runs is shown (use --reps 20 or more)."]
     notes.append(f"⚠: outside the source's range or lower bound, or more than "
                  f"{_figure(tolerance)} sd from a single figure "
