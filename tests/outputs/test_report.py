@@ -237,3 +237,22 @@ def test_intervention_words_for_each_operation():
     mixed = words(parameter="reoffend_hazard", operation="multiply", value=0.9, low=0.8,
                   high=1.1, target={"probation": "supervised"})
     assert "from 20 % lower to 10 % higher" in mixed and "offenders under supervision" in mixed
+
+
+def test_a_detectable_but_tiny_change_is_called_negligible(saved, tmp_path):
+    from chainsim.outputs.report import negligible
+
+    assert negligible("recid_true_2y", -0.004, 0.7) and not negligible("recid_true_2y", -0.006, 0.7)
+    assert negligible("victim_months", -10, 41000) and not negligible("victim_months", -500, 41000)
+    assert not negligible("victim_months", -10, 41000, min_effect=0.0001)
+    out, _, _ = saved
+    copy = tmp_path / "tiny"
+    shutil.copytree(out, copy)
+    doc = json.loads((copy / "comparison.json").read_text(encoding="utf-8"))
+    doc["baseline_levels"]["active_offender_months"]["mean"] = 41000.0
+    entry = next(iter(doc["scenarios"].values()))
+    entry["deltas"]["active_offender_months"] = {"mean": -10.0, "lo": -12.0, "hi": -8.0, "n": 3}
+    (copy / "comparison.json").write_text(json.dumps(doc), encoding="utf-8")
+    text = build_report(copy).read_text(encoding="utf-8")
+    assert "10.0 fewer offender-months of trafficking per year (−0.02 %) – a negligible" in text
+    assert "lower than baseline (negligible)" in text

@@ -324,7 +324,23 @@ def _scenario_words(name: str) -> str:
     return f"<b>{_esc(scenario_title(name))}</b>"
 
 
-def _effect_phrase(key: str, d: dict, base: float | None) -> str:
+def negligible(key: str, change: float | None, base: float | None,
+               min_effect: float = 0.0) -> bool:
+    """Whether a change is inside the forest plot's negligible band.
+
+    Under :data:`NEGLIGIBLE_POINTS` percentage points for a share; under
+    :data:`NEGLIGIBLE_PERCENT` % of the baseline (or ``min_effect``) for anything else.
+    """
+    if change is None:
+        return False
+    if labels.is_share(key):
+        return abs(100.0 * change) < NEGLIGIBLE_POINTS
+    if not base:
+        return False
+    return abs(100.0 * change / base) < _negligible(key, min_effect)
+
+
+def _effect_phrase(key: str, d: dict, base: float | None, min_effect: float = 0.0) -> str:
     """One clause about one measure: ``1,167 fewer offender-months ... per year (−2.8 %)``."""
     label = labels.text(key)
     if d["mean"] is None:
@@ -332,6 +348,8 @@ def _effect_phrase(key: str, d: dict, base: float | None) -> str:
     if d["lo"] is not None and not labels.excludes_zero(d["lo"], d["hi"]):
         return f"no detectable change in {label}"
     one = " (one replication: no interval)" if d["lo"] is None else ""
+    if negligible(key, d["mean"], base, min_effect):
+        one += " – a negligible change"
     if labels.is_share(key):
         points = format_number(abs(100 * d["mean"]), decimals=labels.row_decimals(key, [d["mean"]]))
         direction = "down" if d["mean"] < 0 else "up"
@@ -362,10 +380,11 @@ def _workload_key(entry: dict, doc: dict) -> str | None:
 def headline(name: str, entry: dict, doc: dict) -> str:
     """The one-sentence finding of one scenario (HTML), from its measured changes."""
     base = doc["baseline_levels"]
-    parts = [_effect_phrase(k, entry["deltas"][k], base[k]["mean"])
+    small = doc.get("min_effect") or 0.0
+    parts = [_effect_phrase(k, entry["deltas"][k], base[k]["mean"], small)
              for k in (HEADLINE_HARM, HEADLINE_RECIDIVISM)]
     work = _workload_key(entry, doc)
-    parts.append(_effect_phrase(work, entry["deltas"][work], base[work]["mean"]) if work
+    parts.append(_effect_phrase(work, entry["deltas"][work], base[work]["mean"], small) if work
                  else "no detectable change in the chain's workload")
     cost = entry["deltas"].get("cost_per_year")
     if cost is not None and cost["mean"] is not None:
@@ -576,14 +595,15 @@ def _detectable_words(yearly: pd.DataFrame, arm: int, sc: Scenario, end_year: in
 
 # ------------------------------------------------------------------------- tables
 
-def _verdict(d: dict) -> str:
+def _verdict(d: dict, key: str, base: float | None, min_effect: float = 0.0) -> str:
     if d["mean"] is None:
         return "–"
     if d["lo"] is None:
         return "one replication: no interval"
     if not labels.excludes_zero(d["lo"], d["hi"]):
         return "no detectable change"
-    return "lower than baseline" if d["hi"] < 0 else "higher than baseline"
+    side = "lower than baseline" if d["hi"] < 0 else "higher than baseline"
+    return side + (" (negligible)" if negligible(key, d["mean"], base, min_effect) else "")
 
 
 def _key_proxies(doc: dict) -> tuple[str, ...]:
@@ -599,7 +619,7 @@ def summary_table(doc: dict) -> str:
             d = entry["deltas"][key]
             base = doc["baseline_levels"][key]["mean"]
             places = labels.row_decimals(key, [d["mean"], d["lo"], d["hi"]])
-            verdict = _verdict(d)
+            verdict = _verdict(d, key, base, doc.get("min_effect") or 0.0)
             quiet = " class=quiet" if verdict == "no detectable change" else ""
             head = (f"<th rowspan={len(keys)} class=scen>{_esc(scenario_title(name))}</th>"
                     if i == 0 else "")
