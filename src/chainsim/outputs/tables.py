@@ -231,14 +231,17 @@ def validation_lines(block: dict) -> list[str]:
     return ["", *text.rstrip("\n").splitlines()] if text else []
 
 
-def _verdict(d: dict) -> str:
+def _verdict(d: dict, key: str, base: float | None, min_effect: float = 0.0) -> str:
+    from chainsim.outputs.report import negligible
+
     if d["mean"] is None:
         return "–"
     if d["lo"] is None:
         return "one replication: no interval"
     if not labels.excludes_zero(d["lo"], d["hi"]):
         return "no detectable change"
-    return "lower" if d["hi"] < 0 else "higher"
+    side = "lower" if d["hi"] < 0 else "higher"
+    return side + (" (negligible)" if negligible(key, d["mean"], base, min_effect) else "")
 
 
 def compare_table(doc: dict) -> str:
@@ -275,7 +278,7 @@ def compare_table(doc: dict) -> str:
                           labels.change(proxy, d["mean"], decimals=places),
                           labels.relative(d["mean"], base),
                           labels.interval(proxy, d["lo"], d["hi"], decimals=places),
-                          _verdict(d))
+                          _verdict(d, proxy, base, doc.get("min_effect") or 0.0))
             u = (entry.get("under_uncertainty") or {}).get(proxy)
             if posterior and u and u["prediction"] is not None:
                 p = format_percent(u["p_reduction"], decimals=0)
@@ -293,7 +296,8 @@ def compare_table(doc: dict) -> str:
     items.append("Recidivism and reoffending: % of the offenders released from prison or "
                  "given a non-custodial sanction in the period; their changes in percentage "
                  "points (pp). Relative: the change as a percentage of the baseline's level. "
-                 + CI_LINE)
+                 + CI_LINE + " 'negligible': under 0.5 pp, or under 1 % of the baseline (or "
+                 "--min-effect).")
     if posterior:
         items.append(
             "90 % over posterior: the range of the effect over parameter sets that reproduce "
