@@ -134,10 +134,16 @@ def test_labels_have_a_place_for_dutch_and_fall_back_to_english():
     # flows take their Dutch words from the chain table
     assert labels.text("summoned", "nl") == "dagvaarding"
     assert labels.text("active_offender_months", "nl") == "dadermaanden mensenhandel"
-    missing = labels.untranslated()
-    assert "under23_criminal" in missing  # not translated yet: English is shown
-    assert labels.text("under23_criminal", "nl") == labels.text("under23_criminal")
-    assert "recid_observed_general_2y" not in missing
+    assert labels.untranslated() == []  # a new label needs its Dutch words too
+    assert labels.text("under23_criminal", "nl").startswith("jonger dan 23")
+    assert labels.unit("recid_true_2y", "nl").startswith("% van de")
+    # a label without Dutch falls back to English (and is listed)
+    labels.LABELS["test_only"] = labels.Label("an English name", "per year")
+    try:
+        assert labels.text("test_only", "nl") == "an English name"
+        assert labels.untranslated() == ["test_only"]
+    finally:
+        del labels.LABELS["test_only"]
 
 
 def test_calibration_and_posterior_tables_are_readable():

@@ -156,9 +156,13 @@ MIX_LABELS: dict[str, Label] = {
        for form, label in FORM_LABELS.items()},
     "under23_domestic_sexual": Label(
         "under 23 among domestic sexual exploitation offenders",
-        "% of those registered at the OM", "share"),
+        "% of those registered at the OM", "share",
+        nl="jonger dan 23 onder de daders van binnenlandse seksuele uitbuiting",
+        unit_nl="% van de bij het OM ingeschrevenen"),
     "under23_criminal": Label("under 23 among criminal exploitation offenders",
-                              "% of those registered at the OM", "share"),
+                              "% of those registered at the OM", "share",
+                              nl="jonger dan 23 onder de daders van criminele uitbuiting",
+                              unit_nl="% van de bij het OM ingeschrevenen"),
     "female": Label("women", "% of offenders registered at the OM", "share", nl="vrouwen",
                     unit_nl="% van de bij het OM ingeschreven daders"),
 }
