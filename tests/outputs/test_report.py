@@ -256,3 +256,16 @@ def test_a_detectable_but_tiny_change_is_called_negligible(saved, tmp_path):
     text = build_report(copy).read_text(encoding="utf-8")
     assert "10.0 fewer offender-months of trafficking per year (−0.02 %) – a negligible" in text
     assert "lower than baseline (negligible)" in text
+
+
+def test_a_report_of_one_replication_says_there_is_no_interval(tmp_path):
+    base = scenario("status_quo", "Nothing changes.", [])
+    other = scenario("longer_terms", "Longer prison terms from 2014.", [
+        {"name": "longer", "parameter": "prison_months_mean", "operation": "multiply",
+         "value": 1.3, "start": "2014-01", "note": "a lever for the test"}])
+    cmp = compare(base, [other], reps=1, seed=2, workers=1)
+    save_comparison(cmp, comparison_document(cmp), tmp_path / "one")
+    text = build_report(tmp_path / "one").read_text(encoding="utf-8")
+    assert "one replication: no interval" in _section(text, "Summary")
+    assert "needs two or more replications" in text
+    assert len(DATA_URI.findall(text)) == 4
