@@ -20,6 +20,14 @@ from chainsim.outputs import labels
 
 WIDTH = 160
 """Width of the tables when the output is not a terminal (a pipe, a file, a test)."""
+NARROWEST = 120
+"""Narrowest width the tables are laid out for (a narrower terminal wraps the lines)."""
+
+WORDS = ("measure", "unit", "figure", "outcome", "verdict", "group (target)", "status")
+"""Columns of words, which may wrap on a narrow terminal (numbers never do)."""
+
+MIN_WIDTHS = {"measure": 30, "figure": 30, "outcome": 30, "verdict": 13, "unit": 8}
+"""Narrowest a column of words gets on a narrow terminal."""
 
 CI_LINE = ("95 % interval: where the average difference lies, given the simulation's "
            "chance variation (it says nothing about parameters nobody knows). "
@@ -36,9 +44,9 @@ def render(*items, width: int | None = None) -> str:
     """
     from rich.console import Console
 
-    if width is None:
-        width = (shutil.get_terminal_size((WIDTH, 24)).columns if sys.stdout.isatty()
-                 else WIDTH)
+    if width is None:  # never so narrow that a column of numbers would be cut
+        width = (max(shutil.get_terminal_size((WIDTH, 24)).columns, NARROWEST)
+                 if sys.stdout.isatty() else WIDTH)
     buffer = io.StringIO()
     console = Console(file=buffer, width=width, color_system=None, force_terminal=False,
                       highlight=False, emoji=False)
@@ -48,14 +56,15 @@ def render(*items, width: int | None = None) -> str:
 
 
 def _table(title: str | None, columns: list[tuple[str, str]]):
-    """A rich table with the given (header, justify) columns; only words wrap."""
+    """A rich table with the given (header, justify) columns; only :data:`WORDS` wrap."""
     from rich import box
     from rich.table import Table
 
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for header, justify in columns:
-        # only words wrap (units, outcomes): numbers, names and verdicts stay on one line
-        table.add_column(header, justify=justify, no_wrap=header not in ("unit", "outcome"))
+        # words wrap on a narrow terminal; numbers stay on one line
+        table.add_column(header, justify=justify, no_wrap=header not in WORDS,
+                         min_width=MIN_WIDTHS.get(header))
     return table
 
 
