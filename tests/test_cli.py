@@ -140,10 +140,14 @@ def test_run_prints_a_table_without_json(tmp_path, capsys):
                      "--out", str(tmp_path / "table")])
     out = capsys.readouterr().out
     assert code == 0
-    assert "scenario baseline_short" in out
-    assert "seed 3, 1 replications" in out
+    assert "Scenario baseline_short" in out
+    assert "1 replication · seed 3" in out and "1 replications" not in out
+    from chainsim.outputs import labels
+
     for name in METRIC_KEYS | SHARE_KEYS:
-        assert name in out
+        assert labels.text(name) in out
+        if "_" in name:
+            assert name not in out  # human labels, not internal names
     assert f"results written to {tmp_path / 'table'}" in out
     with pytest.raises(json.JSONDecodeError):
         json.loads(out)
@@ -325,6 +329,33 @@ def test_compare_exits_zero_and_prints_the_comparison_document(compare_files, tm
     assert json.loads((out / "comparison.json").read_text(encoding="utf-8")) == doc
 
 
+def test_compare_prints_human_tables(compare_files, tmp_path, capsys):
+    import re
+
+    base, scen = compare_files
+    code = cli.main(["compare", str(base), str(scen), "--reps", "2", "--seed", "3",
+                     "--workers", "1", "--out", str(tmp_path / "cmp")])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "Baseline scenario: baseline_short · 2 paired replications per scenario" in out
+    assert "baseline baseline" not in out and "1 replications" not in out
+    assert not re.search(r"\d[eE][+-]?\d", out), "scientific notation"
+    assert not re.search(r"[−-]0(?:[.,]0+)?(?![\d.,])", out), "a negative zero"
+    assert "recid_" not in out and "active_offender_months" not in out
+    assert re.search(r"offender-months of trafficking +per year +\d{1,3}(,\d{3})* ", out)
+    assert " pp " in out and "95 % interval" in out and "percentage points" in out
+
+
+def test_help_texts_print_percent_signs_once(capsys):
+    for command in ("sensitivity", "compare", "calibrate"):
+        with pytest.raises(SystemExit):
+            cli.main([command, "--help"])
+        text = capsys.readouterr().out
+        assert "%%" not in text, command
+    assert "95 % confidence intervals" in cli.build_parser()._subparsers._group_actions[
+        0].choices["sensitivity"].description
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["scenario", "baseline"])
 def test_compare_with_a_bad_scenario_exits_2_and_writes_nothing(compare_files, tmp_path,
@@ -412,10 +443,12 @@ def test_compare_under_uncertainty_reports_the_posterior_spread(tmp_path):
     assert too_many.returncode == 2 and "at most the ensemble's 12 members" in too_many.stderr
     proc = chainsim(*args, "--reps", str(n), "--min-effect", "0.01", "--report")
     assert proc.returncode == 0, proc.stderr
-    assert "90% over posterior" in proc.stdout and "P(lower)" in proc.stdout
+    assert "90 % over posterior" in proc.stdout and "P(lower)" in proc.stdout
     report = (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
-    assert "90 % interval over the posterior" in report and "P(reduction &gt; 1%)" in report
+    assert "90 % interval over the posterior" in report and "P(reduction &gt; 1 %)" in report
     assert "comes from the policy, not from chance" not in report
+    for key in ("recid_true_2y", "recid_observed_general_2y", "active_offender_months"):
+        assert key not in report  # labels, also in the uncertainty section
     doc = json.loads((tmp_path / "o" / "comparison.json").read_text())
     entry = doc["scenarios"]["baseline_short"]
     assert doc["ensemble_repeats"] == 10 and doc["min_effect"] == 0.01

@@ -79,8 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     cmp = sub.add_parser("compare", help="compare scenarios with a baseline (paired, with CIs)",
                          description="Run the baseline and each scenario on common random "
-                                     "numbers; report scenario-minus-baseline deltas of "
-                                     "recidivism, harm and workload proxies with 95% CIs.")
+                                     "numbers; report scenario-minus-baseline differences in "
+                                     "recidivism, harm and workload with 95 % confidence "
+                                     "intervals.")
     cmp.add_argument("baseline", help="baseline scenario TOML, e.g. scenarios/baseline.toml")
     cmp.add_argument("scenarios", nargs="+", help="scenario TOML file(s) to compare with it")
     cmp.add_argument("--reps", type=_positive_int, default=20, help="replications per arm "
@@ -172,7 +173,8 @@ def build_parser() -> argparse.ArgumentParser:
     swp.add_argument("--json", action="store_true", help="print the sweep's manifest (JSON)")
 
     sen = sub.add_parser("sensitivity", help="Sobol indices and what would change the answer",
-                         description="Sobol first-order and total indices (95%% CIs) of chosen "
+                         description="Sobol first-order and total indices (with 95 % "
+                                     "confidence intervals) of chosen "
                                      "outcomes and scenario-minus-baseline deltas, and which "
                                      "factors can reverse the ranking of the arms. Give a "
                                      "Sobol design (it is run first, resuming if it can) or a "
@@ -467,13 +469,10 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     else:
         import pandas as pd
 
-        fit = pd.read_csv(args.out / "fit.csv")
-        cols = [c for c in ("target", "observed", "model", "model_lo", "model_hi",
-                            "agent_mean", "residual", "met") if c in fit]
-        print(fit[cols].to_string(index=False))
-        print(f"\n{summary['targets_met']} of {summary['targets']} targets met; "
-              f"{summary['seconds']} s, {summary['twin_evaluations']} twin evaluations; "
-              f"results in {args.out}/")
+        from chainsim.outputs.tables import calibration_summary, calibration_table
+
+        print(calibration_table(pd.read_csv(args.out / "fit.csv")))
+        print("\n" + calibration_summary(summary, args.out))
         from chainsim.outputs.tables import validation_lines
 
         lines = validation_lines(summary.get("validation") or {})
@@ -515,26 +514,10 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
     else:
         import pandas as pd
 
-        table = pd.read_csv(args.out / "posterior_diagnostics.csv")
-        cols = ["parameter", "prior_low", "prior_high", "posterior_5", "posterior_mean",
-                "posterior_95", "r_hat", "ess_bulk"]
-        print(table[cols].to_string(index=False))
-        print(f"\n{doc['members']} members; max R-hat {doc['max_r_hat']}, min bulk ESS "
-              f"{doc['min_ess_bulk']}, acceptance {doc['acceptance']:.2f}; "
-              f"{doc['seconds']} s, {doc['twin_evaluations']} twin evaluations; "
-              f"results in {args.out}/")
-        if "predictive_check" in doc:
-            ppc = doc["predictive_check"]
-            print(f"predictive check: {ppc['share_meeting_all']:.0%} of {ppc['members']} members "
-                  f"meet every figure within {ppc['tolerance_sd']:g} sds (agent model, "
-                  f"{ppc['reps_per_member']} replications each); "
-                  f"{ppc['share_meeting_all_observation']:.0%} within 2 sds of the likelihood's "
-                  "observation model (the figure's sd, 5% discrepancy, register noise)")
-        if "backtest" in doc:
-            bt = doc["backtest"]
-            print(f"back-test: fitted to {len(bt['fitted'])} figures up to 2017, "
-                  f"{bt['coverage_90']:.0%} of the {bt['held_out']} others inside their 90% "
-                  f"predictive intervals (max R-hat {bt['max_r_hat']})")
+        from chainsim.outputs.tables import posterior_summary, posterior_table
+
+        print(posterior_table(pd.read_csv(args.out / "posterior_diagnostics.csv")))
+        print("\n" + posterior_summary(doc, args.out))
     return EXIT_OK
 
 
@@ -560,15 +543,17 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         json.dump(manifest, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")
     else:
-        print(f"sweep {design.meta.name}: {manifest['points']} points x {design.meta.reps} "
-              f"replications x {len(design.arms)} arms = {design.runs} runs "
-              f"({len(frame)} rows)\nresults written to {out}/results.parquet")
+        from chainsim.outputs.tables import sweep_summary
+
+        print(sweep_summary(design.meta.name, manifest["points"], design.meta.reps,
+                            len(design.arms), design.runs, len(frame), out))
     return EXIT_OK
 
 
 def cmd_sensitivity(args: argparse.Namespace) -> int:
     """``chainsim sensitivity``: Sobol indices, ranking reversals, a figure."""
-    from chainsim.experiments.sensitivity import analyse_to_directory, sensitivity_table
+    from chainsim.experiments.sensitivity import analyse_to_directory
+    from chainsim.outputs.tables import sensitivity_table
 
     doc = analyse_to_directory(args.source, outcomes=args.outcome, out=args.out,
                                workers=args.workers, scheduler=args.scheduler,

@@ -61,3 +61,39 @@ def test_round_trip_in_both_languages():
 def test_unknown_language_is_a_clear_error():
     with pytest.raises(ValueError, match="language 'de'"):
         format_number(1.0, "de")
+
+
+def test_relative_change_with_two_significant_digits():
+    from chainsim.chain.numbers import format_relative
+
+    assert format_relative(-1167, 41008) == f"{MINUS}2.8 %"
+    assert format_relative(51.2, 25.45) == "+201 %"
+    assert format_relative(-0.0001, 41008) == "0 %"  # never -0
+    assert format_relative(1.0, 0.0) == "–"
+    assert format_relative(-1167, 41008, "nl") == f"{MINUS}2,8 %"
+
+
+def test_counts_take_the_singular_for_one():
+    from chainsim.chain.numbers import format_count
+
+    assert format_count(1, "replication", "replications") == "1 replication"
+    assert format_count(20, "replication", "replications") == "20 replications"
+    assert format_count(1000, "member", "members") == "1,000 members"
+
+
+def test_months_in_words_in_both_languages():
+    from chainsim.chain.numbers import format_month
+
+    assert format_month("2021-01") == "January 2021"
+    assert format_month("2023-03", "nl") == "maart 2023"
+    with pytest.raises(ValueError, match="YYYY-MM"):
+        format_month("2021")
+
+
+def test_given_figures_drop_trailing_zeros():
+    from chainsim.chain.numbers import format_given
+
+    assert [format_given(x) for x in (0.55, 1300.0, 0.012, 2.0, 0.05000000001)] == [
+        "0.55", "1,300", "0.012", "2", "0.05"]
+    assert format_given(-0.0) == "0"
+    assert format_given(0.1627, "nl") == "0,1627"

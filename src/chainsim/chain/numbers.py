@@ -134,3 +134,69 @@ def parse_number(text: str, lang: str = "en") -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text!r} is not a finite number")
     return value
+
+
+def format_relative(change: float | None, base: float | None, lang: str = "en") -> str:
+    """A change relative to a baseline level, as a signed percentage.
+
+    Args:
+        change: The change, in the level's unit (``-1167``).
+        base: The baseline level, in the same unit (``41010``).
+        lang: ``"en"`` or ``"nl"``.
+
+    Returns:
+        For example ``"−2.8 %"``, ``"+201 %"``, ``"−0.04 %"`` (two significant digits,
+        at most two decimals); ``"–"`` when the baseline is zero or missing; ``"0 %"``
+        when the change rounds to zero.
+    """
+    if change is None or base is None or base == 0 or not math.isfinite(base):
+        return "–"
+    if isinstance(change, float) and math.isnan(change):
+        return "–"
+    return f"{format_signed(100.0 * change / abs(base), lang, digits=2, most=2)} %"
+
+
+def format_count(count: float, one: str, many: str, lang: str = "en") -> str:
+    """A whole count with its noun in the right number: ``"1 replication"``, ``"20 replications"``.
+
+    Args:
+        count: The count.
+        one: The noun for exactly one.
+        many: The noun for any other count.
+        lang: ``"en"`` or ``"nl"``.
+    """
+    return f"{format_number(count, lang, decimals=0)} {one if count == 1 else many}"
+
+
+def format_month(month: str, lang: str = "en") -> str:
+    """A ``YYYY-MM`` month in words: ``"January 2021"`` (en), ``"januari 2021"`` (nl).
+
+    Raises:
+        ValueError: When ``month`` is not ``YYYY-MM``.
+    """
+    import datetime
+
+    from babel.dates import format_date
+
+    try:
+        year, mon = (int(part) for part in month.split("-"))
+        day = datetime.date(year, mon, 1)
+    except ValueError:
+        raise ValueError(f"{month!r} is not a month written YYYY-MM") from None
+    return format_date(day, "MMMM y", locale=_locale(lang))
+
+
+def format_given(value: float, lang: str = "en", *, digits: int = 4) -> str:
+    """A number as a person would write it: no trailing zeros, the reader's separators.
+
+    Up to ``digits`` significant digits: ``0.55``, ``1,300``, ``0.012``, ``2``.
+
+    For figures that were given rather than estimated (a source's figure, a parameter's
+    central value and range, an axis tick).
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    places = decimals_for(value, digits, most=6)
+    while places > 0 and round(value, places - 1) == round(value, places):
+        places -= 1
+    return format_number(value, lang, decimals=places)

@@ -23,6 +23,7 @@ import pandas as pd
 
 from chainsim.analysis.targets import DEFAULT_TARGETS, load_targets
 from chainsim.chain.config import Scenario
+from chainsim.chain.numbers import format_count
 from chainsim.chain.parameters import ParameterSet
 from chainsim.engines import DEFAULT_ENGINE
 from chainsim.experiments.progress import progress_bar
@@ -82,7 +83,7 @@ def run_to_directory(scenario: Scenario, params: ParameterSet, out: Path, reps: 
 
         files.figure("funnel.png", lambda p: funnel_figure(
             window, targets, p, f"{scenario.name}: the chain, 2015-2019 yearly average "
-                                f"({reps} replications)"))
+                                f"({format_count(reps, 'replication', 'replications')})"))
         files.json("summary.json", doc)
     return doc
 
