@@ -1,0 +1,16 @@
+"""The join link as a QR code, drawn locally with segno (an SVG string, no network)."""
+
+from __future__ import annotations
+
+import io
+
+import segno
+
+
+def qr_svg(url: str, title: str = "") -> str:
+    """An inline SVG QR code of ``url`` (dark on white, scalable, with a quiet zone)."""
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=6, border=2, xmldecl=False,
+                                    svgns=True, title=title or None, light="#fff", svgclass="qr",
+                                    lineclass=None, omitsize=True)
+    return buffer.getvalue().decode("utf-8")
