@@ -59,8 +59,12 @@ def unit(q: Question, lang: str) -> str:
 
 
 def fmt(value: float | None, lang: str) -> str:
-    """A number in the reader's convention."""
-    return "–" if value is None else format_number(value, lang)
+    """A number in the reader's convention (whole numbers without decimals)."""
+    if value is None:
+        return "–"
+    if float(value).is_integer() and abs(value) >= 10:
+        return format_number(value, lang, decimals=0)
+    return format_number(value, lang)
 
 
 def _flash(message: str | None, lang: str) -> str:
