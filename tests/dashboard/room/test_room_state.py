@@ -161,7 +161,7 @@ def test_prediction_chart_shows_band_mean_baseline_and_every_prediction():
 
 def test_direction_chart_marks_the_simulated_direction():
     svg = direction_chart([("up", 80), ("up", 60), ("down", 90)], result(direction="up"), "en")
-    assert 'class="sim-direction"' in svg and "2 · mean confidence 70 %" in svg
+    assert 'class="sim-direction"' in svg and "2 · 70 %" in svg
 
 
 def test_pages_escape_names_and_carry_no_inline_code():

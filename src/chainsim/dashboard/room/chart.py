@@ -21,8 +21,8 @@ from chainsim.chain.numbers import format_number
 from chainsim.dashboard.room.catalogue import t
 from chainsim.dashboard.room.compute import RoundResult
 
-WIDTH, HEIGHT = 640, 230
-MARGIN = 30
+WIDTH, HEIGHT = 480, 250
+MARGIN = 24
 ROOM = "#1f77b4"
 SIM = "#d62728"
 BASE = "#555555"
@@ -81,19 +81,19 @@ def prediction_chart(values: list[float], result: RoundResult | None, lang: str,
         parts.append(f'<line x1="{m:.1f}" x2="{m:.1f}" y1="20" y2="{axis_y}" stroke="{SIM}" '
                      f'stroke-width="3"/>')
         c0, c1 = x(result.scenario.lo), x(result.scenario.hi)
-        parts.append(f'<line x1="{c0:.1f}" x2="{c1:.1f}" y1="26" y2="26" stroke="{SIM}" '
-                     f'stroke-width="8"/>')
+        parts.append(f'<line class="sim-ci" x1="{c0:.1f}" x2="{c1:.1f}" y1="28" y2="28" '
+                     f'stroke="{SIM}" stroke-width="5"/>')
         parts.append(f'<text x="{m:.1f}" y="14" text-anchor="middle" fill="{SIM}" '
-                     f'font-size="13">{escape(t("simulated", lang))} '
+                     f'font-size="15">{escape(t("simulated", lang))} '
                      f'{escape(format_number(result.scenario.mean, lang))}</text>')
         bx = x(result.baseline.mean)
         parts.append(f'<line x1="{bx:.1f}" x2="{bx:.1f}" y1="40" y2="{axis_y}" '
                      f'stroke="{BASE}" stroke-width="2" stroke-dasharray="5 4"/>')
         anchor = "end" if bx > m else "start"
-        anchor = "start" if bx < MARGIN + 80 else ("end" if bx > WIDTH - MARGIN - 80 else anchor)
-        parts.append(f'<text x="{bx + (4 if anchor == "start" else -4):.1f}" y="52" '
-                     f'text-anchor="{anchor}" fill="{BASE}" font-size="12">'
-                     f'{escape(t("baseline", lang))} '
+        anchor = "start" if bx < MARGIN + 120 else ("end" if bx > WIDTH - MARGIN - 120 else anchor)
+        parts.append(f'<text x="{bx + (4 if anchor == "start" else -4):.1f}" y="54" '
+                     f'text-anchor="{anchor}" fill="{BASE}" font-size="14">'
+                     f'{escape(t("baseline_short", lang))} '
                      f'{escape(format_number(result.baseline.mean, lang))}</text>')
     # dots: stacked per bin so equal guesses stay visible
     if values:
@@ -117,16 +117,16 @@ def prediction_chart(values: list[float], result: RoundResult | None, lang: str,
         tx = x(tick)
         parts.append(f'<line x1="{tx:.1f}" x2="{tx:.1f}" y1="{axis_y}" y2="{axis_y + 5}" '
                      f'stroke="#333"/><text x="{tx:.1f}" y="{axis_y + 19}" '
-                     f'text-anchor="middle" font-size="12" fill="#333">'
+                     f'text-anchor="middle" font-size="14" fill="#333">'
                      f'{escape(format_number(tick, lang))}</text>')
     legend_y = HEIGHT - 6
     parts.append(f'<circle cx="{MARGIN + 6}" cy="{legend_y - 4}" r="5" fill="{ROOM}"/>'
-                 f'<text x="{MARGIN + 16}" y="{legend_y}" font-size="12" fill="#333">'
+                 f'<text x="{MARGIN + 16}" y="{legend_y}" font-size="14" fill="#333">'
                  f'{escape(t("room_predictions", lang))} ({len(values)})</text>')
     if result is not None:
         parts.append(f'<rect x="{WIDTH / 2}" y="{legend_y - 10}" width="14" height="10" '
                      f'fill="{SIM}" fill-opacity="0.25"/><text x="{WIDTH / 2 + 18}" '
-                     f'y="{legend_y}" font-size="12" fill="#333">'
+                     f'y="{legend_y}" font-size="14" fill="#333">'
                      f'{escape(t("simulated", lang))}: {escape(t("band", lang))}</text>')
     parts.append("</svg>")
     return "".join(parts)
@@ -144,10 +144,10 @@ def direction_chart(directions: list[tuple[str, int]], result: RoundResult | Non
     keys = ("down", "same", "up")
     counts = {k: [c for d, c in directions if d == k] for k in keys}
     top = max([len(v) for v in counts.values()] + [1])
-    bar_w, gap = 150, 45
+    bar_w, gap = 120, 24
     parts = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
              f'xmlns="http://www.w3.org/2000/svg" aria-label="{escape(t("reveal", lang))}">']
-    base_y = HEIGHT - 45
+    base_y = HEIGHT - 50
     for i, k in enumerate(keys):
         x0 = MARGIN + 20 + i * (bar_w + gap)
         h = (base_y - 40) * len(counts[k]) / top
@@ -159,15 +159,16 @@ def direction_chart(directions: list[tuple[str, int]], result: RoundResult | Non
                          f'height="{base_y - 25}" fill="none" stroke="{SIM}" '
                          f'stroke-width="4"/>')
             parts.append(f'<text x="{x0 + bar_w / 2}" y="22" text-anchor="middle" fill="{SIM}" '
-                         f'font-size="13">{escape(t("simulated", lang))}</text>')
+                         f'font-size="15">{escape(t("simulated", lang))}</text>')
         conf = counts[k]
         label = str(len(conf))
         if conf:
-            label += f" · {escape(t('mean_confidence', lang))} {round(float(np.mean(conf)))} %"
+            label += f" · {round(float(np.mean(conf)))} %"
         parts.append(f'<text x="{x0 + bar_w / 2}" y="{base_y - h - 6:.1f}" text-anchor="middle" '
-                     f'font-size="12" fill="#333">{label}</text>')
+                     f'font-size="14" fill="#333">{label}</text>')
         parts.append(f'<text x="{x0 + bar_w / 2}" y="{base_y + 20}" text-anchor="middle" '
                      f'font-size="14" fill="#333">{escape(t(k, lang))}</text>')
     parts.append(f'<line x1="{MARGIN}" x2="{WIDTH - MARGIN}" y1="{base_y}" y2="{base_y}" '
-                 f'stroke="#333"/></svg>')
+                 f'stroke="#333"/><text x="{MARGIN}" y="{HEIGHT - 4}" font-size="13" fill="#555">'
+                 f'{escape(t("bars_note", lang))}</text></svg>')
     return "".join(parts)

@@ -50,7 +50,8 @@ def layout(title: str, body: str, lang: str, poll: str | None = None, version: i
 
 def question_text(q: Question, lang: str) -> str:
     """The question, with ``{proxy}`` replaced by the proxy's name."""
-    return q.text(lang).replace("{proxy}", proxy_label(q.proxy, lang))
+    text = q.text(lang).replace("{proxy}", proxy_label(q.proxy, lang))
+    return text.replace(" %", "\u00a0%")  # "80 %" stays on one line
 
 
 def unit(q: Question, lang: str) -> str:
@@ -65,6 +66,10 @@ def fmt(value: float | None, lang: str) -> str:
     if float(value).is_integer() and abs(value) >= 10:
         return format_number(value, lang, decimals=0)
     return format_number(value, lang)
+
+
+def _range(lo: float, hi: float, lang: str) -> str:
+    return f"{fmt(lo, lang)} {escape(t('to', lang))} {fmt(hi, lang)}"
 
 
 def _flash(message: str | None, lang: str) -> str:
@@ -129,11 +134,11 @@ def reveal_block(room: Room, r: Round, lang: str, mine: str | None = None) -> st
     pct = " pp" if is_percent(q.proxy) else ""
     sim = (f'<p class="sim-result"><strong>{escape(t("simulated", lang))}: '
            f'<span class="sim-mean">{fmt(res.scenario.mean, lang)}</span></strong> '
-           f'({escape(t("ci", lang))} {fmt(res.scenario.lo, lang)}–{fmt(res.scenario.hi, lang)}; '
-           f'{escape(t("band", lang))} {fmt(res.band[0], lang)}–{fmt(res.band[1], lang)}). '
+           f'({escape(t("ci", lang))} {_range(res.scenario.lo, res.scenario.hi, lang)}; '
+           f'{escape(t("band", lang))} {_range(res.band[0], res.band[1], lang)}). '
            f'{escape(t("baseline", lang))}: {fmt(res.baseline.mean, lang)}. '
            f'{escape(t("change_vs_baseline", lang))}: {fmt(res.delta.mean, lang)}{pct} '
-           f'({escape(t("ci", lang))} {fmt(res.delta.lo, lang)}–{fmt(res.delta.hi, lang)}).</p>')
+           f'({escape(t("ci", lang))} {_range(res.delta.lo, res.delta.hi, lang)}).</p>')
     if q.kind == "direction":
         sim += (f'<p class="sim-direction-text"><strong>{escape(t("direction_result", lang))}: '
                 f'{escape(t(res.direction, lang))}</strong>. {escape(t("direction_note", lang))}'
@@ -321,7 +326,7 @@ def facilitator_parts(room: Room, base: str, questions: list[Question], join_url
                 f'name="pid" value="{p.pid}"><button type="submit" class="btn-remove secondary">'
                 f'{escape(t("remove", lang))}</button></form></td></tr>')
         roster = (f'<h2>{escape(t("roster", lang))} ({total})</h2><table class="roster"><thead>'
-                  f'<tr><th>{escape(t("name", lang).split(" (")[0])}</th>'
+                  f'<tr><th>{escape(t("name_col", lang))}</th>'
                   f'<th>{escape(t("joined", lang))}</th><th>{escape(t("answered", lang))}</th>'
                   f'<th>{escape(t("last_activity", lang))}</th>'
                   f'<th>{escape(t("connected", lang))}</th><th></th></tr></thead>'
