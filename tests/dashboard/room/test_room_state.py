@@ -136,7 +136,7 @@ def test_package_answers_respect_the_budget():
     r = room.start(q)
     with pytest.raises(RoomError, match="bad_answer"):  # prices not known yet
         room.answer(p, Answer(package=()))
-    room.set_prices(r.number, {"prevention=0.25": 1.5e6, "evidence=0.66": 0.9e6}, None)
+    room.set_prices(r.number, {"prevention=0.25": 1.5e6, "evidence=0.66": 1.9e6}, None)
     with pytest.raises(RoomError, match="over_budget"):
         room.answer(p, Answer(package=(("evidence", 0.66), ("prevention", 0.25))))
     room.answer(p, Answer(package=(("prevention", 0.25),)))

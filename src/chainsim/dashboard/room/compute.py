@@ -2,7 +2,8 @@
 
 The result of a question does not depend on who answers, so it is computed once, when the
 facilitator opens the round (or earlier with ``--precompute``), and cached by what it
-depends on (:meth:`Question.simulation_key`): two rounds on the same scenario share it.
+depends on (:meth:`Question.simulation_key`); questions on the same scenario (another
+proxy) reuse the worker's comparison, and the baseline arm is shared by all.
 The computation is the dashboard's comparison (:func:`chainsim.dashboard.bands.run_bands`:
 baseline and the question's scenario on common random numbers, fast engine), so the room
 shows the same means, bands and paired intervals as the dashboard's Compare view.
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import multiprocessing
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -106,6 +108,29 @@ def _band(results, proxy: str, factor: float) -> tuple[float, float]:
     return float(np.quantile(values, BAND[0])), float(np.quantile(values, BAND[1]))
 
 
+_RUNS: OrderedDict[tuple, object] = OrderedDict()
+"""The worker's last comparisons by scenario, so questions on one scenario share a run."""
+_RUNS_KEPT = 4
+
+
+def _comparison(question: Question, reps: int, seed: int):
+    from chainsim.dashboard import bands, levers
+
+    key = (question.preset, question.levers, reps, seed)
+    if key in _RUNS:
+        _RUNS.move_to_end(key)
+        return _RUNS[key]
+    settings = question.settings()
+    current = levers.current_scenario(settings)
+    baseline = levers.baseline_scenario(settings)
+    period = levers.lever_period(settings.levers, current)
+    run = bands.run_bands(baseline, current, reps=reps, seed=seed, period=period)
+    _RUNS[key] = run
+    while len(_RUNS) > _RUNS_KEPT:
+        _RUNS.popitem(last=False)
+    return run
+
+
 def simulate(question: Question, reps: int = DEFAULT_REPS, seed: int = 1) -> RoundResult:
     """Compute a question's result (baseline vs the question's scenario).
 
@@ -114,13 +139,9 @@ def simulate(question: Question, reps: int = DEFAULT_REPS, seed: int = 1) -> Rou
         reps: Replications per arm.
         seed: The comparison's seed (common random numbers for both arms).
     """
-    from chainsim.dashboard import bands, levers
+    from chainsim.dashboard import levers
 
-    settings = question.settings()
-    current = levers.current_scenario(settings)
-    baseline = levers.baseline_scenario(settings)
-    period = levers.lever_period(settings.levers, current)
-    run = bands.run_bands(baseline, current, reps=reps, seed=seed, period=period)
+    run = _comparison(question, reps, seed)
     proxy = question.proxy
     factor = scale(proxy)
     delta = _estimate(run.deltas((proxy,))[proxy], factor)
@@ -134,7 +155,7 @@ def simulate(question: Question, reps: int = DEFAULT_REPS, seed: int = 1) -> Rou
         band=_band(run.current, proxy, factor),
         baseline=_estimate(run.level("baseline", proxy), factor),
         baseline_band=_band(run.baseline, proxy, factor), delta=delta, direction=direction,
-        reps=reps, seed=seed, period=levers.describe_period(period), seconds=run.seconds)
+        reps=reps, seed=seed, period=levers.describe_period(run.period), seconds=run.seconds)
 
 
 class Simulator:

@@ -180,19 +180,22 @@ def budget_line(room, r, lang: str) -> str:
     return line
 
 
-def form_fields(room, r, lang: str) -> str:
-    """Radio buttons per lever, each position with its price."""
+def form_fields(room, r, lang: str, chosen: Package | None = None) -> str:
+    """Radio buttons per lever, each position with its price (``chosen`` ticked)."""
     prices = getattr(r, "prices", None)
     if prices is None:
         return ""
+    picked = dict(chosen or ())
     blocks = []
     for lever, positions in OPTIONS.items():
         radios = []
+        ticked = next((i for i, (v, _c) in enumerate(positions)
+                       if i > 0 and lever in picked and v == picked[lever]), 0)
         for i, (value, _programme) in enumerate(positions):
             price = 0.0 if i == 0 else prices.get(f"{lever}={value:g}", 0.0)
             cost = "" if i == 0 else f" ({'+' if price >= 0 else ''}{money(price, lang)})"
             radios.append(f'<label class="choice"><input type="radio" name="{lever}" '
-                          f'value="{i}"{" checked" if i == 0 else ""}> '
+                          f'value="{i}"{" checked" if i == ticked else ""}> '
                           f"{escape(position_text(lever, value, lang))}{escape(cost)}</label>")
         blocks.append(f'<fieldset class="lever lever-{lever}"><legend>'
                       f'{escape(lever_label(lever, lang))}</legend>{"".join(radios)}</fieldset>')

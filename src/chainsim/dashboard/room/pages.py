@@ -68,6 +68,12 @@ def fmt(value: float | None, lang: str) -> str:
     return format_number(value, lang)
 
 
+def _computed(r: Round) -> str:
+    """What of a round's computation is there (a part's key changes when it grows)."""
+    return (f"{r.result is not None}:{r.error is not None}:{r.prices is not None}:"
+            f"{len(r.packages)}")
+
+
 def _range(lo: float, hi: float, lang: str) -> str:
     return f"{fmt(lo, lang)} {escape(t('to', lang))} {fmt(hi, lang)}"
 
@@ -177,7 +183,8 @@ def _answer_form(room: Room, r: Round, p: Participant, lang: str) -> str:
                   f'<label>{escape(t("confidence", lang))}<select name="confidence">{conf}'
                   "</select></label>")
     else:
-        fields = pkg.form_fields(room, r, lang)
+        mine = r.answers.get(p.pid)
+        fields = pkg.form_fields(room, r, lang, mine.package if mine else None)
     return (f'<form method="post" action="/p/answer" class="answer-form">{hidden}{fields}'
             f'<button type="submit" class="btn-submit">{escape(t("submit", lang))}</button>'
             "</form>")
@@ -212,7 +219,7 @@ def participant_parts(room: Room, p: Participant, message: str | None = None) ->
                            if mine else f'<p>{escape(t("no_answer", lang))}</p>')
             body += f'<p class="locked">{escape(t("locked", lang))}</p>'
         else:
-            key += f":{r.result is not None}:{r.error is not None}"
+            key += f":{_computed(r)}"
             body = head + f'<div class="reveal">{reveal_block(room, r, lang, p.pid)}</div>'
         return {"main": _part("main", key, body)}
 
@@ -308,7 +315,7 @@ def facilitator_parts(room: Room, base: str, questions: list[Question], join_url
                 controls += f'<div class="reveal">{reveal_block(room, r, lang)}</div>'
                 controls += _answers_table(room, r, lang)
                 controls += _question_picker(base, questions, lang, t("next_round", lang))
-            ckey = f"{r.number}:{r.phase}:{r.result is not None}:{r.error is not None}"
+            ckey = f"{r.number}:{r.phase}:{_computed(r)}"
             if r.phase == "revealed":
                 ckey += f":{len(room.counted(r))}"
         rows = []
