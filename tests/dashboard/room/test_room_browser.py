@@ -203,9 +203,9 @@ def test_a_package_round_in_the_browser(browser):
         expect(fac.locator(".answered-count")).to_contain_text("beantwoord 2/2")
         fac.locator(".btn-lock").click()
         fac.locator(".btn-reveal").click()
-        expect(fac.locator("tr.package-row")).to_have_count(2, timeout=300_000)
+        expect(fac.locator("li.package-row")).to_have_count(2, timeout=300_000)
         expect(fac.locator(".reveal .computing")).to_have_count(0, timeout=300_000)
-        expect(dana.locator("tr.package-row.mine")).to_have_count(1, timeout=10_000)
+        expect(dana.locator("li.package-row.mine")).to_have_count(1, timeout=10_000)
         shot(fac, "facilitator_package_nl")
         shot(dana, "participant_package_reveal_phone")
     finally:

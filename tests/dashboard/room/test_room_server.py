@@ -227,9 +227,9 @@ def test_a_package_round_ranks_the_packages():
         html = wait_for(lambda: (lambda h: h if "package-row" in h
                                  and "computing" not in h else None)(people[0].page()[2]),
                         timeout=300)
-        rows = re.findall(r'<tr class="package-row[^"]*">(.*?)</tr>', html)
+        rows = re.findall(r'<li class="package-row[^"]*">(.*?)</ul></li>', html)
         assert len(rows) == 2  # two distinct packages, each simulated once
         assert "Prevention" in rows[0]  # fewer young starters: fewest victim-months
-        assert '<tr class="package-row mine">' in html
+        assert '<li class="package-row mine">' in html
     finally:
         server.stop()

@@ -125,16 +125,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cost_estimate": ("Estimated extra cost per year", "Geschatte extra kosten per jaar"),
     "over_budget": ("Over budget: take something out.", "Boven budget: haal iets weg."),
     "prices_pending": ("Prices are being computed…", "De prijzen worden berekend…"),
-    "packages_ranked": ("Packages ranked", "Pakketten gerangschikt"),
+    "packages_ranked": ("Packages ranked by the change in",
+                        "Pakketten gerangschikt op de verandering in"),
     "package": ("Package", "Pakket"),
     "chosen_by": ("chosen by", "gekozen door"),
     "extra_cost": ("extra cost per year", "extra kosten per jaar"),
-    "nothing": ("nothing", "niets"),
-    "costs_note": ("Costs: chain workload (unit costs of {file}: placeholders) plus each "
-                   "lever's illustrative programme cost; estimated from each lever alone.",
-                   "Kosten: werklast in de keten (kosten per eenheid uit {file}: "
-                   "voorbeeldwaarden) plus de illustratieve programmakosten van elke knop; "
-                   "geschat per knop apart."),
+    "nothing": ("no change", "geen verandering"),
+    "as_now": ("as now", "zoals nu"),
+    "change_note": ("Changes against the baseline per year (2021-2035), 95 % CI in brackets; "
+                    "lowest first.",
+                    "Verandering tegenover de basis per jaar (2021-2035), 95 %-BI tussen "
+                    "haakjes; laagste eerst."),
+    "costs_note": ("Costs: the chain's extra workload (unit costs of {file}: placeholders) "
+                   "plus each lever's illustrative programme cost. The prices on the form are "
+                   "estimated per lever alone; here each package is simulated whole.",
+                   "Kosten: de extra werklast in de keten (kosten per eenheid uit {file}: "
+                   "voorbeeldwaarden) plus de illustratieve programmakosten van elke knop. De "
+                   "prijzen op het formulier zijn per knop apart geschat; hier is elk pakket "
+                   "als geheel gesimuleerd."),
 }
 
 PROXY_LABELS: dict[str, tuple[str, str]] = {

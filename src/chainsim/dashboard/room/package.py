@@ -51,7 +51,7 @@ def position_text(lever: str, value: float | None, lang: str) -> str:
     """A lever position as read: "now", "80 %", "190", "×0.8"."""
     if value is None or (lever in ("prevention",) and value == 0) or (
             lever in ("evidence", "inspection") and value == 1.0):
-        return t("nothing", lang)
+        return t("as_now", lang)
     if lever == "probation":
         return f"{format_number(100 * value, lang, decimals=0)} %"
     if lever == "prevention":
@@ -216,26 +216,26 @@ def reveal_html(room, r, lang: str, mine: str | None) -> str:
     done = [k for k in groups if k in results]
     first = q.rank[0]
     done.sort(key=lambda k: results[k].deltas[first].mean)
-    head = (f'<p class="proxy-name">{escape(t("packages_ranked", lang))}: '
-            f'{escape(proxy_label(first, lang))}</p>')
-    cols = "".join(f"<th>{escape(proxy_label(p, lang))}</th>" for p in q.rank)
+    head = (f'<p class="proxy-name">{escape(t("packages_ranked", lang))} '
+            f'{escape(proxy_label(first, lang))}</p>'
+            f'<p class="note">{escape(t("change_note", lang))}</p>')
     rows = []
-    for i, key in enumerate(done, 1):
+    for key in done:
         res = results[key]
-        who = len(groups[key])
         own = " mine" if mine in groups[key] else ""
-        cells = "".join(
-            f"<td>{format_number(res.deltas[p].mean, lang)} "
-            f"<small>({format_number(res.deltas[p].lo, lang)}–"
-            f"{format_number(res.deltas[p].hi, lang)})</small></td>" for p in q.rank)
+        facts = "".join(
+            f"<li>{escape(proxy_label(p, lang))}: <strong>"
+            f"{format_number(res.deltas[p].mean, lang)}</strong> "
+            f"<small>({format_number(res.deltas[p].lo, lang)} {escape(t('to', lang))} "
+            f"{format_number(res.deltas[p].hi, lang)})</small></li>" for p in q.rank)
         total = (res.cost.mean if res.cost else 0.0) + programme_cost(packages[key])
-        rows.append(f'<tr class="package-row{own}"><td>{i}</td>'
-                    f"<td>{escape(describe(packages[key], lang))}</td>"
-                    f"<td>{who}</td><td>{money(total, lang)}</td>{cells}</tr>")
+        rows.append(f'<li class="package-row{own}"><p class="package-name">'
+                    f"{escape(describe(packages[key], lang))}</p>"
+                    f'<p class="package-facts">{escape(t("chosen_by", lang))} '
+                    f"{len(groups[key])} · {escape(t('extra_cost', lang))} "
+                    f"{money(total, lang)}</p><ul>{facts}</ul></li>")
     pending = len(groups) - len(done)
-    table = (f'<table class="packages"><thead><tr><th>#</th><th>{escape(t("package", lang))}'
-             f'</th><th>{escape(t("chosen_by", lang))}</th><th>{escape(t("extra_cost", lang))}'
-             f"</th>{cols}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    table = f'<ol class="packages">{"".join(rows)}</ol>'
     more = (f'<p class="computing">{escape(t("computing", lang))} ({pending})</p>'
             if pending else "")
     note = t("costs_note", lang, file=COSTS_FILE.name)
