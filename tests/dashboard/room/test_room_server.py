@@ -192,6 +192,28 @@ def test_a_new_code_keeps_members_and_refuses_the_old_code(room_server):
     room_server.code = code
 
 
+def test_a_question_built_from_a_scenario_and_a_proxy_in_dutch(room_server):
+    f = Facilitator(room_server.base, room_server.secret)
+    p = Participant(room_server.base)
+    assert p.join(room_server.code, "Noor", "nl") == 200
+    page = f.page()[2]
+    if 'class="btn-lock"' in page:
+        f.act("lock", round=re.search(r'name="round" value="(\d+)"', page).group(1))
+    page = f.page()[2]
+    if 'class="btn-reveal"' in page:
+        f.act("reveal", round=re.search(r'name="round" value="(\d+)"', page).group(1))
+    assert f.act("lang", lang="nl")[0] == 200
+    assert "beantwoord" in f.page()[2]
+    assert f.act("build", preset="better_evidence.toml", proxy="investigations",
+                 kind="direction")[0] == 200
+    html = p.page()[2]
+    assert "Scenario better_evidence: welke richting voor gestarte opsporingsonderzoeken" in html
+    assert 'name="direction"' in html
+    assert f.act("build", preset="../secret.toml", proxy="investigations",
+                 kind="number")[1].endswith("?e=bad_answer")
+    f.act("lang", lang="en")
+
+
 def test_guessing_is_rate_limited():
     server = start_room("ratelimit")
     try:

@@ -190,7 +190,8 @@ def t(key: str, lang: str, **fmt: object) -> str:
     """The text ``key`` in ``lang`` (``en`` or ``nl``), formatted with ``fmt``."""
     en, nl = TEXTS[key]
     text = nl if lang == "nl" else en
-    return text.format(**fmt) if fmt else text
+    text = text.format(**fmt) if fmt else text
+    return text.replace(" %", "\u00a0%")  # "95 %" stays on one line
 
 
 def proxy_label(proxy: str, lang: str) -> str:
