@@ -10,9 +10,10 @@ participant (Playwright, ``/usr/bin/chromium``):
 
 - **page interactive**: from opening the join link to the participant page with its
   script running, in the browser (and, for the HTTP clients, join + first page);
-- **reveal latency**: every participant waits on its long poll; the facilitator posts
-  "reveal"; the time until each participant's poll returns the reveal (and until the
-  browser shows it);
+- **question and reveal latency**: every participant long-polls from joining on, as a
+  phone does; the time from the facilitator's "start" until each participant's poll has
+  the question, and from "reveal" until it has the reveal (and until the browser shows
+  it); answers are posted spread over 5 s meanwhile;
 - **server memory**: peak resident memory of the server and its simulation worker,
   sampled every 0.2 s throughout.
 
@@ -159,13 +160,44 @@ def main() -> int:
                   f"{interactive:.2f} s (goal <= 3 s)")
         total = len(people) + (1 if page else 0)
 
+        # every participant's page long-polls from now on, as phones do
+        seen: dict[str, dict[int, float]] = {"question": {}, "reveal": {}}
+        done = threading.Event()
+
+        def watch(i: int) -> None:
+            since = people[i].poll(-1)[1]["version"]
+            while not done.is_set():
+                _status, data = people[i].poll(since, timeout=60)
+                since = data["version"]
+                html = data["parts"]["main"]["html"]
+                now = time.perf_counter()
+                if 'name="round"' in html:
+                    seen["question"].setdefault(i, now)
+                if "sim-result" in html:
+                    seen["reveal"].setdefault(i, now)
+                    return
+
+        watchers = [threading.Thread(target=watch, args=(i,), daemon=True)
+                    for i in range(len(people))]
+        for t in watchers:
+            t.start()
+        time.sleep(1.0)
+
         started = time.perf_counter()
         fac.act("start", question=QUESTION)
+        while len(seen["question"]) < len(people) and time.perf_counter() - started < 30:
+            time.sleep(0.02)
+        question = [seen["question"][i] - started for i in sorted(seen["question"])]
+        assert len(question) == len(people), f"only {len(question)} saw the question"
+        figures["question_latency_s"] = {"median": round(statistics.median(question), 3),
+                                         "max": round(max(question), 3)}
+        print(f"the question reached every participant's poll: {_stats(question)}")
         number = int(re.search(r'name="round" value="(\d+)"', people[0].page()[2]).group(1))
         answer_times: list[float] = []
         lock = threading.Lock()
 
         def answer(i: int) -> None:
+            time.sleep(random.uniform(0, 5))  # people type at their own pace
             t0 = time.perf_counter()
             status = people[i].answer(number, value=str(random.randint(30, 70)))[0]
             assert status == 200
@@ -181,7 +213,9 @@ def main() -> int:
             page.locator(".answer-value").fill("50")
             page.locator(".btn-submit").click()
             page.locator(".my-answer").wait_for()
-        print(f"answers posted: {_stats(answer_times)}")
+        figures["answer_post_s"] = {"median": round(statistics.median(answer_times), 3),
+                                    "max": round(max(answer_times), 3)}
+        print(f"answers posted (spread over 5 s; post + page): {_stats(answer_times)}")
         text = fac.page()[2]
         shown = re.search(r"answered (\d+)/(\d+)", text).groups()
         assert shown == (str(total), str(total)), shown
@@ -194,31 +228,16 @@ def main() -> int:
         print(f"the round's simulation (once, {args.reps} replications per arm) was ready "
               f"{computed:.1f} s after the start")
 
-        versions = [p.poll(-1)[1]["version"] for p in people]
-        arrived: dict[int, float] = {}
-
-        def wait_reveal(i: int) -> None:
-            since = versions[i]
-            while True:
-                _status, data = people[i].poll(since, timeout=60)
-                since = data["version"]
-                if "sim-result" in data["parts"]["main"]["html"]:
-                    arrived[i] = time.perf_counter()
-                    return
-
-        threads = [threading.Thread(target=wait_reveal, args=(i,), daemon=True)
-                   for i in range(len(people))]
-        for t in threads:
-            t.start()
-        time.sleep(1.0)  # every participant is waiting on its poll
+        time.sleep(1.0)
         clicked = time.perf_counter()
         fac.act("reveal", round=number)
         if page is not None:
             page.locator(".sim-result").wait_for(timeout=30_000)
             figures["browser_reveal_s"] = round(time.perf_counter() - clicked, 3)
-        for t in threads:
+        for t in watchers:
             t.join(timeout=30)
-        latency = [arrived[i] - clicked for i in sorted(arrived)]
+        done.set()
+        latency = [seen["reveal"][i] - clicked for i in sorted(seen["reveal"])]
         assert len(latency) == len(people), f"only {len(latency)} saw the reveal"
         figures["reveal_latency_s"] = {"median": round(statistics.median(latency), 3),
                                        "max": round(max(latency), 3)}

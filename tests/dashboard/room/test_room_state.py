@@ -100,12 +100,14 @@ def test_answers_count_and_rounds_only_move_forward():
     assert c.label() == "Anonymous 3"
     with pytest.raises(RoomError, match="not_open"):
         room.answer(a, Answer(value=1.0))
+    stage = room.stage
     r = room.start(NUMBER)
-    v0 = room.version
+    assert room.stage == stage + 1  # every participant's page must change
+    v0, stage = room.version, room.stage
     room.answer(a, Answer(value=40.0))
     room.answer(b, Answer(value=45.0))
     room.answer(a, Answer(value=42.0))  # changed, still one answer
-    assert room.version > v0
+    assert room.version > v0 and room.stage == stage  # answers wake the facilitator only
     assert room.answered() == (2, 3)
     with pytest.raises(RoomError, match="bad_answer"):
         room.answer(c, Answer(value=float("nan")))

@@ -158,6 +158,14 @@ def simulate(question: Question, reps: int = DEFAULT_REPS, seed: int = 1) -> Rou
         reps=reps, seed=seed, period=levers.describe_period(run.period), seconds=run.seconds)
 
 
+def warm_up() -> bool:
+    """Import the simulation's modules in the worker (so the first round does not wait)."""
+    from chainsim.dashboard import bands, levers  # noqa: F401
+    from chainsim.engines import fast  # noqa: F401
+
+    return True
+
+
 class Simulator:
     """Computes each question's result once, in one worker, and caches it.
 
@@ -209,6 +217,10 @@ class Simulator:
         if done is not None:
             future.add_done_callback(done)
         return future
+
+    def warm(self) -> Future:
+        """Start the worker now and load the model's code in it."""
+        return self.run(("warm-up",), warm_up)
 
     def shutdown(self) -> None:
         """Stop the worker (pending computations are cancelled)."""

@@ -237,7 +237,7 @@ def participant_page(room: Room, p: Participant, message: str | None = None) -> 
               f'{escape(t("switch_lang", lang))}</button></form></header>')
     parts = participant_parts(room, p, message)
     body = header + '<main class="narrow">' + "".join(h for _, h in parts.values()) + "</main>"
-    return layout(t("title", lang), body, lang, poll="/p/poll", version=room.version,
+    return layout(t("title", lang), body, lang, poll="/p/poll", version=room.stage,
                   page_class="page-participant")
 
 

@@ -213,9 +213,9 @@ class RoomApp:
             return RedirectResponse(f"/join?e={self._gone(request)}", status_code=303)
         return HTMLResponse(participant_page(self.room, p, self._message(request)))
 
-    async def _wait(self, since: int, timeout: float) -> None:
+    async def _wait(self, since: int, timeout: float, counter: str = "version") -> None:
         end = time.monotonic() + timeout
-        while self.room.version == since and time.monotonic() < end:
+        while getattr(self.room, counter) == since and time.monotonic() < end:
             await asyncio.sleep(POLL_TICK)
 
     @staticmethod
@@ -230,11 +230,11 @@ class RoomApp:
         p = self._me(request)
         if p is None:
             return JSONResponse({"redirect": f"/join?e={self._gone(request)}"}, status_code=403)
-        await self._wait(self._since(request), POLL_PARTICIPANT)
+        await self._wait(self._since(request), POLL_PARTICIPANT, "stage")
         p = self._me(request)
         if p is None:
             return JSONResponse({"redirect": f"/join?e={self._gone(request)}"}, status_code=403)
-        version = self.room.version
+        version = self.room.stage
         parts = participant_parts(self.room, p)
         return JSONResponse({"version": version, "lang": p.lang,
                              "parts": {k: {"key": key, "html": html}
@@ -507,6 +507,7 @@ def serve(host: str = "127.0.0.1", port: int = 8770, reps: int = DEFAULT_REPS, s
     except (OSError, ValueError) as exc:
         print(f"chainsim: error: {exc}", file=sys.stderr)
         return 1
+    room_app.sim.warm()
     if precompute:
         for q in room_app.questions:
             if q.kind != "package":

@@ -1,8 +1,11 @@
 """The room's state: participants, rounds and answers, in one thread-safe object.
 
 Every change goes through a method of :class:`Room` under one lock and raises
-:attr:`Room.version`; the pages long-poll on the version, so a change (a join, an
-answer, the reveal) reaches every open page within a poll tick. Nothing here knows about
+:attr:`Room.version`; changes that every participant's page shows (a round starts, is
+locked, revealed or computed; someone is removed; a new code) also raise
+:attr:`Room.stage`. The facilitator's page long-polls on the version, participants' pages
+on the stage, so a change reaches every open page within a poll tick, and thirty answers
+coming in do not wake thirty phones thirty times. Nothing here knows about
 HTTP or HTML.
 """
 
@@ -145,14 +148,17 @@ class Room:
         self._clock = clock
         self._lock = threading.RLock()
         self.version = 0
+        self.stage = 0
         self.participants: dict[str, Participant] = {}  # by pid
         self._by_token: dict[str, Participant] = {}
         self.rounds: list[Round] = []
         self.facilitator_lang = "en"
 
     # -- internals ---------------------------------------------------------------------
-    def _bump(self) -> None:
+    def _bump(self, stage: bool = False) -> None:
         self.version += 1
+        if stage:
+            self.stage += 1
 
     @property
     def lock(self) -> threading.RLock:
@@ -214,7 +220,7 @@ class Room:
             p = self.participants.get(pid)
             if p is not None and not p.removed:
                 p.removed = True
-                self._bump()
+                self._bump(stage=True)
 
     def set_lang(self, p: Participant, lang: str) -> None:
         """A participant's language."""
@@ -227,7 +233,7 @@ class Room:
         """Replace the room code (who is in stays in; new joins need the new code)."""
         with self._lock:
             self.code = new_code()
-            self._bump()
+            self._bump(stage=True)
             return self.code
 
     def active(self) -> list[Participant]:
@@ -241,7 +247,7 @@ class Room:
         with self._lock:
             r = Round(number=len(self.rounds) + 1, question=question, started=self._clock())
             self.rounds.append(r)
-            self._bump()
+            self._bump(stage=True)
             return r
 
     def answer(self, p: Participant, answer: Answer) -> None:
@@ -287,7 +293,7 @@ class Room:
                     or PHASES.index(phase) <= PHASES.index(r.phase)):
                 raise RoomError("bad_phase")
             r.phase = phase
-            self._bump()
+            self._bump(stage=True)
 
     def set_result(self, number: int, result: RoundResult | None, error: str | None) -> None:
         """Store a round's computed result (or the error)."""
@@ -295,7 +301,7 @@ class Room:
             for r in self.rounds:
                 if r.number == number:
                     r.result, r.error = result, error
-            self._bump()
+            self._bump(stage=True)
 
     def set_prices(self, number: int, prices: dict[str, float] | None,
                    error: str | None) -> None:
@@ -305,7 +311,7 @@ class Room:
                 if r.number == number:
                     r.prices = prices
                     r.error = error or r.error
-            self._bump()
+            self._bump(stage=True)
 
     def set_package(self, key: str, result: PackageResult) -> None:
         """Store a simulated package in every round that has a package with this key."""
@@ -313,7 +319,7 @@ class Room:
             for r in self.rounds:
                 if r.question.kind == "package":
                     r.packages[key] = result
-            self._bump()
+            self._bump(stage=True)
 
     def counted(self, r: Round) -> dict[str, Answer]:
         """A round's answers from participants still in the room."""
