@@ -5,8 +5,8 @@ Access control (what it does; see the README for what it does not):
 - **Participants** post the room code to ``/join`` and get a random per-participant
   secret in an HttpOnly, SameSite=Strict cookie; every participant route needs it. A
   wrong code is refused, and more than :data:`MAX_FAILURES` wrong codes (or wrong
-  facilitator secrets) from one address in :data:`FAILURE_WINDOW` seconds get HTTP 429.
-  A removed participant's secret stops working.
+  facilitator secrets) from one address in :data:`FAILURE_WINDOW` seconds get HTTP 429,
+  as do more than :data:`MAX_JOINS` joins. A removed participant's secret stops working.
 - **The facilitator** has a separate secret (~190 bits) in the path of every facilitator
   route (``/f/<secret>/…``): page, controls, roster and export. A participant's cookie
   gives no access there; a wrong secret gives 404.
@@ -72,6 +72,9 @@ COOKIE = "chainsim_room"
 MAX_FAILURES = 20
 """Wrong codes or secrets allowed per address within :data:`FAILURE_WINDOW`."""
 FAILURE_WINDOW = 600.0
+MAX_JOINS = 60
+"""Joins allowed per address within :data:`FAILURE_WINDOW` (someone with the code cannot
+fill the room with scripted joins from one device)."""
 MAX_BODY = 16_384
 """Largest form body accepted (bytes)."""
 POLL_PARTICIPANT = 25.0
@@ -106,6 +109,7 @@ class RoomApp:
         self.loopback_only = loopback_only
         self.costs_file = costs_file
         self._failures: dict[str, deque[float]] = defaultdict(deque)
+        self._joins: dict[str, deque[float]] = defaultdict(deque)
         self._custom = 0
         self.app = Starlette(routes=[
             Route("/", self.home),
@@ -134,12 +138,12 @@ class RoomApp:
     def _client(self, request: Request) -> str:
         return request.client.host if request.client else "?"
 
-    def _blocked(self, request: Request) -> bool:
-        stamps = self._failures[self._client(request)]
+    def _blocked(self, request: Request, joins: bool = False) -> bool:
+        stamps = (self._joins if joins else self._failures)[self._client(request)]
         now = time.monotonic()
         while stamps and now - stamps[0] > FAILURE_WINDOW:
             stamps.popleft()
-        return len(stamps) >= MAX_FAILURES
+        return len(stamps) >= (MAX_JOINS if joins else MAX_FAILURES)
 
     def _failed(self, request: Request) -> None:
         self._failures[self._client(request)].append(time.monotonic())
@@ -192,7 +196,7 @@ class RoomApp:
         """``POST /join``: check the code, add the participant, set their cookie."""
         form = await self._form(request)
         lang = form.get("lang") if form.get("lang") in ("en", "nl") else "en"
-        if self._blocked(request):
+        if self._blocked(request) or self._blocked(request, joins=True):
             return HTMLResponse(join_page(lang, "", "too_many"), status_code=429)
         if not self.room.check_code(form.get("code", "")):
             self._failed(request)
@@ -201,6 +205,7 @@ class RoomApp:
             p = self.room.join(form.get("name", ""), lang)
         except RoomError as exc:
             return HTMLResponse(join_page(lang, "", str(exc)), status_code=403)
+        self._joins[self._client(request)].append(time.monotonic())
         response = RedirectResponse("/p", status_code=303)
         response.set_cookie(COOKIE, p.token, httponly=True, samesite="strict", path="/")
         return response
@@ -520,7 +525,9 @@ def serve(host: str = "127.0.0.1", port: int = 8770, reps: int = DEFAULT_REPS, s
           "chainsim: Ctrl-C stops the room (answers live in memory: export first)",
           file=sys.stderr, flush=True)
     try:
-        uvicorn.run(room_app.app, host=host, port=port, log_level="warning", access_log=False)
+        # no proxy headers: a client's address (for the rate limits) is the socket's
+        uvicorn.run(room_app.app, host=host, port=port, log_level="warning", access_log=False,
+                    proxy_headers=False)
     except KeyboardInterrupt:
         return 0
     except (OSError, SystemExit) as exc:

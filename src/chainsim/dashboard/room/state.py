@@ -182,7 +182,7 @@ class Room:
             RoomError: ``room_full`` beyond :data:`MAX_PARTICIPANTS`.
         """
         with self._lock:
-            if len(self.participants) >= MAX_PARTICIPANTS:
+            if sum(not p.removed for p in self.participants.values()) >= MAX_PARTICIPANTS:
                 raise RoomError("room_full")
             now = self._clock()
             pid = secrets.token_hex(4)
