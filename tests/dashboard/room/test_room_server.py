@@ -255,3 +255,12 @@ def test_a_package_round_ranks_the_packages():
         assert '<li class="package-row mine">' in html
     finally:
         server.stop()
+
+
+def test_a_bad_unit_costs_file_stops_the_room_before_it_starts(tmp_path, capsys):
+    from chainsim.cli import main
+
+    bad = tmp_path / "costs.toml"
+    bad.write_text("[costs]\nprison_month = -5\nnote = 'x'\n")
+    assert main(["workshop", "--costs", str(bad), "--port", "0"]) == 2
+    assert "prison_month" in capsys.readouterr().err

@@ -483,8 +483,16 @@ def build(host: str = "127.0.0.1", port: int = 8770, reps: int = DEFAULT_REPS, s
         in_process: Compute in a thread instead of a worker process.
         code: A fixed room code (default random).
         secret: A fixed facilitator secret (default random).
+
+    Raises:
+        ValueError: If the questions file is invalid.
+        chainsim.chain.errors.InputError: If the unit-costs file is invalid.
     """
     questions = load_questions(questions_file)
+    if costs_file is not None:
+        from chainsim.chain.costs import load_costs
+
+        load_costs(costs_file)  # a bad file fails now, with its field named, not mid-round
     wide = host in ("0.0.0.0", "::", "")
     shown = lan_address() if wide else host
     if ":" in shown and not shown.startswith("["):
@@ -515,7 +523,10 @@ def serve(host: str = "127.0.0.1", port: int = 8770, reps: int = DEFAULT_REPS, s
     room_app.sim.warm()
     if precompute:
         for q in room_app.questions:
-            if q.kind != "package":
+            if q.kind == "package":
+                room_app.sim.run(("prices", q.simulation_key()), pkg.price_list, q,
+                                 room_app.sim.seed, costs_file)
+            else:
                 room_app.sim.submit(q)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     print(f"chainsim: workshop room, code {room_app.room.code}\n"
