@@ -81,6 +81,8 @@ def test_a_round_with_a_facilitator_and_three_participants(browser, server):
     fac = fac_context.new_page()
     fac.goto(f"{server.base}/f/{server.secret}")
     expect(fac.locator(".room-code")).to_have_text(server.code)
+    assert fac.url == f"{server.base}/host"  # the secret has left the address bar
+    assert server.secret not in fac.content()
     expect(fac.locator(".qr-box svg.qr")).to_be_visible()
     join_url = fac.locator(".join-url").inner_text()
     assert join_url == f"{server.base}/join?code={server.code}"
@@ -106,9 +108,9 @@ def test_a_round_with_a_facilitator_and_three_participants(browser, server):
     # participants cannot open the facilitator's controls or export
     for page in (ann, cas):
         assert page.locator(".btn-start, .btn-lock, .btn-reveal, .export-csv").count() == 0
-        for path in (f"/f/{server.code}", "/f/x/export.csv", "/f/x/poll"):
+        for path in (f"/f/{server.code}", "/host", "/host/export.csv", "/host/poll"):
             assert page.request.get(server.base + path).status == 404
-    response = ann.goto(f"{server.base}/f/{server.code}")
+    response = ann.goto(f"{server.base}/host")
     assert response.status == 404
     ann.goto(f"{server.base}/p")
 
@@ -154,7 +156,8 @@ def test_a_round_with_a_facilitator_and_three_participants(browser, server):
     with fac.expect_download() as info:
         fac.locator(".export-html").click()
     assert "<svg" in Path(info.value.path()).read_text()
-    assert ann.request.get(f"{server.base}/f/{server.code}/export.csv").status == 404
+    assert ann.request.get(f"{server.base}/host/export.csv").status == 404
+    assert ann.request.get(f"{server.base}/host/export.html").status == 404
 
     # the facilitator view on a phone
     phone = browser.new_context(**PHONE).new_page()

@@ -59,16 +59,32 @@ def test_the_code_is_typed_loosely(room_server):
 def test_participants_cannot_reach_facilitator_controls_or_export(room_server):
     p = Participant(room_server.base)
     assert p.join(room_server.code, "Mallory") == 200
-    for path in ("/f/", "/f/x", "/f/x/poll", "/f/x/export.csv", "/f/x/export.html",
-                 f"/f/{room_server.code}", f"/f/{room_server.code}/export.csv",
-                 f"/f/{room_server.secret[:-1]}/export.csv"):
+    for path in ("/host", "/host/poll", "/host/export.csv", "/host/export.html", "/f/x",
+                 f"/f/{room_server.code}", f"/f/{room_server.secret[:-1]}",
+                 f"/f/{room_server.secret}/export.csv"):
         status, _url, body = p.request(path)
         assert status == 404, path
         assert "participant" not in body.lower()
-    for action in ("start", "lock", "reveal", "remove", "new-code"):
-        status, _url, _body = p.request(f"/f/x/{action}", {"question": "probation_caseload",
-                                                             "round": 1})
+    for action in ("start", "lock", "reveal", "remove", "new-code", "lang"):
+        status, _url, _body = p.request(f"/host/{action}", {"question": "probation_caseload",
+                                                              "round": 1})
         assert status == 404
+    # the participant's own cookie under the facilitator's name does not help either
+    token = next(c.value for c in p.cookies if c.name == "chainsim_room")
+    req = urllib.request.Request(room_server.base + "/host/export.csv",
+                                 headers={"Cookie": f"chainsim_host={token}"})
+    with pytest.raises(urllib.error.HTTPError) as info:
+        urllib.request.urlopen(req)
+    assert info.value.code == 404
+
+
+def test_the_facilitator_link_leaves_the_address_bar(room_server):
+    f = Facilitator(room_server.base, room_server.secret)
+    status, url, html = f.page()
+    assert status == 200 and url.endswith("/host")
+    assert room_server.secret not in html and room_server.secret not in url
+    cookie = next(c for c in f.cookies if c.name == "chainsim_host")
+    assert cookie.path == "/host" and cookie.has_nonstandard_attr("HttpOnly")
 
 
 def test_security_headers_and_no_external_assets(room_server):

@@ -171,7 +171,8 @@ def test_pages_escape_names_and_carry_no_inline_code():
     evil = room.join('<script>alert(1)</script>"', "en")
     room.start(NUMBER)
     room.answer(evil, Answer(value=3.0))
-    html = facilitator_page(room, f"/f/{room.secret}", QUESTIONS, "http://x/join?code=A", "")
+    html = facilitator_page(room, "/host", QUESTIONS, "http://x/join?code=A", "")
+    assert room.secret not in html
     assert "<script>alert" not in html and "&lt;script&gt;" in html
     mine = participant_page(room, evil)
     assert "<script>alert" not in mine

@@ -69,7 +69,7 @@ class Participant(Client):
 
 
 class Facilitator(Client):
-    """The facilitator's browser (the secret in every path).
+    """The facilitator's browser: opens the facilitator link once (its cookie), then ``/host``.
 
     Args:
         base: The server's base URL.
@@ -78,7 +78,8 @@ class Facilitator(Client):
 
     def __init__(self, base: str, secret: str):
         super().__init__(base)
-        self.path = f"/f/{secret}"
+        self.entry = self.request(f"/f/{secret}")[0]
+        self.path = "/host"
 
     def page(self) -> tuple[int, str, str]:
         """The facilitator page."""

@@ -7,9 +7,11 @@ Access control (what it does; see the README for what it does not):
   wrong code is refused, and more than :data:`MAX_FAILURES` wrong codes (or wrong
   facilitator secrets) from one address in :data:`FAILURE_WINDOW` seconds get HTTP 429,
   as do more than :data:`MAX_JOINS` joins. A removed participant's secret stops working.
-- **The facilitator** has a separate secret (~190 bits) in the path of every facilitator
-  route (``/f/<secret>/…``): page, controls, roster and export. A participant's cookie
-  gives no access there; a wrong secret gives 404.
+- **The facilitator** has a separate secret (~190 bits) in their link ``/f/<secret>``,
+  printed at start; opening it sets an HttpOnly, SameSite=Strict cookie with the secret
+  and redirects to ``/host``, so the secret leaves the address bar (a projected browser
+  does not show it) and no page contains it. Every facilitator route (page, controls,
+  roster, export) needs that cookie; a participant's cookie or the room code gives 404.
 - Bound to 127.0.0.1, the server also refuses requests whose ``Host`` is not a loopback
   name (a guard against DNS rebinding). ``--lan``/``--host`` bind wider, on purpose only.
 - Every response carries a content security policy that allows only this server's own
@@ -69,6 +71,9 @@ from chainsim.dashboard.room.state import Answer, Room, RoomError
 
 STATIC = Path(__file__).with_name("static")
 COOKIE = "chainsim_room"
+HOST_COOKIE = "chainsim_host"
+HOST = "/host"
+"""The facilitator's pages: reached with the secret's cookie, set by ``/f/<secret>``."""
 MAX_FAILURES = 20
 """Wrong codes or secrets allowed per address within :data:`FAILURE_WINDOW`."""
 FAILURE_WINDOW = 600.0
@@ -120,11 +125,12 @@ class RoomApp:
             Route("/p/poll", self.participant_poll),
             Route("/p/answer", self.answer, methods=["POST"]),
             Route("/p/lang", self.participant_lang, methods=["POST"]),
-            Route("/f/{secret}", self.facilitator),
-            Route("/f/{secret}/poll", self.facilitator_poll),
-            Route("/f/{secret}/export.csv", self.export_csv),
-            Route("/f/{secret}/export.html", self.export_html),
-            Route("/f/{secret}/{action}", self.control, methods=["POST"]),
+            Route("/f/{secret}", self.facilitator_entry),
+            Route(HOST, self.facilitator),
+            Route(f"{HOST}/poll", self.facilitator_poll),
+            Route(f"{HOST}/export.csv", self.export_csv),
+            Route(f"{HOST}/export.html", self.export_html),
+            Route(HOST + "/{action}", self.control, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ])
         self.app.add_middleware(_Headers, guard=self)
@@ -160,10 +166,11 @@ class RoomApp:
     def _me(self, request: Request):
         return self.room.by_token(request.cookies.get(COOKIE))
 
-    def _secret_ok(self, request: Request) -> bool:
+    def _secret_ok(self, request: Request, given: str | None = None) -> bool:
         import secrets
 
-        given = request.path_params.get("secret", "")
+        if given is None:
+            given = request.cookies.get(HOST_COOKIE, "")
         return secrets.compare_digest(given.encode(), self.room.secret.encode())
 
     @staticmethod
@@ -285,29 +292,44 @@ class RoomApp:
 
     # -- facilitator ---------------------------------------------------------------------------
     def _base(self) -> str:
-        return f"/f/{self.room.secret}"
+        return HOST
 
     def _page_args(self):
         return (self.room, self._base(), self.questions, self.join_url,
                 qr_svg(self.join_url, "join link"))
 
-    def _denied(self, request: Request) -> Response | None:
+    def _denied(self, request: Request, given: str | None = None) -> Response | None:
         if self._blocked(request):
             return PlainTextResponse("too many attempts", status_code=429)
-        if not self._secret_ok(request):
+        if not self._secret_ok(request, given):
             self._failed(request)
             return PlainTextResponse("not found", status_code=404)
         return None
 
+    async def facilitator_entry(self, request: Request) -> Response:
+        """``GET /f/<secret>``: the facilitator's link; sets their cookie, goes to ``/host``.
+
+        After this the secret is no longer in the address bar (a projected browser does not
+        show it) nor in any page; the facilitator's routes need the cookie (HttpOnly,
+        SameSite=Strict, path ``/host``).
+        """
+        denied = self._denied(request, request.path_params.get("secret", ""))
+        if denied is not None:
+            return denied
+        response = RedirectResponse(HOST, status_code=303)
+        response.set_cookie(HOST_COOKIE, self.room.secret, httponly=True, samesite="strict",
+                            path=HOST)
+        return response
+
     async def facilitator(self, request: Request) -> Response:
-        """``GET /f/<secret>``: the facilitator's page."""
+        """``GET /host``: the facilitator's page."""
         denied = self._denied(request)
         if denied is not None:
             return denied
         return HTMLResponse(facilitator_page(*self._page_args(), self._message(request)))
 
     async def facilitator_poll(self, request: Request) -> Response:
-        """``GET /f/<secret>/poll?since=V``: wait for a change, return the parts."""
+        """``GET /host/poll?since=V``: wait for a change, return the parts."""
         denied = self._denied(request)
         if denied is not None:
             return denied
@@ -319,7 +341,7 @@ class RoomApp:
                                        for k, (key, html) in parts.items()}})
 
     async def control(self, request: Request) -> Response:
-        """``POST /f/<secret>/<action>``: start, build, lock, reveal, remove, new-code, lang."""
+        """``POST /host/<action>``: start, build, lock, reveal, remove, new-code, lang."""
         denied = self._denied(request)
         if denied is not None:
             return denied
@@ -355,7 +377,7 @@ class RoomApp:
         return RedirectResponse(back, status_code=303)
 
     async def export_csv(self, request: Request) -> Response:
-        """``GET /f/<secret>/export.csv``: the session as CSV (facilitator only)."""
+        """``GET /host/export.csv``: the session as CSV (facilitator only)."""
         denied = self._denied(request)
         if denied is not None:
             return denied
@@ -363,7 +385,7 @@ class RoomApp:
             "Content-Disposition": 'attachment; filename="chainsim-room.csv"'})
 
     async def export_html(self, request: Request) -> Response:
-        """``GET /f/<secret>/export.html``: a self-contained HTML summary (facilitator only)."""
+        """``GET /host/export.html``: a self-contained HTML summary (facilitator only)."""
         denied = self._denied(request)
         if denied is not None:
             return denied
