@@ -227,6 +227,16 @@ def test_a_question_built_from_a_scenario_and_a_proxy_in_dutch(room_server):
     assert 'name="direction"' in html
     assert f.act("build", preset="../secret.toml", proxy="investigations",
                  kind="number")[1].endswith("?e=bad_answer")
+    assert f.act("build", preset="baseline.toml", proxy="court_cases", kind="package",
+                 budget="lots")[1].endswith("?e=bad_answer")
+    page = f.page()[2]
+    f.act("lock", round=re.search(r'name="round" value="(\d+)"', page).group(1))
+    f.act("reveal", round=re.search(r'name="round" value="(\d+)"', f.page()[2]).group(1))
+    assert f.act("build", preset="baseline.toml", proxy="court_cases", kind="package",
+                 budget="1000000")[0] == 200
+    html = p.page()[2]
+    assert "Budget: hoogstens 1.000.000 per jaar extra" in html
+    assert "best scoort op rechtszaken" in html
     f.act("lang", lang="en")
 
 

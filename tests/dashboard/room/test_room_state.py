@@ -74,8 +74,13 @@ def test_custom_question_from_scenario_and_proxy():
     assert q.id == "custom_3" and q.kind == "direction" and q.preset == "better_evidence.toml"
     with pytest.raises(ValueError):
         custom_question("nope.toml", "court_cases", "number", 1)
+    package = custom_question("baseline.toml", "court_cases", "package", 2, budget=1e6)
+    assert package.rank == ("court_cases", "victim_months", "recid_observed_general_2y")
+    assert package.budget == 1e6
+    with pytest.raises(ValueError, match="budget"):
+        custom_question("baseline.toml", "court_cases", "package", 1, budget=float("nan"))
     with pytest.raises(ValueError):
-        custom_question("baseline.toml", "court_cases", "package", 1)
+        custom_question("baseline.toml", "court_cases", "poll", 1)
 
 
 def test_codes_are_random_readable_and_compared_loosely():

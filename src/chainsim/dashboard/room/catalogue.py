@@ -100,6 +100,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "kind_direction": ("a direction with confidence", "een richting met zekerheid"),
     "kind_package": ("a policy package within a budget", "een beleidspakket binnen een budget"),
     "build": ("Start this question", "Deze vraag starten"),
+    "budget_field": ("Budget per year (package rounds)", "Budget per jaar (pakketrondes)"),
     "roster": ("Participants", "Deelnemers"),
     "joined": ("joined", "binnen sinds"),
     "last_activity": ("last activity", "laatste actie"),

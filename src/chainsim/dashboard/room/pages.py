@@ -254,7 +254,7 @@ def _question_picker(base: str, questions: list[Question], lang: str, label: str
     proxies = "".join(f'<option value="{p}">{escape(proxy_label(p, lang))}</option>'
                       for p in PROXIES)
     kinds = "".join(f'<option value="{k}">{escape(t("kind_" + k, lang))}</option>'
-                    for k in ("number", "direction"))
+                    for k in ("number", "direction", "package"))
     return (f'<form method="post" action="{base}/start" class="start-form">'
             f'<label>{escape(t("question", lang))}<select name="question" class="pick-question">'
             f"{options}</select></label>"
@@ -264,6 +264,8 @@ def _question_picker(base: str, questions: list[Question], lang: str, label: str
             f'<label>{escape(t("scenario", lang))}<select name="preset">{presets}</select></label>'
             f'<label>{escape(t("proxy", lang))}<select name="proxy">{proxies}</select></label>'
             f'<label>{escape(t("kind", lang))}<select name="kind">{kinds}</select></label>'
+            f'<label>{escape(t("budget_field", lang))}<input name="budget" value="3000000" '
+            'inputmode="numeric" maxlength="14"></label>'
             f'<button type="submit" class="btn-build">{escape(t("build", lang))}</button>'
             "</form></details>")
 

@@ -133,21 +133,42 @@ def load_questions(path: Path = QUESTIONS_FILE) -> list[Question]:
     return out
 
 
-def custom_question(preset: str, proxy: str, kind: str, number: int) -> Question:
+PACKAGE_RANK: tuple[str, ...] = ("victim_months", "recid_observed_general_2y",
+                                  "probation_caseload")
+"""Proxies shown beside the chosen one when a package round is built on the spot."""
+
+MAX_BUDGET = 1e10
+"""Largest budget a built package round accepts."""
+
+
+def custom_question(preset: str, proxy: str, kind: str, number: int,
+                    budget: float = 3e6) -> Question:
     """A question the facilitator builds from a shipped scenario and a proxy.
 
     Args:
         preset: Shipped scenario file name.
-        proxy: The proxy.
-        kind: ``number`` or ``direction``.
+        proxy: The proxy (package rounds: the one the packages are ranked on).
+        kind: ``number``, ``direction`` or ``package``.
         number: A running number for the id.
+        budget: Package rounds: extra cost per year allowed.
 
     Raises:
-        ValueError: If the scenario, proxy or kind is not allowed.
+        ValueError: If the scenario, proxy, kind or budget is not allowed.
     """
-    if kind not in ("number", "direction"):
-        raise ValueError("a built question is a number or a direction round")
     name = preset.removesuffix(".toml")
+    if kind == "package":
+        if not 0 < budget <= MAX_BUDGET:
+            raise ValueError(f"a budget is more than 0 and at most {MAX_BUDGET:g}")
+        rank = (proxy, *[p for p in PACKAGE_RANK if p != proxy])[:3]
+        return check(Question(
+            id=f"custom_{number}", kind=kind, proxy=proxy, preset=preset, rank=rank,
+            budget=budget,
+            en=f"Scenario {name}: put together a package within the budget that does best "
+               "on {proxy} (the lowest).",
+            nl=f"Scenario {name}: stel binnen het budget een pakket samen dat het best scoort "
+               "op {proxy} (de laagste)."))
+    if kind not in ("number", "direction"):
+        raise ValueError("a built question is a number, a direction or a package round")
     return check(Question(
         id=f"custom_{number}", kind=kind, proxy=proxy, preset=preset,
         en=f"Scenario {name}: {'what value' if kind == 'number' else 'which direction'} "

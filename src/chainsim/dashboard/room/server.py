@@ -356,8 +356,9 @@ class RoomApp:
                 self.start(q)
             elif action == "build":
                 self._custom += 1
+                budget = float(form.get("budget") or 3e6)
                 self.start(custom_question(form.get("preset", ""), form.get("proxy", ""),
-                                           form.get("kind", ""), self._custom))
+                                           form.get("kind", ""), self._custom, budget))
             elif action in ("lock", "reveal"):
                 self.room.set_phase(int(form.get("round", "0")),
                                     "locked" if action == "lock" else "revealed")
