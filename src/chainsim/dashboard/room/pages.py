@@ -30,8 +30,9 @@ ONLINE_SECONDS = 30
 """A participant whose page polled within this many seconds counts as "page open"."""
 
 
-def _part(pid: str, key: str, inner: str, cls: str = "") -> tuple[str, str]:
-    return key, (f'<section id="{pid}" data-key="{escape(key)}" class="part {cls}">'
+def _part(pid: str, key: str, inner: str, live: bool = False) -> tuple[str, str]:
+    aria = ' aria-live="polite"' if live else ""
+    return key, (f'<section id="{pid}" data-key="{escape(key)}" class="part"{aria}>'
                  f"{inner}</section>")
 
 
@@ -197,7 +198,8 @@ def participant_parts(room: Room, p: Participant, message: str | None = None) ->
         r = room.current
         if r is None:
             return {"main": _part("main", f"wait:{lang}",
-                                  f'<p class="waiting">{escape(t("waiting", lang))}</p>')}
+                                  f'<p class="waiting">{escape(t("waiting", lang))}</p>',
+                                  live=True)}
         q = r.question
         mine = r.answers.get(p.pid)
         head = (f'<p class="round-no">{escape(t("round", lang))} {r.number}</p>'
@@ -221,7 +223,7 @@ def participant_parts(room: Room, p: Participant, message: str | None = None) ->
         else:
             key += f":{_computed(r)}"
             body = head + f'<div class="reveal">{reveal_block(room, r, lang, p.pid)}</div>'
-        return {"main": _part("main", key, body)}
+        return {"main": _part("main", key, body, live=True)}
 
 
 def participant_page(room: Room, p: Participant, message: str | None = None) -> str:
@@ -348,7 +350,8 @@ def facilitator_parts(room: Room, base: str, questions: list[Question], join_url
                              for p in room.active())
         return {
             "joinbox": _part("joinbox", room.code, joinbox),
-            "status": _part("status", f"{answered}/{total}:{r.phase if r else ''}", status),
+            "status": _part("status", f"{answered}/{total}:{r.phase if r else ''}", status,
+                            live=True),
             "controls": _part("controls", ckey, controls),
             "roster": _part("roster", f"{room.version}:{online_key}", roster),
         }
