@@ -150,15 +150,15 @@ def direction_chart(directions: list[tuple[str, int]], result: RoundResult | Non
     base_y = HEIGHT - 50
     for i, k in enumerate(keys):
         x0 = MARGIN + 20 + i * (bar_w + gap)
-        h = (base_y - 40) * len(counts[k]) / top
+        h = (base_y - 62) * len(counts[k]) / top
         chosen = result is not None and result.direction == k
         parts.append(f'<rect class="bar-{k}" x="{x0}" y="{base_y - h:.1f}" width="{bar_w}" '
                      f'height="{h:.1f}" fill="{ROOM}" fill-opacity="0.8"/>')
         if chosen:
-            parts.append(f'<rect class="sim-direction" x="{x0 - 5}" y="30" width="{bar_w + 10}" '
-                         f'height="{base_y - 25}" fill="none" stroke="{SIM}" '
+            parts.append(f'<rect class="sim-direction" x="{x0 - 5}" y="28" width="{bar_w + 10}" '
+                         f'height="{base_y - 23}" fill="none" stroke="{SIM}" '
                          f'stroke-width="4"/>')
-            parts.append(f'<text x="{x0 + bar_w / 2}" y="22" text-anchor="middle" fill="{SIM}" '
+            parts.append(f'<text x="{x0 + bar_w / 2}" y="20" text-anchor="middle" fill="{SIM}" '
                          f'font-size="15">{escape(t("simulated", lang))}</text>')
         conf = counts[k]
         label = str(len(conf))

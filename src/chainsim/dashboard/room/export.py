@@ -88,7 +88,7 @@ def html_text(room: Room, lang: str = "en") -> str:
                 f"<section><h2>{escape(t('round', lang))} {r.number}: "
                 f"{escape(question_text(r.question, lang))}</h2>"
                 f"{reveal_block(room, r, lang)}"
-                f"<details><summary>{escape(t('individual', lang))} ({len(answers)})</summary>"
+                f"<details open><summary>{escape(t('individual', lang))} ({len(answers)})</summary>"
                 f"<table>{rows}</table></details></section>")
         n = len(room.active())
     return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
