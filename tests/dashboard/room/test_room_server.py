@@ -290,3 +290,18 @@ def test_a_bad_unit_costs_file_stops_the_room_before_it_starts(tmp_path, capsys)
     bad.write_text("[costs]\nprison_month = -5\nnote = 'x'\n")
     assert main(["workshop", "--costs", str(bad), "--port", "0"]) == 2
     assert "prison_month" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("how", ["terminate", "kill"])
+def test_the_simulation_worker_exits_with_the_server(how):
+    psutil = pytest.importorskip("psutil")
+    server = start_room(f"worker-{how}")
+    try:
+        workers = wait_for(lambda: psutil.Process(server.proc.pid).children(), timeout=60)
+        getattr(server.proc, how)()
+        server.proc.wait(timeout=30)
+        _gone, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive, f"worker left running after {how}: {alive}"
+    finally:
+        if server.proc.poll() is None:
+            server.proc.kill()

@@ -10,13 +10,17 @@ shows the same means, bands and paired intervals as the dashboard's Compare view
 
 It runs in one separate worker process (spawned, not forked: the server has threads), so
 the simulation neither holds the server's interpreter lock while participants wait for the
-reveal nor keeps its records in the server's memory.
+reveal nor keeps its records in the server's memory. The worker exits with the server
+(the server's shutdown stops it; if the server is killed, the worker notices within a
+second).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
@@ -166,6 +170,20 @@ def warm_up() -> bool:
     return True
 
 
+def _watch_parent(parent: int) -> None:
+    """In the worker: exit when the server is gone (killed, or stopped by a signal).
+
+    A spawned worker holds both ends of its task queue, so it would not notice on its own.
+    """
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True, name="room-parent-watch").start()
+
+
 class Simulator:
     """Computes each question's result once, in one worker, and caches it.
 
@@ -186,7 +204,8 @@ class Simulator:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="room-sim")
         else:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+                max_workers=1, mp_context=multiprocessing.get_context("spawn"),
+                initializer=_watch_parent, initargs=(os.getpid(),))
 
     def submit(self, question: Question,
                done: Callable[[Future], None] | None = None) -> Future:

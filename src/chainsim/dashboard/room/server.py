@@ -132,8 +132,13 @@ class RoomApp:
             Route(f"{HOST}/export.html", self.export_html),
             Route(HOST + "/{action}", self.control, methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
-        ])
+        ], lifespan=self._lifespan)
         self.app.add_middleware(_Headers, guard=self)
+
+    @contextlib.asynccontextmanager
+    async def _lifespan(self, _app):
+        yield
+        self.sim.shutdown()  # the server stops: so does the simulation worker
 
     # -- helpers -------------------------------------------------------------------------
     @property
