@@ -194,6 +194,31 @@ def test_a_direction_round_and_removal(room_server):
     assert rows[0]["simulated_direction"] in ("up", "down", "same")
 
 
+def test_a_reveal_before_the_simulation_is_done_arrives_when_it_is(room_server):
+    f = Facilitator(room_server.base, room_server.secret)
+    p = Participant(room_server.base)
+    assert p.join(room_server.code, "Early") == 200
+    page = f.page()[2]
+    if 'class="btn-lock"' in page or 'class="btn-reveal"' in page:
+        pytest.skip("another round is still open")
+    f.act("start", question="evidence_court")  # not simulated before in this room
+    number = int(re.search(r'name="round" value="(\d+)"', p.page()[2]).group(1))
+    p.answer(number, value="150")
+    f.act("lock", round=number)
+    f.act("reveal", round=number)
+    status, data = p.poll(-1)
+    assert status == 200
+    first = data["parts"]["main"]["html"]
+    assert "sim-result" in first or "The simulation is still running" in first
+    since = data["version"]
+    started = time.monotonic()
+    while "sim-result" not in data["parts"]["main"]["html"]:
+        assert time.monotonic() - started < 120
+        _status, data = p.poll(since, timeout=60)  # no reload: the poll brings it
+        since = data["version"]
+    assert "court cases" in data["parts"]["main"]["html"]
+
+
 def test_a_new_code_keeps_members_and_refuses_the_old_code(room_server):
     base = room_server.base
     f = Facilitator(base, room_server.secret)
