@@ -64,13 +64,16 @@ def browser(server):
         b.close()
 
 
-def join(browser, url: str, name: str, lang: str = "en", phone: bool = False):
+def join(browser, url: str, name: str, lang: str = "en", phone: bool = False,
+         screenshot: str | None = None):
     context = browser.new_context(**PHONE) if phone else browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     started = time.perf_counter()
     page.goto(url)
     page.locator("input[name=name]").fill(name)
     page.locator("select[name=lang]").select_option(lang)
+    if screenshot:
+        shot(page, screenshot)
     page.locator(".btn-join").click()
     page.locator("body.page-participant[data-live='1']").wait_for()
     return page, time.perf_counter() - started
@@ -99,8 +102,8 @@ def test_a_round_with_a_facilitator_and_three_participants(browser, server):
     # three participants join with the link (the code prefilled), one on a phone, one in Dutch
     ann, t_ann = join(browser, join_url, "Ann")
     bram, t_bram = join(browser, join_url, "Bram", lang="nl")
-    cas, t_cas = join(browser, join_url, "Cas", phone=True)
-    TIMINGS["participant_page_interactive_s"] = round(max(t_ann, t_bram, t_cas), 2)
+    cas, _t = join(browser, join_url, "Cas", phone=True, screenshot="join_phone")  # not timed
+    TIMINGS["participant_page_interactive_s"] = round(max(t_ann, t_bram), 2)
     expect(bram.locator(".waiting")).to_contain_text("Wachten")
     expect(fac.locator(".answered-count")).to_contain_text("answered 0/3")
     expect(fac.locator("tr.participant")).to_have_count(3)
