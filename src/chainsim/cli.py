@@ -199,6 +199,24 @@ def build_parser() -> argparse.ArgumentParser:
     dash.add_argument("--port", type=_whole_number(0, 65535), default=8765,
                       help="port (default 8765)")
 
+    room = sub.add_parser("workshop", help="serve the workshop room (participants on their "
+                          "own devices)", description="Serve the workshop room: a facilitator "
+                          "view and a participant view (join with a room code), prediction "
+                          "and policy-package rounds, reveal and export. Listens on 127.0.0.1 "
+                          "unless --lan or --host says otherwise.")
+    room.add_argument("--host", default="127.0.0.1",
+                      help="address to listen on (default 127.0.0.1: this computer only)")
+    room.add_argument("--lan", action="store_true",
+                      help="listen on the local network (0.0.0.0) for participants' devices")
+    room.add_argument("--port", type=_whole_number(0, 65535), default=8770,
+                      help="port (default 8770)")
+    room.add_argument("--reps", type=_whole_number(2, 1000), default=20,
+                      help="replications per arm of a round's simulation (default 20)")
+    room.add_argument("--precompute", action="store_true",
+                      help="simulate every shipped question at start (reveals are instant)")
+    room.add_argument("--costs", type=Path, default=None, metavar="FILE",
+                      help="unit costs for package rounds (default docs/unit_costs_example.toml)")
+
     val = sub.add_parser("validate", help="check a scenario file",
                          description="Validate a scenario file: every problem is reported "
                                      "with file, field, value and what is allowed.")
@@ -244,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
                "report": cmd_report, "calibrate": cmd_calibrate,
                "dashboard": cmd_dashboard, "sweep": cmd_sweep,
                "sensitivity": cmd_sensitivity, "parameters": cmd_parameters,
-               "new": cmd_new}[args.command]
+               "new": cmd_new, "workshop": cmd_workshop}[args.command]
     from chainsim.chain.errors import InputError
 
     try:
@@ -571,6 +589,14 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     from chainsim.dashboard.server import serve
 
     return serve(host=args.host, port=args.port)
+
+
+def cmd_workshop(args: argparse.Namespace) -> int:
+    """``chainsim workshop``: serve the workshop room until interrupted."""
+    from chainsim.dashboard.room.server import serve
+
+    return serve(host="0.0.0.0" if args.lan else args.host, port=args.port, reps=args.reps,
+                 precompute=args.precompute, costs_file=args.costs)
 
 
 if __name__ == "__main__":  # pragma: no cover
