@@ -55,16 +55,16 @@ def test_moving_a_lever_changes_the_funnel(page):
     slider(page, "probation").v_model = 0.9
     after = html(page, "chart-funnel")
     assert after != before
-    assert "90%" in page.find(v.Html, class_="label-probation").widget.children[0]
+    assert "90 %" in page.find(v.Html, class_="label-probation").widget.children[0]
 
 
 def test_places_lever_shows_its_limit(page):
     label = page.find(v.Html, class_="label-places")
     assert "no limit" in label.widget.children[0]  # the baseline: 0 = no limit
     slider(page, "places").v_model = 10.0
-    assert "10 places (now no limit)" in label.widget.children[0]
+    assert "10 places (scenario: no limit)" in label.widget.children[0]
     page.find(v.Btn, class_="btn-language").widget.click()
-    assert "10 plaatsen (nu geen limiet)" in label.widget.children[0]
+    assert "10 plaatsen (scenario: geen limiet)" in label.widget.children[0]
 
 
 def test_step_advances_the_live_run(page):

@@ -78,14 +78,19 @@ def test_table_escapes_cells():
     assert "<script>" not in table(["<script>"], [["x"]])
 
 
-@pytest.mark.parametrize(("text", "good", "bad"), [
-    ("25, 30,5; 22", [25.0, 30.5, 22.0], []),
-    ("40% 12 x", [40.0, 12.0], ["x"]),
-    ("", [], []),
-    ("nan, 5", [5.0], ["nan"]),
+@pytest.mark.parametrize(("lang", "text", "good", "bad"), [
+    ("nl", "25, 30,5; 22", [25.0, 30.5, 22.0], []),
+    ("en", "40% 12 x", [40.0, 12.0], ["x"]),
+    ("en", "", [], []),
+    ("en", "nan, 5", [5.0], ["nan"]),
+    ("nl", "34.000; 36.500", [34000.0, 36500.0], []),  # Dutch thousands, not 34 and 36.5
+    ("nl", "1.234,5", [1234.5], []),
+    ("en", "34,000; 12.5", [34000.0, 12.5], []),
+    ("en", "30,5", [], ["30,5"]),  # not an English number: named, never plotted as 0
+    ("nl", "veel", [], ["veel"]),
 ])
-def test_parse_guesses(text, good, bad):
-    assert views.parse_guesses(text) == (good, bad)
+def test_parse_guesses(lang, text, good, bad):
+    assert views.parse_guesses(text, lang) == (good, bad)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+import threading
 
 APP_MODULE = "chainsim.dashboard.app"
 
@@ -46,6 +47,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
         print(WIDE_WARNING.format(host=host, port=port), file=sys.stderr)
     os.environ["SOLARA_APP"] = APP_MODULE
     os.environ.setdefault("SOLARA_MODE", "production")
+    # no "This website runs on Solara" banner over the page's corner (it covered tables)
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     from chainsim.dashboard.assets import ensure_assets
 
     still = ensure_assets()
@@ -53,10 +56,16 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
         print("chainsim: note: Solara will fetch its browser assets from its CDN on first load "
               f"(not cached: {', '.join(still)})", file=sys.stderr)
     import uvicorn
+    from solara.server import settings
 
-    from chainsim.dashboard.state import warm_up
+    settings.theme.show_banner = os.environ["SOLARA_THEME_SHOW_BANNER"].lower() in ("1", "true")
+
+    from chainsim.dashboard.state import warm_baseline, warm_up
 
     warm_up()
+    # the default comparison's baseline arm, in the background: a first Compare then
+    # runs only the levers' arm
+    threading.Thread(target=warm_baseline, name="chainsim-warm-baseline", daemon=True).start()
 
     print(f"chainsim: dashboard at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     try:
