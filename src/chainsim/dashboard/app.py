@@ -34,12 +34,17 @@ NARROW = 820
 """Window width (px) below which the page is a single column."""
 
 CSS = f"""
-.chainsim-dashboard {{ font-size: 14px; }}
+.chainsim-dashboard {{ font-size: 14px; max-width: 100vw; box-sizing: border-box; }}
+.chainsim-dashboard > * {{ min-width: 0; max-width: 100%; }}
+.chainsim-dashboard .cs-header {{ display: flex; align-items: center; gap: 8px;
+  flex-wrap: wrap; width: 100%; }}
+.chainsim-dashboard .cs-header h1 {{ flex: 1 1 240px; min-width: 0; }}
 .chainsim-dashboard .cs-main {{ display: flex; gap: 16px; align-items: flex-start;
   width: 100%; }}
 .chainsim-dashboard .cs-side {{ flex: 0 0 330px; max-width: 330px; position: sticky; top: 4px;
   max-height: calc(100vh - 64px); overflow-y: auto; overflow-x: hidden; padding-right: 4px; }}
 .chainsim-dashboard .cs-content {{ flex: 1 1 auto; min-width: 0; }}
+.chainsim-dashboard .cs-content > * {{ max-width: 100%; }}
 .chainsim-dashboard .cs-title {{ font-weight: 400; margin: 4px 0; font-size: 22px;
   line-height: 1.25; overflow-wrap: anywhere; hyphens: auto; }}
 .chainsim-dashboard .v-card__title {{ font-size: 16px; line-height: 1.3; word-break: normal;
@@ -69,8 +74,9 @@ CSS = f"""
   .chainsim-dashboard .lever-panel {{ order: 2; width: 100%; }}
   .chainsim-dashboard .unknowns-panel {{ order: 3; width: 100%; }}
   .chainsim-dashboard .cs-title {{ font-size: 17px; }}
-  .chainsim-dashboard .chart svg {{ min-width: 520px; }}
-  .chainsim-dashboard .chart-funnel svg {{ min-width: 600px; }}
+  .chainsim-dashboard .chart svg {{ min-width: 580px; }}
+  .chainsim-dashboard .chart-funnel svg {{ min-width: 720px; }}
+  .chainsim-dashboard .chart-guesses svg {{ min-width: 0; }}
   .chainsim-dashboard .view-tabs .v-btn {{ min-width: 0 !important; padding: 0 8px !important;
     flex: 1 1 30%; }}
 }}
@@ -86,10 +92,9 @@ def Page():
     solara.Title("chainsim")
     solara.Style(CSS)
     with solara.Column(style={"padding": "8px 16px"}, classes=["chainsim-dashboard"]):
-        with solara.Row(style={"align-items": "center", "flex-wrap": "nowrap"}):
+        with solara.Div(classes=["cs-header"]):
             solara.HTML(tag="h1", unsafe_innerHTML=escape(t("title", lang)),
                         classes=["cs-title"])
-            solara.v.Spacer()
             solara.Button(t("language", lang), outlined=True, classes=["btn-language"],
                           on_click=lambda: state.lang.set("nl" if lang == "en" else "en"))
         with solara.Div(classes=["cs-main"]):

@@ -118,7 +118,7 @@ def StatusBar(state: DashboardState):
 def _esc(text: str) -> str:
     from html import escape
 
-    return escape(text)
+    return escape(text, quote=False)
 
 
 @solara.component
@@ -148,7 +148,8 @@ def RunControls(state: DashboardState):
         solara.Button(t("skip_burn_in", lang), on_click=state.skip_burn_in, text=True,
                       classes=["btn-skip"],
                       disabled=live is None or live.month >= live.window_start)
-        solara.Text(t("speed", lang, n=state.speed.value), style=LABEL, classes=["label-speed"])
+        solara.HTML(tag="div", unsafe_innerHTML=_esc(t("speed", lang, n=state.speed.value)),
+                    style="font-size:13px;color:#333;margin-top:4px", classes=["label-speed"])
         with solara.Div(classes=["speed-slider"]):
             solara.SliderInt("", value=state.speed.value, min=1, max=24,
                              on_value=state.speed.set, thumb_label=False)
@@ -221,8 +222,7 @@ def UnknownsPanel(state: DashboardState):
         for name, (central, low, high) in ranges.items():
             value = chosen.get(name, central)
             label = (f"{t(f'unknown_{name}', lang)}: {unknown_value(name, value, lang)} ("
-                     + t("plausible", lang, lo=unknown_value(name, low, lang),
-                         hi=unknown_value(name, high, lang)) + ")")
+                     + t("plausible", lang, range=unknown_value(name, low, lang, high)) + ")")
             solara.Text(label, style=LABEL, classes=[f"label-unknown-{name}"])
             with solara.Div(classes=[f"unknown-{name}"]):
                 solara.SliderFloat("", value=value, min=low, max=high, step=(high - low) / 200,

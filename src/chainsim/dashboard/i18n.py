@@ -34,7 +34,7 @@ LABELS: dict[str, tuple[str, str]] = {
                       "the baseline and the levers alike.",
                       "Niemand kent deze waarden; het bereik is wat aannemelijk is. Ze "
                       "veranderen de basis en de knoppen allebei."),
-    "plausible": ("plausible {lo} – {hi}", "aannemelijk {lo} – {hi}"),
+    "plausible": ("plausible {range}", "aannemelijk {range}"),
     "reset_levers": ("Levers to neutral", "Knoppen op neutraal"),
     "start_year": ("Levers take effect from", "Knoppen werken vanaf"),
     "status_scenario": ("Scenario", "Scenario"),
@@ -515,12 +515,15 @@ def has(key: str) -> bool:
 def num(value: float | None, lang: str = "en", **kwargs) -> str:
     """A number in the reader's language (:func:`chainsim.chain.numbers.format_number`).
 
-    Without ``decimals`` a whole number is written without decimals (``7``, not
-    ``7.00``), any other with three significant digits.
+    Without ``decimals``: three significant digits, trailing zeros dropped (``7``,
+    ``1.4``, ``0.012``; not ``7.00``, ``1.40``).
     """
-    if (value is not None and "decimals" not in kwargs and value == value
-            and abs(value) != float("inf") and abs(value - round(value)) < 1e-9):
-        kwargs["decimals"] = 0
+    if kwargs.get("decimals") is None and value is not None and value == value and abs(
+            value) != float("inf"):
+        most = numbers.decimals_for(float(value), kwargs.pop("digits", 3),
+                                    kwargs.pop("most", 2))
+        places = next(d for d in range(most + 1) if round(value, d) == round(value, most))
+        kwargs["decimals"] = places
     return numbers.format_number(value, _lang(lang), **kwargs)
 
 
@@ -556,11 +559,16 @@ def count_label(value: float | None, beside_source: bool = True, lang: str = "en
     return num(value, lang, decimals=0)
 
 
-def unknown_value(name: str, value: float, lang: str = "en") -> str:
-    """An unknown's value with its unit: ``1.2 % per month``, ``600 per year``, ``× 1.4``."""
+def unknown_value(name: str, value: float, lang: str = "en", high: float | None = None) -> str:
+    """An unknown's value with its unit: ``1.2 % per month``, ``600 per year``, ``× 1.4``.
+
+    With ``high`` a range in one unit: ``0.6 – 2.5 % per month``.
+    """
     kind = spec.PARAMETERS[name].kind
-    if kind in ("probability", "hazard"):
-        text = numbers.format_percent(value, _lang(lang), decimals=1 if value >= 0.01 else 2)
-    else:
-        text = num(value, lang)
-    return t(f"unit_{kind}", lang, v=text)
+    share = kind in ("probability", "hazard")
+
+    def one(x: float) -> str:
+        return num(100.0 * x, lang) if share else num(x, lang)
+
+    text = one(value) if high is None else f"{one(value)} – {one(high)}"
+    return t(f"unit_{kind}", lang, v=f"{text} %" if share else text)

@@ -169,6 +169,17 @@ def _y_axis(parts: list[str], f: _Frame, ticks: list[float], label: str,
                      f'text-anchor="middle" font-size="12" fill="#333">{escape(label)}</text>')
 
 
+def _legend_rows(names: Sequence[str], width: float) -> int:
+    """How many rows :func:`_legend` takes for these names in ``width`` pixels."""
+    cx, rows = 0.0, 1
+    for name in names:
+        est = 26 + 6.9 * len(name)
+        if cx + est > width and cx > 0:
+            cx, rows = 0.0, rows + 1
+        cx += est
+    return rows
+
+
 def _legend(parts: list[str], items: list[tuple[str, str, str | None]], x: float, y: float,
             width: float) -> None:
     cx, cy = x, y
@@ -187,7 +198,8 @@ def _legend(parts: list[str], items: list[tuple[str, str, str | None]], x: float
 def line_chart(lines: Sequence[Line], *, title: str, x_label: str = "", y_label: str = "",
                width: int = 640, height: int = 300, x_marker: float | None = None,
                y_min: float | None = 0.0, y_max: float | None = None,
-               y_format=_fmt, x_format=_fmt, markers: Sequence[float] = ()) -> str:
+               y_format=_fmt, x_format=_fmt, markers: Sequence[float] = (),
+               legend: Sequence[tuple[str, str, str | None]] | None = None) -> str:
     """A line chart with optional bands (``lo``/``hi``) and a vertical marker.
 
     Args:
@@ -203,6 +215,7 @@ def line_chart(lines: Sequence[Line], *, title: str, x_label: str = "", y_label:
         y_format: Tick formatter for y.
         x_format: Tick formatter for x.
         markers: X positions of secondary markers (e.g. where the levers changed).
+        legend: Legend entries (name, colour, dash) instead of one per line.
 
     Returns:
         The SVG document as a string.
@@ -215,7 +228,10 @@ def line_chart(lines: Sequence[Line], *, title: str, x_label: str = "", y_label:
     lo = y_min if y_min is not None else (min(ys) if ys else 0.0)
     hi = y_max if y_max is not None else (max(ys) if ys else 1.0)
     yt = nice_ticks(lo, hi)
-    rows = 1 + int(sum(26 + 6.9 * len(line.name) for line in lines) // (width - 70))
+    items = list(legend) if legend is not None else [(line.name, line.color, line.dash)
+                                                     for line in lines]
+    rows = _legend_rows([name for name, _, _ in items], width - 68)
+    height += 15 * (rows - 1)  # the legend gets room; the plot keeps its height
     f = _Frame(width, height, x_range, (min(yt[0], lo), max(yt[-1], hi)),
                bottom=40 + 15 * rows)
     parts = _open(width, height, title, "line")
@@ -259,14 +275,14 @@ def line_chart(lines: Sequence[Line], *, title: str, x_label: str = "", y_label:
         parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{f.t}" y2="{f.b}" stroke="#333" '
                      f'stroke-dasharray="2 3" data-marker="now"/>')
     parts.append(f'<line x1="{f.l}" x2="{f.r}" y1="{f.b}" y2="{f.b}" stroke="#888"/>')
-    _legend(parts, [(line.name, line.color, line.dash) for line in lines], f.l, f.b + 44 - 4,
+    _legend(parts, items, f.l, f.b + 44 - 4,
             f.r - f.l)
     parts.append("</svg>")
     return "".join(parts)
 
 
 def bar_chart(categories: Sequence[str], groups: Sequence[BarGroup], *, title: str,
-              y_label: str = "", width: int = 720, height: int = 330, y_format=_fmt) -> str:
+              y_label: str = "", width: int = 820, height: int = 340, y_format=_fmt) -> str:
     """A grouped bar chart with a text label above every bar.
 
     Args:
@@ -287,6 +303,7 @@ def bar_chart(categories: Sequence[str], groups: Sequence[BarGroup], *, title: s
     bar_w = slot * 0.8 / max(len(groups), 1)
     for i, cat in enumerate(categories):
         cx = f.l + slot * (i + 0.5)
+        previous: tuple[float, float, float] | None = None  # label centre, half width, y
         for j, g in enumerate(groups):
             v = g.values[i]
             if v is None or not math.isfinite(float(v)):
@@ -294,10 +311,16 @@ def bar_chart(categories: Sequence[str], groups: Sequence[BarGroup], *, title: s
             x = f.l + slot * i + slot * 0.1 + j * bar_w
             y = f.y(v)
             label = g.labels[i] if g.labels is not None else _fmt(round(v))
+            centre, half = x + bar_w / 2 - 1, CHAR_WIDTH * 11 * len(label) / 2 + 1
+            label_y = y - 4
+            if (previous is not None and centre - half < previous[0] + previous[1]
+                    and abs(label_y - previous[2]) < 11):
+                label_y = previous[2] - 11  # would touch its neighbour: lift it a line
+            previous = (centre, half, label_y)
             parts.append(f'<rect x="{x:.1f}" y="{y:.1f}" width="{bar_w - 2:.1f}" '
                          f'height="{f.b - y:.1f}" fill="{g.color}" '
                          f'data-bar="{escape(g.name)}|{escape(cat)}"/>')
-            parts.append(f'<text x="{x + bar_w / 2 - 1:.1f}" y="{y - 4:.1f}" '
+            parts.append(f'<text x="{centre:.1f}" y="{label_y:.1f}" '
                          f'text-anchor="middle" font-size="11" class="bar-label">'
                          f'{escape(label)}</text>')
         for k, text in enumerate(wrap(cat, slot, 12)[:3]):

@@ -43,7 +43,8 @@ def OneRunNote(state: DashboardState):
     """Says a view shows one run, and offers the range over many runs."""
     lang = state.lang.value
     with solara.Row(classes=["one-run"], style={"align-items": "center", "flex-wrap": "wrap"}):
-        solara.Text(t("one_run", lang, seed=state.seed.value), style=NOTE)
+        solara.Text(t("one_run", lang, seed=state.seed.value), style=NOTE,
+                    classes=["one-run-text"])
         solara.Button(t("show_band", lang), text=True, color="primary",
                       classes=["btn-show-band"], on_click=lambda: show_band(state))
 

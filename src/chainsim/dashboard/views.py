@@ -238,7 +238,10 @@ def recidivism_svg(base: Projection, current: Projection, lang: str) -> str:
             y = (100.0 * (1.0 - curve["survival"])).tolist()
             lines.append(Line(f"{t(kind, lang)} — {t(arm, lang)}", x, y, color, dash=dash))
     start = f"{base.period[0] // 12}"
-    return line_chart(lines, title=t("recid_title", lang, start=start),
+    legend = [(t(kind, lang), PALETTE[(0, 1, 3)[i]], None)
+              for i, kind in enumerate(("observed_general", "observed_specific", "true"))]
+    legend += [(t("baseline", lang), "#555", "5 3"), (t("current", lang), "#555", None)]
+    return line_chart(lines, title=t("recid_title", lang, start=start), legend=legend,
                       x_label=t("years_since", lang), y_label="%", y_max=100.0,
                       height=340, y_format=axis_format(lang), x_format=axis_format(lang))
 
