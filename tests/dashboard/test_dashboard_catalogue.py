@@ -248,8 +248,7 @@ def texts_by_language():
             for view in VIEWS:
                 tabs.v_model = view
                 if view == "workshop":
-                    guess = [w for w in rc.find(v.TextField).widgets
-                             if w.label.startswith(("Guesses", "Schattingen"))][0]
+                    guess = rc.find(v.TextField, class_="guess-input").widget
                     guess.v_model = "34.000; 12,5; veel" if lang == "nl" else "34,000; 12.5; lots"
                 seen[lang] += visible_texts(box)
     finally:
