@@ -148,7 +148,9 @@ def RunControls(state: DashboardState):
         solara.Button(t("skip_burn_in", lang), on_click=state.skip_burn_in, text=True,
                       classes=["btn-skip"],
                       disabled=live is None or live.month >= live.window_start)
-        solara.HTML(tag="div", unsafe_innerHTML=_esc(t("speed", lang, n=state.speed.value)),
+        speed = state.speed.value
+        speed_text = t("speed_one", lang) if speed == 1 else t("speed", lang, n=speed)
+        solara.HTML(tag="div", unsafe_innerHTML=_esc(speed_text),
                     style="font-size:13px;color:#333;margin-top:4px", classes=["label-speed"])
         with solara.Div(classes=["speed-slider"]):
             solara.SliderInt("", value=state.speed.value, min=1, max=24,

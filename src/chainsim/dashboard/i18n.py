@@ -90,6 +90,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "step": ("Step", "Stap"),
     "skip_burn_in": ("Skip run-in (to 2015)", "Inloop overslaan (naar 2015)"),
     "speed": ("Speed: {n} months per step", "Snelheid: {n} maanden per stap"),
+    "speed_one": ("Speed: 1 month per step", "Snelheid: 1 maand per stap"),
     "month": ("Month", "Maand"),
     "live_run": ("One simulated run, month by month",
                  "Eén gesimuleerde run, maand voor maand"),

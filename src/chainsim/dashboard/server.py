@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
-import threading
 
 APP_MODULE = "chainsim.dashboard.app"
 
@@ -63,9 +62,11 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
     from chainsim.dashboard.state import warm_baseline, warm_up
 
     warm_up()
-    # the default comparison's baseline arm, in the background: a first Compare then
-    # runs only the levers' arm
-    threading.Thread(target=warm_baseline, name="chainsim-warm-baseline", daemon=True).start()
+    # the default comparison's baseline arm (a few seconds, before the first visitor:
+    # in a background thread it would slow the first pages): a first Compare then runs
+    # only the levers' arm
+    print("chainsim: preparing the dashboard (a few seconds)…", file=sys.stderr)
+    warm_baseline()
 
     print(f"chainsim: dashboard at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     try:

@@ -103,7 +103,7 @@ def wrap(text: str, width: float, font_size: float) -> list[str]:
                 lines.append(line)
                 line = ""
             cut = _break_point(word, per_line - 1)
-            lines.append(word[:cut] + "-")
+            lines.append(word[:cut] + ("" if word[cut - 1] == "-" else "-"))
             word = word[cut:]
         if not line:
             line = word
@@ -118,9 +118,25 @@ def wrap(text: str, width: float, font_size: float) -> list[str]:
 
 
 def _break_point(word: str, most: int) -> int:
-    """Where to break a long word: after a linking ``s`` of a Dutch compound if there is one."""
+    """Where to break a long word (at most ``most`` characters on the line).
+
+    After a hyphen if there is one; else after a linking ``s`` of a Dutch compound
+    (``reclasserings|toezicht``); else between syllables (``dagvaar|ding``: VC|CV or
+    V|CV); else at ``most``.
+    """
+    vowels = "aeiouyAEIOUY"
+    if "-" in word[1:most]:
+        return word.rindex("-", 1, most) + 1
     for j in range(most, 3, -1):
-        if word[j - 1] == "s" and word[j] not in "aeiouy-":
+        if word[j - 1] == "s" and word[j] not in vowels + "-":
+            return j
+    for j in range(most, 2, -1):
+        if j + 1 >= len(word) or not word[j].isalpha():
+            continue
+        cut_vc = (word[j - 2] in vowels and word[j - 1] not in vowels
+                  and word[j] not in vowels and word[j + 1] in vowels)
+        cut_v = word[j - 1] in vowels and word[j] not in vowels and word[j + 1] in vowels
+        if (cut_vc or cut_v) and word[j - 1].isalpha():
             return j
     return most
 
@@ -393,26 +409,30 @@ def agent_grid(columns: Sequence[tuple[str, Sequence[int], int, str, str]], *, t
     col_w = width / max(len(columns), 1)
     cell = min(14.0, (col_w - 8) / per_row)
     rows = max((math.ceil(len(ids) / per_row) for _, ids, _, _, _ in columns), default=1)
-    height = int(74 + rows * cell + 24)
+    labels = [wrap(label, col_w - 4, 10)[:5] for label, *_ in columns]
+    lines = max((len(lab) for lab in labels), default=1)
+    count_y = 34 + 11 * lines + 3  # every column's label has room above its count
+    dots_y = count_y + 10
+    height = int(dots_y + rows * cell + 24)
     parts = _open(width, height, title, "agents")
-    for i, (label, ids, total, color, key) in enumerate(columns):
+    for i, (_label, ids, total, color, key) in enumerate(columns):
         x0 = i * col_w + 4
-        for k, text in enumerate(wrap(label, col_w - 4, 11)[:3]):
+        for k, text in enumerate(labels[i]):
             parts.append(f'<text x="{x0 + col_w / 2 - 4:.1f}" y="{34 + 11 * k}" '
-                         f'text-anchor="middle" font-size="11">{escape(text)}</text>')
-        parts.append(f'<text x="{x0 + col_w / 2 - 4:.1f}" y="{66}" text-anchor="middle" '
+                         f'text-anchor="middle" font-size="10">{escape(text)}</text>')
+        parts.append(f'<text x="{x0 + col_w / 2 - 4:.1f}" y="{count_y}" text-anchor="middle" '
                      f'font-size="12" font-weight="600" data-stage-total="{total}">'
                      f'{escape(count_format(total))}</text>')
         for k, oid in enumerate(ids):
             cx = x0 + (k % per_row + 0.5) * cell
-            cy = 76 + (k // per_row + 0.5) * cell
+            cy = dots_y + (k // per_row + 0.5) * cell
             ring = ' stroke="#000" stroke-width="2"' if oid == selected else ""
             parts.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="{cell * 0.38:.1f}" '
                          f'fill="{color}"{ring} data-agent="{int(oid)}" data-stage="{escape(key)}" '
                          f'style="cursor:pointer">'
                          f'<title>{int(oid)}</title></circle>')
         if total > len(ids):
-            y = 76 + math.ceil(len(ids) / per_row) * cell + 12
+            y = dots_y + math.ceil(len(ids) / per_row) * cell + 12
             parts.append(f'<text x="{x0 + col_w / 2 - 4:.1f}" y="{y:.0f}" text-anchor="middle" '
                          f'font-size="11" fill="#555">'
                          f'{escape(more_label.format(n=count_format(total - len(ids))))}</text>')

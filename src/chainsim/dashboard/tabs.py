@@ -18,7 +18,7 @@ from chainsim.dashboard.levers import (
     load_preset,
     shipped_presets,
 )
-from chainsim.dashboard.state import DashboardState
+from chainsim.dashboard.state import RUN_COUNT, DashboardState
 from chainsim.dashboard.svg import guess_strip
 from chainsim.dashboard.widgets import ClickableSvg
 from chainsim.experiments.compare import monte_carlo_repeats
@@ -190,8 +190,8 @@ def CompareView(state: DashboardState):
 def ProgressLine(state: DashboardState):
     """A running comparison's progress, counted in runs (never "0 of 1")."""
     lang = state.lang.value
-    done, total = state.progress.value
-    if total < 0:
+    done, total = RUN_COUNT.value
+    if total <= 0:
         solara.ProgressLinear(value=True)
         solara.Text(t("running_start", lang), classes=["compare-progress"])
         return
