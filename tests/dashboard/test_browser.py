@@ -216,7 +216,9 @@ def test_language_toggle_switches_labels(page):
 
 
 def test_clicking_an_agent_opens_its_history(page):
-    page.locator(".btn-skip").click()  # the lever test restarted the live run
+    page.locator(".btn-reset").click()  # the lever test kept the run going: start again
+    expect(page.locator(".live-month")).to_have_attribute("data-month", "2005-01")
+    page.locator(".btn-skip").click()
     expect(page.locator(".live-month")).to_have_attribute("data-month", "2015-01",
                                                           timeout=60_000)
     view(page, "agents")
@@ -233,7 +235,7 @@ def test_clicking_an_agent_opens_its_history(page):
 
 def test_predict_then_run(page):
     view(page, "workshop")
-    page.locator(".guess-input input").fill("20, 25; 30,5")
+    page.locator(".guess-input input").fill("20; 25; 30.5")
     page.locator(".btn-reveal").click()
     expect(page.locator(".chart-guesses svg circle")).to_have_count(3, timeout=120_000)
     shot(page, "workshop")
