@@ -94,10 +94,11 @@ def main() -> None:
     base, cur = baseline_scenario(settings), current_scenario(settings)
     period = lever_period(settings.levers, cur)
     for label in ("both arms", "levers only, baseline cached"):
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         run_bands(base, cur, args.reps, 1, period)
-        print(f"comparison, {args.reps} replications per arm, {label}: "
-              f"{time.perf_counter() - t0:.1f} s")
+        print(f"comparison, {args.reps} runs per side, {label}: "
+              f"{time.perf_counter() - t0:.1f} s (CPU {time.process_time() - cpu0:.1f} s; "
+              f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
 
 
 CHROMIUM = "/usr/bin/chromium"
@@ -128,7 +129,8 @@ def browser_timings(loads: int) -> None:
                 if server.poll() is not None or time.perf_counter() - started > 120:
                     raise RuntimeError("the dashboard server did not start") from None
                 time.sleep(0.2)
-        print(f"browser: server up in {time.perf_counter() - started:.1f} s")
+        print(f"browser: server up in {time.perf_counter() - started:.1f} s (load average "
+              f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True,
                                          args=["--no-sandbox", "--disable-gpu"])
