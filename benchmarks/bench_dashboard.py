@@ -14,8 +14,9 @@ In the browser (Debian's Chromium through Playwright, if it is installed) it sta
 server has just started) and the median and maximum over L further visitors (warm),
 each from ``goto`` until the chain chart is drawn and Step is enabled; and Compare
 with 20 runs per side from the click to the bands, levers moved first (the baseline
-comes from the server's warm-up; 20 runs per side, the page's default). The targets are a warm first paint of at most 3 s
-and a Compare of at most 5 s with 20 runs per side on the project's 2-core machine.
+comes from the server's warm-up; 20 runs per side is the page's default). The targets
+are a warm first paint of at most 3 s and a Compare of at most 5 s with 20 runs per
+side on the project's 2-core machine; the machine's load average is printed beside.
 """
 
 from __future__ import annotations
