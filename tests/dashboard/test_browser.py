@@ -280,6 +280,16 @@ def _smallest_font(page, selector: str) -> float:
     }""", selector)
 
 
+def _smallest_field_label(page) -> float:
+    """The smallest rendered size (px) of a field's label, floating labels scaled."""
+    return page.evaluate("""() => Math.min(99, ...[...document.querySelectorAll(
+        '.v-text-field .v-label')].map(el => {
+            if (!el.getBoundingClientRect().height) return 99;
+            const m = new DOMMatrix(getComputedStyle(el).transform);
+            return parseFloat(getComputedStyle(el).fontSize) * Math.hypot(m.a, m.b);
+        }))""")
+
+
 def _overlaps(page, first: str, second: str) -> bool:
     return page.evaluate("""([a, b]) => {
         const x = document.querySelector(a).getBoundingClientRect();
@@ -302,6 +312,7 @@ def test_layout_at_every_size_in_both_languages(browser, server, size, lang):
         assert not _overlaps(page, ".cs-title", ".btn-language")
         # the labels a room reads are at least 12 px
         assert _smallest_font(page, ".cs-side .v-card div, .status-bar, .view-tabs .v-btn") >= 12
+        assert _smallest_field_label(page) >= 11.9
         tabs = page.locator(".view-tabs .v-btn")
         boxes = [tabs.nth(i).bounding_box() for i in range(tabs.count())]
         for a, b in itertools.pairwise(boxes):  # tab labels never overlap
@@ -358,6 +369,8 @@ def test_layout_at_every_size_in_both_languages(browser, server, size, lang):
                 chart = {"chain": "funnel", "recid": "recid"}[name]
                 page.locator(f".chart-{chart} svg").wait_for()
             assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, name
+            time.sleep(0.3)  # field labels float in a short transition
+            assert _smallest_field_label(page) >= 11.9, name
             docs_shot(page, f"{lang}_{width}x{height}_{name}")
     finally:
         page.close()

@@ -62,6 +62,11 @@ CSS = f"""
 .chainsim-dashboard .table-wrap {{ overflow-x: auto; }}
 .chainsim-dashboard .v-label {{ font-size: 13px !important; white-space: normal;
   height: auto !important; line-height: 1.3; }}
+.chainsim-dashboard .v-text-field .v-label {{ white-space: nowrap; }}
+.chainsim-dashboard .v-input.v-text-field .v-label.v-label--active,
+.chainsim-dashboard .v-input.v-input--is-focused .v-label.v-label--active,
+.chainsim-dashboard .v-text-field--filled .v-input__slot .v-label.v-label--active {{
+  transform: translateY(-18px) scale(0.93) !important; transform-origin: top left; }}
 .chainsim-dashboard .v-select__selection {{ white-space: normal; font-size: 13px; }}
 .chainsim-dashboard .v-btn {{ text-transform: none; letter-spacing: 0; }}
 .chainsim-dashboard .run-buttons {{ flex-wrap: wrap; gap: 4px; }}

@@ -82,8 +82,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "unit_cv": ("spread {v} × the mean", "spreiding {v} × het gemiddelde"),
     "unit_factor": ("× {v}", "× {v}"),
     # run controls
-    "seed": ("Random seed (which of many possible runs)",
-             "Toevalsgetal (welke van vele mogelijke runs)"),
+    "seed": ("Random seed (which run)", "Toevalsgetal (welke run)"),
     "reset": ("Restart", "Opnieuw"),
     "play": ("Play", "Afspelen"),
     "pause": ("Pause", "Pauze"),
