@@ -145,3 +145,19 @@ def test_history_explains_a_refused_supervision():
     history = OffenderHistory(1, "domestic_sexual", "male", "23plus", (row,))
     assert views.history_rows(history, "en")[0][4] == "supervision 24 months ordered, no place"
     assert views.history_rows(history, "nl")[0][4] == "toezicht 24 maanden opgelegd, geen plaats"
+
+
+@pytest.mark.parametrize(("text", "width", "lines"), [
+    ("reclasseringstoezicht", 96, ["reclasserings-", "toezicht"]),
+    ("vrijheidsstraf", 60, ["vrijheids-", "straf"]),
+    ("supervision (reclasseringstoezicht)", 108, ["supervision", "(reclasserings-",
+                                                   "toezicht)"]),
+    ("signalled (signalering)", 108, ["signalled", "(signalering)"]),
+])
+def test_long_dutch_words_wrap_inside_their_column(text, width, lines):
+    from chainsim.dashboard.svg import CHAR_WIDTH, wrap
+
+    size = 11 if width == 96 else 10 if width == 60 else 12
+    assert wrap(text, width, size) == lines
+    assert all(len(line) * CHAR_WIDTH * size <= width + 1 for line in lines)
+    assert "".join(line.rstrip("-") for line in lines).replace(" ", "") == text.replace(" ", "")

@@ -127,8 +127,8 @@ def _break_point(word: str, most: int) -> int:
     vowels = "aeiouyAEIOUY"
     if "-" in word[1:most]:
         return word.rindex("-", 1, most) + 1
-    for j in range(most, 3, -1):
-        if word[j - 1] == "s" and word[j] not in vowels + "-":
+    for j in range(most, 4, -1):  # not inside a double s: vrijheids|straf, not vrijheidss|traf
+        if word[j - 1] == "s" and word[j] not in vowels + "-" and word[j - 2] != "s":
             return j
     for j in range(most, 2, -1):
         if j + 1 >= len(word) or not word[j].isalpha():
