@@ -53,3 +53,26 @@ def test_validate_names_file_field_value_and_the_allowed_keys():
     (p,) = err.value.problems
     assert (p.file, p.field, p.value) == ("f.toml", "x.table.a.colour", "red")
     assert p.allowed == "unknown key; allowed here: low, high"
+
+
+def test_a_scenario_may_describe_itself_in_dutch_without_changing_its_hash():
+    from pathlib import Path
+
+    from chainsim.chain.config import load_scenario, scenario_from_dict
+
+    root = Path(__file__).resolve().parents[2] / "scenarios"
+    shipped = sorted(p for p in root.glob("*.toml"))
+    assert shipped
+    for path in shipped:  # every shipped scenario says in Dutch what it does
+        meta = load_scenario(path).scenario
+        assert meta.description_nl.strip(), path.name
+        assert meta.description_nl != meta.description, path.name
+    doc = load_scenario(root / "baseline.toml").model_dump(mode="json", exclude_none=True)
+    doc.pop("base", None)
+    doc.pop("calibration", None)
+    before = scenario_from_dict(doc).config_hash()
+    doc["scenario"]["description_nl"] = "iets anders"
+    assert scenario_from_dict(doc).config_hash() == before
+    doc["scenario"]["description_nl"] = 3  # strict: a text, not a number
+    with pytest.raises(InputError):
+        scenario_from_dict(doc)

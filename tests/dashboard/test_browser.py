@@ -9,6 +9,7 @@ checked against generous bounds (the machine is shared).
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -192,7 +193,7 @@ def test_comparison_mode_shows_bands(page):
     thumb = page.locator(".reps-slider .v-slider-thumb").first
     thumb.focus()
     thumb.press("Home")  # 5 replications per arm keeps the test short
-    page.get_by_text("Replications").first.wait_for()
+    expect(page.locator(".label-reps")).to_contain_text("Runs per side: 5")
     started = time.perf_counter()
     page.locator(".btn-compare").click()
     expect(page.locator(".chart-bands svg polygon[data-band]")).to_have_count(2, timeout=120_000)
@@ -215,7 +216,9 @@ def test_language_toggle_switches_labels(page):
 
 
 def test_clicking_an_agent_opens_its_history(page):
-    page.locator(".btn-skip").click()  # the lever test restarted the live run
+    page.locator(".btn-reset").click()  # the lever test kept the run going: start again
+    expect(page.locator(".live-month")).to_have_attribute("data-month", "2005-01")
+    page.locator(".btn-skip").click()
     expect(page.locator(".live-month")).to_have_attribute("data-month", "2015-01",
                                                           timeout=60_000)
     view(page, "agents")
@@ -232,7 +235,142 @@ def test_clicking_an_agent_opens_its_history(page):
 
 def test_predict_then_run(page):
     view(page, "workshop")
-    page.locator(".guess-input input").fill("20, 25; 30,5")
+    page.locator(".guess-input input").fill("20; 25; 30.5")
     page.locator(".btn-reveal").click()
     expect(page.locator(".chart-guesses svg circle")).to_have_count(3, timeout=120_000)
     shot(page, "workshop")
+
+
+# ------------------------------------------------------------ sizes and languages
+
+SIZES = {(1440, 900): ("chain", "time", "recid", "compare", "workshop"),
+         (1280, 720): ("chain", "agents"),
+         (390, 844): ("chain", "workshop")}
+"""Window sizes and the views photographed at each (docs/img/dashboard_<lang>_<size>_<view>)."""
+
+
+def docs_shot(page, name: str) -> None:
+    """A screenshot of the window as it is (not the whole page): what a reader sees."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"dashboard_{name}.png"
+    page.screenshot(path=str(path))
+    if os.environ.get("CHAINSIM_UPDATE_DOCS_IMG"):
+        shutil.copy(path, DOCS_IMG / path.name)
+
+
+def _open(browser, url, size, lang):
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    page.goto(url)
+    page.locator(".chart-funnel svg").wait_for(timeout=60_000)
+    if lang == "nl":
+        page.locator(".btn-language").click()
+        expect(page.locator(".tab-chain")).to_have_text("Keten", ignore_case=True)
+    return page
+
+
+def _smallest_font(page, selector: str) -> float:
+    return page.evaluate("""sel => {
+        let least = 99;
+        for (const el of document.querySelectorAll(sel)) {
+            const r = el.getBoundingClientRect();
+            if (!r.width || !r.height || !el.innerText || !el.innerText.trim()) continue;
+            least = Math.min(least, parseFloat(getComputedStyle(el).fontSize));
+        }
+        return least;
+    }""", selector)
+
+
+def _smallest_field_label(page) -> float:
+    """The smallest rendered size (px) of a field's label, floating labels scaled."""
+    return page.evaluate("""() => Math.min(99, ...[...document.querySelectorAll(
+        '.v-text-field .v-label')].map(el => {
+            if (!el.getBoundingClientRect().height) return 99;
+            const m = new DOMMatrix(getComputedStyle(el).transform);
+            return parseFloat(getComputedStyle(el).fontSize) * Math.hypot(m.a, m.b);
+        }))""")
+
+
+def _overlaps(page, first: str, second: str) -> bool:
+    return page.evaluate("""([a, b]) => {
+        const x = document.querySelector(a).getBoundingClientRect();
+        const y = document.querySelector(b).getBoundingClientRect();
+        return !(x.right <= y.left || y.right <= x.left || x.bottom <= y.top
+                 || y.bottom <= x.top);
+    }""", [first, second])
+
+
+@pytest.mark.parametrize("lang", ["en", "nl"])
+@pytest.mark.parametrize("size", list(SIZES), ids=lambda s: f"{s[0]}x{s[1]}")
+def test_layout_at_every_size_in_both_languages(browser, server, size, lang):
+    page = _open(browser, server, size, lang)
+    try:
+        width, height = size
+        # no sideways scrolling of the page itself, no Solara banner, no heading under
+        # the language button
+        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        assert page.get_by_text("runs on Solara").count() == 0
+        assert not _overlaps(page, ".cs-title", ".btn-language")
+        # the labels a room reads are at least 12 px
+        assert _smallest_font(page, ".cs-side .v-card div, .status-bar, .view-tabs .v-btn") >= 12
+        assert _smallest_field_label(page) >= 11.9
+        tabs = page.locator(".view-tabs .v-btn")
+        boxes = [tabs.nth(i).bounding_box() for i in range(tabs.count())]
+        for a, b in itertools.pairwise(boxes):  # tab labels never overlap
+            assert a["x"] + a["width"] <= b["x"] + 1 or a["y"] + a["height"] <= b["y"] + 1
+        if width >= 1000:
+            # two columns; the levers scroll on their own when the window is low
+            side = page.locator(".cs-side").bounding_box()
+            content = page.locator(".cs-content").bounding_box()
+            assert side["x"] + side["width"] <= content["x"]
+            page.locator(".btn-neutral").scroll_into_view_if_needed()
+            assert page.locator(".btn-neutral").is_visible()
+            assert page.locator(".btn-neutral").bounding_box()["y"] < height
+            assert page.evaluate("window.scrollY") == 0  # the panel scrolled, not the page
+            page.evaluate("document.querySelector('.cs-side').scrollTop = 0")
+        else:
+            # one column: the run's controls, the views, then the levers
+            run = page.locator(".run-controls").bounding_box()
+            content = page.locator(".cs-content").bounding_box()
+            levers = page.locator(".lever-panel").bounding_box()
+            assert run["y"] < content["y"] < levers["y"]
+            assert content["width"] > width * 0.9 and levers["width"] > width * 0.9
+            assert page.locator(".btn-play").bounding_box()["x"] + 10 < width
+        for name in SIZES[size]:
+            view(page, name)
+            if name == "compare":
+                thumb = page.locator(".lever-prevention .v-slider__thumb-container, "
+                                     ".lever-prevention .v-slider-thumb").first
+                thumb.focus()
+                for _ in range(25):  # 25 % fewer young starters from 2021
+                    thumb.press("ArrowRight")
+                expect(page.locator(".status-text")).to_contain_text("25")
+                page.locator(".btn-compare").click()
+                expect(page.locator(".chart-bands svg polygon[data-band]")).to_have_count(
+                    2, timeout=180_000)
+                expect(page.locator(".delta-table")).to_be_visible()
+            elif name == "agents":
+                page.locator(".btn-skip").click()
+                expect(page.locator(".live-month")).to_have_attribute(
+                    "data-month", "2015-01", timeout=90_000)
+                dots = page.locator(".chainsim-clickable-svg circle[data-stage='prison']")
+                dots.first.wait_for(timeout=30_000)
+                dots.first.click()
+                expect(page.locator(".history-table")).to_be_visible(timeout=30_000)
+            elif name == "workshop":
+                guess = page.locator(".guess-input input")
+                guess.fill("34.000; 45,5; veel" if lang == "nl" else "34,000; 45.5; lots")
+                expect(page.locator(".bad-guess")).to_be_visible()
+            elif name == "time":
+                page.locator(".btn-skip").click()  # a run that has got somewhere
+                expect(page.locator(".live-month")).to_have_attribute(
+                    "data-month", "2015-01", timeout=90_000)
+                page.locator(".chart-stages svg path[data-series]").first.wait_for()
+            else:
+                chart = {"chain": "funnel", "recid": "recid"}[name]
+                page.locator(f".chart-{chart} svg").wait_for()
+            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, name
+            time.sleep(0.3)  # field labels float in a short transition
+            assert _smallest_field_label(page) >= 11.9, name
+            docs_shot(page, f"{lang}_{width}x{height}_{name}")
+    finally:
+        page.close()

@@ -55,16 +55,16 @@ def test_moving_a_lever_changes_the_funnel(page):
     slider(page, "probation").v_model = 0.9
     after = html(page, "chart-funnel")
     assert after != before
-    assert "90%" in page.find(v.Html, class_="label-probation").widget.children[0]
+    assert "90 %" in page.find(v.Html, class_="label-probation").widget.children[0]
 
 
 def test_places_lever_shows_its_limit(page):
     label = page.find(v.Html, class_="label-places")
     assert "no limit" in label.widget.children[0]  # the baseline: 0 = no limit
     slider(page, "places").v_model = 10.0
-    assert "10 places (now no limit)" in label.widget.children[0]
+    assert "10 places (scenario: no limit)" in label.widget.children[0]
     page.find(v.Btn, class_="btn-language").widget.click()
-    assert "10 plaatsen (nu geen limiet)" in label.widget.children[0]
+    assert "10 plaatsen (scenario: geen limiet)" in label.widget.children[0]
 
 
 def test_step_advances_the_live_run(page):
@@ -111,3 +111,70 @@ def test_comparison_runs_and_shows_bands(page):
         time.sleep(0.2)
     assert "data-band" in html(page, "chart-bands")
     assert "<table" in html(page, "delta-table")
+
+
+def status(rc) -> str:
+    return html(rc, "status-text")
+
+
+def test_a_lever_move_keeps_the_live_run_and_says_so(page):
+    show(page, "time")
+    for _ in range(3):
+        page.find(v.Btn, class_="btn-step").widget.click()
+    assert month(page) == "2005-04"
+    slider(page, "capacity").v_model = 250.0
+    assert month(page) == "2005-04"  # not back to 2005-01
+    notice = html(page, "status-notice")
+    assert "2005-04" in notice and "went on" in notice
+    page.find(v.Btn, class_="btn-step").widget.click()
+    assert month(page) == "2005-05"
+    assert 'data-marker="levers"' in html(page, "chart-stages")  # where the levers changed
+    page.find(v.Btn, class_="btn-reset").widget.click()  # only Restart starts again
+    assert month(page) == "2005-01" and html(page, "status-notice") == ""
+
+
+def test_the_scenario_and_moved_levers_show_on_every_view(page):
+    slider(page, "probation").v_model = 0.8
+    for view in VIEWS:
+        show(page, view)
+        text = status(page)
+        assert "Status quo (baseline)" in text and "probation coverage 80 %" in text, view
+    show(page, "workshop")
+    select = page.find(v.Select, label="Scenario to start from (facilitator)").widget
+    select.v_model = "Detection to the target of 190"
+    notice = html(page, "status-notice")
+    assert "Loaded 'Detection to the target of 190'" in notice and "neutral" in notice
+    for view in VIEWS:
+        show(page, view)
+        assert "Detection to the target of 190" in status(page), view
+        assert "levers as in the scenario" in status(page), view
+    # the capacity lever reads what the preset sets (200), not its ramp's first month
+    label = page.find(v.Html, class_="label-capacity").widget.children[0]
+    assert "200 per year (scenario: 200 per year)" in label
+
+
+def test_every_slider_shows_its_value(page):
+    page.find(v.Html, class_="speed-slider").find(v.Slider).widget.v_model = 6
+    assert html(page, "label-speed") == "Speed: 6 months per step"
+    show(page, "compare")
+    page.find(v.Html, class_="reps-slider").find(v.Slider).widget.v_model = 12
+    assert "Runs per side: 12" in page.find(v.Html, class_="label-reps").widget.children[0]
+    for key in ("probation", "places", "prevention", "capacity", "evidence", "sentence",
+                "inspection"):
+        assert ": " in page.find(v.Html, class_=f"label-{key}").widget.children[0]
+    assert page.find(v.Html, class_="label-start-year").widget.children[0].endswith("2021")
+
+
+def test_single_run_views_say_one_run_and_offer_the_band(page):
+    for view in ("chain", "time", "recid"):
+        show(page, view)
+        text = page.find(v.Html, class_="one-run-text").widget.children[0]
+        assert text.startswith("One run (random seed 1)"), view
+        page.find(v.Btn, class_="btn-show-band").assert_single()
+    page.find(v.Btn, class_="btn-show-band").widget.click()
+    assert page.find(v.BtnToggle, class_="view-tabs").widget.v_model == "compare"
+    deadline = time.monotonic() + 90
+    while "data-band" not in html(page, "chart-bands") and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert "data-band" in html(page, "chart-bands")
+    assert "20 runs per side" in page.find(v.Html, class_="computed-in").widget.children[0]

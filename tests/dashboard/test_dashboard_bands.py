@@ -102,7 +102,7 @@ def test_under_uncertainty_the_compare_view_shows_the_effect_over_the_posterior(
     """Each proxy's 90 % interval over the members, as the CLI and report compute it."""
     from chainsim.dashboard.html import table
     from chainsim.dashboard.i18n import t
-    from chainsim.dashboard.views import delta_header, prediction_note, proxy_value
+    from chainsim.dashboard.views import delta_header, prediction_note, proxy_change
     from chainsim.experiments.compare import compare, comparison_document
 
     result = run_bands(short_scenario, more_probation, reps=4, seed=8, period=PERIOD,
@@ -121,16 +121,16 @@ def test_under_uncertainty_the_compare_view_shows_the_effect_over_the_posterior(
     assert lo <= effects["probation_caseload"]["mean"] <= hi and hi > 0
     rows = delta_rows(result, "nl")
     header = delta_header(result, "nl")
-    assert header[-1] == t("prediction", "nl") == "90% over de posterior"
+    assert header[-1] == t("prediction", "nl") == "90% over de parametersets"
     row = rows[DELTA_PROXIES.index("probation_caseload")]
     assert len(row) == len(header) == 6
-    shown = f"{proxy_value('probation_caseload', lo):,.1f} … " \
-            f"{proxy_value('probation_caseload', hi):,.1f}"
+    shown = (f"{proxy_change('probation_caseload', lo, 'nl')} … "
+             f"{proxy_change('probation_caseload', hi, 'nl')}")
     assert row[-1] == shown
-    html = table(delta_header(result, "en"), delta_rows(result, "en"), "delta-table")
-    assert "90% over the posterior" in html and shown in html
+    html = table(delta_header(result, "nl"), delta_rows(result, "nl"), "delta-table")
+    assert "90% over de parametersets" in html and shown in html
     note = prediction_note(result, "en")
-    assert "90% of the parameter sets" in note and "not the 95% CI" in note
+    assert "90% of the parameter sets" in note and "not the 95% interval" in note
     assert "90% van de parametersets" in prediction_note(result, "nl")
     # without the ensemble: no such column and no line
     fixed = run_bands(short_scenario, more_probation, reps=3, seed=8, period=PERIOD)

@@ -50,8 +50,8 @@ def test_every_lever_unit_and_flow_metric_has_both_languages():
 
 
 @pytest.mark.parametrize(("lang", "limited", "unlimited"), [
-    ("en", "10 places (now no limit)", "no limit (now 50 places)"),
-    ("nl", "10 plaatsen (nu geen limiet)", "geen limiet (nu 50 plaatsen)"),
+    ("en", "10 places (scenario: no limit)", "no limit (scenario: 50 places)"),
+    ("nl", "10 plaatsen (scenario: geen limiet)", "geen limiet (scenario: 50 plaatsen)"),
 ])
 def test_places_lever_says_zero_means_no_limit(lang, limited, unlimited):
     assert lever_label("places", 10.0, {"places": 0.0}, lang).endswith(": " + limited)

@@ -87,7 +87,8 @@ def test_places_lever_reads_the_capped_preset():
     assert preset in shipped_presets()
     assert neutral_values(preset, 2021)["places"] == 50.0
     assert neutral_values(preset, 2025)["places"] == 50.0
-    assert neutral_values(preset, 2020)["places"] == 0.0
+    # levers from 2020: the preset's limit (from 2021) is what the scenario settles at
+    assert neutral_values(preset, 2020)["places"] == 50.0
     assert lever_interventions(Levers(places=50.0), preset) == []
     # moving it to 0 lifts the preset's limit
     lifted = lever_interventions(Levers(places=0.0), preset)
@@ -179,3 +180,12 @@ def test_the_dashboard_keeps_its_scenarios_confined(tmp_path):
     (p,) = info.value.problems
     assert p.field == "base" and "inside" in p.allowed
     assert load_preset("baseline.toml").name == "baseline"  # the shipped presets load
+
+
+def test_neutral_values_read_a_preset_after_its_ramp():
+    # detection_target_190 raises capacity to 200 from 2021-01 over 12 months: the lever
+    # reads 200 (what the scenario sets), not the 2021-01 value at the ramp's start
+    neutral = neutral_values("detection_target_190.toml", 2021)
+    assert neutral["capacity"] == pytest.approx(200.0)
+    assert lever_interventions(Levers(capacity=neutral["capacity"]),
+                               "detection_target_190.toml") == []

@@ -60,3 +60,60 @@ def test_history_of_an_offender(live):
     assert history.rows[-1].stage == stage.name.lower()
     assert history.rows[0].event in ("inflow", "pool")
     assert live.history(-1) is None
+
+
+def _with_intervention(scenario, parameter: str, value: float, start: str):
+    from chainsim.chain.config import scenario_from_dict
+    from chainsim.chain.parameters import resolve
+
+    doc = scenario.model_dump(mode="json", exclude_none=True)
+    doc.pop("base", None)
+    doc.pop("calibration", None)
+    doc["interventions"] = [*doc.get("interventions", []), {
+        "name": "test", "parameter": parameter, "operation": "set", "value": value,
+        "start": start, "note": "test intervention"}]
+    return resolve(scenario_from_dict(doc, "<test>"))
+
+
+def test_a_lever_move_continues_the_run_from_the_current_month(short_scenario, short_params):
+    from chainsim.chain.months import format_month
+
+    run = LiveRun(short_params, seed=3)
+    run.step(24)
+    switched_at = run.month
+    before = run.model.records.to_frame().copy()
+    started = before[before["event"] == "investigation_started"]
+    assert len(started) > 0  # investigations do start in the first two years
+    # no investigations from now on: capacity 0 from the current month
+    closed = _with_intervention(short_scenario, "investigation_capacity", 0.0,
+                                format_month(switched_at))
+    assert run.switch(closed, "closed")
+    assert run.month == switched_at and run.changes == [switched_at]  # not reset
+    assert run.params is closed and run.key == "closed"
+    run.step(12)
+    after = run.model.records.to_frame()
+    # what happened stays exactly as it was ...
+    pd.testing.assert_frame_equal(after.iloc[:len(before)].reset_index(drop=True),
+                                  before.reset_index(drop=True))
+    assert run.month == switched_at + 12 and len(run.counts) == 24 + 12 + 1
+    # ... and the new levers act from the switch on
+    new = after.iloc[len(before):]
+    assert (new["event"] == "investigation_started").sum() == 0
+    assert (new["event"] == "inflow").sum() > 0  # the run did go on
+
+
+def test_a_switch_before_the_first_month_just_takes_the_parameters(short_scenario,
+                                                                   short_params):
+    run = LiveRun(short_params, seed=3)
+    other = _with_intervention(short_scenario, "investigation_capacity", 0.0, "2012-01")
+    assert run.switch(other, "other") and run.changes == [] and run.params is other
+
+
+def test_a_scenario_over_other_months_cannot_be_continued(short_params):
+    import dataclasses
+
+    run = LiveRun(short_params, seed=3)
+    run.step(3)
+    longer = dataclasses.replace(short_params, n_months=short_params.n_months + 12)
+    assert not run.switch(longer, "longer")
+    assert run.params is short_params and run.t == 3 and run.changes == []

@@ -78,14 +78,19 @@ def test_table_escapes_cells():
     assert "<script>" not in table(["<script>"], [["x"]])
 
 
-@pytest.mark.parametrize(("text", "good", "bad"), [
-    ("25, 30,5; 22", [25.0, 30.5, 22.0], []),
-    ("40% 12 x", [40.0, 12.0], ["x"]),
-    ("", [], []),
-    ("nan, 5", [5.0], ["nan"]),
+@pytest.mark.parametrize(("lang", "text", "good", "bad"), [
+    ("nl", "25, 30,5; 22", [25.0, 30.5, 22.0], []),
+    ("en", "40% 12 x", [40.0, 12.0], ["x"]),
+    ("en", "", [], []),
+    ("en", "nan, 5", [5.0], ["nan"]),
+    ("nl", "34.000; 36.500", [34000.0, 36500.0], []),  # Dutch thousands, not 34 and 36.5
+    ("nl", "1.234,5", [1234.5], []),
+    ("en", "34,000; 12.5", [34000.0, 12.5], []),
+    ("en", "30,5", [], ["30,5"]),  # not an English number: named, never plotted as 0
+    ("nl", "veel", [], ["veel"]),
 ])
-def test_parse_guesses(text, good, bad):
-    assert views.parse_guesses(text) == (good, bad)
+def test_parse_guesses(lang, text, good, bad):
+    assert views.parse_guesses(text, lang) == (good, bad)
 
 
 @pytest.fixture(scope="module")
@@ -140,3 +145,19 @@ def test_history_explains_a_refused_supervision():
     history = OffenderHistory(1, "domestic_sexual", "male", "23plus", (row,))
     assert views.history_rows(history, "en")[0][4] == "supervision 24 months ordered, no place"
     assert views.history_rows(history, "nl")[0][4] == "toezicht 24 maanden opgelegd, geen plaats"
+
+
+@pytest.mark.parametrize(("text", "width", "lines"), [
+    ("reclasseringstoezicht", 96, ["reclasserings-", "toezicht"]),
+    ("vrijheidsstraf", 60, ["vrijheids-", "straf"]),
+    ("supervision (reclasseringstoezicht)", 108, ["supervision", "(reclasserings-",
+                                                   "toezicht)"]),
+    ("signalled (signalering)", 108, ["signalled", "(signalering)"]),
+])
+def test_long_dutch_words_wrap_inside_their_column(text, width, lines):
+    from chainsim.dashboard.svg import CHAR_WIDTH, wrap
+
+    size = 11 if width == 96 else 10 if width == 60 else 12
+    assert wrap(text, width, size) == lines
+    assert all(len(line) * CHAR_WIDTH * size <= width + 1 for line in lines)
+    assert "".join(line.rstrip("-") for line in lines).replace(" ", "") == text.replace(" ", "")

@@ -119,6 +119,8 @@ class ScenarioMeta(StrictModel):
 
     name: str
     description: str = ""
+    description_nl: str = ""
+    """The description in Dutch (the dashboard shows it in Dutch; optional)."""
     start: str = "2005-01"
     end: str = "2035-12"
 
@@ -247,6 +249,7 @@ class Scenario(StrictModel):
         """Short SHA-256 of the validated content (notes and description excluded)."""
         doc = self.model_dump(mode="json", exclude_none=True)
         doc["scenario"].pop("description", None)
+        doc["scenario"].pop("description_nl", None)
         doc.pop("base", None)
         doc.pop("calibration", None)
         for table in ("parameters", "unknowns"):
@@ -499,8 +502,8 @@ def _merge(base: dict, child: dict, base_origins: dict | None = None,
             merged[key] = {**base.get(key, {}), **value}
         elif key == "scenario":
             meta = {k: v for k, v in base.get("scenario", {}).items()
-                    if k not in ("name", "description")}
-            for k in ("name", "description"):
+                    if k not in ("name", "description", "description_nl")}
+            for k in ("name", "description", "description_nl"):
                 origins.pop(("scenario", k), None)
             merged[key] = {**meta, **value}
         elif key == "interventions":

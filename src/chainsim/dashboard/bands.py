@@ -180,6 +180,8 @@ def run_bands(baseline: Scenario, current: Scenario, reps: int, seed: int,
     runs = reps + repeats
     total = (0 if cached is not None else runs) + (0 if same else runs)
     done = 0
+    if progress is not None and total:
+        progress(0, total)  # the count of runs is known before the first one
 
     def tick(_result: ArmReplication) -> None:
         nonlocal done

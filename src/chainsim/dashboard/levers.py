@@ -158,14 +158,19 @@ def load_preset(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
 
 @lru_cache(maxsize=32)
 def neutral_values(preset: str, start_year: int) -> dict[str, float]:
-    """What ``probation``, ``places`` and ``capacity`` are in a preset at a lever start.
+    """What ``probation``, ``places`` and ``capacity`` are in a preset once it has taken effect.
 
-    Read from the resolved parameters at January of ``start_year`` (the default
-    stratum for probation: it does not vary by form in the baseline). ``places`` 0
-    means no limit.
+    Read from the resolved parameters at January of ``start_year`` or, if later, when
+    the last of the preset's own interventions has fully phased in (so a preset that
+    raises capacity to 200 from 2021 over a year reads 200, not the 153 of its ramp's
+    first month); the default stratum for probation (it does not vary by form in the
+    baseline). ``places`` 0 means no limit.
     """
-    params = resolve(load_preset(preset))
-    t = min(max(parse_month(f"{start_year}-01") - params.start, 0), params.n_months)
+    scenario = load_preset(preset)
+    params = resolve(scenario)
+    settled = [parse_month(iv.start) + (iv.ramp_months or 0) for iv in scenario.interventions]
+    month = max([parse_month(f"{start_year}-01"), *settled])
+    t = min(max(month - params.start, 0), params.n_months)
     return {"probation": params.at("probation_share_prison", t),
             "places": params.at("probation_capacity", t),
             "capacity": params.at("investigation_capacity", t)}

@@ -5,6 +5,11 @@ the model one month at a time, keeps the stage counts of every month for the
 "over time" view, and reads each offender's life history from the model's event
 records. The same parameters and seed give the same records as the fast engine's
 projection, so the live run traces the projection exactly.
+
+When the levers move mid-run the live run is not thrown away: :meth:`LiveRun.switch`
+hands the model the new scenario's parameters and it goes on from the current month
+(what has happened stays; every later draw uses the new levers). The months where
+that happened are kept in :attr:`LiveRun.changes`, for the charts and the page.
 """
 
 from __future__ import annotations
@@ -95,12 +100,47 @@ class LiveRun:
             stages)`` (row 0: the start).
     """
 
-    def __init__(self, params: ParameterSet, seed: int = 1):
+    def __init__(self, params: ParameterSet, seed: int = 1, key: str = ""):
         self.params = params
         self.seed = seed
+        self.key = key
         self.lock = threading.RLock()
+        self.changes: list[int] = []
         self._model: ChainModel | None = None
         self._counts: list[np.ndarray] = []
+
+    def switch(self, params: ParameterSet, key: str = "") -> bool:
+        """Go on from the current month with other parameters (the levers moved).
+
+        Before the first month nothing has happened and the run simply takes the new
+        parameters; later the model keeps its offenders, queue and records, and every
+        draw from now on reads the new parameters (events already scheduled, such as a
+        sentence being served, keep their dates). The month is added to
+        :attr:`changes`.
+
+        Args:
+            params: The new scenario's resolved parameters.
+            key: What identifies them (the scenario's config hash).
+
+        Returns:
+            ``False`` (and nothing changed) if the new scenario covers other months:
+            the run must then restart.
+        """
+        with self.lock:
+            if (params.start, params.n_months) != (self.params.start, self.params.n_months):
+                return False
+            self.params, self.key = params, key
+            if self._model is None or self._model.t == 0:
+                self._model = None
+                self._counts = []
+                return True
+            self._model.params = params
+            # the model caches desistance curves per stratum for the run: they follow
+            # the parameters, so they are computed again (from the new ones)
+            self._model._desistance_cache = {}
+            if not self.changes or self.changes[-1] != self.month:
+                self.changes.append(self.month)
+            return True
 
     @property
     def model(self) -> ChainModel:

@@ -46,6 +46,8 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
         print(WIDE_WARNING.format(host=host, port=port), file=sys.stderr)
     os.environ["SOLARA_APP"] = APP_MODULE
     os.environ.setdefault("SOLARA_MODE", "production")
+    # no "This website runs on Solara" banner over the page's corner (it covered tables)
+    os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
     from chainsim.dashboard.assets import ensure_assets
 
     still = ensure_assets()
@@ -53,10 +55,18 @@ def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
         print("chainsim: note: Solara will fetch its browser assets from its CDN on first load "
               f"(not cached: {', '.join(still)})", file=sys.stderr)
     import uvicorn
+    from solara.server import settings
 
-    from chainsim.dashboard.state import warm_up
+    settings.theme.show_banner = os.environ["SOLARA_THEME_SHOW_BANNER"].lower() in ("1", "true")
+
+    from chainsim.dashboard.state import warm_baseline, warm_up
 
     warm_up()
+    # the default comparison's baseline arm (a few seconds, before the first visitor:
+    # in a background thread it would slow the first pages): a first Compare then runs
+    # only the levers' arm
+    print("chainsim: preparing the dashboard (a few seconds)…", file=sys.stderr)
+    warm_baseline()
 
     print(f"chainsim: dashboard at http://{host}:{port}/ (Ctrl-C stops it)", file=sys.stderr)
     try:

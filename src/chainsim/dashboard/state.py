@@ -2,7 +2,10 @@
 
 :func:`use_state` is a Solara hook: each browser session (and each
 ``solara.render`` in a test) gets its own state. Derived objects (scenarios,
-projections, the live run) are memoised on the settings they depend on.
+projections) are memoised on the settings they depend on. The live run is kept for
+the session: a lever move hands it the new parameters (:meth:`LiveRun.switch`) and it
+goes on from the current month; only Restart, another random seed, or a scenario
+covering other months starts it again (and the page says so).
 """
 
 from __future__ import annotations
@@ -26,6 +29,16 @@ from chainsim.dashboard.levers import (
 )
 from chainsim.dashboard.live import LiveRun
 from chainsim.dashboard.projection import Projection, project
+
+PROGRESS_EVERY = 0.25
+"""Seconds between progress updates of a running comparison."""
+
+RUN_COUNT: solara.Reactive[tuple[int, int]] = solara.reactive((0, 0))
+"""(runs done, runs in all) of the running comparison, per browser session.
+
+Apart from the page's own state so that a count re-renders only the progress line,
+not the page (a page render holds the interpreter for ~0.1 s, time the comparison
+would lose)."""
 
 VIEWS: tuple[str, ...] = ("chain", "time", "recid", "agents", "compare", "workshop")
 """The views (tabs), in order; labels are ``tab_<view>``."""
@@ -52,13 +65,16 @@ class DashboardState:
         reps: Replications per arm in comparison mode.
         uncertainty: Propagate the unknowns in comparison mode.
         bands: The last comparison (or ``None``).
-        progress: (done, total) replications of a running comparison.
+        progress: ``(0, -1)`` while a comparison runs, ``(0, 0)`` otherwise (the count
+            of runs is in :data:`RUN_COUNT`).
         compare_request: Bumped to start a comparison.
         guesses: The room's guesses (text).
         predict_proxy: Proxy of the predict-then-run exercise.
         revealed: Whether the exercise's result is shown.
         error: A message to show (a failed comparison).
         advanced: Whether the unknowns panel is open.
+        notice: A message about what just changed (``(key, format arguments)``): the
+            live run went on with new levers, restarted, or a preset was loaded.
     """
 
     lang: solara.Reactive[str]
@@ -82,6 +98,7 @@ class DashboardState:
     error: solara.Reactive[str]
     reset_count: solara.Reactive[int]
     advanced: solara.Reactive[bool]
+    notice: solara.Reactive[tuple]
     # derived (set by use_state)
     baseline: Scenario | None = None
     current: Scenario | None = None
@@ -129,6 +146,7 @@ def use_state() -> DashboardState:
         error=solara.use_reactive(""),
         reset_count=solara.use_reactive(0),
         advanced=solara.use_reactive(False),
+        notice=solara.use_reactive(()),
     )
     settings = state.settings.value
 
@@ -145,13 +163,35 @@ def use_state() -> DashboardState:
     seed = state.seed.value
     state.base_projection = project(state.baseline, seed, state.period)
     state.projection = project(state.current, seed, state.period)
-    current_hash = state.current.config_hash()
-    state.live = solara.use_memo(lambda: LiveRun(resolve(state.current), seed),
-                                 [current_hash, state.current.name, seed,
-                                  state.reset_count.value])
+    state.live = _use_live(state, seed)
     _use_play_loop(state)
     _use_comparison(state)
     return state
+
+
+def _use_live(state: DashboardState, seed: int) -> LiveRun:
+    """The session's live run: kept across lever moves, which it continues with."""
+    ref = solara.use_ref(None)
+    key = (seed, state.reset_count.value)
+    current = state.current
+    params = state.projection.params if state.projection is not None else resolve(current)
+    current_hash = f"{current.config_hash()}:{current.name}"
+    held = ref.current
+    if held is None or held[0] != key:
+        live = LiveRun(params, seed, current_hash)
+        ref.current = (key, live)
+        return live
+    live = held[1]
+    if live.key != current_hash:
+        changed = live.month if live.t > 0 else None
+        if live.switch(params, current_hash):
+            if changed is not None:
+                state.notice.set(("live_continued", live.changes[-1]))
+        else:
+            live = LiveRun(params, seed, current_hash)
+            ref.current = (key, live)
+            state.notice.set(("live_restarted", "reason_horizon"))
+    return live
 
 
 def warm_up(seed: int = 1) -> None:
@@ -161,6 +201,20 @@ def warm_up(seed: int = 1) -> None:
     period = lever_period(settings.levers, base)
     neutral_values(settings.preset, settings.levers.start_year)
     project(base, seed, period)
+
+
+def warm_baseline(seed: int = 1, reps: int = 20) -> None:
+    """Run the default comparison's baseline arm once, so a first Compare runs only the levers.
+
+    Call it in a background thread at server start: the result is cached by
+    :func:`chainsim.dashboard.bands.run_bands` (the same key a session's first
+    comparison uses: the baseline, ``reps`` runs, ``seed``, the default lever period).
+    """
+    from chainsim.dashboard.bands import run_bands
+
+    settings = Settings()
+    base = baseline_scenario(settings)
+    run_bands(base, base, reps, seed, lever_period(settings.levers, base))
 
 
 def _use_play_loop(state: DashboardState) -> None:
@@ -175,7 +229,11 @@ def _use_play_loop(state: DashboardState) -> None:
         if live is not None and live.done:
             state.playing.set(False)
 
-    solara.use_thread(loop, dependencies=[state.playing.value, id(live)])
+    # not intrusive: Solara would otherwise trace every line of the thread to cancel
+    # it, which makes stepping the model (and a comparison) two to four times slower;
+    # the loop checks ``cancel`` itself
+    solara.use_thread(loop, dependencies=[state.playing.value, id(live)],
+                      intrusive_cancel=False)
 
 
 def _use_comparison(state: DashboardState) -> None:
@@ -188,10 +246,19 @@ def _use_comparison(state: DashboardState) -> None:
             return
         from chainsim.dashboard.bands import run_bands
 
-        state.progress.set((0, 1))
+        last = [0.0]
+
+        def progress(done: int, total: int) -> None:
+            now = time.monotonic()
+            if done in (0, total) or now - last[0] >= PROGRESS_EVERY:
+                last[0] = now
+                RUN_COUNT.set((done, max(total, 1)))
+
+        RUN_COUNT.set((0, -1))  # starting: the number of runs is not known yet
+        state.progress.set((0, -1))
         try:
             result = run_bands(baseline, current, reps, seed, period, uncertainty,
-                               progress=lambda done, total: state.progress.set((done, total)))
+                               progress=progress)
         except InputError as exc:
             state.error.set(str(exc))
             state.progress.set((0, 0))
@@ -199,4 +266,4 @@ def _use_comparison(state: DashboardState) -> None:
         state.progress.set((0, 0))
         state.bands.set(result)
 
-    solara.use_thread(run, dependencies=[request])
+    solara.use_thread(run, dependencies=[request], intrusive_cancel=False)  # see the loop

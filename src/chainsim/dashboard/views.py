@@ -11,13 +11,15 @@ from __future__ import annotations
 
 import math
 import re
+from functools import partial
 
 from chainsim import chain
 from chainsim.analysis import flows
 from chainsim.analysis.targets import Target
+from chainsim.chain import numbers
 from chainsim.chain.spec import Stage
 from chainsim.dashboard.bands import Bands
-from chainsim.dashboard.i18n import count_label, t
+from chainsim.dashboard.i18n import count_label, num, pct, signed, t
 from chainsim.dashboard.live import AGENT_VIEW_STAGES, CHAIN_STAGES, LiveRun, OffenderHistory
 from chainsim.dashboard.projection import Projection
 from chainsim.dashboard.svg import (
@@ -65,11 +67,43 @@ def proxy_value(proxy: str, value: float | None) -> float | None:
     return 100.0 * value if is_share(proxy) else float(value)
 
 
-def fmt_value(value: float | None, digits: int = 1) -> str:
-    """A number for display ("–" when missing)."""
+def fmt_value(value: float | None, digits: int = 1, lang: str = "en") -> str:
+    """A number for display in the reader's language ("–" when missing)."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"
-    return f"{value:,.{digits}f}"
+    return num(value, lang, decimals=digits)
+
+
+def axis_format(lang: str):
+    """Tick labels of a chart's value axis in the reader's language."""
+    return partial(_tick, lang=lang)
+
+
+def _tick(value: float, lang: str) -> str:
+    return num(value, lang, digits=3, most=2)
+
+
+def year_format(value: float) -> str:
+    """A year on a time axis (no thousands separator: ``2015``)."""
+    return f"{value:.0f}"
+
+
+def proxy_text(proxy: str, value: float | None, lang: str) -> str:
+    """A proxy's level with its unit: ``47.9 %`` for shares, ``34,165.8`` for counts."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if is_share(proxy):
+        return pct(value, lang, decimals=1)
+    return num(value, lang, decimals=1 if abs(value) < 1000 else 0)
+
+
+def proxy_change(proxy: str, value: float | None, lang: str) -> str:
+    """A change of a proxy with its unit: points for shares (``−0.4 pp``), else signed."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if is_share(proxy):
+        return numbers.format_points(value, lang, decimals=1)
+    return signed(value, lang, decimals=1 if abs(value) < 1000 else 0)
 
 
 # --------------------------------------------------------------------------- chain
@@ -81,14 +115,15 @@ def later_years(start_year: int, end_year: int) -> tuple[int, int]:
     return first, min(first + 4, end_year)
 
 
-def _source_value(target: Target | None) -> tuple[float, str]:
+def _source_value(target: Target | None, lang: str = "en") -> tuple[float, str]:
     if target is None:
         return float("nan"), "–"
     if target.kind == "range":
-        return (target.low + target.high) / 2, f"{target.low:g}–{target.high:g}"
+        return ((target.low + target.high) / 2,
+                f"{num(target.low, lang)}–{num(target.high, lang)}")
     if target.kind == "lower_bound":
-        return float(target.value), f">{target.value:g}"
-    return float(target.value), f"{target.value:g}"
+        return float(target.value), f">{num(target.value, lang)}"
+    return float(target.value), num(target.value, lang)
 
 
 def window_targets(targets: dict[str, Target]) -> dict[str, Target]:
@@ -101,13 +136,13 @@ def funnel_svg(base: Projection, current: Projection, targets: dict[str, Target]
                later: tuple[int, int], lang: str) -> str:
     """The chain as a funnel: source, model 2015-2019, baseline and levers later on."""
     by_metric = window_targets(targets)
-    source = [_source_value(by_metric.get(m)) for m in FUNNEL]
+    source = [_source_value(by_metric.get(m), lang) for m in FUNNEL]
     years = f"{later[0]}-{later[1]}"
     base_later = base.years_mean(*later)
     cur_later = current.years_mean(*later)
 
     def group(name: str, values: list[float], color: str) -> BarGroup:
-        return BarGroup(name, values, [count_label(v) for v in values], color)
+        return BarGroup(name, values, [count_label(v, lang=lang) for v in values], color)
 
     groups = [
         BarGroup(t("source", lang), [v for v, _ in source], [s for _, s in source],
@@ -119,7 +154,8 @@ def funnel_svg(base: Projection, current: Projection, targets: dict[str, Target]
               PALETTE[2]),
     ]
     return bar_chart([t(m, lang) for m in FUNNEL], groups, title=t("funnel_title", lang),
-                     y_label=t("per_year", lang))
+                     y_label=t("offenders", lang) + " " + t("per_year", lang),
+                     y_format=axis_format(lang))
 
 
 def source_rows(base: Projection, targets: dict[str, Target], lang: str) -> list[list[str]]:
@@ -134,7 +170,7 @@ def source_rows(base: Projection, targets: dict[str, Target], lang: str) -> list
             label, model = t(f"labour_{tg.metric}", lang), base.labour_window.get(tg.metric)
         else:
             continue
-        rows.append([label, _source_value(tg)[1], count_label(model)])
+        rows.append([label, _source_value(tg, lang)[1], count_label(model, lang=lang)])
     return rows
 
 
@@ -149,7 +185,13 @@ def stages_svg(live: LiveRun, lang: str, every: int = 1) -> str:
     lines = [Line(t(f"stage_{stage.name.lower()}", lang), x, counts[:, stage].tolist(),
                   STAGE_COLORS[stage], width=1.6) for stage in CHAIN_STAGES]
     return line_chart(lines, title=t("stages_title", lang), y_label=t("offenders", lang),
-                      x_marker=live.month / 12.0, x_format=lambda v: f"{v:.0f}")
+                      x_marker=live.month / 12.0, x_format=year_format,
+                      y_format=axis_format(lang), markers=_changes(live))
+
+
+def _changes(live: LiveRun) -> list[float]:
+    """Where the live run went on with other levers (years, for the chart's markers)."""
+    return [m / 12.0 for m in getattr(live, "changes", ())]
 
 
 def live_yearly(live: LiveRun) -> dict[int, dict[str, float]]:
@@ -178,8 +220,8 @@ def flows_svg(metric: str, base: Projection, current: Projection, live: LiveRun 
                           [so_far[y][metric] for y in done], PALETTE[0], width=3))
         marker = live.month / 12.0
     return line_chart(lines, title=t("flows_title", lang, metric=t(metric, lang)),
-                      y_label=t("per_year", lang), x_marker=marker,
-                      x_format=lambda v: f"{v:.0f}")
+                      y_label=t("offenders", lang) + " " + t("per_year", lang),
+                      x_marker=marker, x_format=year_format, y_format=axis_format(lang))
 
 
 # ------------------------------------------------------------------------ recidivism
@@ -196,9 +238,12 @@ def recidivism_svg(base: Projection, current: Projection, lang: str) -> str:
             y = (100.0 * (1.0 - curve["survival"])).tolist()
             lines.append(Line(f"{t(kind, lang)} — {t(arm, lang)}", x, y, color, dash=dash))
     start = f"{base.period[0] // 12}"
-    return line_chart(lines, title=t("recid_title", lang, start=start),
+    legend = [(t(kind, lang), PALETTE[(0, 1, 3)[i]], None)
+              for i, kind in enumerate(("observed_general", "observed_specific", "true"))]
+    legend += [(t("baseline", lang), "#555", "5 3"), (t("current", lang), "#555", None)]
+    return line_chart(lines, title=t("recid_title", lang, start=start), legend=legend,
                       x_label=t("years_since", lang), y_label="%", y_max=100.0,
-                      height=340)
+                      height=340, y_format=axis_format(lang), x_format=axis_format(lang))
 
 
 def recidivism_rows(base: Projection, current: Projection, lang: str) -> list[list[str]]:
@@ -207,9 +252,9 @@ def recidivism_rows(base: Projection, current: Projection, lang: str) -> list[li
     for kind in ("observed_general", "observed_specific", "true"):
         for years in (2, 5, 7):
             key = f"{kind}_{years}y"
-            rows.append([f"{t(kind, lang)}, {years}",
-                         fmt_value(proxy_value("recid_", base.recidivism[key])),
-                         fmt_value(proxy_value("recid_", current.recidivism[key]))])
+            rows.append([t("after_years", lang, kind=t(kind, lang), n=years),
+                         fmt_value(proxy_value("recid_", base.recidivism[key]), lang=lang),
+                         fmt_value(proxy_value("recid_", current.recidivism[key]), lang=lang)])
     return rows
 
 
@@ -225,7 +270,7 @@ def agents_svg(live: LiveRun, selected: int | None, lang: str, per_stage: int = 
         columns.append((t(f"stage_{stage.name.lower()}", lang), ids[:per_stage], len(ids),
                         STAGE_COLORS[stage], stage.name.lower()))
     return agent_grid(columns, title=t("agents_title", lang), selected=selected,
-                      more_label=t("more", lang, n="{n}"))
+                      more_label=t("more", lang, n="{n}"), count_format=axis_format(lang))
 
 
 def history_rows(history: OffenderHistory, lang: str) -> list[list[str]]:
@@ -238,15 +283,20 @@ def history_rows(history: OffenderHistory, lang: str) -> list[list[str]]:
                    "probation_start": "supervision_months",
                    "probation_refused": "supervision_refused"}.get(r.event)
             if key:
-                detail = t(key, lang, n=f"{r.value:.0f}")
+                detail = t(key, lang, n=num(r.value, lang, decimals=0))
         if r.probation and not detail:
-            detail = t("probation", lang)
-        rows.append([r.date, r.event.replace("_", " "), t(f"stage_{r.stage}", lang)
-                     if f"stage_{r.stage}" in _STAGE_KEYS else r.stage, str(r.age), detail])
+            detail = t("under_supervision", lang)
+        rows.append([r.date, t(f"event_{r.event}", lang), t(f"stage_{r.stage}", lang),
+                     str(r.age), detail])
     return rows
 
 
-_STAGE_KEYS = {f"stage_{s.name.lower()}" for s in AGENT_VIEW_STAGES}
+def history_heading(history: OffenderHistory, lang: str) -> str:
+    """The life history's heading: the offender, form, sex and age group in words."""
+    return (f"{t('history_title', lang, id=history.offender_id)} — "
+            f"{t('form', lang)}: {t(f'form_{history.form}', lang)}, "
+            f"{t('sex', lang)}: {t(f'sex_{history.sex}', lang)}, "
+            f"{t('age_group', lang)}: {t(f'age_{history.age_group}', lang)}")
 
 
 # ------------------------------------------------------------------------- compare
@@ -263,21 +313,23 @@ def bands_svg(bands: Bands, metric: str, lang: str) -> str:
              PALETTE[2], lo=cur["lo"].tolist(), hi=cur["hi"].tolist()),
     ]
     return line_chart(lines, title=t("bands_title", lang, metric=t(metric, lang)),
-                      y_label=t("per_year", lang), x_marker=bands.period[0] / 12.0,
-                      x_format=lambda v: f"{v:.0f}")
+                      y_label=t("offenders", lang) + " " + t("per_year", lang),
+                      x_marker=bands.period[0] / 12.0, x_format=year_format,
+                      y_format=axis_format(lang))
 
 
-def _interval(proxy: str, lo: float | None, hi: float | None) -> str:
-    """``lo … hi`` in display units ("–" when missing)."""
+def _interval(proxy: str, lo: float | None, hi: float | None, lang: str = "en") -> str:
+    """``lo to hi`` of a change, in the change's unit ("–" when missing)."""
     if lo is None or hi is None:
         return "–"
-    return f"{fmt_value(proxy_value(proxy, lo))} … {fmt_value(proxy_value(proxy, hi))}"
+    return f"{proxy_change(proxy, lo, lang)} … {proxy_change(proxy, hi, lang)}"
 
 
 def delta_header(bands: Bands, lang: str) -> list[str]:
     """The delta table's columns: with parameter uncertainty also the effect's spread."""
-    header = [t("proxy", lang), t("baseline", lang), t("current", lang), t("difference", lang),
-              t("ci", lang)]
+    header = [t("proxy", lang), t("baseline", lang), t("current", lang),
+              t("difference", lang) + " (" + t("current", lang) + " − " + t("baseline", lang)
+              + ")", t("ci", lang)]
     return [*header, t("prediction", lang)] if bands.uncertainty else header
 
 
@@ -295,14 +347,12 @@ def delta_rows(bands: Bands, lang: str) -> list[list[str]]:
         d = deltas[proxy]
         base = bands.level("baseline", proxy)["mean"]
         cur = bands.level("current", proxy)["mean"]
-        ci = _interval(proxy, d["lo"], d["hi"])
-        mean = proxy_value(proxy, d["mean"])
-        sign = "+" if mean is not None and mean > 0 else ""
-        row = [t(proxy, lang), fmt_value(proxy_value(proxy, base)),
-               fmt_value(proxy_value(proxy, cur)), sign + fmt_value(mean), ci]
+        ci = _interval(proxy, d["lo"], d["hi"], lang)
+        row = [t(proxy, lang), proxy_text(proxy, base, lang), proxy_text(proxy, cur, lang),
+               proxy_change(proxy, d["mean"], lang), ci]
         if effects is not None:
             spread = effects[proxy]["prediction"] or [None, None]
-            row.append(_interval(proxy, *spread))
+            row.append(_interval(proxy, *spread, lang))
         rows.append(row)
     return rows
 
@@ -312,14 +362,16 @@ def prediction_note(bands: Bands, lang: str) -> str | None:
     return t("prediction_note", lang) if bands.uncertainty else None
 
 
-def parse_guesses(text: str) -> tuple[list[float], list[str]]:
-    """Numbers from a list separated by semicolons, spaces or ", ".
+def parse_guesses(text: str, lang: str = "en") -> tuple[list[float], list[str]]:
+    """Numbers typed by the room, read in the reader's language.
 
-    A comma between digits is a decimal comma (Dutch), so ``"25, 30,5; 22"`` gives
-    ``[25.0, 30.5, 22.0]``; a trailing ``%`` is ignored.
+    Guesses are separated by semicolons, spaces or a comma followed by a space; each
+    is read with :func:`chainsim.chain.numbers.parse_number`, so in Dutch ``34.000`` is
+    thirty-four thousand and ``30,5`` thirty and a half, in English ``34,000`` is
+    thirty-four thousand. A trailing ``%`` is ignored.
 
     Returns:
-        The numbers and the pieces that were not numbers.
+        The numbers, and the pieces that are not numbers (to be named, not plotted).
     """
     good, bad = [], []
     for piece in re.split(r"[;\s]+|,(?=\s)|,$", text):
@@ -327,12 +379,59 @@ def parse_guesses(text: str) -> tuple[list[float], list[str]]:
         if not piece:
             continue
         try:
-            value = float(piece.replace(",", "."))
+            good.append(numbers.parse_number(piece, lang if lang in ("en", "nl") else "en"))
         except ValueError:
             bad.append(piece)
-            continue
-        if math.isfinite(value):
-            good.append(value)
-        else:
-            bad.append(piece)
     return good, bad
+
+
+def guess_example(proxy: str, lang: str) -> str:
+    """An example of how to type guesses for ``proxy`` in ``lang``."""
+    values = (25.5, 30.0) if is_share(proxy) else (34000.0, 36500.0)
+    return "; ".join(num(v, lang, decimals=1 if v < 100 else 0) for v in values)
+
+
+# ------------------------------------------------------------------------ workshop
+
+
+def _parameter_value(parameter: str, operation: str, value: float, lang: str) -> str:
+    kinds = chain.spec.PARAMETERS
+    if operation != "multiply" and parameter in kinds and kinds[parameter].kind in (
+            "probability", "hazard"):
+        return pct(value, lang, decimals=0 if value >= 0.1 else 1)
+    if parameter == "probation_capacity" and operation == "set" and value <= 0:
+        return t("no_limit", lang)
+    return num(value, lang)
+
+
+def describe_intervention(iv, lang: str) -> str:
+    """An intervention in words: what changes, by how much, from when, for whom."""
+    what = t(f"param_{iv.parameter}", lang)
+    text = t(f"iv_{iv.operation}", lang, what=what,
+             value=_parameter_value(iv.parameter, iv.operation, iv.value, lang),
+             start=iv.start)
+    extra = []
+    if iv.low is not None and iv.high is not None:
+        extra.append(t("iv_range", lang,
+                       lo=_parameter_value(iv.parameter, iv.operation, iv.low, lang),
+                       hi=_parameter_value(iv.parameter, iv.operation, iv.high, lang)))
+    if iv.ramp_months:
+        extra.append(t("iv_ramp", lang, n=iv.ramp_months))
+    if iv.end:
+        extra.append(t("iv_until", lang, end=iv.end))
+    target = iv.target
+    if target is not None:
+        who = [t(f"form_{f}", lang) for f in target.form or ()]
+        who += [t(f"age_{a}", lang) for a in target.age_group or ()]
+        who += [t(f"sex_{x}", lang) for x in target.sex or ()]
+        if target.probation:
+            who.append(t(f"target_{target.probation}", lang))
+        if who:
+            extra.append(t("iv_only", lang, who=", ".join(who)))
+    return text + (f" ({'; '.join(extra)})" if extra else "")
+
+
+def scenario_description(scenario, lang: str) -> str:
+    """A scenario's description in the reader's language (English if no Dutch is given)."""
+    meta = scenario.scenario
+    return (meta.description_nl or meta.description) if lang == "nl" else meta.description
