@@ -198,6 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
                       help="address to listen on (default 127.0.0.1: this computer only)")
     dash.add_argument("--port", type=_whole_number(0, 65535), default=8765,
                       help="port (default 8765)")
+    dash.add_argument("--scenarios", type=Path, default=None, metavar="DIR",
+                      help="also offer the scenario files in DIR as presets (e.g. your own, "
+                           "with base = \"chainsim:baseline\"); each is checked at start")
 
     room = sub.add_parser("workshop", help="serve the workshop room (participants on their "
                           "own devices)", description="Serve the workshop room: a facilitator "
@@ -588,7 +591,7 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
     """``chainsim dashboard``: serve the workshop dashboard until interrupted."""
     from chainsim.dashboard.server import serve
 
-    return serve(host=args.host, port=args.port)
+    return serve(host=args.host, port=args.port, scenarios=args.scenarios)
 
 
 def cmd_workshop(args: argparse.Namespace) -> int:

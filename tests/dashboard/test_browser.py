@@ -2,7 +2,7 @@
 
 Skipped only when Chromium is missing and the ``CI`` variable is unset; in CI a
 missing browser fails. Screenshots go to ``test-output/screenshots/`` (with
-``CHAINSIM_UPDATE_DOCS_IMG=1`` also to ``docs/img/dashboard-*.png``) and the measured
+``CHAINSIM_UPDATE_DOCS_IMG=1`` also to ``docs/img/dashboard_*.png``) and the measured
 timings to ``test-output/dashboard-timings.json``. Timings are reported, and only
 checked against generous bounds (the machine is shared).
 """
@@ -120,8 +120,6 @@ def shot(page, name: str) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / f"dashboard-{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("CHAINSIM_UPDATE_DOCS_IMG"):
-        shutil.copy(path, DOCS_IMG / path.name)
 
 
 def month(page) -> str:

@@ -189,3 +189,46 @@ def test_neutral_values_read_a_preset_after_its_ramp():
     assert neutral["capacity"] == pytest.approx(200.0)
     assert lever_interventions(Levers(capacity=neutral["capacity"]),
                                "detection_target_190.toml") == []
+
+
+def test_a_users_folder_adds_presets_that_inherit_from_the_shipped_baseline(tmp_path, monkeypatch):
+    """``dashboard --scenarios DIR``: the user's files are presets beside the shipped ones."""
+    from chainsim.dashboard.levers import (
+        USER_SCENARIOS_ENV,
+        check_user_scenarios,
+        load_preset,
+        shipped_presets,
+    )
+
+    (tmp_path / "my_probation.toml").write_text(
+        'base = "chainsim:more_probation"\n[scenario]\nname = "my_probation"\n'
+        'description = "More probation, as I would set it up for my own office."\n')
+    assert check_user_scenarios(tmp_path) == ["my_probation.toml"]
+    monkeypatch.setenv(USER_SCENARIOS_ENV, str(tmp_path))
+    load_preset.cache_clear()
+    names = shipped_presets()
+    assert names[0] == "baseline.toml" and names[-1] == "my_probation.toml"
+    assert load_preset("my_probation.toml").interventions
+    load_preset.cache_clear()
+
+
+@pytest.mark.parametrize("case", ["missing", "empty", "clash", "broken"])
+def test_a_users_folder_with_a_problem_is_refused_before_the_start(tmp_path, case):
+    from chainsim.chain.errors import InputError
+    from chainsim.dashboard.levers import check_user_scenarios
+
+    folder = tmp_path / "mine"
+    if case != "missing":
+        folder.mkdir()
+    if case == "clash":
+        (folder / "baseline.toml").write_text('base = "chainsim:baseline"\n')
+    if case == "broken":
+        (folder / "mine.toml").write_text(
+            'base = "chainsim:baseline"\n[parameters.signal_hazrd]\nvalue = 1\n')
+    with pytest.raises(InputError) as err:
+        check_user_scenarios(folder)
+    text = str(err.value)
+    assert {"missing": "a folder of scenario files", "empty": "at least one scenario file",
+            "clash": "a name no shipped scenario has", "broken": "signal_hazrd"}[case] in text
+    if case == "broken":  # in the same round as the misspelt parameter
+        assert "must give its own name" in text

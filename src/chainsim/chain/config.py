@@ -641,6 +641,7 @@ class _Reader:
     def __init__(self, calibrated: bool):
         self.calibrated = calibrated
         self.reads = 0
+        self.pending: list[Problem] = []
 
     def read(self, path: Path, file: str, chain: tuple[Path, ...], root: Path | None
              ) -> tuple[dict, dict]:
@@ -661,8 +662,9 @@ class _Reader:
                                     "a scenario file name, e.g. 'chainsim:baseline' or "
                                     "'my_base.toml', or a list of them")
         if not isinstance(doc.get("scenario"), dict) or "name" not in doc["scenario"]:
-            raise InputError.single(file, "scenario.name", "missing",
-                                    "a scenario that inherits must give its own name")
+            # reported with the rest of the file's problems (one round): load_scenario
+            self.pending.append(Problem(file, "scenario.name", "missing",
+                                        "a scenario that inherits must give its own name"))
         merged: dict = {}
         merged_origins: dict = {}
         for base in bases:
@@ -763,8 +765,16 @@ def load_scenario(path: str | Path, calibrated: bool = True, confined: bool = Fa
         root = resolved.parent
     else:
         root = None
-    doc, origins = _Reader(calibrated).read(p, str(path), (resolved,), root)
-    return scenario_from_dict(doc, str(path), origins)
+    reader = _Reader(calibrated)
+    doc, origins = reader.read(p, str(path), (resolved,), root)
+    if not reader.pending:
+        return scenario_from_dict(doc, str(path), origins)
+    try:
+        scenario_from_dict(doc, str(path), origins)
+        rest: list[Problem] = []
+    except InputError as exc:  # everything else wrong, in the same round
+        rest = [q for q in exc.problems if q.field != "scenario.name"]
+    raise InputError(_unique(reader.pending + rest))
 
 
 def scenario_from_dict(doc: dict, file: str = "<scenario>", origins: dict | None = None

@@ -14,11 +14,13 @@ the dashboard cannot run anything a scenario file could not say.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
 from chainsim.chain.config import Scenario, load_scenario, scenario_from_dict
+from chainsim.chain.errors import InputError
 from chainsim.chain.months import format_month, parse_month
 from chainsim.chain.parameters import resolve
 
@@ -137,23 +139,92 @@ NOT_PRESETS = ("stress_",)
 (``stress_million.toml``: a million offenders, for the scale tests only)."""
 
 
-def shipped_presets(directory: Path = SCENARIO_DIR) -> list[str]:
-    """File names of the shipped scenarios usable as presets, baseline first."""
-    names = sorted(p.name for p in directory.glob("*.toml")
-                   if not p.name.startswith(NOT_PRESETS))
+USER_SCENARIOS_ENV = "CHAINSIM_SCENARIOS"
+"""Environment variable naming a folder of the user's own scenarios offered as presets
+beside the shipped ones (``chainsim dashboard --scenarios DIR`` sets it)."""
+
+
+def user_scenario_dir() -> Path | None:
+    """The folder of the user's own presets (``None``: only the shipped ones)."""
+    value = os.environ.get(USER_SCENARIOS_ENV)
+    return Path(value) if value else None
+
+
+def _presets_in(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.glob("*.toml") if not p.name.startswith(NOT_PRESETS))
+
+
+def shipped_presets(directory: Path | None = None) -> list[str]:
+    """File names of the scenarios usable as presets, baseline first.
+
+    Args:
+        directory: Only this folder's scenarios; by default the shipped ones and then
+            those of the user's folder (:func:`user_scenario_dir`), if any.
+    """
+    if directory is not None:
+        names = _presets_in(directory)
+    else:
+        names = _presets_in(SCENARIO_DIR)
+        extra = user_scenario_dir()
+        if extra is not None:
+            names += [n for n in _presets_in(extra) if n not in names]
     return sorted(names, key=lambda n: n != "baseline.toml")
 
 
-@lru_cache(maxsize=32)
-def load_preset(name: str, directory: Path = SCENARIO_DIR) -> Scenario:
-    """Load a shipped scenario by file name (only files directly in ``directory``).
+def preset_path(name: str, directory: Path | None = None) -> Path:
+    """Where a preset's file is (the shipped folder first, then the user's).
 
     Raises:
-        ValueError: If ``name`` is not a shipped scenario file name.
+        ValueError: If ``name`` is not a preset's file name.
     """
     if name not in shipped_presets(directory):
         raise ValueError(f"not a shipped scenario: {name!r}")
-    return load_scenario(directory / name, confined=True)  # the dashboard serves others
+    if directory is not None:
+        return directory / name
+    shipped = SCENARIO_DIR / name
+    extra = user_scenario_dir()
+    return shipped if shipped.exists() or extra is None else extra / name
+
+
+@lru_cache(maxsize=32)
+def load_preset(name: str, directory: Path | None = None) -> Scenario:
+    """Load a preset by file name (only files directly in its folder).
+
+    The file is read confined to its folder (the dashboard serves others): relative
+    bases must stay inside it; shipped bases (``chainsim:NAME``) are allowed.
+
+    Raises:
+        ValueError: If ``name`` is not a preset's file name.
+    """
+    return load_scenario(preset_path(name, directory), confined=True)
+
+
+def check_user_scenarios(directory: Path) -> list[str]:
+    """Load every scenario of the user's folder once, before the dashboard starts.
+
+    Returns:
+        Their file names.
+
+    Raises:
+        InputError: A file that does not load (its field and value named), a folder
+            that does not exist or holds no scenario, or a file named like a shipped
+            scenario (it would be hidden by it).
+    """
+    if not directory.is_dir():
+        raise InputError.single("<command line>", "--scenarios", str(directory),
+                                "a folder of scenario files (.toml)")
+    names = _presets_in(directory)
+    if not names:
+        raise InputError.single("<command line>", "--scenarios", str(directory),
+                                "a folder with at least one scenario file (.toml)")
+    clashes = [n for n in names if (SCENARIO_DIR / n).exists()]
+    if clashes:
+        raise InputError.single(str(directory / clashes[0]), "file name", clashes[0],
+                                "a name no shipped scenario has (rename it, e.g. my_"
+                                f"{clashes[0]}); shipped: {', '.join(_presets_in(SCENARIO_DIR))}")
+    for name in names:
+        load_scenario(directory / name, confined=True)
+    return names
 
 
 @lru_cache(maxsize=32)

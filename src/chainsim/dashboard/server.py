@@ -2,8 +2,9 @@
 
 Binds 127.0.0.1 unless told otherwise; any other address prints a warning,
 because the dashboard has no login and anyone who reaches the port can use it.
-The page reads only the shipped scenarios and calibration: no user file is
-uploaded, executed or unpickled.
+The page reads only the shipped scenarios and calibration, and the scenario files of the
+folder the facilitator names with ``--scenarios DIR`` (read confined to that folder): no
+visitor's file is uploaded, executed or unpickled.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import sys
+from pathlib import Path
 
 APP_MODULE = "chainsim.dashboard.app"
 
@@ -32,16 +34,25 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def serve(host: str = "127.0.0.1", port: int = 8765) -> int:
+def serve(host: str = "127.0.0.1", port: int = 8765, scenarios: Path | None = None) -> int:
     """Run the dashboard until interrupted.
 
     Args:
         host: Address to bind (default: this machine only).
         port: TCP port.
+        scenarios: A folder of the user's own scenarios, offered as presets beside the
+            shipped ones (each is loaded once before the server starts: a bad file is an
+            input error, exit 2).
 
     Returns:
         The exit code: 0 after Ctrl-C, 1 if the server could not start.
     """
+    if scenarios is not None:
+        from chainsim.dashboard.levers import USER_SCENARIOS_ENV, check_user_scenarios
+
+        names = check_user_scenarios(Path(scenarios))  # InputError: the CLI says what, exit 2
+        os.environ[USER_SCENARIOS_ENV] = str(Path(scenarios).resolve())
+        print(f"chainsim: your scenarios as presets: {', '.join(names)}", file=sys.stderr)
     if not is_loopback(host):
         print(WIDE_WARNING.format(host=host, port=port), file=sys.stderr)
     os.environ["SOLARA_APP"] = APP_MODULE
