@@ -243,6 +243,9 @@ def test_a_detectable_but_tiny_change_is_called_negligible(saved, tmp_path):
     from chainsim.outputs.report import negligible
 
     assert negligible("recid_true_2y", -0.004, 0.7) and not negligible("recid_true_2y", -0.006, 0.7)
+    # a rare outcome: +0.2 points on 0.6 % is a third more, not negligible
+    assert not negligible("recid_observed_specific_2y", 0.002, 0.006)
+    assert negligible("recid_observed_specific_2y", 0.0002, 0.006)
     assert negligible("victim_months", -10, 41000) and not negligible("victim_months", -500, 41000)
     assert not negligible("victim_months", -10, 41000, min_effect=0.0001)
     out, _, _ = saved

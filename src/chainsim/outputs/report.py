@@ -60,7 +60,11 @@ WORKLOAD = ("prison_months_served", "probation_caseload", "court_cases", "invest
 with a cost file, the cost."""
 
 NEGLIGIBLE_POINTS = 0.5
-"""Changes of a share smaller than this many percentage points are drawn as negligible."""
+"""Changes of a share smaller than this many percentage points are drawn as negligible
+(when they are also small against the share itself: :data:`NEGLIGIBLE_SHARE_RELATIVE`)."""
+NEGLIGIBLE_SHARE_RELATIVE = 10.0
+"""A share's change is negligible only if it is also under this percentage of the share's
+baseline level: +0.2 points on a rare outcome of 0.6 % (a third more) is not negligible."""
 LOG_BEYOND = 30.0
 """The relative panel turns logarithmic beyond the negligible band when its largest change
 exceeds this many times the band (else it is linear)."""
@@ -267,8 +271,9 @@ def forest_png(doc: dict, proxies: tuple[str, ...] = KEY_PROXIES) -> str:
                        label="hollow: no detectable change (interval includes 0)"),
                 Line2D([], [], color="#DDDDDD", lw=8,
                        label=f"grey band: negligible (under {format_given(NEGLIGIBLE_POINTS)} "
-                             f"pp or {format_given(_negligible('victim_months', min_effect))} "
-                             "% of baseline)")]
+                             f"pp and {format_given(NEGLIGIBLE_SHARE_RELATIVE)} % of a share; "
+                             f"{format_given(_negligible('victim_months', min_effect))} "
+                             "% of other baselines)")]
     fig.legend(handles=handles, loc="lower center", ncol=2, fontsize=8, frameon=False,
                bbox_to_anchor=(0.5, -0.02 - 0.02 * len(names)))
     fig.suptitle("Scenario minus baseline: mean and 95 % interval of the paired differences",
@@ -328,13 +333,16 @@ def negligible(key: str, change: float | None, base: float | None,
                min_effect: float = 0.0) -> bool:
     """Whether a change is inside the forest plot's negligible band.
 
-    Under :data:`NEGLIGIBLE_POINTS` percentage points for a share; under
+    Under :data:`NEGLIGIBLE_POINTS` percentage points and under
+    :data:`NEGLIGIBLE_SHARE_RELATIVE` % of its baseline level for a share; under
     :data:`NEGLIGIBLE_PERCENT` % of the baseline (or ``min_effect``) for anything else.
     """
     if change is None:
         return False
     if labels.is_share(key):
-        return abs(100.0 * change) < NEGLIGIBLE_POINTS
+        small_against_level = bool(base) and abs(100.0 * change / base) < \
+            NEGLIGIBLE_SHARE_RELATIVE
+        return abs(100.0 * change) < NEGLIGIBLE_POINTS and small_against_level
     if not base:
         return False
     return abs(100.0 * change / base) < _negligible(key, min_effect)

@@ -305,8 +305,8 @@ def compare_table(doc: dict) -> str:
     items.append("Recidivism and reoffending: % of the offenders released from prison or "
                  "given a non-custodial sanction in the period; their changes in percentage "
                  "points (pp). Relative: the change as a percentage of the baseline's level. "
-                 + CI_LINE + " 'negligible': under 0.5 pp, or under 1 % of the baseline (or "
-                 "--min-effect).")
+                 + CI_LINE + " 'negligible': a share's change under 0.5 pp and under 10 % of its "
+                 "level; any other change under 1 % of the baseline (or --min-effect).")
     if posterior:
         items.append(
             "90 % over posterior: the range of the effect over parameter sets that reproduce "
