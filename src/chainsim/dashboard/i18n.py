@@ -159,6 +159,12 @@ LABELS: dict[str, tuple[str, str]] = {
                    "(WODC): een nieuwe zaak met pleegdatum in de periode, geregistreerd binnen "
                    "een jaar daarna. Die stijgt met de opsporingsinspanning, ook als werkelijke "
                    "recidive daalt."),
+    "window_note": ("Each row counts only the people followed for its whole window (as the "
+                    "WODC does), so the 7-year figure rests on earlier releases than the "
+                    "2-year one and can even come out lower in a single run.",
+                    "Elke rij telt alleen wie de hele termijn gevolgd is (zoals het WODC doet), "
+                    "dus het 7-jaarscijfer rust op eerdere vrijlatingen dan het 2-jaarscijfer "
+                    "en kan in één run zelfs lager uitvallen."),
     "curve_note": ("The curves follow everyone released or sanctioned in the period and count "
                    "who has reoffended so far; people who leave the picture (the end of the "
                    "run) are counted up to then (Kaplan–Meier).",

@@ -106,6 +106,7 @@ def RecidivismView(state: DashboardState):
          t("share_pct", lang, arm=t("current", lang))],
         views.recidivism_rows(state.base_projection, state.projection, lang), "recid-table"))
     solara.Text(t("recid_note", lang), style=NOTE)
+    solara.Text(t("window_note", lang), style=NOTE)
     solara.Text(t("curve_note", lang), style=NOTE)
 
 
