@@ -243,3 +243,24 @@ def test_conviction_change_leaves_the_sentences_of_those_still_convicted(crn_run
     later = both.difference(same)
     acquitted = fewer[fewer["event"] == "acquitted"].groupby("agent_id")["month"].min()
     assert (acquitted.reindex(later).to_numpy() < sb.loc[later, "month"].to_numpy()).all()
+
+
+def test_changing_parameters_mid_run_keeps_what_happened_and_refuses_other_months():
+    """ChainModel.change_parameters: the records so far stay; a different horizon is refused."""
+    import dataclasses
+
+    from chainsim.chain.parameters import resolve
+    from chainsim.engines.model import ChainModel
+    from conftest import make_scenario
+
+    params = resolve(make_scenario())
+    model = ChainModel(params, 1)
+    for _ in range(6):
+        model.step()
+    before = len(model.records)
+    model.change_parameters(params)
+    assert len(model.records) == before and model.t == 6
+    model.step()
+    assert model.t == 7
+    with pytest.raises(ValueError, match="other months"):
+        model.change_parameters(dataclasses.replace(params, n_months=params.n_months - 1))

@@ -134,10 +134,7 @@ class LiveRun:
                 self._model = None
                 self._counts = []
                 return True
-            self._model.params = params
-            # the model caches desistance curves per stratum for the run: they follow
-            # the parameters, so they are computed again (from the new ones)
-            self._model._desistance_cache = {}
+            self._model.change_parameters(params)
             if not self.changes or self.changes[-1] != self.month:
                 self.changes.append(self.month)
             return True

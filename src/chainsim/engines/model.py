@@ -79,6 +79,21 @@ class ChainModel(mesa.Model):
         """Absolute calendar month now."""
         return self.params.start + self.t
 
+    def change_parameters(self, params: ParameterSet) -> None:
+        """Go on from the current month with other parameters (the same horizon).
+
+        What has happened stays (agents, records, queue); from the next month on every
+        rule reads ``params``. Cached curves that follow the parameters are dropped.
+        Used by the dashboard's live run when a lever moves.
+
+        Raises:
+            ValueError: If ``params`` covers other months than the run.
+        """
+        if (params.start, params.n_months) != (self.params.start, self.params.n_months):
+            raise ValueError("the new parameters cover other months than the run")
+        self.params = params
+        self._desistance_cache = {}
+
     def run(self) -> ChainModel:
         """Run to the scenario's end month."""
         self.run_until(self.params.n_months)
