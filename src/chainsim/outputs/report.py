@@ -603,14 +603,20 @@ def _detectable_words(yearly: pd.DataFrame, arm: int, sc: Scenario, end_year: in
 
 # ------------------------------------------------------------------------- tables
 
-def _verdict(d: dict, key: str, base: float | None, min_effect: float = 0.0) -> str:
+def verdict(d: dict, key: str, base: float | None, min_effect: float = 0.0,
+            short: bool = False) -> str:
+    """The verdict on a difference ``d`` (mean, lo, hi) of ``key`` against its baseline level.
+
+    ``short``: "lower"/"higher" instead of "lower/higher than baseline" (the CLI's tables).
+    """
     if d["mean"] is None:
         return "–"
     if d["lo"] is None:
         return "one replication: no interval"
     if not labels.excludes_zero(d["lo"], d["hi"]):
         return "no detectable change"
-    side = "lower than baseline" if d["hi"] < 0 else "higher than baseline"
+    side = "lower" if d["hi"] < 0 else "higher"
+    side += "" if short else " than baseline"
     return side + (" (negligible)" if negligible(key, d["mean"], base, min_effect) else "")
 
 
@@ -627,8 +633,8 @@ def summary_table(doc: dict) -> str:
             d = entry["deltas"][key]
             base = doc["baseline_levels"][key]["mean"]
             places = labels.row_decimals(key, [d["mean"], d["lo"], d["hi"]])
-            verdict = _verdict(d, key, base, doc.get("min_effect") or 0.0)
-            quiet = " class=quiet" if verdict == "no detectable change" else ""
+            said = verdict(d, key, base, doc.get("min_effect") or 0.0)
+            quiet = " class=quiet" if said == "no detectable change" else ""
             head = (f"<th rowspan={len(keys)} class=scen>{_esc(scenario_title(name))}</th>"
                     if i == 0 else "")
             rows.append(
@@ -638,7 +644,7 @@ def summary_table(doc: dict) -> str:
                 f"<td class=num>{_esc(labels.change(key, d['mean'], decimals=places))}</td>"
                 f"<td class=num>{_esc(labels.relative(d['mean'], base))}</td>"
                 f"<td class=num>{_esc(labels.interval(key, d['lo'], d['hi'], decimals=places))}"
-                f"</td><td>{_esc(verdict)}</td></tr>")
+                f"</td><td>{_esc(said)}</td></tr>")
     return ("<table class=summary><tr><th>scenario</th><th>measure</th><th>baseline</th>"
             "<th>change</th><th>relative change</th><th>95 % interval of the change</th>"
             "<th>verdict</th></tr>" + "".join(rows) + "</table>")

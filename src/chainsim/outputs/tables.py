@@ -241,16 +241,9 @@ def validation_lines(block: dict) -> list[str]:
 
 
 def _verdict(d: dict, key: str, base: float | None, min_effect: float = 0.0) -> str:
-    from chainsim.outputs.report import negligible
+    from chainsim.outputs.report import verdict
 
-    if d["mean"] is None:
-        return "–"
-    if d["lo"] is None:
-        return "one replication: no interval"
-    if not labels.excludes_zero(d["lo"], d["hi"]):
-        return "no detectable change"
-    side = "lower" if d["hi"] < 0 else "higher"
-    return side + (" (negligible)" if negligible(key, d["mean"], base, min_effect) else "")
+    return verdict(d, key, base, min_effect, short=True)
 
 
 def compare_table(doc: dict) -> str:

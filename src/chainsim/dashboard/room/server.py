@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import socket
 import sys
 import time
@@ -68,6 +67,7 @@ from chainsim.dashboard.room.questions import (
     load_questions,
 )
 from chainsim.dashboard.room.state import Answer, Room, RoomError
+from chainsim.dashboard.server import is_loopback
 
 STATIC = Path(__file__).with_name("static")
 COOKIE = "chainsim_room"
@@ -477,16 +477,6 @@ def lan_address() -> str:
             return s.getsockname()[0]
         except OSError:
             return "127.0.0.1"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` only accepts connections from this machine."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 WIDE_WARNING = (
