@@ -128,8 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="output directory (default calibration/)")
     cal.add_argument("--backtest", action="store_true",
                      help="also fit without the 2019 points and report how they are predicted; "
-                          "with --posterior: sample on the figures up to 2017 (half the steps) "
-                          "and report the coverage of the rest's 90%% intervals")
+                          "with --posterior: weigh prior draws by the figures up to 2017 "
+                          "(importance sampling) and report the coverage of the rest's 90%% "
+                          "intervals")
     cal.add_argument("--verify", type=_whole_number(0), default=0, metavar="N",
                      help="verify the fit with N replications of the model (e.g. 200); with "
                           "--posterior: the predictive check on N members")

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from chainsim.analysis.targets import load_targets
-from chainsim.experiments.backtest import posterior_backtest, split_targets
+from chainsim.experiments.backtest import (
+    PARETO_K_LIMIT,
+    importance_weights,
+    posterior_backtest,
+    split_targets,
+)
 from chainsim.experiments.calibrate import DEFAULT_KNOBS
 from chainsim.experiments.posterior import ParameterSpace
 from conftest import make_scenario
@@ -18,16 +24,47 @@ def test_only_single_years_up_to_2017_are_fitted():
     assert not set(fitted) & set(held)
 
 
+def test_importance_weights_recover_a_known_posterior():
+    """Prior N(0, 1), likelihood N(1, 0.5^2): the posterior is N(0.8, 0.2).
+
+    Seeded; the tolerance is 4 Monte Carlo standard errors of a weighted mean,
+    sqrt(0.2 / ESS) with the weights' own effective sample size.
+    """
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal(4000)
+    ll = -0.5 * ((x - 1.0) / 0.5) ** 2
+    w, k = importance_weights(ll)
+    assert w.sum() == pytest.approx(1.0)
+    assert k <= PARETO_K_LIMIT
+    ess = 1.0 / np.sum(w**2)
+    assert 400 < ess < 4000
+    assert np.dot(w, x) == pytest.approx(0.8, abs=4 * np.sqrt(0.2 / ess))
+    assert np.dot(w, (x - np.dot(w, x)) ** 2) == pytest.approx(0.2, rel=0.15)
+    assert w[np.argmax(ll)] == w.max()  # the likeliest draw weighs most
+
+
+def test_heavy_tailed_weights_are_flagged():
+    """Prior N(0, 1) against a likelihood far in its tail: k above the limit."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal(4000)
+    _, k = importance_weights(-0.5 * ((x - 4.0) / 0.3) ** 2)
+    assert k > PARETO_K_LIMIT
+
+
 @pytest.mark.slow
 def test_a_small_backtest_predicts_every_held_out_figure():
     sc = make_scenario()
     space = ParameterSpace(sc, knobs=DEFAULT_KNOBS[:2], unknowns=())
-    bt = posterior_backtest(sc, load_targets(), members=8, steps=4, burn=1, walkers=4,
-                            seed=2, space=space)
-    _, held = split_targets(load_targets())
+    bt = posterior_backtest(sc, load_targets(), draws=16, seed=2, space=space)
+    fitted, held = split_targets(load_targets())
     assert list(bt.table["target"]) == list(held)
+    assert bt.fitted == sorted(fitted)
     assert (bt.table["p5"] <= bt.table["p95"]).all()
     assert 0.0 <= bt.coverage <= 1.0
+    assert bt.draws == 16 and 0 < bt.valid <= 16 and 1.0 <= bt.ess <= bt.valid
+    assert not bt.reliable  # too few draws to smooth the tail: k is not estimated
+    again = posterior_backtest(sc, load_targets(), draws=16, seed=2, space=space)
+    assert again.table.equals(bt.table)  # the same seed, the same numbers
 
 
 @pytest.mark.slow
@@ -46,14 +83,14 @@ def test_the_backtest_is_written_beside_the_ensemble(tmp_path):
     space = ParameterSpace(sc, knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
     result = run_posterior(sc, targets, members=8, walkers=4, steps=3, burn=1, wave_size=0,
                            seed=1, space=space)
-    bt = posterior_backtest(sc, targets, members=8, steps=3, burn=1, walkers=4, seed=2,
-                            space=space)
+    bt = posterior_backtest(sc, targets, draws=16, seed=2, space=space)
     doc = write_posterior(result, "short.toml", DEFAULT_TARGETS, targets, tmp_path,
                           backtest=bt)
     fitted, held = split_targets(targets)
     assert doc["backtest"]["fitted"] == sorted(fitted)
     assert doc["backtest"]["held_out"] == len(held)
     assert doc["backtest"]["coverage_90"] == pytest.approx(bt.coverage, abs=1e-4)
+    assert doc["backtest"]["draws"] == 16 and doc["backtest"]["reliable"] == bt.reliable
     table = pd.read_csv(tmp_path / "posterior_backtest.csv")
     assert list(table["target"]) == list(held)
     assert (tmp_path / "posterior_backtest.png").stat().st_size > 0

@@ -188,11 +188,17 @@ def test_summary_lines_use_the_singular_and_percent_signs():
                               "twin_evaluations": 123456,
                               "predictive_check": {"share_meeting_all": 0.065, "members": 200,
                                                    "tolerance_sd": 2.0, "reps_per_member": 1,
-                                                   "share_meeting_all_observation": 0.175},
+                                                   "share_meeting_all_observation": 0.175,
+                                                   "share_meeting_all_jointly": 0.915,
+                                                   "joint_tolerance_sd": 2.8207},
                               "backtest": {"fitted": [1, 2], "coverage_90": 1.0,
-                                           "held_out": 18, "max_r_hat": 1.2}}, "cal")
+                                           "held_out": 18, "ess": 812.4,
+                                           "valid_draws": 4000, "pareto_k": 0.31,
+                                           "reliable": True}}, "cal")
     assert "1,000 members; max R-hat 1.68, min bulk ESS 151, acceptance 23 %" in text
     assert "123,456 twin evaluations" in text and "4,740 s" in text
     assert "1 replication each" in text and "6 % of 200 members" in text
     assert "100 % of the 18 others inside their 90 % predictive intervals" in text
+    assert "92 % by the joint criterion (each within 2.82 sd" in text
+    assert "effective sample size 812 of 4,000 prior draws, Pareto k 0.31)" in text
     assert not SCIENTIFIC.search(text)

@@ -29,8 +29,6 @@ from chainsim.files import atomic_path
 
 CHECKPOINT_NAME = ".posterior_checkpoint.npz"
 """File name of a posterior run's checkpoint in its output folder (not committed)."""
-BACKTEST_CHECKPOINT_NAME = ".backtest_checkpoint.npz"
-"""File name of the back-test's posterior run's checkpoint."""
 
 
 @dataclass

@@ -278,30 +278,30 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     Re-running with the same seed reproduces them. With ``verify``: the posterior
     predictive check on that many members (:mod:`chainsim.experiments.ppc`), written as
     ``predictive.csv`` and ``predictive.png`` and summarised in ``posterior.json``. With
-    ``backtest``: the out-of-sample back-test (:mod:`chainsim.experiments.backtest`; half
-    the steps and burn-in, at most 200 members), written as ``posterior_backtest.csv`` and
-    ``posterior_backtest.png`` and summarised (coverage) in ``posterior.json``.
+    ``backtest``: the out-of-sample back-test (:mod:`chainsim.experiments.backtest`:
+    importance sampling from the prior on the figures up to 2017), written as
+    ``posterior_backtest.csv`` and ``posterior_backtest.png`` and summarised (coverage,
+    the weights' diagnostics) in ``posterior.json``.
 
-    The sampler keeps its state in ``.posterior_checkpoint.npz`` (and the back-test's in
-    ``.backtest_checkpoint.npz``) in ``out`` every 20 steps; run again with the same
-    settings, it goes on from there, and with more ``steps`` it extends the chain (the
-    result is the uninterrupted run's, bit for bit). ``fresh`` removes them first.
+    The sampler keeps its state in ``.posterior_checkpoint.npz`` in ``out`` every 20
+    steps; run again with the same settings, it goes on from there, and with more
+    ``steps`` it extends the chain (the result is the uninterrupted run's, bit for bit).
+    ``fresh`` removes it first.
 
     Returns:
         The ``posterior.json`` document.
     """
     from chainsim.chain.config import load_scenario
-    from chainsim.experiments.checkpoint import BACKTEST_CHECKPOINT_NAME, CHECKPOINT_NAME
+    from chainsim.experiments.checkpoint import CHECKPOINT_NAME
     from chainsim.experiments.posterior import ParameterSpace, run_posterior
 
     scenario = load_scenario(scenario_path)
     targets_path = _relative(Path(targets_path))
     targets = load_targets(targets_path)
     check_output_dir(Path(out))
-    checkpoints = Path(out) / CHECKPOINT_NAME, Path(out) / BACKTEST_CHECKPOINT_NAME
+    checkpoint = Path(out) / CHECKPOINT_NAME
     if fresh:
-        for path in checkpoints:
-            path.unlink(missing_ok=True)
+        checkpoint.unlink(missing_ok=True)
     commit = _code_commit()
     space = ParameterSpace(scenario, hand_set=load_scenario(scenario_path, calibrated=False))
     workers = workers or os.cpu_count() or 1
@@ -309,7 +309,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
                            burn=burn, wave_size=wave_size, seed=seed,
                            progress=lambda n: bar.update(n), space=space,
-                           workers=workers, checkpoint=checkpoints[0], commit=commit)
+                           workers=workers, checkpoint=checkpoint, commit=commit)
     bar.close()
     check = None
     if verify:
@@ -327,14 +327,12 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         vbar.close()
     held_out = None
     if backtest:
-        from chainsim.experiments.backtest import posterior_backtest
+        from chainsim.experiments.backtest import DRAWS, posterior_backtest
 
-        bbar = progress_bar(None, "back-test (twin evaluations)", "eval", progress)
+        bbar = progress_bar(DRAWS, "back-test (prior draws)", "eval", progress)
         held_out = posterior_backtest(
-            scenario, targets, members=min(members, 200), steps=max(2, steps // 2),
-            burn=burn // 2, walkers=walkers, seed=seed, progress=lambda n: bbar.update(n),
-            space=space, workers=workers,  # the same space: sampling does not change it
-            checkpoint=checkpoints[1], commit=commit)
+            scenario, targets, seed=seed, progress=lambda n: bbar.update(n), space=space,
+            workers=workers)  # the same space: sampling does not change it
         bbar.close()
     calibration = None
     if scenario.calibration:
@@ -442,14 +440,13 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
                                             r["members_meeting_jointly"]}
                           for r in by_target.to_dict(orient="records")}}
     if backtest is not None:
-        bt = backtest.run
         doc["backtest"] = {
-            "fitted": sorted(set(targets) - set(backtest.table["target"])),
-            "held_out": len(backtest.table), "coverage_90": round(backtest.coverage, 4),
-            "members": len(bt.members), "steps": bt.settings["steps"],
-            "burn": bt.settings["burn"], "walkers": bt.settings["walkers"],
-            "max_r_hat": _finite(max(v["r_hat"] for v in bt.diagnostics.values())),
-            "seconds": round(bt.seconds, 1)}
+            "fitted": backtest.fitted, "held_out": len(backtest.table),
+            "coverage_90": round(backtest.coverage, 4),
+            "method": "Pareto-smoothed importance sampling from the prior (ArviZ psislw)",
+            "draws": backtest.draws, "valid_draws": backtest.valid,
+            "ess": round(backtest.ess, 1), "pareto_k": _finite(round(backtest.pareto_k, 3)),
+            "reliable": backtest.reliable, "seconds": round(backtest.seconds, 1)}
     doc["code_commit"] = _code_commit()
     doc["status"] = posterior_status(doc)
     with OutputSet(Path(out)) as files:

@@ -482,14 +482,22 @@ def posterior_summary(doc: dict, out) -> str:
             f"{format_count(ppc['reps_per_member'], 'replication', 'replications')} each); "
             f"{format_percent(ppc['share_meeting_all_observation'], decimals=0)} within 2 sd of "
             "the likelihood's observation model (the figure's sd, 5 % discrepancy, register "
-            "noise).")
+            "noise)" + ("." if "share_meeting_all_jointly" not in ppc else
+                        f"; {format_percent(ppc['share_meeting_all_jointly'], decimals=0)} by "
+                        f"the joint criterion (each within "
+                        f"{format_number(ppc['joint_tolerance_sd'], decimals=2)} sd, all "
+                        "together 90 % for a model true to the data; goal 90 %)."))
     if "backtest" in doc:
         bt = doc["backtest"]
         lines.append(
             f"Back-test: fitted to {format_count(len(bt['fitted']), 'figure', 'figures')} up to "
             f"2017, {format_percent(bt['coverage_90'], decimals=0)} of the "
             f"{format_number(bt['held_out'], decimals=0)} others inside their 90 % predictive "
-            f"intervals (max R-hat {format_number(bt['max_r_hat'], decimals=2)}).")
+            f"intervals (importance sampling: effective sample size "
+            f"{format_number(bt['ess'], decimals=0)} of "
+            f"{format_number(bt['valid_draws'], decimals=0)} prior draws, Pareto k "
+            f"{'-' if bt['pareto_k'] is None else format_number(bt['pareto_k'], decimals=2)}"
+            f"{'' if bt['reliable'] else ', above 0.7: not reliable'}).")
     return "\n".join(lines)
 
 
