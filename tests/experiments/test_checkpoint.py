@@ -53,6 +53,14 @@ def test_another_runs_checkpoint_is_refused_and_a_missing_one_is_none(tmp_path):
                               np.zeros(2), np.random.RandomState(1).get_state(), {}, 3, ["x"])
     save_checkpoint(path, state)
     assert load_checkpoint(path, "run").evaluations == 3
+    assert load_checkpoint(path, "run").seconds == 0.0
+    state.seconds = 12.5
+    save_checkpoint(path, state)
+    assert load_checkpoint(path, "run").seconds == 12.5
+    with np.load(path) as f:  # a checkpoint from before the field: no time known, 0
+        old = {k: f[k] for k in f.files if k != "seconds"}
+    np.savez(path, **old)
+    assert load_checkpoint(path, "run").seconds == 0.0
     with pytest.raises(InputError, match="another run"):
         load_checkpoint(path, "other run")
     path.write_text("not a checkpoint")
@@ -70,13 +78,19 @@ def test_run_posterior_goes_on_from_its_checkpoint(tmp_path):
                              wave_size=4, seed=5, space=small_space(), checkpoint=checkpoint)
 
     path = tmp_path / "c.npz"
-    run(4, path)
+    first = run(4, path)
+    first_sitting = load_checkpoint(path, resumed_fingerprint(path)).seconds
+    assert 0.0 < first_sitting <= first.seconds
+    with np.load(path) as f:  # as if the first sitting had taken a day
+        data = {k: f[k] for k in f.files} | {"seconds": np.array(86400.0)}
+    np.savez(path, **data)
     resumed = run(6, path)
     whole = run(6)
     assert load_checkpoint(path, resumed_fingerprint(path)).steps == 6
     np.testing.assert_array_equal(resumed.chain.points, whole.chain.points)
     assert resumed.members.equals(whole.members)
     assert resumed.evaluations == whole.evaluations
+    assert resumed.seconds > 86400.0  # the earlier sitting's time is counted
 
 
 def resumed_fingerprint(path) -> str:

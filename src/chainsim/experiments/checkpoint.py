@@ -47,6 +47,8 @@ class SamplerCheckpoint:
             ``laplace`` = ``[log posterior, iterations, evaluations]``.
         evaluations: Twin evaluations used so far (start included).
         commits: The code commits that produced the steps, one per resumption.
+        seconds: Wall time of the sittings so far (0 for those before checkpoints kept
+            it).
     """
 
     fingerprint: str
@@ -58,6 +60,7 @@ class SamplerCheckpoint:
     start: dict[str, np.ndarray]
     evaluations: int
     commits: list[str]
+    seconds: float = 0.0
 
     @property
     def steps(self) -> int:
@@ -82,7 +85,8 @@ def save_checkpoint(path: Path, checkpoint: SamplerCheckpoint) -> None:
                  rs_name=np.array(name), rs_keys=np.asarray(keys), rs_pos=np.array(pos),
                  rs_has_gauss=np.array(has_gauss), rs_cached=np.array(cached),
                  evaluations=np.array(checkpoint.evaluations),
-                 commits=np.array(json.dumps(checkpoint.commits)), **arrays)
+                 commits=np.array(json.dumps(checkpoint.commits)),
+                 seconds=np.array(checkpoint.seconds), **arrays)
 
 
 def load_checkpoint(path: Path, expected: str) -> SamplerCheckpoint | None:
@@ -114,4 +118,5 @@ def load_checkpoint(path: Path, expected: str) -> SamplerCheckpoint | None:
     start = {k.removeprefix("start_"): v for k, v in data.items() if k.startswith("start_")}
     return SamplerCheckpoint(str(data["fingerprint"]), data["points"], data["log_posterior"],
                              data["log_likelihood"], data["accepted"], random_state, start,
-                             int(data["evaluations"]), json.loads(str(data["commits"])))
+                             int(data["evaluations"]), json.loads(str(data["commits"])),
+                             float(data["seconds"]) if "seconds" in data else 0.0)

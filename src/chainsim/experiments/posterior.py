@@ -674,7 +674,8 @@ class PosteriorRun:
         wave: The history-matching wave (its share of the prior not ruled out).
         settings: Walkers, steps, burn-in, thinning, seed, wave size.
         evaluations: Twin evaluations used.
-        seconds: Wall time.
+        seconds: Wall time, the earlier sittings of a resumed run included (as far as their
+            checkpoints kept it).
     """
 
     space: ParameterSpace
@@ -744,6 +745,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                           "targets": sorted((k, repr(v)) for k, v in targets.items())})
     saved = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
     commits = (saved.commits if saved is not None else []) + [commit or "unknown"]
+    before = saved.seconds if saved is not None else 0.0  # the earlier sittings' wall time
     try:
         post.refresh(space.start)
         if saved is None:
@@ -771,6 +773,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         def keep(state: SamplerCheckpoint) -> None:
             state.fingerprint, state.start = digest, begun
             state.evaluations, state.commits = post.evaluations, commits
+            state.seconds = before + time.perf_counter() - t0
             save_checkpoint(checkpoint, state)
 
         chain = sample(post, start, steps, burn, seed, resume=saved,
@@ -811,4 +814,4 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                         "the start",
                 "code_commits": commits}
     return PosteriorRun(space, chain, frame, diagnostics(chain, space.names), wave, settings,
-                        post.evaluations, time.perf_counter() - t0)
+                        post.evaluations, before + time.perf_counter() - t0)
