@@ -365,6 +365,9 @@ _WORKER: dict = {}
 
 
 def _init_worker(space: ParameterSpace, keys: list, reentries: np.ndarray) -> None:
+    from chainsim.experiments.worker_setup import exit_with_parent
+
+    exit_with_parent()  # no orphans if the sampling process is killed on its own
     _WORKER.update(space=space, keys=keys, reentries=reentries)
 
 

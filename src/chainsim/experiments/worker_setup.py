@@ -76,3 +76,26 @@ def keep_freed_memory() -> bool:
     m_trim_threshold, m_mmap_threshold = -1, -3  # glibc's malloc.h
     return bool(mallopt(m_mmap_threshold, 32 << 20)) and bool(
         mallopt(m_trim_threshold, 256 << 20))
+
+
+def exit_with_parent(interval: float = 1.0) -> None:
+    """End this worker process when the process that started it is gone.
+
+    A pool's workers wait for tasks forever; if their parent is killed on its own (not
+    with its process group, as Ctrl-C does), they would stay behind as orphans holding
+    memory. A daemon thread checks the parent every ``interval`` seconds and exits the
+    process once it has changed. Call it in a spawned worker (a pool's initializer).
+    """
+    import os
+    import threading
+    import time
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
