@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from chainsim.analysis.targets import load_targets
 from chainsim.experiments.ensemble import load_ensemble
-from chainsim.experiments.ppc import TOLERANCE_SD, joint_tolerance, predictive_check
+from chainsim.experiments.ppc import (
+    TOLERANCE_SD,
+    joint_tolerance,
+    monte_carlo_variance,
+    predictive_check,
+)
 from conftest import ENSEMBLE_PRIORS, make_scenario, write_ensemble
 
 
@@ -39,6 +45,7 @@ def test_members_are_checked_against_every_figure(tmp_path):
     # the joint criterion is wider still (2.8 sds for 21 figures)
     assert (check.table["met_jointly"] >= check.table["met_observation"]).all()
     assert check.share_all_met_jointly >= check.share_all_met_observation
+    assert (check.table["monte_carlo_sd"] >= 0).all()
     from chainsim.outputs.plots import predictive_figure
 
     predictive_figure(check.by_target(), tmp_path / "predictive.png", "a test")
@@ -60,3 +67,14 @@ def test_the_joint_criterion_holds_all_figures_together_90_percent_of_the_time()
     share = float((np.abs(residuals) <= z).all(axis=1).mean())
     assert abs(share - (1 - 0.1 / 21) ** 21) < 0.009
     assert float((np.abs(residuals) <= TOLERANCE_SD).all(axis=1).mean()) < 0.40
+
+
+def test_the_monte_carlo_variance_of_a_member_mean_is_pooled_within_members():
+    """Two members, three replications: within-member variances 1 and 4, pooled 2.5, / 3."""
+    draws = pd.DataFrame({"member": [0, 0, 0, 1, 1, 1] * 2,
+                          "target": ["a"] * 6 + ["b"] * 6,
+                          "value": [1.0, 2.0, 3.0, 10.0, 12.0, 14.0] + [5.0] * 6})
+    mc = monte_carlo_variance(draws, reps=3)
+    assert mc["a"] == pytest.approx(2.5 / 3)
+    assert mc["b"] == 0.0
+    assert (monte_carlo_variance(draws, reps=1) == 0.0).all()  # nothing to estimate it from
