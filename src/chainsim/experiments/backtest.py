@@ -136,12 +136,11 @@ def posterior_backtest(scenario: Scenario, targets: dict[str, Target], draws: in
     if not len(valid):
         raise ValueError(f"none of {draws} prior draws gives a valid parameter set")
     weights, k = importance_weights(ll[valid])
-    pick = valid[rng.choice(len(valid), PREDICTIVE_DRAWS, p=weights)]
+    pick = rng.choice(len(valid), PREDICTIVE_DRAWS, p=weights)  # positions in ``valid``
     rows = []
     for name, t in held.items():
         key = target_key(t)
-        values = np.array([np.nan if metrics[i] is None else metrics[i][key] for i in pick],
-                          float)
+        values = np.array([metrics[i][key] for i in valid], float)[pick]  # valid: scored
         values = values[np.isfinite(values)]
         observed_noise = np.maximum(0.0, values + rng.normal(0.0, 1.0, len(values)) * np.sqrt(
             _observation_variance(t, values)))  # counts and shares are not negative

@@ -196,13 +196,11 @@ def predictive_check(scenario: Scenario, targets: dict[str, Target], ensemble: E
     means["residual"] = [residual(targets[n], v) for n, v in zip(means["target"],
                                                                 means["value"], strict=True)]
     means["met"] = means["residual"].abs() <= TOLERANCE_SD
-    widen = means["target"].map({n: observation_sd(t) / t.sd for n, t in targets.items()})
-    means["met_observation"] = (means["residual"] / widen).abs() <= TOLERANCE_SD
+    gap = means["residual"] * means["target"].map({n: t.sd for n, t in targets.items()})
+    obs = means["target"].map({n: observation_sd(t) for n, t in targets.items()})
+    means["met_observation"] = (gap / obs).abs() <= TOLERANCE_SD
     # the joint criterion: the observation model's variance plus the member's Monte Carlo error
     mc = means["target"].map(monte_carlo_variance(draws, reps)).fillna(0.0)
-    sd = means["target"].map({n: t.sd for n, t in targets.items()})
-    obs = means["target"].map({n: observation_sd(t) for n, t in targets.items()})
     means["monte_carlo_sd"] = np.sqrt(mc)
-    means["met_jointly"] = ((means["residual"] * sd / np.sqrt(obs**2 + mc)).abs()
-                            <= joint_tolerance(len(targets)))
+    means["met_jointly"] = (gap / np.sqrt(obs**2 + mc)).abs() <= joint_tolerance(len(targets))
     return PredictiveCheck(members, reps, means, draws, targets)
