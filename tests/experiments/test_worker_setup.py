@@ -30,6 +30,23 @@ PARENT = textwrap.dedent("""
 """)
 
 
+LOCAL_POOL = textwrap.dedent("""
+    import os
+
+    from chainsim.experiments.pool import map_ordered
+
+
+    def pid(task):
+        return os.getpid()
+
+
+    if __name__ == "__main__":
+        pids = map_ordered(pid, list(range(8)), workers=2)
+        print(next(pids), flush=True)  # the pool is up, its tasks in flight
+        os._exit(0)  # killed on its own: no shutdown of the pool
+""")
+
+
 def _alive(pid: int) -> bool:
     """Whether ``pid`` runs (a zombie waiting to be reaped counts as ended)."""
     status = Path(f"/proc/{pid}/status")
@@ -42,17 +59,34 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def test_a_worker_ends_when_its_parent_is_killed_alone(tmp_path):
+def _worker_of(tmp_path: Path, parent: str) -> int:
+    """Run ``parent`` (which prints a worker's pid and dies alone); the worker's pid."""
     script = tmp_path / "parent.py"
-    script.write_text(PARENT)
+    script.write_text(parent)
     printed = tmp_path / "worker.txt"  # a file, not a pipe the worker would hold open
     with printed.open("w") as fh:
         subprocess.run([sys.executable, str(script)], stdout=fh, timeout=120, check=True)
-    worker = int(printed.read_text().split()[0])
-    deadline = time.monotonic() + 15.0  # the watch looks every 0.2 s
+    return int(printed.read_text().split()[0])
+
+
+def _ends(worker: int, within: float) -> bool:
+    """Whether ``worker`` ends within ``within`` seconds (killed if not)."""
+    deadline = time.monotonic() + within
     while _alive(worker) and time.monotonic() < deadline:
         time.sleep(0.1)
     alive = _alive(worker)
     if alive:
         os.kill(worker, signal.SIGKILL)  # leave nothing behind
-    assert not alive, "the worker outlived its parent"
+    return not alive
+
+
+def test_a_worker_ends_when_its_parent_is_killed_alone(tmp_path):
+    worker = _worker_of(tmp_path, PARENT)
+    assert _ends(worker, within=15.0), "the worker outlived its parent"  # it looks every 0.2 s
+
+
+def test_a_local_pool_worker_ends_when_the_run_is_killed_alone(tmp_path):
+    # the worker's parent is the forkserver, which ends with the run; the worker looks
+    # every second
+    worker = _worker_of(tmp_path, LOCAL_POOL)
+    assert _ends(worker, within=20.0), "the local pool's worker outlived the run"

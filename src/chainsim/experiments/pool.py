@@ -8,7 +8,9 @@ number of workers; :func:`map_ordered` always yields them in task order.
   few tasks per worker are in flight, and if a worker process dies (killed, out of
   memory) the pool is rebuilt and the unfinished tasks are computed again, up to
   :data:`MAX_RESTARTS` times. A task is a pure function of its arguments, so a
-  recomputed task gives the same result.
+  recomputed task gives the same result. A worker ends when the forkserver (its
+  parent) has gone, which it does with this process, so a run killed on its own
+  leaves no idle workers behind.
 - ``scheduler="tcp://host:port"`` sends the tasks to an existing Dask distributed
   cluster (``dask scheduler`` plus ``dask worker`` processes whose Python can
   import chainsim), in batches of consecutive tasks (about three per worker
@@ -46,6 +48,15 @@ _shared: Any = _NOTHING
 def _set_shared(shared: Any) -> None:
     global _shared
     _shared = shared
+
+
+def _init_worker(has_shared: bool, shared: Any) -> None:
+    """A local worker's set-up: it ends with the pool's process, and keeps ``shared``."""
+    from chainsim.experiments.worker_setup import exit_with_parent
+
+    exit_with_parent()  # no orphans if the process that made the pool is killed on its own
+    if has_shared:
+        _set_shared(shared)
 
 
 def _call_with_shared(fn: Callable, task: Any) -> Any:
@@ -121,10 +132,10 @@ def _local_pool(fn: Callable, tasks: list, workers: int, shared: Any) -> Iterato
     done = 0
     restarts = 0
     while done < len(tasks):
+        has_shared = shared is not _NOTHING
         pool = ProcessPoolExecutor(
-            max_workers=workers, mp_context=ctx,
-            initializer=None if shared is _NOTHING else _set_shared,
-            initargs=() if shared is _NOTHING else (shared,))
+            max_workers=workers, mp_context=ctx, initializer=_init_worker,
+            initargs=(has_shared, shared if has_shared else None))
         try:
             pending: deque = deque()
             nxt = done

@@ -79,23 +79,53 @@ def keep_freed_memory() -> bool:
 
 
 def exit_with_parent(interval: float = 1.0) -> None:
-    """End this worker process when the process that started it is gone.
+    """End this worker process when the process that started its pool is gone.
 
-    A pool's workers wait for tasks forever; if their parent is killed on its own (not
-    with its process group, as Ctrl-C does), they would stay behind as orphans holding
-    memory. A daemon thread checks the parent every ``interval`` seconds and exits the
-    process once it has changed. Call it in a spawned worker (a pool's initializer).
+    A pool's workers wait for tasks forever; if the process that made the pool is killed
+    on its own (not with its process group, as Ctrl-C does), they would stay behind as
+    orphans holding memory. A daemon thread checks every ``interval`` seconds and exits
+    the process once that process has ended. It is :func:`multiprocessing.parent_process`:
+    for a spawned worker its parent, for a forkserver's worker the process that asked the
+    forkserver for it (the forkserver itself outlives it: every worker keeps the pipe
+    open whose end tells the forkserver to stop). Call it in a pool's initializer.
     """
+    import multiprocessing
     import os
     import threading
     import time
 
+    started_by = multiprocessing.parent_process()
+    pid = started_by.pid if started_by is not None else os.getppid()
+    identity = _start_time(pid)
     parent = os.getppid()
 
     def watch() -> None:
         while True:
             time.sleep(interval)
-            if os.getppid() != parent:
+            if os.getppid() != parent or _start_time(pid) != identity:
                 os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
+
+
+def _start_time(pid: int) -> str | None:
+    """When process ``pid`` started (``/proc``; a reused pid differs), None once it has ended.
+
+    A zombie (ended, not yet reaped) counts as ended. Where there is no ``/proc``, only
+    whether ``pid`` exists.
+    """
+    import os
+
+    if not os.path.isdir("/proc/self"):  # pragma: no cover - not Linux
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return "alive"
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            stat = fh.read()
+    except FileNotFoundError:
+        return None
+    fields = stat[stat.rindex(")") + 2:].split()  # after the name, which may hold spaces
+    return None if fields[0] == "Z" else fields[19]  # state; starttime is field 22
