@@ -7,8 +7,15 @@ import math
 import numpy as np
 import pytest
 
-from chainsim.analysis.fit import met, replication_metrics, residual, target_key, twin_metrics
-from chainsim.analysis.flows import COUNT_METRICS
+from chainsim.analysis.fit import (
+    met,
+    replication_metrics,
+    replication_trials,
+    residual,
+    target_key,
+    twin_metrics,
+)
+from chainsim.analysis.flows import CHAIN_ENTRY_EVENTS, COUNT_METRICS
 from chainsim.analysis.targets import Target
 from chainsim.chain.spec import FORMS, Event
 from chainsim.chain.streams import replication_seeds
@@ -199,6 +206,30 @@ def test_replication_metrics_read_the_replication_summary(replication):
     assert out[keys[6]] == rep.shares["under23_domestic_sexual"]
     assert all(np.isfinite(v) for v in out.values())
     assert 100 < out[keys[0]] < 300
+
+
+def test_replication_trials_are_the_cases_each_share_is_of(replication):
+    """A share times its number of cases is the whole number of cases it counts."""
+    rep = replication
+    keys = [("by_year", "technical_dismissal_share", None, 2016),
+            ("window_mean", "before_judge_share", None, None),
+            ("shares", "under23_domestic_sexual", None, None),
+            ("shares", "form_criminal", None, None), ("window_mean", "traced", None, None)]
+    shares, trials = replication_metrics(rep, keys), replication_trials(rep, keys)
+    assert keys[-1] not in trials  # a count has no cases to be a share of
+    fl = rep.flows
+    dismissed = fl[(fl["year"] == 2016) & (fl["event"] == "technical_dismissal")]["count"].sum()
+    assert shares[keys[0]] * trials[keys[0]] == pytest.approx(dismissed)
+    years = [y for y in range(2015, 2020) if y in rep.yearly.index]
+    summoned = fl[fl["year"].isin(years) & fl["event"].isin(COUNT_METRICS["summoned"])]
+    assert shares[keys[1]] * trials[keys[1]] == pytest.approx(summoned["count"].sum())
+    registered = fl[fl["year"].isin(years) & fl["event"].isin(CHAIN_ENTRY_EVENTS)
+                    & (fl["form"] == "domestic_sexual")]
+    young = registered[registered["age_group"] == "under23"]
+    assert shares[keys[2]] * trials[keys[2]] == pytest.approx(young["count"].sum())
+    everyone = fl[fl["year"].isin(years) & fl["event"].isin(CHAIN_ENTRY_EVENTS)]["count"].sum()
+    assert trials[keys[3]] == everyone
+    assert all(t > 0 for t in trials.values())
 
 
 def test_a_target_year_the_run_did_not_simulate_is_nan_and_skipped(replication):

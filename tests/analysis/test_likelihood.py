@@ -149,3 +149,23 @@ def test_the_observation_sd_adds_discrepancy_and_register_noise():
     assert observation_sd(TRACED) == pytest.approx(
         np.sqrt(TRACED.sd**2 + (DISCREPANCY_CV * 180) ** 2 + 180 / 5))
     assert observation_sd(TECHNICAL) == pytest.approx(np.hypot(0.04, DISCREPANCY_CV * 0.27))
+
+
+def test_a_share_s_observation_sd_with_its_cases_is_the_beta_binomial_s():
+    """With its number of cases, a share's spread is the one its likelihood scores.
+
+    The share x / N of the beta-binomial at the figure (the likelihood's core): its sd from
+    the pmf, exactly (a sum over every x, no sampling), for few and many cases.
+    """
+    from chainsim.analysis.likelihood import observation_sd
+
+    sd = np.hypot(TECHNICAL.sd, DISCREPANCY_CV * TECHNICAL.value)
+    for n in (40.0, 150.0, 2000.0):
+        x = np.arange(0, n + 1)
+        pmf = np.exp(likelihood._beta_binomial(x, n, TECHNICAL.value, sd))
+        spread = np.sqrt(((x / n - TECHNICAL.value) ** 2 * pmf).sum())
+        assert observation_sd(TECHNICAL, trials=n) == pytest.approx(spread, rel=1e-6)
+        assert observation_sd(TECHNICAL, trials=n) > observation_sd(TECHNICAL)
+    # few cases widen it most; counts ignore trials
+    assert observation_sd(TECHNICAL, trials=40.0) > observation_sd(TECHNICAL, trials=2000.0)
+    assert observation_sd(TRACED, trials=40.0) == observation_sd(TRACED)

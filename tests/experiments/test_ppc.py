@@ -46,6 +46,18 @@ def test_members_are_checked_against_every_figure(tmp_path):
     assert (check.table["met_jointly"] >= check.table["met_observation"]).all()
     assert check.share_all_met_jointly >= check.share_all_met_observation
     assert (check.table["monte_carlo_sd"] >= 0).all()
+    # a share's observation sd holds its binomial noise, from the member's number of cases
+    from chainsim.analysis.likelihood import observation_sd
+
+    share = check.table[check.table["target"] == "under23_criminal"]
+    assert (share["trials"] > 0).all()
+    for _, row in share.iterrows():
+        assert row["observation_sd"] == pytest.approx(
+            observation_sd(targets["under23_criminal"], row["trials"]))
+        assert row["observation_sd"] > observation_sd(targets["under23_criminal"])
+    counts = check.table[check.table["target"] == "traced"]
+    assert counts["trials"].isna().all()
+    assert (counts["observation_sd"] == observation_sd(targets["traced"])).all()
     from chainsim.outputs.plots import predictive_figure
 
     predictive_figure(check.by_target(), tmp_path / "predictive.png", "a test")

@@ -16,7 +16,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from chainsim.analysis.flows import COUNT_METRICS, RATIO_METRICS, WINDOW, safe_ratio
+from chainsim.analysis.flows import (
+    CHAIN_ENTRY_EVENTS,
+    COUNT_METRICS,
+    RATIO_METRICS,
+    WINDOW,
+    safe_ratio,
+)
 from chainsim.analysis.targets import Target
 from chainsim.chain.spec import FORMS, Event
 from chainsim.engines.twin import CLASS_AGE_GROUP, ExpectedFlows
@@ -183,6 +189,34 @@ def replication_metrics(rep, keys: list[Key], window: tuple[int, int] = WINDOW
                 COUNT_METRICS[metric])
             out[key] = (float(fl.loc[sel, "count"].sum()) / len(years) if years
                         else float("nan"))
+    return out
+
+
+def replication_trials(rep, keys: list[Key], window: tuple[int, int] = WINDOW
+                       ) -> dict[Key, float]:
+    """The numbers of cases of one agent-model replication's shares (:func:`twin_trials`'s).
+
+    Over the quantity's simulated years: registrations at the OM (of the form, for an
+    under-23 share) for the mix, the ratio's denominator events for the others. Keys of
+    counts and means are left out.
+    """
+    fl = rep.flows
+    years = [y for y in range(window[0], window[1] + 1) if y in rep.yearly.index]
+    out: dict[Key, float] = {}
+    for key in keys:
+        scope, metric, form, year = key
+        if scope == "shares":
+            sel = fl["year"].isin(years) & fl["event"].isin(CHAIN_ENTRY_EVENTS)
+            if metric.startswith("under23_"):
+                sel &= fl["form"] == metric.removeprefix("under23_")
+        elif metric in RATIO_METRICS:
+            span = [year] if scope == "by_year" else years
+            sel = fl["year"].isin(span) & fl["event"].isin(RATIO_METRICS[metric][1])
+            if form is not None:
+                sel &= fl["form"] == form
+        else:
+            continue
+        out[key] = float(fl.loc[sel, "count"].sum())
     return out
 
 

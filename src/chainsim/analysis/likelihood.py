@@ -120,17 +120,26 @@ def _core(target: Target, mu, trials, widen: float):
     return log_ndtr((mu - target.value) / s)  # lower bound
 
 
-def observation_sd(target: Target) -> float:
+def observation_sd(target: Target, trials: float | None = None) -> float:
     """The spread of a figure around the model's value under the likelihood's core.
 
     The figure's ``sd``, the model discrepancy (``DISCREPANCY_CV`` of the figure) and, for a
     count, the register's Poisson noise (the figure over its years); a range's or lower
-    bound's around its centre or bound. Shares leave out their binomial noise (it needs
-    the number of cases), so the spread is the smaller one.
+    bound's around its centre or bound. A share's binomial noise needs its number of cases:
+    given ``trials``, the spread is the beta-binomial's of the share at the figure
+    (``p (1 - p) / N + s**2 (N - 1) / N``, with ``s`` the beta's sd), the one the likelihood
+    scores; without, only the beta's sd (the smaller spread).
+
+    Args:
+        target: The figure.
+        trials: For a share: the number of cases it is a share of (the model's, over the
+            target's years: :func:`chainsim.analysis.fit.twin_trials`).
     """
     centre = 0.5 * (target.low + target.high) if target.kind == "range" else target.value
     var = target.sd**2 + (DISCREPANCY_CV * centre) ** 2
-    if target.kind != "share" and is_count(target):
+    if target.kind == "share" and trials is not None and trials >= 1.0:
+        var = centre * (1.0 - centre) / trials + var * (trials - 1.0) / trials
+    elif target.kind != "share" and is_count(target):
         var += centre / span_years(target)
     return float(np.sqrt(var))
 

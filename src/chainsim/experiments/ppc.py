@@ -9,7 +9,8 @@ reports the share of members that meet every figure, and per figure the predicti
 interval (5-95 % over members and replications) beside the observed value.
 
 The figure's sd is narrower than what the likelihood allows (its observation model adds
-the model discrepancy and, for counts, the register's Poisson noise:
+the model discrepancy and, for counts, the register's Poisson noise, for shares their
+binomial noise given the member's number of cases, as the beta-binomial has it:
 :func:`chainsim.analysis.likelihood.observation_sd`), and a posterior that is true to the
 likelihood places members' values anywhere the likelihood finds plausible. So the check
 also reports the share that meets every figure within ``tolerance`` of that observation
@@ -38,7 +39,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from chainsim.analysis.fit import replication_metrics, residual, target_key
+from chainsim.analysis.fit import replication_metrics, replication_trials, residual, target_key
 from chainsim.analysis.likelihood import observation_sd
 from chainsim.analysis.targets import Target
 from chainsim.chain.config import Scenario, scenario_from_dict
@@ -75,9 +76,12 @@ class PredictiveCheck:
     Attributes:
         members: Members checked.
         reps: Replications per member.
-        table: One row per member and figure: ``member``, ``target``, ``value`` (the
-            member's mean), ``residual``, ``met``.
-        draws: One row per replication and figure: ``member``, ``target``, ``value``.
+        table: One row per member and figure: ``member``, ``target``, ``value`` and
+            ``trials`` (the member's means; ``trials`` the number of cases of a share, NaN
+            for the others), ``residual``, ``met``, ``observation_sd``, ``met_observation``,
+            ``monte_carlo_sd``, ``met_jointly``.
+        draws: One row per replication and figure: ``member``, ``target``, ``value``,
+            ``trials``.
         targets: The figures.
     """
 
@@ -153,7 +157,7 @@ def monte_carlo_variance(draws: pd.DataFrame, reps: int) -> pd.Series:
 def _task(args: tuple):
     scenario, draws, seed, rep, keys, engine = args
     result = evaluate_replication([scenario], draws, seed, engine, _OUTCOMES, rep)[0]
-    return replication_metrics(result, keys)
+    return replication_metrics(result, keys), replication_trials(result, keys)
 
 
 def predictive_check(scenario: Scenario, targets: dict[str, Target], ensemble: Ensemble,
@@ -186,18 +190,24 @@ def predictive_check(scenario: Scenario, targets: dict[str, Target], ensemble: E
              for i in range(members * reps)]
     workers = default_workers(len(tasks)) if workers is None else workers
     rows = []
-    for i, metrics in enumerate(map_ordered(_task, tasks, workers)):
+    for i, (metrics, trials) in enumerate(map_ordered(_task, tasks, workers)):
         if on_replication is not None:
             on_replication()
-        rows += [{"member": i // reps, "target": name, "value": metrics[target_key(t)]}
+        rows += [{"member": i // reps, "target": name, "value": metrics[target_key(t)],
+                  "trials": trials.get(target_key(t), np.nan)}
                  for name, t in targets.items()]
     draws = pd.DataFrame(rows)
-    means = draws.groupby(["member", "target"], sort=False)["value"].mean().reset_index()
+    means = (draws.groupby(["member", "target"], sort=False)[["value", "trials"]].mean()
+             .reset_index())
     means["residual"] = [residual(targets[n], v) for n, v in zip(means["target"],
                                                                 means["value"], strict=True)]
     means["met"] = means["residual"].abs() <= TOLERANCE_SD
     gap = means["residual"] * means["target"].map({n: t.sd for n, t in targets.items()})
-    obs = means["target"].map({n: observation_sd(t) for n, t in targets.items()})
+    # a share's binomial noise from the member's number of cases, as its likelihood has it
+    obs = pd.Series([observation_sd(targets[n], None if np.isnan(tr) else tr)
+                     for n, tr in zip(means["target"], means["trials"], strict=True)],
+                    index=means.index)
+    means["observation_sd"] = obs
     means["met_observation"] = (gap / obs).abs() <= TOLERANCE_SD
     # the joint criterion: the observation model's variance plus the member's Monte Carlo error
     mc = means["target"].map(monte_carlo_variance(draws, reps)).fillna(0.0)
