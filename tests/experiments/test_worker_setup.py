@@ -45,6 +45,7 @@ LOCAL_POOL = textwrap.dedent("""
         print(next(pids), flush=True)  # the pool is up, its tasks in flight
         os._exit(0)  # killed on its own: no shutdown of the pool
 """)
+"""A run that dies while its pool's workers may still be starting."""
 
 
 def _alive(pid: int) -> bool:
@@ -90,3 +91,21 @@ def test_a_local_pool_worker_ends_when_the_run_is_killed_alone(tmp_path):
     # every second
     worker = _worker_of(tmp_path, LOCAL_POOL)
     assert _ends(worker, within=20.0), "the local pool's worker outlived the run"
+    # and no other worker of that run stays: one that began after the run had died (it was
+    # still being forked) must see that at once; the run's output names where they ran
+    stayed = [pid for pid in _forkserver_children(tmp_path) if not _ends(pid, within=20.0)]
+    assert not stayed, f"workers {stayed} outlived the run"
+
+
+def _forkserver_children(tmp_path: Path) -> list[int]:
+    """Processes whose standard output is this test's file: the run's workers (and server)."""
+    out = str(tmp_path / "worker.txt")
+    pids = []
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit() and proc.name != str(os.getpid()):
+            try:
+                if os.readlink(proc / "fd" / "1") == out:
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+    return pids

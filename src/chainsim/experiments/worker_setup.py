@@ -97,6 +97,8 @@ def exit_with_parent(interval: float = 1.0) -> None:
     started_by = multiprocessing.parent_process()
     pid = started_by.pid if started_by is not None else os.getppid()
     identity = _start_time(pid)
+    if identity is None:  # gone before this worker started (it was still being forked)
+        os._exit(1)
     parent = os.getppid()
 
     def watch() -> None:
