@@ -27,7 +27,6 @@ effective sample size. Deterministic (no random numbers); about 1.5 s a member.
 from __future__ import annotations
 
 import argparse
-import copy
 import time
 
 import numpy as np
@@ -36,26 +35,16 @@ import pandas as pd
 from chainsim.analysis.fit import residual, target_key, twin_metrics, twin_trials
 from chainsim.analysis.likelihood import log_likelihood, observation_sd
 from chainsim.analysis.targets import load_targets
-from chainsim.chain.config import load_scenario, scenario_from_dict
+from chainsim.chain.config import load_scenario
 from chainsim.chain.parameters import resolve
 from chainsim.engines.twin import expected_flows, expected_flows_batch
 from chainsim.experiments.backtest import importance_weights
-from chainsim.experiments.calibrate import CALIBRATION_END
+from chainsim.experiments.calibrate import calibration_cut
 from chainsim.experiments.ensemble import load_ensemble
 from chainsim.experiments.evaluate import resolve_cached
 from chainsim.experiments.ppc import joint_tolerance
 
 MODES = ("scored", "own", "full")
-
-
-def calibration_cut():
-    """The calibrated baseline as the posterior scores it: to 2019-12, no interventions."""
-    doc = load_scenario("scenarios/baseline.toml").model_dump(mode="json", exclude_none=True)
-    for key in ("base", "calibration"):
-        doc.pop(key, None)
-    doc["scenario"]["end"] = CALIBRATION_END
-    doc["interventions"] = []
-    return scenario_from_dict(copy.deepcopy(doc), "<re-entry check>")
 
 
 def main() -> None:
@@ -65,7 +54,7 @@ def main() -> None:
     args = parser.parse_args()
     targets = load_targets()
     keys = [target_key(t) for t in targets.values()]
-    cut = calibration_cut()
+    cut = calibration_cut(load_scenario("scenarios/baseline.toml"), "<re-entry check>")
     scored_reentries = expected_flows(resolve(cut)).reentries
     ensemble = load_ensemble(args.ensemble)
     n = min(args.members, len(ensemble))

@@ -110,6 +110,19 @@ def knob_values(doc: dict, knobs: tuple[Knob, ...]) -> np.ndarray:
     return np.array(out)
 
 
+def calibration_cut(scenario: Scenario, source: str = "<calibration period>") -> Scenario:
+    """``scenario`` as the figures are checked on it: to :data:`CALIBRATION_END`, no interventions.
+
+    Its ``base`` and ``calibration`` are dropped (their values are in the dump already).
+    """
+    doc = scenario.model_dump(mode="json", exclude_none=True)
+    for key in ("base", "calibration"):
+        doc.pop(key, None)
+    doc["scenario"]["end"] = CALIBRATION_END
+    doc["interventions"] = []
+    return scenario_from_dict(doc, source)
+
+
 def apply_knobs(doc: dict, knobs: tuple[Knob, ...], values: np.ndarray) -> dict:
     """A copy of a scenario document with the knobs set."""
     doc = copy.deepcopy(doc)

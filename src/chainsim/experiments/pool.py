@@ -8,9 +8,9 @@ number of workers; :func:`map_ordered` always yields them in task order.
   few tasks per worker are in flight, and if a worker process dies (killed, out of
   memory) the pool is rebuilt and the unfinished tasks are computed again, up to
   :data:`MAX_RESTARTS` times. A task is a pure function of its arguments, so a
-  recomputed task gives the same result. A worker ends when the forkserver (its
-  parent) has gone, which it does with this process, so a run killed on its own
-  leaves no idle workers behind.
+  recomputed task gives the same result. A worker ends once this process has gone
+  (:func:`chainsim.experiments.worker_setup.exit_with_parent`), so a run killed on its
+  own leaves no idle workers behind.
 - ``scheduler="tcp://host:port"`` sends the tasks to an existing Dask distributed
   cluster (``dask scheduler`` plus ``dask worker`` processes whose Python can
   import chainsim), in batches of consecutive tasks (about three per worker
@@ -131,8 +131,8 @@ def _local_pool(fn: Callable, tasks: list, workers: int, shared: Any) -> Iterato
     ctx = _forkserver_context()
     done = 0
     restarts = 0
+    has_shared = shared is not _NOTHING
     while done < len(tasks):
-        has_shared = shared is not _NOTHING
         pool = ProcessPoolExecutor(
             max_workers=workers, mp_context=ctx, initializer=_init_worker,
             initargs=(has_shared, shared if has_shared else None))

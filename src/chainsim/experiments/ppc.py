@@ -33,7 +33,6 @@ members for the simulation's noise, not for their parameters.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +41,10 @@ import pandas as pd
 from chainsim.analysis.fit import replication_metrics, replication_trials, residual, target_key
 from chainsim.analysis.likelihood import observation_sd
 from chainsim.analysis.targets import Target
-from chainsim.chain.config import Scenario, scenario_from_dict
+from chainsim.chain.config import Scenario
 from chainsim.chain.streams import replication_seeds
 from chainsim.engines import DEFAULT_ENGINE
-from chainsim.experiments.calibrate import CALIBRATION_END
+from chainsim.experiments.calibrate import calibration_cut
 from chainsim.experiments.ensemble import Ensemble
 from chainsim.experiments.evaluate import Outcomes, evaluate_replication
 from chainsim.experiments.pool import default_workers, map_ordered
@@ -178,12 +177,7 @@ def predictive_check(scenario: Scenario, targets: dict[str, Target], ensemble: E
         on_replication: Called after every replication (a progress bar).
     """
     members = min(members, len(ensemble))
-    doc = scenario.model_dump(mode="json", exclude_none=True)
-    for key in ("base", "calibration"):
-        doc.pop(key, None)
-    doc["scenario"]["end"] = CALIBRATION_END
-    doc["interventions"] = []
-    cut = scenario_from_dict(copy.deepcopy(doc), "<predictive check>")
+    cut = calibration_cut(scenario, "<predictive check>")
     keys = [target_key(t) for t in targets.values()]
     seeds = replication_seeds(seed, members * reps)
     tasks = [(cut, ensemble.draws(i // reps), seeds[i], i, keys, engine)

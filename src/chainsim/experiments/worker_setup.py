@@ -34,7 +34,11 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import multiprocessing
+import os
 import sys
+import threading
+import time
 
 _prepared = False
 
@@ -89,22 +93,16 @@ def exit_with_parent(interval: float = 1.0) -> None:
     forkserver for it (the forkserver itself outlives it: every worker keeps the pipe
     open whose end tells the forkserver to stop). Call it in a pool's initializer.
     """
-    import multiprocessing
-    import os
-    import threading
-    import time
-
     started_by = multiprocessing.parent_process()
     pid = started_by.pid if started_by is not None else os.getppid()
     identity = _start_time(pid)
     if identity is None:  # gone before this worker started (it was still being forked)
         os._exit(1)
-    parent = os.getppid()
 
     def watch() -> None:
         while True:
             time.sleep(interval)
-            if os.getppid() != parent or _start_time(pid) != identity:
+            if _start_time(pid) != identity:
                 os._exit(1)
 
     threading.Thread(target=watch, name="exit-with-parent", daemon=True).start()
@@ -116,8 +114,6 @@ def _start_time(pid: int) -> str | None:
     A zombie (ended, not yet reaped) counts as ended. Where there is no ``/proc``, only
     whether ``pid`` exists.
     """
-    import os
-
     if not os.path.isdir("/proc/self"):  # pragma: no cover - not Linux
         try:
             os.kill(pid, 0)
