@@ -51,6 +51,16 @@ def test_heavy_tailed_weights_are_flagged():
     assert k > PARETO_K_LIMIT
 
 
+def test_too_few_draws_give_raw_weights_marked_unreliable():
+    """Below the size ArviZ can fit a tail to (it fails with ValueError or IndexError)."""
+    for n in (3, 10):
+        ll = np.linspace(-2.0, 0.0, n)
+        w, k = importance_weights(ll)
+        assert np.isnan(k)
+        assert w.sum() == pytest.approx(1.0)
+        assert w == pytest.approx(np.exp(ll) / np.exp(ll).sum())
+
+
 @pytest.mark.slow
 def test_a_small_backtest_predicts_every_held_out_figure():
     sc = make_scenario()

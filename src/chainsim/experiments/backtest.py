@@ -102,7 +102,7 @@ def importance_weights(log_likelihood: np.ndarray) -> tuple[np.ndarray, float]:
     try:
         # psislw smooths the largest ratios of exp(-ary): it is given the negated log ratios
         log_weights, k = array_stats.psislw(-ll)
-    except ValueError:  # too few draws for a tail (arviz needs 5 in it), or a flat one
+    except (ValueError, IndexError):  # too few draws for a tail (arviz needs 5), a flat one
         log_weights, k = ll, np.nan
     weights = np.exp(log_weights - log_weights.max())
     return weights / weights.sum(), float(k)
