@@ -65,6 +65,43 @@ def test_pure_noise_has_no_parameter_part_and_a_coin_flip_probability():
     assert out["n"] == 2000
 
 
+def test_an_effect_the_replications_cannot_resolve_keeps_the_mean_s_uncertainty():
+    """Parameter part 0 (Monte Carlo variance above the total): no collapse to 0 or 1.
+
+    Every member's effect is shrunk onto the mean, so what is left is the mean's own
+    uncertainty: the probability of a reduction is the one-sided t probability of the
+    average effect, and agrees with the 95 % confidence interval.
+    """
+    rng = np.random.default_rng(5)
+    d = rng.normal(0.05, 1.0, 200)
+    repeat = d[:50] + rng.normal(0, 3.0, 50)  # repeats disagree more than members differ
+    out = effect_summary(d, d[:50], repeat, baseline_level=10.0, threshold=0.01)
+    assert out["variance"]["parameters"] == 0.0
+    se = d.std(ddof=1) / np.sqrt(len(d))
+    assert out["p_reduction"] == pytest.approx(stats.t.cdf(-d.mean() / se, len(d) - 1),
+                                               rel=1e-9)
+    assert out["p_reduction_beyond_threshold"] == pytest.approx(
+        stats.t.cdf((-0.1 - d.mean()) / se, len(d) - 1), rel=1e-9)
+    lo, hi = out["ci"]
+    assert lo < 0 < hi and 0.025 < out["p_reduction"] < 0.975
+    # the 90 % interval is the mean's: its t interval at 90 %
+    half = stats.t.ppf(0.95, len(d) - 1) * se
+    assert out["prediction"] == pytest.approx([d.mean() - half, d.mean() + half], abs=1e-9)
+
+
+def test_the_probability_and_the_interval_agree():
+    """The interval's ends are the 5 % and 95 % points of the same distribution."""
+    rng = np.random.default_rng(9)
+    effect = rng.normal(-1.0, 0.5, 60)
+    d = effect + rng.normal(0, 0.3, 60)
+    repeat = effect[:15] + rng.normal(0, 0.3, 15)
+    lo, hi = effect_summary(d, d[:15], repeat, baseline_level=20.0)["prediction"]
+    for end, share in ((lo, 0.05), (hi, 0.95)):
+        cut = -end / 20.0  # a threshold at the interval's end
+        out = effect_summary(d, d[:15], repeat, baseline_level=20.0, threshold=cut)
+        assert out["p_reduction_beyond_threshold"] == pytest.approx(share, abs=1e-9)
+
+
 def test_too_few_replications_give_no_summary():
     out = effect_summary(np.array([1.0, np.nan]), np.array([]), np.array([]), 1.0)
     assert out["mean"] is None and out["n"] == 1

@@ -13,16 +13,26 @@ spread of the effect::
 :func:`effect_summary` reports the mean effect with its confidence interval (how well
 the replications pin down the *average* effect), a **prediction interval** of the
 effect over the posterior (how large the effect may be, given what the data leave
-open: the members' deviations from the mean shrunk by ``sqrt(parameter part / var(d))``
-so that Monte Carlo noise does not widen it, the usual moment-matching deconvolution),
-the **probability of a reduction** (and of a reduction by more than a threshold) over
-the same shrunk effects, and the two variance parts.
+open) and the **probability of a reduction** (and of a reduction by more than a
+threshold), and the two variance parts. Both the interval and the probabilities are
+those of the effect under a member drawn from the posterior: the members' deviations
+from the mean, shrunk by ``sqrt(parameter part / var(d))`` so that Monte Carlo noise
+does not widen them (the usual moment-matching deconvolution), around a mean that is
+itself only known to the replications' precision (Student t with ``n - 1`` degrees of
+freedom and the confidence interval's standard error). Without that last part a
+proxy whose Monte Carlo variance swamps the members' differences (parameter part 0)
+would have every member's effect shrunk onto the mean: an interval of zero width and a
+probability of exactly 0 or 1, even where the confidence interval straddles zero. With
+it, such a proxy's probability is the one-sided confidence that the average effect is
+a reduction, and it agrees with the confidence interval (a 95 % interval that contains
+zero gives a probability between 2.5 % and 97.5 %).
 """
 
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import stdtrit
+from scipy.optimize import brentq
+from scipy.special import stdtr, stdtrit
 
 PREDICTION = 0.90
 """Coverage of the prediction interval of the effect over the posterior."""
@@ -54,8 +64,10 @@ def effect_summary(d: np.ndarray, first: np.ndarray, repeat: np.ndarray,
 
     Returns:
         ``mean``, ``ci`` (95 % t interval of the mean), ``prediction`` (``lo``, ``hi``:
-        the 90 % interval of the effect over the posterior, Monte Carlo noise removed),
-        ``p_reduction``, ``p_reduction_beyond_threshold``, ``threshold`` (absolute),
+        the 90 % interval of the effect over the posterior, Monte Carlo noise removed,
+        the mean's own uncertainty included), ``p_reduction`` (probability that the
+        effect is below 0), ``p_reduction_beyond_threshold`` (below ``-threshold``
+        times the level), ``threshold`` (absolute),
         ``variance`` (``total``, ``monte_carlo``, ``parameters``, ``parameter_share``)
         and ``n``; ``None`` values where there are too few finite differences.
     """
@@ -74,20 +86,48 @@ def effect_summary(d: np.ndarray, first: np.ndarray, repeat: np.ndarray,
     param = max(total - mc_used, 0.0)
     shrink = np.sqrt(param / total) if total > 0 else 0.0
     effects = mean + (d - mean) * shrink  # each member's effect, Monte Carlo noise shrunk out
-    lo, hi = np.percentile(effects, [50 * (1 - PREDICTION), 50 * (1 + PREDICTION)])
+    predictive = _Predictive(effects, float(np.sqrt(total / n)), n - 1)
+    lo, hi = (predictive.quantile(q) for q in (0.5 * (1 - PREDICTION),
+                                                0.5 * (1 + PREDICTION)))
     cut = abs(threshold * baseline_level) if np.isfinite(baseline_level) else 0.0
     return {
         "mean": mean,
         "ci": [mean - half, mean + half],
         "prediction": [float(lo), float(hi)],
-        "p_reduction": float(np.mean(effects < 0)),
-        "p_reduction_beyond_threshold": float(np.mean(effects < -cut)),
+        "p_reduction": predictive.cdf(0.0),
+        "p_reduction_beyond_threshold": predictive.cdf(-cut),
         "threshold": cut,
         "variance": {"total": total, "monte_carlo": mc if np.isfinite(mc) else None,
                      "parameters": param,
                      "parameter_share": param / total if total > 0 else None},
         "n": n,
     }
+
+
+class _Predictive:
+    """The effect under a posterior member: a shrunk member effect plus the mean's error.
+
+    The members' effects ``e_i`` (around the sample mean) shifted by ``se * T`` with
+    ``T`` Student t on ``df`` degrees of freedom: the distribution function is the mean
+    over members of the t distribution function at ``(x - e_i) / se``.
+    """
+
+    def __init__(self, effects: np.ndarray, se: float, df: int):
+        self.effects, self.se, self.df = effects, se, df
+
+    def cdf(self, x: float) -> float:
+        """Probability that the effect is below ``x``."""
+        if not self.se > 0:  # every replication gave the same difference
+            return float(np.mean(self.effects < x))
+        return float(np.mean(stdtr(self.df, (x - self.effects) / self.se)))
+
+    def quantile(self, q: float) -> float:
+        """The effect below which a share ``q`` of the distribution lies."""
+        if not self.se > 0:
+            return float(np.percentile(self.effects, 100 * q))
+        width = self.se * max(float(stdtrit(self.df, 1 - 1e-9)), 1.0)
+        return float(brentq(lambda x: self.cdf(x) - q, self.effects.min() - width,
+                            self.effects.max() + width, xtol=1e-12 * (1 + self.se)))
 
 
 def posterior_influence(effects: dict[str, np.ndarray], draws: dict[str, np.ndarray],

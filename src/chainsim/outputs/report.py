@@ -730,8 +730,10 @@ Dadermonitor's figures. Two intervals answer two questions. The <b>95 % interval
 the mean</b> says how precisely {format_count(doc['reps'], 'replication', 'replications')} pin
 down the <i>average</i> effect over the posterior. The <b>90 % interval over the posterior</b>
 says how large the effect may be given what the data leave open (chance variation removed, using
-{format_count(doc['ensemble_repeats'], 'member', 'members')} run twice). <b>P(reduction)</b> is
-the share of that spread below zero. <b>From parameters</b>: the share of the spread of
+{format_count(doc['ensemble_repeats'], 'member', 'members')} run twice; what the replications leave
+open about the average kept in). <b>P(reduction)</b> is the share of that spread below zero; where
+the members' effects do not differ beyond chance, it is the confidence that the average effect is
+a reduction. <b>From parameters</b>: the share of the spread of
 single-replication effects that comes from the parameters rather than chance.</p>
 <table>{head}{''.join(rows)}</table>""")
 

@@ -303,8 +303,8 @@ def compare_table(doc: dict) -> str:
     if posterior:
         items.append(
             "90 % over posterior: the range of the effect over parameter sets that reproduce "
-            "the Dadermonitor's figures (chance variation removed). P(lower): the probability "
-            "that the effect is a reduction"
+            "the Dadermonitor's figures (chance variation removed, the uncertainty of the "
+            "average kept in). P(lower): the probability that the effect is a reduction"
             + (f" (after '/': by more than {format_percent(doc['min_effect'], decimals=0)} of "
                "the baseline level)" if doc.get("min_effect") else "")
             + ". From parameters: the share of the effect's spread that comes from the "
