@@ -38,11 +38,11 @@ from chainsim.analysis.targets import load_targets
 from chainsim.chain.config import load_scenario
 from chainsim.chain.parameters import resolve
 from chainsim.engines.twin import expected_flows, expected_flows_batch
-from chainsim.experiments.backtest import importance_weights
 from chainsim.experiments.calibrate import calibration_cut
 from chainsim.experiments.ensemble import load_ensemble
 from chainsim.experiments.evaluate import resolve_cached
 from chainsim.experiments.ppc import joint_tolerance
+from chainsim.experiments.reweight import importance_weights
 
 MODES = ("scored", "own", "full")
 

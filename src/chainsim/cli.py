@@ -155,6 +155,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="--posterior: start afresh instead of going on from the checkpoint "
                           "in --out (the sampler saves its state every 20 steps; run again "
                           "with the same settings to resume, with more --steps to extend)")
+    cal.add_argument("--no-reweight", dest="reweight", action="store_false",
+                     help="--posterior: keep the chain's latest points as the members instead "
+                          "of reweighting them to the joint posterior with the after-chain "
+                          "unknowns (one full twin run per thinned chain point)")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "
@@ -529,7 +533,7 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
                                  walkers=args.walkers, steps=args.steps, burn=args.burn,
                                  seed=args.seed, progress=not args.json, verify=args.verify,
                                  workers=args.workers, backtest=args.backtest,
-                                 fresh=args.fresh)
+                                 fresh=args.fresh, reweight=args.reweight)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")

@@ -2,16 +2,10 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from chainsim.analysis.targets import load_targets
-from chainsim.experiments.backtest import (
-    PARETO_K_LIMIT,
-    importance_weights,
-    posterior_backtest,
-    split_targets,
-)
+from chainsim.experiments.backtest import posterior_backtest, split_targets
 from chainsim.experiments.calibrate import DEFAULT_KNOBS
 from chainsim.experiments.posterior import ParameterSpace
 from conftest import make_scenario
@@ -22,43 +16,6 @@ def test_only_single_years_up_to_2017_are_fitted():
     assert set(fitted) == {"signalled_2015", "signalled_2016", "technical_dismissal_share_2016"}
     assert {"signalled_2019", "traced_2019", "traced", "form_domestic_sexual"} <= set(held)
     assert not set(fitted) & set(held)
-
-
-def test_importance_weights_recover_a_known_posterior():
-    """Prior N(0, 1), likelihood N(1, 0.5^2): the posterior is N(0.8, 0.2).
-
-    Seeded; the tolerance is 4 Monte Carlo standard errors of a weighted mean,
-    sqrt(0.2 / ESS) with the weights' own effective sample size.
-    """
-    rng = np.random.default_rng(11)
-    x = rng.standard_normal(4000)
-    ll = -0.5 * ((x - 1.0) / 0.5) ** 2
-    w, k = importance_weights(ll)
-    assert w.sum() == pytest.approx(1.0)
-    assert k <= PARETO_K_LIMIT
-    ess = 1.0 / np.sum(w**2)
-    assert 400 < ess < 4000
-    assert np.dot(w, x) == pytest.approx(0.8, abs=4 * np.sqrt(0.2 / ess))
-    assert np.dot(w, (x - np.dot(w, x)) ** 2) == pytest.approx(0.2, rel=0.15)
-    assert w[np.argmax(ll)] == w.max()  # the likeliest draw weighs most
-
-
-def test_heavy_tailed_weights_are_flagged():
-    """Prior N(0, 1) against a likelihood far in its tail: k above the limit."""
-    rng = np.random.default_rng(3)
-    x = rng.standard_normal(4000)
-    _, k = importance_weights(-0.5 * ((x - 4.0) / 0.3) ** 2)
-    assert k > PARETO_K_LIMIT
-
-
-def test_too_few_draws_give_raw_weights_marked_unreliable():
-    """Below the size ArviZ can fit a tail to (it fails with ValueError or IndexError)."""
-    for n in (3, 10):
-        ll = np.linspace(-2.0, 0.0, n)
-        w, k = importance_weights(ll)
-        assert np.isnan(k)
-        assert w.sum() == pytest.approx(1.0)
-        assert w == pytest.approx(np.exp(ll) / np.exp(ll).sum())
 
 
 @pytest.mark.slow

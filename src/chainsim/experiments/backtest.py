@@ -34,15 +34,13 @@ from chainsim.analysis.likelihood import DISCREPANCY_CV, is_count, span_years
 from chainsim.analysis.targets import Target
 from chainsim.chain.config import Scenario
 from chainsim.experiments.posterior import LogPosterior, ParameterSpace
+from chainsim.experiments.reweight import PARETO_K_LIMIT, importance_weights
 
 FIT_UNTIL = 2017
 """The last year whose figures the back-test fits."""
 DRAWS = 8192
 """Prior draws the back-test weighs (a few minutes on two cores; about 3 in 4 are valid and
 their weights' effective sample size is about 4 % of them)."""
-PARETO_K_LIMIT = 0.7
-"""Largest Pareto ``k`` of reliable importance weights (Vehtari et al. 2024, for a few
-thousand draws)."""
 PREDICTIVE_DRAWS = 20_000
 """Draws (with replacement, by weight) the predictive intervals are read from."""
 
@@ -86,26 +84,6 @@ class Backtest:
     def reliable(self) -> bool:
         """Whether the importance weights are reliable (``k`` at most the limit)."""
         return bool(np.isfinite(self.pareto_k) and self.pareto_k <= PARETO_K_LIMIT)
-
-
-def importance_weights(log_likelihood: np.ndarray) -> tuple[np.ndarray, float]:
-    """Pareto-smoothed, normalised importance weights of prior draws, and the shape ``k``.
-
-    ``log_likelihood``: each draw's log likelihood (the log ratio of posterior to prior
-    up to a constant), all finite. Where the tail cannot be smoothed (fewer than about 25
-    draws, or a tail of equal values) the raw weights are returned with ``k`` NaN (not
-    reliable).
-    """
-    from arviz_stats.base import array_stats
-
-    ll = np.asarray(log_likelihood, dtype=float)
-    try:
-        # psislw smooths the largest ratios of exp(-ary): it is given the negated log ratios
-        log_weights, k = array_stats.psislw(-ll)
-    except (ValueError, IndexError):  # too few draws for a tail (arviz needs 5), a flat one
-        log_weights, k = ll, np.nan
-    weights = np.exp(log_weights - log_weights.max())
-    return weights / weights.sum(), float(k)
 
 
 def posterior_backtest(scenario: Scenario, targets: dict[str, Target], draws: int = DRAWS,

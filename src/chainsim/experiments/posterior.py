@@ -209,8 +209,13 @@ class ParameterSpace:
         """A point's parameter values by dimension name (natural scale)."""
         return {d.name: float(d.to_value(v)) for d, v in zip(self.dimensions, x, strict=True)}
 
-    def params(self, x: np.ndarray) -> ParameterSet:
+    def params(self, x: np.ndarray, free: np.ndarray | None = None) -> ParameterSet:
         """The parameter set of a point (horizon to the end of 2019, no interventions).
+
+        Args:
+            x: The point on the sampling scale.
+            free: Values of the free (after-chain) unknowns, in :attr:`free`'s order;
+                without them those unknowns keep the scenario's values.
 
         Raises:
             chainsim.chain.errors.InputError: If the point leaves a parameter's allowed
@@ -220,6 +225,8 @@ class ParameterSpace:
         doc = apply_knobs(self._doc, self.knobs, knob_x)
         draws = {d.name: float(v) for d, v in zip(self.dimensions[len(self.knobs):],
                                                   x[len(self.knobs):], strict=True)}
+        if free is not None:
+            draws |= {d.name: float(v) for d, v in zip(self.free, free, strict=True)}
         sc = scenario_from_dict(copy.deepcopy(doc), "<posterior>")
         return resolve(sc, "<posterior>", draws=draws)
 
@@ -696,7 +703,9 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                   wave_size: int = 256, seed: int = 0,
                   evaluate: Callable | None = None, progress=None,
                   space: ParameterSpace | None = None, workers: int = 1,
-                  checkpoint: Path | None = None, commit: str | None = None) -> PosteriorRun:
+                  checkpoint: Path | None = None, commit: str | None = None,
+                  reweight: bool = False,
+                  on_candidate: Callable[[], None] | None = None) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
     Steps: a history-matching wave over the prior (reported: how much of the prior the
@@ -705,9 +714,12 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     that start; ``steps`` of the ensemble sampler, the first ``burn`` discarded (the
     re-entries stay those of the start); the chain thinned by half its longest
     autocorrelation time (less if the chain is too short to give ``members`` points so
-    thinned: ``settings["thin"]`` below ``settings["thin_wanted"]`` says so) and the
-    latest ``members`` points kept, each with a draw of the after-chain unknowns from
-    their prior.
+    thinned: ``settings["thin"]`` below ``settings["thin_wanted"]`` says so), each point
+    with a draw of the after-chain unknowns from their prior. Without ``reweight`` the
+    latest ``members`` of those points are the ensemble; with it every thinned point is
+    a candidate, run once with the full twin, and the ensemble is resampled from the
+    candidates by their importance weights to the joint posterior
+    (:mod:`chainsim.experiments.reweight`).
 
     Args:
         scenario: The calibrated baseline.
@@ -727,6 +739,10 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
             on from there (the wave and the Laplace start are not recomputed); the
             result is the uninterrupted run's, bit for bit.
         commit: The code's commit, recorded in the checkpoint.
+        reweight: Reweight the thinned chain to the joint posterior with the after-chain
+            unknowns (:func:`chainsim.experiments.reweight.reweight`) and resample the
+            ensemble from it.
+        on_candidate: Called after every candidate's full-twin run (a progress bar).
 
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
@@ -796,12 +812,30 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                          f"{members} members asked for: run more steps")
     step_index = (steps - 1 - np.arange(n_steps) * thin)[:, None].repeat(walkers, axis=1)
     walker_index = np.arange(walkers)[None, :].repeat(n_steps, axis=0)
-    flat = pts.reshape(-1, d)[:members]
-    table = {dim.name: dim.to_value(flat[:, i]) for i, dim in enumerate(space.dimensions)}
-    free = space.draw_free(rng, members)
-    table |= {dim.name: free[:, i] for i, dim in enumerate(space.free)}
-    table |= {"log_likelihood": ll.ravel()[:members], "log_posterior": lp.ravel()[:members],
-              "step": step_index.ravel()[:members], "walker": walker_index.ravel()[:members]}
+    flat, lp, ll = pts.reshape(-1, d), lp.ravel(), ll.ravel()
+    step_index, walker_index = step_index.ravel(), walker_index.ravel()
+    reweighting = None
+    if reweight:
+        from chainsim.experiments.reweight import reweight as reweight_candidates
+
+        free = space.draw_free(rng, len(flat))
+        reweighting = reweight_candidates(space, targets, flat, free, ll, members, rng,
+                                          workers=workers, progress=on_candidate)
+        chosen = reweighting.chosen
+    else:
+        chosen = np.arange(members)
+        free = space.draw_free(rng, members)
+    table = {dim.name: dim.to_value(flat[chosen, i]) for i, dim in enumerate(space.dimensions)}
+    if reweighting is None:
+        table |= {dim.name: free[:, i] for i, dim in enumerate(space.free)}
+        table |= {"log_likelihood": ll[chosen], "log_posterior": lp[chosen]}
+    else:
+        own = reweighting.own_log_likelihood[chosen]
+        table |= {dim.name: free[chosen, i] for i, dim in enumerate(space.free)}
+        table |= {"log_likelihood": own, "log_posterior": lp[chosen] - ll[chosen] + own,
+                  "chain_log_likelihood": ll[chosen],
+                  "log_weight": reweighting.log_weights[chosen], "candidate": chosen}
+    table |= {"step": step_index[chosen], "walker": walker_index[chosen]}
     frame = pd.DataFrame(table)
     frame.insert(0, "member", np.arange(members))
     settings = {"walkers": walkers, "steps": steps, "burn": burn, "thin": thin,
@@ -816,5 +850,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                 "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
                         "the start",
                 "code_commits": commits}
+    if reweighting is not None:
+        settings["reweighting"] = reweighting.summary()
     return PosteriorRun(space, chain, frame, diagnostics(chain, space.names), wave, settings,
                         post.evaluations, before + time.perf_counter() - t0)

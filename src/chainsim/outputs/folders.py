@@ -265,7 +265,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            members: int = 1000, walkers: int | None = None, steps: int = 2000,
                            burn: int = 500, wave_size: int = 256, seed: int = 0,
                            progress: bool = False, verify: int = 0, workers: int | None = None,
-                           backtest: bool = False, fresh: bool = False) -> dict:
+                           backtest: bool = False, fresh: bool = False,
+                           reweight: bool = True) -> dict:
     """Sample the posterior; write the ensemble (Parquet), its provenance and diagnostics.
 
     Files: ``posterior.parquet`` (one row per member: every sampled parameter and free
@@ -286,7 +287,11 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     The sampler keeps its state in ``.posterior_checkpoint.npz`` in ``out`` every 20
     steps; run again with the same settings, it goes on from there, and with more
     ``steps`` it extends the chain (the result is the uninterrupted run's, bit for bit).
-    ``fresh`` removes it first.
+    ``fresh`` removes it first. With ``reweight`` (the default) the thinned chain's points
+    are run once more with the full twin and all their values, and the members are
+    resampled by their importance weights to the joint posterior with the after-chain
+    unknowns (:mod:`chainsim.experiments.reweight`; its figures under
+    ``settings.reweighting``).
 
     Returns:
         The ``posterior.json`` document.
@@ -306,11 +311,22 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     space = ParameterSpace(scenario, hand_set=load_scenario(scenario_path, calibrated=False))
     workers = workers or os.cpu_count() or 1
     bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
+    candidates = None
+
+    def candidate_done() -> None:
+        nonlocal candidates
+        if candidates is None:
+            bar.close()
+            candidates = progress_bar(None, "reweighting (full twin per candidate)", "run",
+                                      progress)
+        candidates.update(1)
+
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
                            burn=burn, wave_size=wave_size, seed=seed,
                            progress=lambda n: bar.update(n), space=space,
-                           workers=workers, checkpoint=checkpoint, commit=commit)
-    bar.close()
+                           workers=workers, checkpoint=checkpoint, commit=commit,
+                           reweight=reweight, on_candidate=candidate_done)
+    (bar if candidates is None else candidates).close()
     check = None
     if verify:
         from chainsim.experiments.ensemble import Ensemble
@@ -494,6 +510,12 @@ def posterior_status(doc: dict) -> dict:
             f"{r_hat if r_hat is None else round(r_hat, 3)}, min bulk ESS "
             f"{ess if ess is None else round(ess)}")
     ppc = doc.get("predictive_check")
+    rw = s.get("reweighting")
+    if rw:
+        text += (f"; reweighted to the joint posterior with the after-chain unknowns: "
+                 f"{rw['candidates']} candidates, Pareto k {rw['pareto_k']}"
+                 f"{'' if rw['reliable'] else ' (above 0.7: not reliable)'}, effective "
+                 f"sample size {rw['ess']:.0f}, {rw['unique_members']} distinct members")
     if ppc:
         text += (f"; predictive check: {ppc['share_meeting_all']:.0%} of {ppc['members']} "
                  f"members meet every figure within 2 of its sds, "

@@ -473,6 +473,16 @@ def posterior_summary(doc: dict, out) -> str:
              f"{format_number(doc['seconds'], digits=3, most=1)} s, "
              f"{format_count(doc['twin_evaluations'], 'twin evaluation', 'twin evaluations')}; "
              f"results in {out}/"]
+    rw = (doc.get("settings") or {}).get("reweighting")
+    if rw:
+        lines.append(
+            f"Reweighted to the joint posterior with the after-chain unknowns (each of "
+            f"{format_count(rw['candidates'], 'chain point', 'chain points')} run with the "
+            f"full twin): Pareto k "
+            f"{'-' if rw['pareto_k'] is None else format_number(rw['pareto_k'], decimals=2)}"
+            f"{'' if rw['reliable'] else ' (above 0.7: not reliable)'}, effective sample size "
+            f"{format_number(rw['ess'], decimals=0)}; "
+            f"{format_number(rw['unique_members'], decimals=0)} distinct members.")
     if "predictive_check" in doc:
         ppc = doc["predictive_check"]
         lines.append(
