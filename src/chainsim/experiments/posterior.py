@@ -8,11 +8,14 @@ from ``[unknowns]``: low, central as the mode, high). Unknowns that only act aft
 chain (reoffending, desistance after the chain, supervision's effect, revocation, recall,
 victims per offender, the registration of other offences) are not seen by the twin's
 chain mode, which the likelihood is computed on, except through the re-entries into
-offending, which are taken from one full run at the calibrated values: they are drawn from
-their priors (:meth:`ParameterSpace.draw_free`). That is an approximation — a member with a
-high reoffending hazard would send more re-entries into the 2015-2019 chain than were
-scored — and the posterior predictive check, which runs members with all their values,
-measures what it costs.
+offending, which are taken from one full run at the calibrated values: the chain does not
+sample them, and each of its thinned points draws them from their priors
+(:meth:`ParameterSpace.draw_free`). That alone would be an approximation — a member with a
+high reoffending hazard sends more re-entries into the 2015-2019 chain than were scored —
+so :func:`run_posterior` with ``reweight`` runs every thinned point once with the full twin
+and all its values and resamples the members by their importance weights to the joint
+posterior (:mod:`chainsim.experiments.reweight`); the posterior predictive check, which runs
+members with all their values, measures what is left.
 
 The log posterior (:class:`LogPosterior`) is the log prior plus the likelihood of the
 source's figures (:mod:`chainsim.analysis.likelihood`) at the twin's expected flows, in
