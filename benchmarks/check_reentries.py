@@ -21,7 +21,8 @@ noise) in each way (the twin has no Monte Carlo error, so this is the check with
 agent model's noise), and the Pareto-smoothed importance weights that would turn the
 members into draws of the joint posterior with the after-chain unknowns (log weight: the
 log-likelihood with the member's own values minus the scored one): their Pareto k and
-effective sample size. Deterministic (no random numbers); about 1.5 s a member.
+effective sample size; and, with the full twin, which figures the members that miss
+miss and by how many observation sds. Deterministic (no random numbers); about 1.5 s a member.
 """
 
 from __future__ import annotations
@@ -85,6 +86,12 @@ def main() -> None:
     z = joint_tolerance(len(targets))
     meets = (df.assign(ok=df["gap"].abs() <= z).groupby(["mode", "member"])["ok"].all()
              .groupby(level="mode").mean())
+    full = df[df["mode"] == "full"].assign(z=lambda f: f["gap"].abs())
+    misses = full[full["z"] > z]
+    print(f"\nmisses with the full twin ({misses['member'].nunique()} members): per figure, "
+          "how many members miss it and by how many observation sds")
+    print(misses.groupby("target")["z"].describe()[["count", "min", "50%", "max"]]
+          .sort_values("count", ascending=False).round(2).to_string())
     log_w = ll["full"] - ll["scored"]
     w, k = importance_weights(log_w)  # the members' own log-likelihood ratio as the weight
     print(f"{n} members, {seconds:.0f} s ({seconds / n:.2f} s a member)")
