@@ -829,12 +829,11 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         chosen = np.arange(members)
         free = space.draw_free(rng, members)
     table = {dim.name: dim.to_value(flat[chosen, i]) for i, dim in enumerate(space.dimensions)}
+    table |= {dim.name: free[chosen, i] for i, dim in enumerate(space.free)}
     if reweighting is None:
-        table |= {dim.name: free[:, i] for i, dim in enumerate(space.free)}
         table |= {"log_likelihood": ll[chosen], "log_posterior": lp[chosen]}
     else:
         own = reweighting.own_log_likelihood[chosen]
-        table |= {dim.name: free[chosen, i] for i, dim in enumerate(space.free)}
         table |= {"log_likelihood": own, "log_posterior": lp[chosen] - ll[chosen] + own,
                   "chain_log_likelihood": ll[chosen],
                   "log_weight": reweighting.log_weights[chosen], "candidate": chosen}

@@ -114,14 +114,13 @@ class Reweighting:
 
 def _own_log_likelihood(shared: tuple, task: tuple) -> float:
     """One candidate's log-likelihood with the full twin (``-inf`` if its values are invalid)."""
-    space, targets = shared
+    space, targets, keys = shared
     x, free = task
     try:
         params = space.params(x, free)
     except InputError:
         return -np.inf
     ef = expected_flows(params)
-    keys = [target_key(t) for t in targets.values()]
     total, _ = log_likelihood(targets, twin_metrics(ef, keys), twin_trials(ef, keys))
     return float(total)
 
@@ -140,9 +139,10 @@ def own_log_likelihoods(space, targets: dict[str, Target], points: np.ndarray,
         progress: Called after every candidate.
     """
     out = np.empty(len(points))
+    keys = [target_key(t) for t in targets.values()]
     tasks = [(points[i], free[i]) for i in range(len(points))]
     for i, ll in enumerate(map_ordered(_own_log_likelihood, tasks, workers=workers,
-                                       shared=(space, targets))):
+                                       shared=(space, targets, keys))):
         out[i] = ll
         if progress is not None:
             progress()
