@@ -1,4 +1,4 @@
-"""The likelihood of the source's figures: proper distributions, robust to conflicts."""
+"""The likelihood of the source's figures: proper distributions, robust to known conflicts."""
 
 from __future__ import annotations
 
@@ -79,13 +79,51 @@ def test_a_lower_bound_rewards_being_above_it_and_no_more():
 def test_a_conflicting_figure_costs_a_bounded_amount_not_a_quadratic_one():
     """Ten spreads off: a Gaussian would cost 50 log units; the mixture about log(1/0.05)
     plus the broad component's own (10 / 5)^2 / 2 = 2 and the width log(5)."""
-    s = np.sqrt(TERM.sd**2 + (DISCREPANCY_CV * TERM.value) ** 2)
-    at, far = target_log_likelihood(TERM, np.array([20.0, 20.0 + 10 * s]))
+    term = target(metric="prison_months", kind="point", value=20, sd=2,
+                  conflict="a test figure counted another way")
+    s = np.sqrt(term.sd**2 + (DISCREPANCY_CV * term.value) ** 2)
+    at, far = target_log_likelihood(term, np.array([20.0, 20.0 + 10 * s]))
     cost = at - far
     expected = (-np.log(ROBUST_WEIGHT) + np.log(ROBUST_INFLATION)
                 + 0.5 * (10 / ROBUST_INFLATION) ** 2)
     assert cost == pytest.approx(expected, abs=0.1)
     assert cost < 10
+
+
+def test_a_figure_without_a_known_conflict_is_taken_as_stated():
+    """Without ``conflict`` the figure's likelihood is the core alone: ten spreads off cost
+    the Gaussian's 50 log units."""
+    s = np.sqrt(TERM.sd**2 + (DISCREPANCY_CV * TERM.value) ** 2)
+    at, far = target_log_likelihood(TERM, np.array([20.0, 20.0 + 10 * s]))
+    assert at - far == pytest.approx(50.0, rel=1e-9)
+
+
+def test_the_samplers_defensive_likelihood_gives_every_figure_the_mixture():
+    """``robust_everywhere``: the same figure without a conflict now costs the mixture's
+    bounded amount ten spreads off, as in the test above."""
+    s = np.sqrt(TERM.sd**2 + (DISCREPANCY_CV * TERM.value) ** 2)
+    at, far = target_log_likelihood(TERM, np.array([20.0, 20.0 + 10 * s]),
+                                    robust_everywhere=True)
+    expected = (-np.log(ROBUST_WEIGHT) + np.log(ROBUST_INFLATION)
+                + 0.5 * (10 / ROBUST_INFLATION) ** 2)
+    assert at - far == pytest.approx(expected, abs=0.1)
+    stated, _ = log_likelihood({"term": TERM}, {target_key(TERM): np.array([20.0 + 10 * s])})
+    defensive, _ = log_likelihood({"term": TERM}, {target_key(TERM): np.array([20.0 + 10 * s])},
+                                  robust_everywhere=True)
+    assert defensive[0] - stated[0] > 35
+
+
+def test_only_the_unreconcilable_pair_is_declared_in_conflict():
+    conflicting = {name for name, t in load_targets().items() if t.conflict is not None}
+    assert conflicting == {"summoned", "before_judge_share"}
+
+
+def test_a_conflict_note_leaves_the_chains_fingerprint_alone():
+    """The chain samples the defensive likelihood, which does not read ``conflict``; the
+    fingerprint of its checkpoint is built from the targets' repr, which leaves it out."""
+    summoned = load_targets()["summoned"]
+    assert summoned.conflict and "conflict" not in repr(summoned)
+    assert repr(summoned) == repr(summoned.model_copy(update={"conflict": None}))
 
 
 def test_shares_need_their_trials_and_are_most_likely_at_the_figure():

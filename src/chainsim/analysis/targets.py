@@ -39,6 +39,10 @@ class Target(StrictModel):
         sd: Uncertainty attached to it, in the metric's units.
         years: ``"2015-2019"`` or one year.
         source: Where it comes from.
+        conflict: Why the figure may be in conflict with the model (a definition that
+            differs, a figure the source's others contradict). Its likelihood is then a
+            robust mixture (:mod:`chainsim.analysis.likelihood`); without, the figure is
+            taken as stated, within its sd and the model discrepancy.
     """
 
     metric: str
@@ -51,6 +55,7 @@ class Target(StrictModel):
     sd: Annotated[float, Field(gt=0, allow_inf_nan=False)]
     years: str
     source: Note
+    conflict: Note | None = Field(default=None, repr=False)  # not in the chain's fingerprint
 
     @model_validator(mode="after")
     def _values(self):

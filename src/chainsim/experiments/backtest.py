@@ -109,7 +109,7 @@ def posterior_backtest(scenario: Scenario, targets: dict[str, Target], draws: in
         metrics, trials = post.metrics(points)
     finally:
         post.close()
-    ll = LogPosterior(space, fitted).log_likelihood(metrics, trials)
+    ll = LogPosterior(space, fitted, robust_everywhere=False).log_likelihood(metrics, trials)
     valid = np.flatnonzero(np.isfinite(ll))
     if not len(valid):
         raise ValueError(f"none of {draws} prior draws gives a valid parameter set")

@@ -20,7 +20,11 @@ members with all their values, measures what is left.
 The log posterior (:class:`LogPosterior`) is the log prior plus the likelihood of the
 source's figures (:mod:`chainsim.analysis.likelihood`) at the twin's expected flows, in
 chain mode to the end of 2019 with the re-entries into offending of a full twin run at the
-calibrated values.
+calibrated values. The chain samples with the likelihood's robust mixture on every figure
+(its defensive form: heavier tails, so that the walkers cross regions where one figure is
+off); the reweighting corrects to the stated likelihood, the mixture only on the figures
+with a known conflict. The chain's fingerprint therefore does not include the targets'
+``conflict`` notes.
 
 Sampling: a history-matching wave over a Sobol sample of the prior rules out the
 implausible space (implausibility: the second-largest scaled target residual above 3; it
@@ -256,14 +260,19 @@ class LogPosterior:
             re-entries); default: the batched twin (:func:`~chainsim.engines.twin.
             expected_flows_batch`).
         on_batch: Called with the batch size after every batch (a progress bar).
+        robust_everywhere: Every figure gets the likelihood's robust mixture (default: the
+            sampler's defensive likelihood, :mod:`chainsim.analysis.likelihood`); False:
+            the stated likelihood, the mixture only on figures with a known ``conflict``.
     """
 
     def __init__(self, space: ParameterSpace, targets: dict[str, Target],
                  evaluate: Callable[[Sequence[ParameterSet], np.ndarray],
                                     list[ExpectedFlows]] | None = None,
-                 on_batch: Callable[[int], None] | None = None, workers: int = 1):
+                 on_batch: Callable[[int], None] | None = None, workers: int = 1,
+                 robust_everywhere: bool = True):
         self.space = space
         self.targets = targets
+        self.robust_everywhere = robust_everywhere
         self.keys = [target_key(t) for t in targets.values()]
         self.evaluate = evaluate or _batched
         self.on_batch = on_batch
@@ -318,7 +327,7 @@ class LogPosterior:
         out = np.full(len(metrics), -np.inf)
         for i, (m, tr) in enumerate(zip(metrics, trials, strict=True)):
             if m is not None:
-                total, _ = log_likelihood(self.targets, m, tr)
+                total, _ = log_likelihood(self.targets, m, tr, self.robust_everywhere)
                 out[i] = float(total)
         return out
 

@@ -8,9 +8,12 @@ But they do reach the 2015-2019 figures: whoever reoffends after a sanction can 
 signalled again. So the chain samples ``q(theta) phi_prior(phi)`` with
 ``q(theta) ~ prior(theta) L(theta; R0)`` (``R0`` the calibrated re-entries), while the
 joint posterior is ``p(theta, phi) ~ prior(theta) prior(phi) L(theta, phi)``, the
-likelihood of a full twin run with all of the point's values. The ratio is
+likelihood of a full twin run with all of the point's values. The chain's ``L`` is also
+the sampler's defensive likelihood (the robust mixture on every figure), the joint
+posterior's the stated one (the mixture only where a ``conflict`` is known:
+:mod:`chainsim.analysis.likelihood`). The ratio is
 
-    w(theta, phi) = L(theta, phi) / L(theta; R0),
+    w(theta, phi) = L(theta, phi) / L_defensive(theta; R0),
 
 so each candidate (a thinned chain point with a draw of the after-chain unknowns from
 their prior) is run once with the full twin, its log weight is its own log-likelihood
