@@ -678,3 +678,28 @@ def test_charge_class():
     # the three young classes are the age group 'under23' at the spell start, 'adult' '23plus'
     assert len(CLASSES) == 4
     np.testing.assert_array_equal(CLASS_AGE_GROUP, [0, 0, 0, 1])
+
+
+BEFORE_THE_CHARGE = (Event.POOL, Event.INFLOW, Event.SIGNALLED, Event.INSPECTED, Event.EXPOSED,
+                     Event.DESISTED, Event.GENERAL_OFFENCE, Event.GENERAL_CASE,
+                     Event.INVESTIGATION_STARTED, Event.TRACED, Event.REGISTERED_OTHER)
+
+
+def test_the_chain_mode_feeds_nothing_back_from_after_the_charge():
+    """In chain mode the re-entries come from outside, so nothing after the charge reaches
+    undetected offending or the queue: changing the OM's, the court's and the sentences'
+    parameters (and the resumption after a dismissal) leaves every event up to the
+    registration exactly as it was, while the events after it move. The twin's notes on
+    speed rely on this (the stages after the charge could run stage by stage)."""
+    changes = {"om_decision_months": 5.0, "trial_months": 12.0, "conviction_prob": 0.9,
+               "prison_months_mean": 30.0, "pretrial_detention_share": 0.7,
+               "appeal_share": 0.45, "resume_share": 0.85}
+    base, other = make_params(), make_params(changes)
+    reentries = expected_flows(base).reentries
+    a = expected_flows(base, full=False, reentries=reentries)
+    b = expected_flows(other, full=False, reentries=reentries)
+    for event in BEFORE_THE_CHARGE:
+        assert a.count(event).sum() > 0, event
+        np.testing.assert_array_equal(b.count(event), a.count(event), err_msg=event.name)
+    for event in (Event.SUMMONED, Event.CONVICTED, Event.PRISON, Event.RESUMED):
+        assert not np.allclose(b.count(event), a.count(event)), event
