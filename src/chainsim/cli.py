@@ -159,6 +159,13 @@ def build_parser() -> argparse.ArgumentParser:
                      help="--posterior: keep the chain's latest points as the members instead "
                           "of reweighting them to the joint posterior with the after-chain "
                           "unknowns (one full twin run per thinned chain point)")
+    cal.add_argument("--draws", type=_positive_int, default=1,
+                     help="--posterior: draws of the after-chain unknowns per candidate in the "
+                          "reweighting (default 1); a candidate's weight averages over them, "
+                          "one full twin run each")
+    cal.add_argument("--thin", type=_positive_int, default=None,
+                     help="--posterior: keep every THIN-th step of the chain as candidates "
+                          "(default: half the longest autocorrelation time)")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "
@@ -533,7 +540,8 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
                                  walkers=args.walkers, steps=args.steps, burn=args.burn,
                                  seed=args.seed, progress=not args.json, verify=args.verify,
                                  workers=args.workers, backtest=args.backtest,
-                                 fresh=args.fresh, reweight=args.reweight)
+                                 fresh=args.fresh, reweight=args.reweight,
+                                 draws=args.draws, thin=args.thin)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")

@@ -10,6 +10,8 @@ from chainsim.experiments.calibrate import DEFAULT_KNOBS
 from chainsim.experiments.posterior import LogPosterior, ParameterSpace
 from chainsim.experiments.reweight import (
     PARETO_K_LIMIT,
+    average_log_ratio,
+    choose_draws,
     importance_weights,
     own_log_likelihoods,
     reweight,
@@ -68,6 +70,62 @@ def test_systematic_resampling_keeps_each_candidate_near_its_expected_count():
     assert (again == systematic_resample(w, 40, np.random.default_rng(3))).all()
 
 
+def test_the_average_over_draws_is_the_log_of_the_mean_likelihood_ratio():
+    """log mean exp over the draws, minus the chain's; an invalid draw counts as 0."""
+    own = np.array([[-1.0, -3.0], [-2.0, -np.inf], [-np.inf, -np.inf], [-800.0, -801.0]])
+    chain = np.array([0.5, -1.0, 0.0, -2.0])
+    out = average_log_ratio(own, chain)
+    assert out[0] == pytest.approx(np.log((np.exp(-1.0) + np.exp(-3.0)) / 2) - 0.5)
+    assert out[1] == pytest.approx(-2.0 - np.log(2) + 1.0)
+    assert out[2] == -np.inf
+    assert out[3] == pytest.approx(-800.0 + np.log((1 + np.exp(-1.0)) / 2) + 2.0)  # no underflow
+    assert average_log_ratio(own[:, :1], chain)[0] == pytest.approx(-1.5)  # one draw: plain
+
+
+def test_members_take_each_draw_with_probability_proportional_to_its_likelihood():
+    """Seeded; 20,000 members at one candidate with likelihoods 1 : 2 : 5 (0 for an invalid
+    draw): each share within 4 binomial standard errors of 1/8, 2/8, 5/8."""
+    own = np.array([[0.0, np.log(2.0), np.log(5.0), -np.inf]])
+    drawn = choose_draws(own, np.zeros(20_000, dtype=np.int64), np.random.default_rng(2))
+    share = np.bincount(drawn, minlength=4) / 20_000
+    expected = np.array([1, 2, 5, 0]) / 8
+    assert share == pytest.approx(expected, abs=4 * np.sqrt(0.25 / 20_000))
+    assert share[3] == 0.0
+    single = choose_draws(own[:, :1], np.zeros(5, dtype=np.int64), np.random.default_rng(2))
+    assert (single == 0).all()
+
+
+def _toy_members(draws: int, seed: int, n: int = 4000) -> tuple[np.ndarray, float, float]:
+    """The reweighting's steps on a model with a known posterior (see the test below)."""
+    rng = np.random.default_rng(seed)
+    theta = rng.standard_normal(n)               # the chain's points: here the prior
+    phi = rng.standard_normal((n, draws))        # after-chain draws from their prior
+    own = -0.5 * ((1.5 - theta[:, None] - phi) / 0.5) ** 2
+    log_w = average_log_ratio(own, np.zeros(n))  # the chain scored no likelihood
+    w, k = importance_weights(log_w)
+    chosen = systematic_resample(w, n, rng)
+    drawn = choose_draws(own, chosen, rng)
+    return np.column_stack([theta[chosen], phi[chosen, drawn]]), 1.0 / np.sum(w**2), k
+
+
+def test_several_draws_per_candidate_sample_the_joint_posterior_with_steadier_weights():
+    """theta, phi ~ N(0, 1), y = theta + phi + N(0, 0.5^2), y = 1.5: the posterior of each
+    has mean y / 2.25 = 0.667 and variance 1 - 1 / 2.25 = 0.556, their correlation is
+    -0.8. The chain proposes theta from its prior, each candidate gets 1 or 4 draws of
+    phi. Seeded; the means' tolerance is 4 Monte Carlo standard errors with the weights'
+    effective sample size, sqrt(0.556 / ESS). With 4 draws the weights are steadier: a
+    larger effective sample size from the same candidates."""
+    one, ess_one, _ = _toy_members(1, seed=8)
+    four, ess_four, k_four = _toy_members(4, seed=8)
+    assert ess_four > 1.5 * ess_one
+    assert k_four <= PARETO_K_LIMIT
+    for members, ess in ((one, ess_one), (four, ess_four)):
+        assert members.mean(axis=0) == pytest.approx([2 / 3, 2 / 3],
+                                                     abs=4 * np.sqrt(0.556 / ess))
+    assert np.corrcoef(four.T)[0, 1] == pytest.approx(-0.8, abs=0.1)
+    assert four.var(axis=0) == pytest.approx([0.556, 0.556], rel=0.2)
+
+
 @pytest.fixture(scope="module")
 def small():
     """A 2-knob space with one chain unknown and every after-chain unknown free."""
@@ -117,6 +175,25 @@ def test_reweighting_weighs_candidates_by_their_own_likelihood_ratio(small):
     assert twice.own_log_likelihood == pytest.approx(out.own_log_likelihood, rel=0, abs=0)
 
 
+def test_with_two_draws_a_candidate_weighs_the_average_of_its_two_runs(small):
+    """Two after-chain draws per candidate: two full-twin runs each (the first the same
+    as with one draw), the weight is their average ratio, every member takes one of its
+    candidate's draws."""
+    space, targets = small
+    rng = np.random.default_rng(4)
+    points = space.start + rng.normal(0, 0.05, (4, len(space.start)))
+    free = space.draw_free(rng, 8).reshape(4, 2, -1)
+    chain_ll = LogPosterior(space, targets).score(points)[1]
+    out = reweight(space, targets, points, free, chain_ll, 8, np.random.default_rng(1))
+    assert out.own_log_likelihood.shape == (4, 2) and out.draws == 2
+    first = own_log_likelihoods(space, targets, points, free[:, 0])
+    assert out.own_log_likelihood[:, 0] == pytest.approx(first, rel=0, abs=0)
+    assert out.log_weights == pytest.approx(average_log_ratio(out.own_log_likelihood, chain_ll))
+    assert set(out.chosen_draw) <= {0, 1} and len(out.chosen_draw) == 8
+    summary = out.summary()
+    assert summary["draws_per_candidate"] == 2 and summary["full_twin_runs"] == 8
+
+
 @pytest.mark.slow
 def test_a_reweighted_posterior_run_resamples_its_members_from_the_candidates(tmp_path):
     """run_posterior(reweight=True): every thinned chain point a candidate, members
@@ -138,6 +215,13 @@ def test_a_reweighted_posterior_run_resamples_its_members_from_the_candidates(tm
     assert info["candidates"] == 18  # 3 kept steps x 6 walkers, thin 1
     assert len(frame) == 12 and frame["candidate"].between(0, 17).all()
     assert info["unique_members"] == frame["candidate"].nunique()
+    assert (frame["draw"] == 0).all()  # one draw per candidate
+    two = run_posterior(sc, targets, members=6, walkers=6, steps=4, burn=1, wave_size=0,
+                        seed=5, space=space, reweight=True, draws=2, thin=2)
+    info2, frame2 = two.settings["reweighting"], two.members
+    assert info2["candidates"] == 12 and info2["full_twin_runs"] == 24  # steps 3 and 1
+    assert frame2["draw"].isin([0, 1]).all() and frame2["step"].isin([3, 1]).all()
+    assert (two.chain.points == result.chain.points).all()  # the chain does not change
     assert np.allclose(frame["log_weight"],
                        frame["log_likelihood"] - frame["chain_log_likelihood"])
     x = np.column_stack([d.to_sample(frame[d.name].to_numpy()) for d in space.dimensions])

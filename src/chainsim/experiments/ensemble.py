@@ -27,7 +27,7 @@ DEFAULT_ENSEMBLE = Path(__file__).resolve().parents[3] / "calibration" / "poster
 KNOB_PREFIX = "knob:"
 """Prefix of a knob's key among a replication's draws (unknowns go by their name)."""
 META_COLUMNS = ("member", "log_likelihood", "log_posterior", "step", "walker",
-                "chain_log_likelihood", "log_weight", "candidate")
+                "chain_log_likelihood", "log_weight", "candidate", "draw")
 """Columns of the ensemble file that are not parameters."""
 HOW_TO_MAKE = ("run `chainsim calibrate --posterior` to sample the posterior ensemble "
                "(it writes calibration/posterior.parquet)")

@@ -716,7 +716,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                   evaluate: Callable | None = None, progress=None,
                   space: ParameterSpace | None = None, workers: int = 1,
                   checkpoint: Path | None = None, commit: str | None = None,
-                  reweight: bool = False,
+                  reweight: bool = False, draws: int = 1, thin: int | None = None,
                   on_candidate: Callable[[], None] | None = None) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
@@ -725,13 +725,13 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     calibration: the start); ``walkers`` (default ``2 d + 2``) in a small ball around
     that start; ``steps`` of the ensemble sampler, the first ``burn`` discarded (the
     re-entries stay those of the start); the chain thinned by half its longest
-    autocorrelation time (less if the chain is too short to give ``members`` points so
-    thinned: ``settings["thin"]`` below ``settings["thin_wanted"]`` says so), each point
-    with a draw of the after-chain unknowns from their prior. Without ``reweight`` the
-    latest ``members`` of those points are the ensemble; with it every thinned point is
-    a candidate, run once with the full twin, and the ensemble is resampled from the
-    candidates by their importance weights to the joint posterior
-    (:mod:`chainsim.experiments.reweight`).
+    autocorrelation time (or by ``thin``; less if the chain is too short to give
+    ``members`` points so thinned: ``settings["thin"]`` below ``settings["thin_wanted"]``
+    says so), each point with a draw of the after-chain unknowns from their prior
+    (``draws`` of them with ``reweight``). Without ``reweight`` the latest ``members`` of
+    those points are the ensemble; with it every thinned point is a candidate, run with
+    the full twin once per draw, and the ensemble is resampled from the candidates by
+    their importance weights to the joint posterior (:mod:`chainsim.experiments.reweight`).
 
     Args:
         scenario: The calibrated baseline.
@@ -754,7 +754,11 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         reweight: Reweight the thinned chain to the joint posterior with the after-chain
             unknowns (:func:`chainsim.experiments.reweight.reweight`) and resample the
             ensemble from it.
-        on_candidate: Called after every candidate's full-twin run (a progress bar).
+        draws: With ``reweight``, draws of the after-chain unknowns per candidate (its
+            weight averages over them; ``draws`` full-twin runs per candidate).
+        thin: Keep every ``thin``-th step of the chain (default: half its longest
+            autocorrelation time).
+        on_candidate: Called after every full-twin run of the reweighting (a progress bar).
 
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
@@ -812,7 +816,10 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     finally:
         post.close()
     tau = chain.autocorrelation
-    wanted = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
+    if thin is not None:
+        wanted = thin
+    else:
+        wanted = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
     # a chain too short for that thinning keeps more correlated points (stated in settings)
     thin = max(1, min(wanted, chain.points.shape[0] * walkers // members))
     pts = chain.points[::-1][::thin]  # latest first
@@ -830,22 +837,25 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     if reweight:
         from chainsim.experiments.reweight import reweight as reweight_candidates
 
-        free = space.draw_free(rng, len(flat))
+        # draw by draw: the first draws are those of a run with one draw per candidate
+        free = np.stack([space.draw_free(rng, len(flat)) for _ in range(draws)], axis=1)
         reweighting = reweight_candidates(space, targets, flat, free, ll, members, rng,
                                           workers=workers, progress=on_candidate)
-        chosen = reweighting.chosen
+        chosen, drawn = reweighting.chosen, reweighting.chosen_draw
+        member_free = free[chosen, drawn]
     else:
         chosen = np.arange(members)
-        free = space.draw_free(rng, members)
+        member_free = space.draw_free(rng, members)
     table = {dim.name: dim.to_value(flat[chosen, i]) for i, dim in enumerate(space.dimensions)}
-    table |= {dim.name: free[chosen, i] for i, dim in enumerate(space.free)}
+    table |= {dim.name: member_free[:, i] for i, dim in enumerate(space.free)}
     if reweighting is None:
         table |= {"log_likelihood": ll[chosen], "log_posterior": lp[chosen]}
     else:
-        own = reweighting.own_log_likelihood[chosen]
+        own = reweighting.own_log_likelihood[chosen, drawn]
         table |= {"log_likelihood": own, "log_posterior": lp[chosen] - ll[chosen] + own,
                   "chain_log_likelihood": ll[chosen],
-                  "log_weight": reweighting.log_weights[chosen], "candidate": chosen}
+                  "log_weight": reweighting.log_weights[chosen], "candidate": chosen,
+                  "draw": drawn}
     table |= {"step": step_index[chosen], "walker": walker_index[chosen]}
     frame = pd.DataFrame(table)
     frame.insert(0, "member", np.arange(members))

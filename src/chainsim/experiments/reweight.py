@@ -15,15 +15,31 @@ posterior's the stated one (the mixture only where a ``conflict`` is known:
 
     w(theta, phi) = L(theta, phi) / L_defensive(theta; R0),
 
-so each candidate (a thinned chain point with a draw of the after-chain unknowns from
-their prior) is run once with the full twin, its log weight is its own log-likelihood
-minus the one the chain scored, and the ensemble is a systematic resample of the
-candidates by their Pareto-smoothed weights (ArviZ's ``psislw``). The Pareto ``k`` says
-whether the weights can be trusted (below 0.7), the effective sample size how many
-independent draws the resample is worth; both go into the provenance. This is sampling
-importance resampling (Rubin 1988; Vehtari et al. 2024 for the smoothing and ``k``): it
-corrects the approximation exactly as the number of candidates grows, and with it the
-after-chain unknowns are learnt from the data where the re-entries carry information.
+so each candidate (a thinned chain point with draws of the after-chain unknowns from
+their prior) is run with the full twin, its log weight is its own log-likelihood minus
+the one the chain scored, and the ensemble is a systematic resample of the candidates by
+their Pareto-smoothed weights (ArviZ's ``psislw``). The Pareto ``k`` says whether the
+weights can be trusted (below 0.7), the effective sample size how many independent draws
+the resample is worth; both go into the provenance. This is sampling importance
+resampling (Rubin 1988; Vehtari et al. 2024 for the smoothing and ``k``): it corrects the
+approximation exactly as the number of candidates grows, and with it the after-chain
+unknowns are learnt from the data where the re-entries carry information.
+
+Several draws per candidate. Most of the weights' spread comes from the after-chain
+draw, not from the chain's point (on the committed chain, within a point the log
+weights of different draws spread by 1.6, between points' averages by 1.2), and a lucky
+draw makes a heavy candidate. With ``M`` draws ``phi_1..phi_M`` per point the point's
+weight is their average,
+
+    w(theta) = (1/M) sum_m L(theta, phi_m) / L_defensive(theta; R0),
+
+an unbiased estimate of the point's weight with the after-chain unknowns integrated
+out, and each member drawn at the point takes draw ``m`` with probability proportional
+to ``L(theta, phi_m)``. On the space of the point, its draws and the index this is
+importance sampling exactly (the draws not taken keep their prior): the members are
+draws of the joint posterior as the candidates grow, for any ``M`` (importance sampling
+with random weights; Tran et al. 2014, "Importance sampling squared"). ``M = 1`` is the
+plain scheme above.
 """
 
 from __future__ import annotations
@@ -71,13 +87,17 @@ class Reweighting:
     """The reweighting of a chain's candidates to the joint posterior.
 
     Attributes:
-        candidates: Candidates run with the full twin.
-        own_log_likelihood: Each candidate's log-likelihood with all its values.
-        log_weights: ``own_log_likelihood`` minus the chain's (``-inf``: invalid).
+        candidates: Candidates (chain points) run with the full twin.
+        own_log_likelihood: Each candidate's log-likelihood with all its values, per
+            after-chain draw ``(candidates, draws)``.
+        log_weights: Each candidate's log weight: the log of the average over its draws
+            of the likelihood ratio, ``own_log_likelihood`` minus the chain's (``-inf``:
+            invalid).
         weights: Pareto-smoothed, normalised weights (0 for invalid candidates).
         pareto_k: The smoothing's shape ``k`` (NaN: too few candidates to tell).
         ess: Effective sample size of the weights, ``1 / sum(w^2)``.
         chosen: Indices of the candidates resampled as members, in member order.
+        chosen_draw: The after-chain draw each member takes (by its own likelihood).
         seconds: Wall time of the full-twin runs and the resampling.
     """
 
@@ -88,7 +108,13 @@ class Reweighting:
     pareto_k: float
     ess: float
     chosen: np.ndarray
+    chosen_draw: np.ndarray
     seconds: float
+
+    @property
+    def draws(self) -> int:
+        """After-chain draws per candidate."""
+        return self.own_log_likelihood.shape[1]
 
     @property
     def reliable(self) -> bool:
@@ -97,15 +123,19 @@ class Reweighting:
 
     @property
     def unique(self) -> int:
-        """Distinct candidates among the members."""
-        return len(np.unique(self.chosen))
+        """Distinct members (candidate and draw)."""
+        return len(set(zip(self.chosen.tolist(), self.chosen_draw.tolist(), strict=True)))
 
     def summary(self) -> dict:
         """The figures for the provenance (``posterior.json``'s ``reweighting``)."""
         valid = np.isfinite(self.log_weights)
-        return {"method": "sampling importance resampling: full twin per candidate, "
-                          "Pareto-smoothed weights (ArviZ psislw), systematic resampling",
-                "candidates": self.candidates, "valid_candidates": int(valid.sum()),
+        return {"method": "sampling importance resampling: full twin per candidate and "
+                          "after-chain draw, the candidate's weight the average over its "
+                          "draws, Pareto-smoothed (ArviZ psislw), systematic resampling, "
+                          "each member's draw by its likelihood",
+                "candidates": self.candidates, "draws_per_candidate": self.draws,
+                "full_twin_runs": int(self.own_log_likelihood.size),
+                "valid_candidates": int(valid.sum()),
                 "pareto_k": None if not np.isfinite(self.pareto_k)
                 else round(float(self.pareto_k), 3),
                 "reliable": self.reliable, "ess": round(float(self.ess), 1),
@@ -139,7 +169,7 @@ def own_log_likelihoods(space, targets: dict[str, Target], points: np.ndarray,
         points: Points on the sampling scale ``(n, d)``.
         free: Their after-chain unknowns ``(n, len(space.free))``.
         workers: Processes (the results do not depend on it).
-        progress: Called after every candidate.
+        progress: Called after every run.
     """
     out = np.empty(len(points))
     keys = [target_key(t) for t in targets.values()]
@@ -165,6 +195,36 @@ def systematic_resample(weights: np.ndarray, n: int, rng: np.random.Generator) -
     return rng.permutation(np.searchsorted(cumulative, positions, side="right"))
 
 
+def average_log_ratio(own: np.ndarray, chain_log_likelihood: np.ndarray) -> np.ndarray:
+    """Each candidate's log weight: ``log mean_m exp(own[:, m]) - chain`` (``-inf``: none valid).
+
+    ``own`` ``(n, M)``: the full twin's log-likelihood per draw (``-inf`` where the draw's
+    values are invalid: it counts as a likelihood of 0 in the average).
+    """
+    own = np.asarray(own, dtype=float)
+    top = own.max(axis=1)
+    safe = np.where(np.isfinite(top), top, 0.0)
+    mean = np.exp(own - safe[:, None]).mean(axis=1)
+    with np.errstate(divide="ignore"):
+        log_mean = np.where(np.isfinite(top), safe + np.log(mean), -np.inf)
+    return log_mean - np.asarray(chain_log_likelihood, dtype=float)
+
+
+def choose_draws(own: np.ndarray, chosen: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each member's after-chain draw at its candidate, with probability ~ its likelihood.
+
+    With one draw per candidate every member takes it (no random numbers are used).
+    """
+    if own.shape[1] == 1:
+        return np.zeros(len(chosen), dtype=np.int64)
+    rows = own[chosen]
+    p = np.exp(rows - rows.max(axis=1, keepdims=True))
+    cumulative = np.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
+    cumulative[:, -1] = 1.0
+    u = rng.random(len(chosen))
+    return (cumulative < u[:, None]).sum(axis=1)
+
+
 def reweight(space, targets: dict[str, Target], points: np.ndarray, free: np.ndarray,
              chain_log_likelihood: np.ndarray, members: int, rng: np.random.Generator,
              workers: int = 1, progress: Callable[[], None] | None = None) -> Reweighting:
@@ -174,19 +234,25 @@ def reweight(space, targets: dict[str, Target], points: np.ndarray, free: np.nda
         space: The parameter space.
         targets: The figures.
         points: Candidates on the sampling scale ``(n, d)`` (thinned chain points).
-        free: Their draws of the after-chain unknowns from the prior.
+        free: Their draws of the after-chain unknowns from the prior: ``(n, M, f)`` for
+            ``M`` draws per candidate, or ``(n, f)`` for one.
         chain_log_likelihood: The log-likelihood the chain scored them with.
         members: Members to resample.
-        rng: Random numbers of the resampling.
+        rng: Random numbers of the resampling and of the members' draws.
         workers: Processes running the full twin.
-        progress: Called after every candidate.
+        progress: Called after every full-twin run.
 
     Raises:
         ValueError: If no candidate has a finite weight.
     """
     t0 = time.perf_counter()
-    own = own_log_likelihoods(space, targets, points, free, workers, progress)
-    log_w = own - np.asarray(chain_log_likelihood, dtype=float)
+    free = np.asarray(free, dtype=float)
+    if free.ndim == 2:
+        free = free[:, None, :]
+    n, m = free.shape[:2]
+    own = own_log_likelihoods(space, targets, np.repeat(points, m, axis=0),
+                              free.reshape(n * m, -1), workers, progress).reshape(n, m)
+    log_w = average_log_ratio(own, chain_log_likelihood)
     valid = np.isfinite(log_w)
     if not valid.any():
         raise ValueError("no candidate has a finite likelihood with the full twin")
@@ -195,5 +261,7 @@ def reweight(space, targets: dict[str, Target], points: np.ndarray, free: np.nda
     weights[valid] = smoothed
     log_w = np.where(valid, log_w, -np.inf)
     chosen = systematic_resample(weights, members, rng)
+    drawn = choose_draws(own, chosen, rng)
     return Reweighting(len(points), own, log_w, weights, float(k),
-                       float(1.0 / np.sum(smoothed**2)), chosen, time.perf_counter() - t0)
+                       float(1.0 / np.sum(smoothed**2)), chosen, drawn,
+                       time.perf_counter() - t0)

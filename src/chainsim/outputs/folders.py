@@ -266,7 +266,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            burn: int = 500, wave_size: int = 256, seed: int = 0,
                            progress: bool = False, verify: int = 0, workers: int | None = None,
                            backtest: bool = False, fresh: bool = False,
-                           reweight: bool = True) -> dict:
+                           reweight: bool = True, draws: int = 1,
+                           thin: int | None = None) -> dict:
     """Sample the posterior; write the ensemble (Parquet), its provenance and diagnostics.
 
     Files: ``posterior.parquet`` (one row per member: every sampled parameter and free
@@ -288,10 +289,11 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     steps; run again with the same settings, it goes on from there, and with more
     ``steps`` it extends the chain (the result is the uninterrupted run's, bit for bit).
     ``fresh`` removes it first. With ``reweight`` (the default) the thinned chain's points
-    are run once more with the full twin and all their values, and the members are
-    resampled by their importance weights to the joint posterior with the after-chain
-    unknowns (:mod:`chainsim.experiments.reweight`; its figures under
-    ``settings.reweighting``).
+    (every ``thin``-th step; default half the longest autocorrelation time) are run once
+    more with the full twin and all their values, ``draws`` times with draws of the
+    after-chain unknowns, and the members are resampled by their importance weights to
+    the joint posterior with the after-chain unknowns
+    (:mod:`chainsim.experiments.reweight`; its figures under ``settings.reweighting``).
 
     Returns:
         The ``posterior.json`` document.
@@ -317,7 +319,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         nonlocal candidates
         if candidates is None:
             bar.close()
-            candidates = progress_bar(None, "reweighting (full twin per candidate)", "run",
+            candidates = progress_bar(None, "reweighting (full twin per candidate and draw)",
+                                      "run",
                                       progress)
         candidates.update(1)
 
@@ -325,7 +328,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            burn=burn, wave_size=wave_size, seed=seed,
                            progress=lambda n: bar.update(n), space=space,
                            workers=workers, checkpoint=checkpoint, commit=commit,
-                           reweight=reweight, on_candidate=candidate_done)
+                           reweight=reweight, draws=draws, thin=thin,
+                           on_candidate=candidate_done)
     (bar if candidates is None else candidates).close()
     check = None
     if verify:
@@ -512,8 +516,11 @@ def posterior_status(doc: dict) -> dict:
     ppc = doc.get("predictive_check")
     rw = s.get("reweighting")
     if rw:
+        draws = rw.get("draws_per_candidate", 1)
         text += (f"; reweighted to the joint posterior with the after-chain unknowns: "
-                 f"{rw['candidates']} candidates, Pareto k {rw['pareto_k']}"
+                 f"{rw['candidates']} candidates"
+                 f"{'' if draws == 1 else f' x {draws} after-chain draws'}"
+                 f", Pareto k {rw['pareto_k']}"
                  f"{'' if rw['reliable'] else ' (above 0.7: not reliable)'}, effective "
                  f"sample size {rw['ess']:.0f}, {rw['unique_members']} distinct members")
     if ppc:
