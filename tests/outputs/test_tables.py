@@ -202,3 +202,25 @@ def test_summary_lines_use_the_singular_and_percent_signs():
     assert "92 % by the joint criterion (each within 2.82 sd" in text
     assert "effective sample size 812 of 4,000 prior draws, Pareto k 0.31)" in text
     assert not SCIENTIFIC.search(text)
+
+
+def test_the_summary_says_how_many_after_chain_draws_each_candidate_had():
+    from chainsim.outputs.folders import posterior_status
+    from chainsim.outputs.tables import posterior_summary
+
+    base = {"members": 1000, "max_r_hat": 1.2, "min_ess_bulk": 300.0, "acceptance": 0.08,
+            "seconds": 100.0, "twin_evaluations": 10}
+    rw = {"candidates": 2444, "pareto_k": 0.61, "reliable": True, "ess": 420.4,
+          "unique_members": 801}
+    settings = {"steps": 7500, "burn": 3750, "walkers": 94}
+    one = posterior_summary(base | {"settings": {"reweighting": rw}}, "cal")
+    two = posterior_summary(base | {"settings": {"reweighting": rw | {
+        "draws_per_candidate": 2}}}, "cal")
+    assert "each of 2,444 chain points run with the full twin): Pareto k 0.61" in one
+    assert ("run with the full twin, 2 draws of the after-chain unknowns each): Pareto k 0.61"
+            in two)
+    note = posterior_status(base | {"settings": settings | {"reweighting": rw | {
+        "draws_per_candidate": 2}}})["note"]
+    assert "2444 candidates x 2 after-chain draws, Pareto k 0.61" in note
+    assert "2444 candidates, Pareto k" in posterior_status(
+        base | {"settings": settings | {"reweighting": rw}})["note"]

@@ -475,10 +475,12 @@ def posterior_summary(doc: dict, out) -> str:
              f"results in {out}/"]
     rw = (doc.get("settings") or {}).get("reweighting")
     if rw:
+        m = rw.get("draws_per_candidate", 1)
+        draws = "" if m == 1 else f", {m} draws of the after-chain unknowns each"
         lines.append(
             f"Reweighted to the joint posterior with the after-chain unknowns (each of "
             f"{format_count(rw['candidates'], 'chain point', 'chain points')} run with the "
-            f"full twin): Pareto k "
+            f"full twin{draws}): Pareto k "
             f"{'-' if rw['pareto_k'] is None else format_number(rw['pareto_k'], decimals=2)}"
             f"{'' if rw['reliable'] else ' (above 0.7: not reliable)'}, effective sample size "
             f"{format_number(rw['ess'], decimals=0)}; "
