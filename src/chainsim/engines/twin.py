@@ -132,9 +132,10 @@ arithmetic, only in memory traffic. That is where the time goes: the compiled lo
 3.3-4.5 us a member and call when its buffer stays in cache, 15-16 us when, as in the
 twin, a month's 16 buffers of a pass (about 2 MB each for 16 members) take turns (6.9 us
 for one member alone). A stage-major pass would keep each series in cache; with undetected
-offending's state (16,320 numbers a member and month, about 30 million element updates a
-run) that bounds the twin at roughly 15-20 ms a member, some 10-15x one at a time: the
-issue's 20x would need a coarser state as well.
+offending's state (16,320 numbers a member and month: about 3 million element updates, some
+30 million floating-point operations a run) and some 20 million multiply-adds of spreading,
+that bounds the twin at roughly 15-20 ms a member, some 10-15x one at a time: the issue's
+20x would need a coarser state as well.
 """
 from __future__ import annotations
 
