@@ -201,12 +201,11 @@ def average_log_ratio(own: np.ndarray, chain_log_likelihood: np.ndarray) -> np.n
     ``own`` ``(n, M)``: the full twin's log-likelihood per draw (``-inf`` where the draw's
     values are invalid: it counts as a likelihood of 0 in the average).
     """
+    from scipy.special import logsumexp
+
     own = np.asarray(own, dtype=float)
-    top = own.max(axis=1)
-    safe = np.where(np.isfinite(top), top, 0.0)
-    mean = np.exp(own - safe[:, None]).mean(axis=1)
-    with np.errstate(divide="ignore"):
-        log_mean = np.where(np.isfinite(top), safe + np.log(mean), -np.inf)
+    with np.errstate(divide="ignore"):  # a row of -inf only: -inf
+        log_mean = logsumexp(own, axis=1) - np.log(own.shape[1])
     return log_mean - np.asarray(chain_log_likelihood, dtype=float)
 
 

@@ -320,8 +320,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         if candidates is None:
             bar.close()
             candidates = progress_bar(None, "reweighting (full twin per candidate and draw)",
-                                      "run",
-                                      progress)
+                                      "run", progress)
         candidates.update(1)
 
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
