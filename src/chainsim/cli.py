@@ -166,6 +166,15 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--thin", type=_positive_int, default=None,
                      help="--posterior: keep every THIN-th step of the chain as candidates "
                           "(default: half the longest autocorrelation time)")
+    cal.add_argument("--emulator", type=_whole_number(0), default=0, metavar="RUNS",
+                     help="--posterior: sample an emulator of the twin fitted on RUNS twin "
+                          "runs in --waves design waves, instead of the twin itself (0, the "
+                          "default); the reweighting with the full twin corrects it exactly")
+    cal.add_argument("--waves", type=_positive_int, default=3,
+                     help="--posterior --emulator: design waves (default 3)")
+    cal.add_argument("--candidates", type=_positive_int, default=None,
+                     help="--posterior: at most this many thinned chain points are reweighted "
+                          "(the chain is thinned more where it holds more; default: all)")
     cal.add_argument("--json", action="store_true", help="print the summary as JSON")
 
     swp = sub.add_parser("sweep", help="run a design over levers and unknowns (LHS, factorial, "
@@ -534,6 +543,13 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
         problems.append(Problem("<command line>", "--members", args.members,
                                 f"at most (steps - burn) x walkers = {(args.steps - args.burn)}"
                                 f" x {walkers}: fewer members, or more steps"))
+    if args.emulator and args.emulator < 2 * args.waves * dims:
+        problems.append(Problem("<command line>", "--emulator", args.emulator,
+                                f"0, or at least {2 * args.waves * dims} twin runs (twice the "
+                                f"{dims} sampled parameters in each of --waves {args.waves})"))
+    if args.candidates is not None and args.candidates < args.members:
+        problems.append(Problem("<command line>", "--candidates", args.candidates,
+                                f"at least --members ({args.members})"))
     if problems:
         raise InputError(problems)
     doc = posterior_to_directory(args.scenario, targets, args.out, members=args.members,
@@ -541,7 +557,8 @@ def _calibrate_posterior(args: argparse.Namespace, targets: Path) -> int:
                                  seed=args.seed, progress=not args.json, verify=args.verify,
                                  workers=args.workers, backtest=args.backtest,
                                  fresh=args.fresh, reweight=args.reweight,
-                                 draws=args.draws, thin=args.thin)
+                                 draws=args.draws, thin=args.thin, design=args.emulator,
+                                 design_waves=args.waves, candidates=args.candidates)
     if args.json:
         json.dump(doc, sys.stdout, indent=2, allow_nan=False)
         sys.stdout.write("\n")

@@ -682,6 +682,159 @@ def diagnostics(chain: Chain, names: list[str]) -> dict[str, dict[str, float]]:
             for i, name in enumerate(names)}
 
 
+class EmulatedLogPosterior:
+    """Log prior + the figures' log-likelihood at an emulator's predictions (vectorised).
+
+    The sampler's stand-in for :class:`LogPosterior` (:mod:`chainsim.experiments.emulator`):
+    the same prior and likelihood (its defensive form by default), the twin's quantities
+    replaced by the emulator's.
+
+    Args:
+        space: The parameter space.
+        targets: The figures.
+        emulator: A fitted emulator of the targets' quantities.
+        robust_everywhere: As for :class:`LogPosterior`.
+    """
+
+    def __init__(self, space: ParameterSpace, targets: dict[str, Target], emulator,
+                 robust_everywhere: bool = True):
+        self.space = space
+        self.targets = targets
+        self.emulator = emulator
+        self.robust_everywhere = robust_everywhere
+        self.evaluations = 0
+
+    def log_likelihood(self, metrics: dict, trials: dict) -> np.ndarray:
+        """The figures' log-likelihood of quantities by key (arrays, one per point)."""
+        with np.errstate(all="ignore"):
+            total, _ = log_likelihood(self.targets, metrics, trials, self.robust_everywhere)
+        total = np.asarray(total, dtype=float)
+        return np.where(np.isnan(total), -np.inf, total)
+
+    def score(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``(log posterior, log likelihood)`` of points ``(K, d)``."""
+        xs = np.atleast_2d(xs)
+        prior = self.space.log_prior(xs)
+        ll = np.full(len(xs), -np.inf)
+        ok = np.isfinite(prior)
+        if ok.any():
+            ll[ok] = self.log_likelihood(*self.emulator.predict(xs[ok]))
+            self.evaluations += int(ok.sum())
+        return prior + ll, ll
+
+    def __call__(self, xs: np.ndarray) -> np.ndarray:
+        """Rows ``(log posterior, log likelihood)``: emcee's vectorised form, with a blob."""
+        return np.stack(self.score(xs), axis=1)
+
+
+def design_runs(post: LogPosterior, points: np.ndarray):
+    """The twin's runs at ``points`` as an emulator's design (the valid ones)."""
+    from chainsim.experiments.emulator import Design
+
+    metrics, trials = post.metrics(points)
+    return Design.from_runs(points, metrics, trials, post.keys)
+
+
+def laplace_design(space: ParameterSpace, approx: Laplace, n: int, widen: float,
+                   rng: np.random.Generator) -> np.ndarray:
+    """``n`` points of the Laplace approximation widened ``widen`` times, inside the prior.
+
+    Points outside the prior's support are redrawn (at most 50 rounds; what is then still
+    missing is clipped into the support).
+    """
+    lo, hi = np.array([d.bounds for d in space.dimensions]).T
+    chol = np.linalg.cholesky(approx.covariance + 1e-12 * np.eye(len(approx.mode)))
+    kept: list[np.ndarray] = []
+    for _ in range(50):
+        need = n - len(kept)
+        if need <= 0:
+            break
+        pts = approx.mode + widen * rng.standard_normal((need, len(approx.mode))) @ chol.T
+        kept.extend(pts[np.isfinite(space.log_prior(pts))])
+    if len(kept) < n:
+        pts = approx.mode + widen * rng.standard_normal((n - len(kept), len(approx.mode))) @ chol.T
+        kept.extend(np.clip(pts, lo, hi))
+    return np.array(kept[:n])
+
+
+EMULATOR_PILOT_STEPS = 3000
+"""Steps of each pilot chain on the emulator (the first half discarded) that draws the
+next design wave."""
+
+LAPLACE_WIDENING = 1.5
+"""How much wider than the Laplace approximation the first design wave is drawn."""
+
+
+def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, design: int,
+                      waves: int, steps: int, burn: int, seed: int,
+                      rng: np.random.Generator, emulator_seed: int | None = None,
+                      progress: Callable[[str], None] | None = None
+                      ) -> tuple[Chain, EmulatedLogPosterior, dict]:
+    """The chain on an emulator of the twin, fitted in ``waves`` design waves.
+
+    Wave 1: ``design // waves`` points of the Laplace approximation widened
+    :data:`LAPLACE_WIDENING` times, run with the twin; the emulator is fitted on them.
+    Each further wave: a pilot chain of :data:`EMULATOR_PILOT_STEPS` steps on the
+    emulator from ``start``, as many of its later points (drawn at random) run with the
+    twin, predicted by the emulator first (the held-out error) and then added to the
+    design, and the emulator fitted again. The final chain: ``steps`` steps from
+    ``start`` on the last emulator, ``burn`` of them discarded.
+
+    Returns:
+        The chain, the emulated log posterior it sampled (the candidates' chain
+        log-likelihood is its), and the provenance (design sizes, held-out errors, times).
+    """
+    import time
+
+    from chainsim.experiments.emulator import Emulator, held_out_error
+
+    seed_e = seed if emulator_seed is None else emulator_seed
+    per_wave = max(1, design // max(1, waves))
+    say = progress or (lambda _text: None)
+    t0 = time.perf_counter()
+    say(f"emulator design wave 1: {per_wave} twin runs")
+    runs = design_runs(post, laplace_design(post.space, approx, per_wave, LAPLACE_WIDENING,
+                                            rng))
+    twin_seconds = time.perf_counter() - t0
+    t1 = time.perf_counter()
+    emulator = Emulator(seed=seed_e).fit(runs)
+    fit_seconds = time.perf_counter() - t1
+    waves_doc = [{"wave": 1, "from": f"Laplace approximation x {LAPLACE_WIDENING}",
+                  "runs": len(runs)}]
+    d = start.shape[1]
+    for w in range(2, waves + 1):
+        epost = EmulatedLogPosterior(post.space, post.targets, emulator)
+        say(f"emulator pilot chain {w - 1}: {EMULATOR_PILOT_STEPS} steps")
+        pilot = sample(epost, start, EMULATOR_PILOT_STEPS, EMULATOR_PILOT_STEPS // 2,
+                       seed + w)
+        pool = pilot.points.reshape(-1, d)
+        pick = rng.choice(len(pool), size=min(per_wave, len(pool)), replace=False)
+        say(f"emulator design wave {w}: {len(pick)} twin runs")
+        t = time.perf_counter()
+        new = design_runs(post, pool[np.sort(pick)])
+        twin_seconds += time.perf_counter() - t
+        error = held_out_error(emulator, new, EmulatedLogPosterior(
+            post.space, post.targets, emulator).log_likelihood)
+        waves_doc.append({"wave": w, "from": "the emulated posterior (pilot chain)",
+                          "runs": len(new), "held_out": error.summary()})
+        runs = runs + new
+        t = time.perf_counter()
+        emulator = Emulator(seed=seed_e).fit(runs)
+        fit_seconds += time.perf_counter() - t
+    epost = EmulatedLogPosterior(post.space, post.targets, emulator)
+    say(f"final chain on the emulator: {steps} steps")
+    t = time.perf_counter()
+    chain = sample(epost, start, steps, burn, seed)
+    doc = {"design_runs": len(runs), "waves": waves_doc,
+           "network": {"hidden_layers": list(emulator.hidden), "penalty": emulator.penalty,
+                       "max_iterations": emulator.max_iterations, "seed": seed_e,
+                       "library": "scikit-learn MLPRegressor (L-BFGS)"},
+           "twin_seconds": round(twin_seconds, 1), "fit_seconds": round(fit_seconds, 1),
+           "chain_seconds": round(time.perf_counter() - t, 1),
+           "emulator_evaluations": epost.evaluations}
+    return chain, epost, doc
+
+
 @dataclass
 class PosteriorRun:
     """A posterior run: its settings, chain, ensemble and diagnostics.
@@ -717,7 +870,9 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                   space: ParameterSpace | None = None, workers: int = 1,
                   checkpoint: Path | None = None, commit: str | None = None,
                   reweight: bool = False, draws: int = 1, thin: int | None = None,
-                  on_candidate: Callable[[], None] | None = None) -> PosteriorRun:
+                  on_candidate: Callable[[], None] | None = None, design: int = 0,
+                  design_waves: int = 2, candidates: int | None = None,
+                  on_stage: Callable[[str], None] | None = None) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
     Steps: a history-matching wave over the prior (reported: how much of the prior the
@@ -759,6 +914,16 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         thin: Keep every ``thin``-th step of the chain (default: half its longest
             autocorrelation time).
         on_candidate: Called after every full-twin run of the reweighting (a progress bar).
+        design: Twin runs of an emulator's design (0: the sampler runs on the twin
+            itself). With a design the walkers sample an emulator of the twin fitted in
+            ``design_waves`` waves (:func:`emulated_sampling`; no checkpoint is kept: the
+            twin runs take minutes, not hours), and the candidates' chain
+            log-likelihood is the emulated one, so ``reweight`` corrects the emulator's
+            error as well.
+        design_waves: Waves of the emulator's design.
+        candidates: At most this many thinned points become candidates (thinned more
+            where the chain holds more; default: all).
+        on_stage: Called with a line of text as each stage of an emulated run begins.
 
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
@@ -778,6 +943,8 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                           "dimensions": [dataclasses.astuple(dim) for dim in space.dimensions],
                           "start": space.start.tolist(),
                           "targets": sorted((k, repr(v)) for k, v in targets.items())})
+    if design > 0:
+        checkpoint = None  # an emulated run is short; its chain is not checkpointed
     saved = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
     commits = (saved.commits if saved is not None else []) + [commit or "unknown"]
     before = saved.seconds if saved is not None else 0.0  # the earlier sittings' wall time
@@ -811,8 +978,14 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
             state.seconds = before + time.perf_counter() - t0
             save_checkpoint(checkpoint, state)
 
-        chain = sample(post, start, steps, burn, seed, resume=saved,
-                       on_checkpoint=keep if checkpoint is not None else None)
+        emulated = None
+        if design > 0:
+            chain, _, emulated = emulated_sampling(post, approx, start, design,
+                                                   design_waves, steps, burn, seed, rng,
+                                                   progress=on_stage)
+        else:
+            chain = sample(post, start, steps, burn, seed, resume=saved,
+                           on_checkpoint=keep if checkpoint is not None else None)
     finally:
         post.close()
     tau = chain.autocorrelation
@@ -822,6 +995,8 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         wanted = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
     # a chain too short for that thinning keeps more correlated points (stated in settings)
     thin = max(1, min(wanted, chain.points.shape[0] * walkers // members))
+    if candidates is not None:  # no more candidates than asked for
+        thin = max(thin, int(np.ceil(chain.points.shape[0] * walkers / max(candidates, 1))))
     pts = chain.points[::-1][::thin]  # latest first
     lp = chain.log_posterior[::-1][::thin]
     ll = chain.log_likelihood[::-1][::thin]
@@ -871,6 +1046,17 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                 "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
                         "the start",
                 "code_commits": commits}
+    if emulated is not None:
+        settings["sampler"] = "emulator"
+        settings["emulator"] = emulated
+        settings["twin"] = ("an emulator of the twin's chain mode to " + CALIBRATION_END
+                            + " (re-entries of a full run at the start), fitted on "
+                            f"{emulated['design_runs']} twin runs")
+        settings["start"] = ("walkers drawn from a Laplace approximation at the mode "
+                             "(L-BFGS-B on the twin from the calibrated values, second "
+                             "differences of the twin)")
+    else:
+        settings["sampler"] = "twin"
     if reweighting is not None:
         settings["reweighting"] = reweighting.summary()
     return PosteriorRun(space, chain, frame, diagnostics(chain, space.names), wave, settings,

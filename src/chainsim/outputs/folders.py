@@ -267,7 +267,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            progress: bool = False, verify: int = 0, workers: int | None = None,
                            backtest: bool = False, fresh: bool = False,
                            reweight: bool = True, draws: int = 1,
-                           thin: int | None = None) -> dict:
+                           thin: int | None = None, design: int = 0, design_waves: int = 3,
+                           candidates: int | None = None) -> dict:
     """Sample the posterior; write the ensemble (Parquet), its provenance and diagnostics.
 
     Files: ``posterior.parquet`` (one row per member: every sampled parameter and free
@@ -294,6 +295,11 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     after-chain unknowns, and the members are resampled by their importance weights to
     the joint posterior with the after-chain unknowns
     (:mod:`chainsim.experiments.reweight`; its figures under ``settings.reweighting``).
+    With ``design`` twin runs the walkers sample an emulator of the twin fitted on them in
+    ``design_waves`` waves (:mod:`chainsim.experiments.emulator`; no checkpoint: the whole
+    run before the reweighting takes minutes) and the reweighting corrects it as well; its
+    design and held-out errors are under ``settings.emulator``. ``candidates`` caps the
+    points reweighted (the chain is thinned more where it holds more).
 
     Returns:
         The ``posterior.json`` document.
@@ -328,7 +334,10 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            progress=lambda n: bar.update(n), space=space,
                            workers=workers, checkpoint=checkpoint, commit=commit,
                            reweight=reweight, draws=draws, thin=thin,
-                           on_candidate=candidate_done)
+                           on_candidate=candidate_done, design=design,
+                           design_waves=design_waves, candidates=candidates,
+                           on_stage=(lambda text: bar.set_description(text)) if progress
+                           else None)
     (bar if candidates is None else candidates).close()
     check = None
     if verify:
@@ -561,4 +570,4 @@ def _finite(x) -> float | None:
 def _sampler_versions() -> dict[str, str]:
     from importlib import metadata
 
-    return {pkg: metadata.version(pkg) for pkg in ("emcee", "arviz")}
+    return {pkg: metadata.version(pkg) for pkg in ("emcee", "arviz", "scikit-learn")}
