@@ -58,7 +58,7 @@ def test_the_emulator_learns_a_smooth_function_and_is_reproducible():
     error on the regression scale is under 2 % (a constant predictor's is about 25 %), the
     share stays a share, and the same seed gives the same predictions bit for bit."""
     train, test = synthetic(600, 0), synthetic(200, 1)
-    emu = Emulator(seed=4).fit(train)
+    emu = Emulator(seed=4, networks=2).fit(train)
     assert [s.logit for s in emu.scales] == [False, True, False]  # the ratio exceeds 1
     metrics, trials = emu.predict(test.points)
     assert set(metrics) == {COUNT, SHARE, RATIO} and set(trials) == {SHARE, RATIO}
@@ -71,13 +71,21 @@ def test_the_emulator_learns_a_smooth_function_and_is_reproducible():
 
     error = held_out_error(emu, test, gaussian_ll)
     assert error.points == 200 and error.metric_error < 0.02 and error.sd < 0.5
-    again, _ = Emulator(seed=4).fit(train).predict(test.points)
+    again, _ = Emulator(seed=4, networks=2).fit(train).predict(test.points)
     np.testing.assert_array_equal(again[COUNT], metrics[COUNT])
+    # an input by its log: the function of x + 2 learnt through log(x + 2) as well
+    shifted = Design(train.points + 2, train.metrics, train.trials, train.metric_keys,
+                     train.trial_keys)
+    logged = Emulator(seed=4, networks=2, log_inputs=(True, False, True, False)).fit(shifted)
+    m_log, _ = logged.predict(test.points + 2)
+    assert np.median(np.abs(m_log[COUNT] / test.metrics[:, 0] - 1)) < 0.02
 
 
 def test_the_emulator_refuses_too_small_designs_and_predicting_unfitted():
     with pytest.raises(ValueError, match="more runs than dimensions"):
         Emulator().fit(synthetic(4, 0))
+    with pytest.raises(ValueError, match="log_inputs has 1 entries for 4 inputs"):
+        Emulator(log_inputs=(True,)).fit(synthetic(50, 0))
     with pytest.raises(RuntimeError, match="not been fitted"):
         Emulator().predict(np.zeros((1, 4)))
 

@@ -8,13 +8,15 @@ evaluations. The twin in chain mode costs 60-110 ms an evaluation on these 2 cor
 stopped at about 14 autocorrelation times (R-hat up to 1.27).
 
 What. A regression of every figure's model quantity, and of the shares' numbers of
-cases, on the point: a multi-layer perceptron (scikit-learn's ``MLPRegressor``,
-L-BFGS) from the standardised point to the standardised quantities on their natural
-scales for a regression (the log of counts, means and ratios, the logit of shares of
-cases). It is fitted on twin runs at a design of points (:mod:`chainsim.experiments.
-posterior` draws it in waves: the Laplace approximation first, then the emulated
-posterior), costs some microseconds a point, and the sampler runs on the figures'
-likelihood of its predictions.
+cases, on the point: an ensemble of :data:`NETWORKS` small multi-layer perceptrons
+(scikit-learn's ``MLPRegressor``: tanh, L-BFGS, each from its own seeded start; their
+predictions averaged) from the standardised point (the unknowns, positive and on their
+natural scale, by their log) to the standardised quantities on scales fit for a regression
+(the log of counts, means and ratios, the logit of shares of cases). It is fitted on
+twin runs at a design of points (:mod:`chainsim.experiments.posterior` draws it in
+waves: the Laplace approximation first, then the emulated posterior), costs some
+microseconds a point, and the sampler runs on the figures' likelihood of its
+predictions.
 
 Exactness. The emulator is never the answer: the chain's candidates are run with the
 full twin and reweighted to the joint posterior (:mod:`chainsim.experiments.reweight`),
@@ -24,9 +26,9 @@ Pareto ``k`` and the effective sample size of the weights. Before each wave's po
 join the design they are predicted (:func:`held_out_error`): the log-likelihood's error
 out of sample is reported.
 
-Reproducible. The network's initial weights come from the seed and its fit runs with one
-BLAS thread (``threadpoolctl``), so the same design and seed give the same emulator, bit
-for bit, on the same machine.
+Reproducible. The networks' initial weights come from the seed and their fit runs with
+one BLAS thread (``threadpoolctl``), so the same design and seed give the same emulator,
+bit for bit, on the same machine.
 """
 
 from __future__ import annotations
@@ -39,7 +41,10 @@ import numpy as np
 from chainsim.analysis.fit import Key
 
 HIDDEN_LAYERS = (64, 64)
-"""The network's hidden layers (widths)."""
+"""The networks' hidden layers (widths)."""
+
+NETWORKS = 3
+"""Networks in the ensemble (their predictions are averaged)."""
 
 PENALTY = 1e-3
 """The network's L2 penalty (scikit-learn's ``alpha``) on standardised data."""
@@ -135,13 +140,18 @@ class Emulator:
     """The twin's figures as a function of the point (fit with :meth:`fit`).
 
     Args:
-        seed: Seed of the network's initial weights.
+        seed: Seed of the first network's initial weights (the others: the next seeds).
+        log_inputs: Which inputs enter by their log (positive ones on their natural
+            scale; default none).
+        networks: Networks in the ensemble.
         hidden: Widths of the hidden layers.
         penalty: L2 penalty on the standardised data.
         max_iterations: L-BFGS iterations.
     """
 
     seed: int = 0
+    log_inputs: tuple[bool, ...] | None = None
+    networks: int = NETWORKS
     hidden: tuple[int, ...] = HIDDEN_LAYERS
     penalty: float = PENALTY
     max_iterations: int = MAX_ITERATIONS
@@ -169,15 +179,21 @@ class Emulator:
         shares = set(design.trial_keys)
         self.scales = [Scale(k, k in shares and bool(np.all(design.metrics[:, j] < 1.0)))
                        for j, k in enumerate(design.metric_keys)]
+        if self.log_inputs is not None and len(self.log_inputs) != d:
+            raise ValueError(f"log_inputs has {len(self.log_inputs)} entries for {d} inputs")
         z = self._transform(design.metrics, design.trials)
-        self._x = (design.points.mean(axis=0), _spread(design.points))
+        x = self._inputs(design.points)
+        self._x = (x.mean(axis=0), _spread(x))
         self._z = (z.mean(axis=0), _spread(z))
-        network = MLPRegressor(hidden_layer_sizes=self.hidden, solver="lbfgs",
-                               alpha=self.penalty, max_iter=self.max_iterations,
-                               tol=1e-9, random_state=self.seed)
+        u, target = (x - self._x[0]) / self._x[1], (z - self._z[0]) / self._z[1]
+        networks = []
         with threadpool_limits(1), _quiet_convergence():
-            network.fit(self._standard_x(design.points), (z - self._z[0]) / self._z[1])
-        self._network, self.size = network, n
+            for i in range(self.networks):
+                networks.append(MLPRegressor(
+                    hidden_layer_sizes=self.hidden, activation="tanh", solver="lbfgs",
+                    alpha=self.penalty, max_iter=self.max_iterations, max_fun=10**6,
+                    tol=1e-10, random_state=self.seed + i).fit(u, target))
+        self._network, self.size = networks, n
         return self
 
     def predict(self, points: np.ndarray) -> tuple[dict[Key, np.ndarray], dict[Key, np.ndarray]]:
@@ -188,8 +204,9 @@ class Emulator:
         """
         if self._network is None:
             raise RuntimeError("the emulator has not been fitted")
-        z = self._network.predict(self._standard_x(np.atleast_2d(points)))
-        z = np.atleast_2d(z) * self._z[1] + self._z[0]
+        u = (self._inputs(np.atleast_2d(points)) - self._x[0]) / self._x[1]
+        z = sum(np.atleast_2d(net.predict(u)) for net in self._network) / len(self._network)
+        z = z * self._z[1] + self._z[0]
         m = len(self.scales)
         metrics = {s.key: s.inverse(z[:, j]) for j, s in enumerate(self.scales)}
         trials = {k: np.exp(z[:, m + j]) for j, k in enumerate(self.trial_keys)}
@@ -200,8 +217,14 @@ class Emulator:
         cols += [np.log(trials[:, j]) for j in range(trials.shape[1])]
         return np.stack(cols, axis=1)
 
-    def _standard_x(self, points: np.ndarray) -> np.ndarray:
-        return (points - self._x[0]) / self._x[1]
+    def _inputs(self, points: np.ndarray) -> np.ndarray:
+        if self.log_inputs is None or not any(self.log_inputs):
+            return np.asarray(points, dtype=float)
+        out = np.array(points, dtype=float)
+        mask = np.asarray(self.log_inputs, dtype=bool)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out[:, mask] = np.log(out[:, mask])
+        return out
 
 
 def _spread(a: np.ndarray) -> np.ndarray:

@@ -789,6 +789,11 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
     from chainsim.experiments.emulator import Emulator, held_out_error
 
     seed_e = seed if emulator_seed is None else emulator_seed
+    log_inputs = tuple(not dim.log and dim.low > 0 for dim in post.space.dimensions)
+
+    def fitted(design_so_far) -> Emulator:
+        return Emulator(seed=seed_e, log_inputs=log_inputs).fit(design_so_far)
+
     per_wave = max(1, design // max(1, waves))
     say = progress or (lambda _text: None)
     t0 = time.perf_counter()
@@ -797,7 +802,7 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
                                             rng))
     twin_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
-    emulator = Emulator(seed=seed_e).fit(runs)
+    emulator = fitted(runs)
     fit_seconds = time.perf_counter() - t1
     waves_doc = [{"wave": 1, "from": f"Laplace approximation x {LAPLACE_WIDENING}",
                   "runs": len(runs)}]
@@ -819,16 +824,20 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
                           "runs": len(new), "held_out": error.summary()})
         runs = runs + new
         t = time.perf_counter()
-        emulator = Emulator(seed=seed_e).fit(runs)
+        emulator = fitted(runs)
         fit_seconds += time.perf_counter() - t
     epost = EmulatedLogPosterior(post.space, post.targets, emulator)
     say(f"final chain on the emulator: {steps} steps")
     t = time.perf_counter()
     chain = sample(epost, start, steps, burn, seed)
     doc = {"design_runs": len(runs), "waves": waves_doc,
-           "network": {"hidden_layers": list(emulator.hidden), "penalty": emulator.penalty,
+           "network": {"networks": emulator.networks,
+                       "hidden_layers": list(emulator.hidden), "activation": "tanh",
+                       "penalty": emulator.penalty,
                        "max_iterations": emulator.max_iterations, "seed": seed_e,
-                       "library": "scikit-learn MLPRegressor (L-BFGS)"},
+                       "log_inputs": [dim.name for dim, lg in
+                                      zip(post.space.dimensions, log_inputs, strict=True) if lg],
+                       "library": "scikit-learn MLPRegressor (L-BFGS), predictions averaged"},
            "twin_seconds": round(twin_seconds, 1), "fit_seconds": round(fit_seconds, 1),
            "chain_seconds": round(time.perf_counter() - t, 1),
            "emulator_evaluations": epost.evaluations}
