@@ -219,6 +219,23 @@ def test_bad_options_exit_2_in_process(args, message, capsys):
     assert message in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--emulator", "10"], "--emulator = 10: 0, or at least 276 twin runs"),
+        (["--emulator", "300", "--waves", "4"], "at least 368 twin runs"),
+        (["--candidates", "5"], "--candidates = 5: at least --members (1000)"),
+    ],
+)
+def test_bad_posterior_sampler_options_exit_2_before_any_work(args, message, tmp_path, capsys):
+    out = tmp_path / "never"
+    code = cli.main(["calibrate", "--posterior", *args, "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not out.exists()
+
+
 def test_bad_input_in_process_writes_nothing(tmp_path, capsys):
     bad = write_bad_scenario(tmp_path)
     out = tmp_path / "never"
