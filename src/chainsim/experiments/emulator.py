@@ -105,7 +105,7 @@ class Design:
             trials: Per point the numbers of cases by key.
             metric_keys: The figures' quantities, in the targets' order.
         """
-        first = next((tr for tr in trials if tr is not None), {}) or {}
+        first = next((tr for tr in trials if tr is not None), {})
         trial_keys = [k for k in metric_keys if first.get(k) is not None]
         rows, m_rows, t_rows = [], [], []
         for i, (m, tr) in enumerate(zip(metrics, trials, strict=True)):
@@ -169,6 +169,9 @@ class Emulator:
         Raises:
             ValueError: If the design has fewer runs than dimensions.
         """
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.neural_network import MLPRegressor
         from threadpoolctl import threadpool_limits
 
@@ -187,7 +190,8 @@ class Emulator:
         self._z = (z.mean(axis=0), _spread(z))
         u, target = (x - self._x[0]) / self._x[1], (z - self._z[0]) / self._z[1]
         networks = []
-        with threadpool_limits(1), _quiet_convergence():
+        with threadpool_limits(1), warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)  # the iteration limit
             for i in range(self.networks):
                 networks.append(MLPRegressor(
                     hidden_layer_sizes=self.hidden, activation="tanh", solver="lbfgs",
@@ -231,22 +235,6 @@ def _spread(a: np.ndarray) -> np.ndarray:
     """Each column's standard deviation (1 where it does not vary)."""
     sd = a.std(axis=0)
     return np.where(sd > 0, sd, 1.0)
-
-
-class _quiet_convergence:
-    """Silence scikit-learn's warning that L-BFGS stopped at its iteration limit."""
-
-    def __enter__(self):
-        import warnings
-
-        from sklearn.exceptions import ConvergenceWarning
-
-        self._catch = warnings.catch_warnings()
-        self._catch.__enter__()
-        warnings.simplefilter("ignore", ConvergenceWarning)
-
-    def __exit__(self, *exc):
-        return self._catch.__exit__(*exc)
 
 
 @dataclass(frozen=True)

@@ -331,15 +331,13 @@ class LogPosterior:
                 out[i] = float(total)
         return out
 
+    def likelihood_at(self, xs: np.ndarray) -> np.ndarray:
+        """The log likelihood of points inside the prior (the twin's runs)."""
+        return self.log_likelihood(*self.metrics(xs))
+
     def score(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """``(log posterior, log likelihood)`` of points ``(K, d)``."""
-        xs = np.atleast_2d(xs)
-        prior = self.space.log_prior(xs)
-        ll = np.full(len(xs), -np.inf)
-        ok = np.isfinite(prior)
-        if ok.any():
-            ll[ok] = self.log_likelihood(*self.metrics(xs[ok]))
-        return prior + ll, ll
+        return score_points(self, xs)
 
     def __call__(self, xs: np.ndarray) -> np.ndarray:
         """Rows ``(log posterior, log likelihood)``: emcee's vectorised form, with a blob."""
@@ -356,6 +354,20 @@ class LogPosterior:
                                      nan=np.inf))
             out[i] = np.sort(r)[-2] if len(r) > 1 else r.max()
         return out
+
+
+def score_points(post, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(log posterior, log likelihood)`` of points ``(K, d)`` for either log posterior.
+
+    The prior, and ``post.likelihood_at`` for the points inside it (``-inf`` elsewhere).
+    """
+    xs = np.atleast_2d(xs)
+    prior = post.space.log_prior(xs)
+    ll = np.full(len(xs), -np.inf)
+    ok = np.isfinite(prior)
+    if ok.any():
+        ll[ok] = post.likelihood_at(xs[ok])
+    return prior + ll, ll
 
 
 def _batched(params: Sequence[ParameterSet], reentries: np.ndarray) -> list[ExpectedFlows]:
@@ -711,20 +723,13 @@ class EmulatedLogPosterior:
         total = np.asarray(total, dtype=float)
         return np.where(np.isnan(total), -np.inf, total)
 
-    def score(self, xs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """``(log posterior, log likelihood)`` of points ``(K, d)``."""
-        xs = np.atleast_2d(xs)
-        prior = self.space.log_prior(xs)
-        ll = np.full(len(xs), -np.inf)
-        ok = np.isfinite(prior)
-        if ok.any():
-            ll[ok] = self.log_likelihood(*self.emulator.predict(xs[ok]))
-            self.evaluations += int(ok.sum())
-        return prior + ll, ll
+    def likelihood_at(self, xs: np.ndarray) -> np.ndarray:
+        """The log likelihood of points inside the prior (the emulator's predictions)."""
+        self.evaluations += len(xs)
+        return self.log_likelihood(*self.emulator.predict(xs))
 
-    def __call__(self, xs: np.ndarray) -> np.ndarray:
-        """Rows ``(log posterior, log likelihood)``: emcee's vectorised form, with a blob."""
-        return np.stack(self.score(xs), axis=1)
+    score = LogPosterior.score
+    __call__ = LogPosterior.__call__
 
 
 def design_runs(post: LogPosterior, points: np.ndarray):
@@ -818,8 +823,7 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
         t = time.perf_counter()
         new = design_runs(post, pool[np.sort(pick)])
         twin_seconds += time.perf_counter() - t
-        error = held_out_error(emulator, new, EmulatedLogPosterior(
-            post.space, post.targets, emulator).log_likelihood)
+        error = held_out_error(emulator, new, epost.log_likelihood)
         waves_doc.append({"wave": w, "from": "the emulated posterior (pilot chain)",
                           "runs": len(new), "held_out": error.summary()})
         runs = runs + new
@@ -1061,9 +1065,6 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         settings["twin"] = ("an emulator of the twin's chain mode to " + CALIBRATION_END
                             + " (re-entries of a full run at the start), fitted on "
                             f"{emulated['design_runs']} twin runs")
-        settings["start"] = ("walkers drawn from a Laplace approximation at the mode "
-                             "(L-BFGS-B on the twin from the calibrated values, second "
-                             "differences of the twin)")
     else:
         settings["sampler"] = "twin"
     if reweighting is not None:
