@@ -188,7 +188,7 @@ def test_the_laplace_start_finds_the_mode_and_draws_walkers_inside_the_support()
 
 
 def test_the_status_says_converged_only_within_the_thresholds():
-    """R-hat <= 1.01 and bulk ESS >= 400 (Vehtari et al. 2021); anything else provisional."""
+    """R-hat <= 1.01, bulk ESS >= 400 (Vehtari et al. 2021), reliable weights; else provisional."""
     from chainsim.outputs.folders import posterior_status
 
     settings = {"steps": 1000, "burn": 300, "walkers": 94}
@@ -197,3 +197,11 @@ def test_the_status_says_converged_only_within_the_thresholds():
     for r_hat, ess in ((1.02, 650), (1.008, 300), (None, 650)):
         bad = posterior_status({"max_r_hat": r_hat, "min_ess_bulk": ess, "settings": settings})
         assert not bad["converged"] and "provisional" in bad["note"]
+    rw = {"candidates": 2500, "pareto_k": 0.74, "reliable": False, "ess": 300,
+          "unique_members": 600}
+    weights = posterior_status({"max_r_hat": 1.008, "min_ess_bulk": 650,
+                                "settings": settings | {"reweighting": rw}})
+    assert not weights["converged"] and "Pareto k above 0.7" in weights["note"]
+    rw |= {"pareto_k": 0.55, "reliable": True}
+    assert posterior_status({"max_r_hat": 1.008, "min_ess_bulk": 650,
+                             "settings": settings | {"reweighting": rw}})["converged"]

@@ -510,14 +510,17 @@ def posterior_status(doc: dict) -> dict:
     """Whether a posterior run converged, and a note saying what the numbers are.
 
     Converged: every sampled parameter's R-hat at most :data:`R_HAT_LIMIT` and bulk ESS at
-    least :data:`ESS_MIN` (the thresholds of Vehtari et al. 2021). Anything less is
-    *provisional*; ``run``/``compare --uncertainty``, ``comparison.json`` and the report
-    then say so (:attr:`chainsim.experiments.ensemble.Ensemble.caveat`).
+    least :data:`ESS_MIN` (the thresholds of Vehtari et al. 2021) and, if the chain was
+    reweighted, importance weights that can be trusted (Pareto k at most 0.7). Anything
+    less is *provisional*; ``run``/``compare --uncertainty``, ``comparison.json`` and the
+    report then say so (:attr:`chainsim.experiments.ensemble.Ensemble.caveat`).
     """
     r_hat, ess = doc.get("max_r_hat"), doc.get("min_ess_bulk")
-    converged = (r_hat is not None and ess is not None and r_hat <= R_HAT_LIMIT
-                 and ess >= ESS_MIN)
+    mixed = (r_hat is not None and ess is not None and r_hat <= R_HAT_LIMIT
+             and ess >= ESS_MIN)
     s = doc["settings"]
+    weights_reliable = s.get("reweighting", {}).get("reliable", True)
+    converged = mixed and weights_reliable
     text = (f"{s['steps']} steps ({s['burn']} burn-in) of {s['walkers']} walkers: max R-hat "
             f"{r_hat if r_hat is None else round(r_hat, 3)}, min bulk ESS "
             f"{ess if ess is None else round(ess)}")
@@ -542,9 +545,13 @@ def posterior_status(doc: dict) -> dict:
                      "model true to the data; goal 90 %)")
     if converged:
         return {"converged": True, "note": "converged: " + text}
+    if not mixed:
+        return {"converged": False,
+                "note": f"provisional (R-hat above {R_HAT_LIMIT} or bulk ESS below {ESS_MIN}): "
+                        + text + ". Re-sample with more steps."}
     return {"converged": False,
-            "note": f"provisional (R-hat above {R_HAT_LIMIT} or bulk ESS below {ESS_MIN}): "
-                    + text + ". Re-sample with more steps."}
+            "note": "provisional (the reweighting's Pareto k above 0.7): " + text
+                    + ". Re-sample with more candidates or more --draws."}
 
 
 def _code_commit() -> str | None:
