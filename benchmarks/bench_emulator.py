@@ -12,7 +12,7 @@ members' covariance), as the emulator's later design waves are. In one run it me
   scores a step (:class:`chainsim.experiments.posterior.LogPosterior`), seconds a point;
 - the emulator's fit on ``--train`` twin runs (3 networks, one BLAS thread);
 - the emulated log posterior of a step's 94 walkers
-  (:class:`chainsim.experiments.posterior.EmulatedLogPosterior`), seconds a point;
+  (:class:`chainsim.experiments.emulated.EmulatedLogPosterior`), seconds a point;
 
 and prints the throughput ratios (against the twin one at a time) and the emulated
 log-likelihood's error on ``--test`` held-out runs (sd, bias, 95th percentile of the
@@ -32,13 +32,9 @@ import pandas as pd
 from chainsim.analysis.targets import DEFAULT_TARGETS, load_targets
 from chainsim.chain.config import load_scenario
 from chainsim.engines.twin import expected_flows
+from chainsim.experiments.emulated import EmulatedLogPosterior, design_runs
 from chainsim.experiments.emulator import Design, Emulator, held_out_error
-from chainsim.experiments.posterior import (
-    EmulatedLogPosterior,
-    LogPosterior,
-    ParameterSpace,
-    design_runs,
-)
+from chainsim.experiments.posterior import LogPosterior, ParameterSpace
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIO = ROOT / "scenarios" / "baseline.toml"

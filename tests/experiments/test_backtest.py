@@ -42,7 +42,7 @@ def test_the_backtest_is_written_beside_the_ensemble(tmp_path):
     import pandas as pd
 
     from chainsim.analysis.targets import DEFAULT_TARGETS
-    from chainsim.experiments.posterior import run_posterior
+    from chainsim.experiments.posterior_run import run_posterior
     from chainsim.outputs.folders import write_posterior
 
     sc = make_scenario()

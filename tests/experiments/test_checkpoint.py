@@ -13,13 +13,9 @@ from chainsim.experiments.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from chainsim.experiments.posterior import (
-    LogPosterior,
-    ParameterSpace,
-    initial_walkers,
-    run_posterior,
-    sample,
-)
+from chainsim.experiments.posterior import LogPosterior, ParameterSpace
+from chainsim.experiments.posterior_run import run_posterior
+from chainsim.experiments.sampler import initial_walkers, sample
 from conftest import make_scenario
 
 

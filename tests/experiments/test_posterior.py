@@ -14,9 +14,6 @@ from chainsim.experiments.posterior import (
     Dimension,
     LogPosterior,
     ParameterSpace,
-    diagnostics,
-    initial_walkers,
-    sample,
 )
 from conftest import make_scenario, short_doc
 
@@ -73,61 +70,6 @@ def test_points_outside_the_prior_or_the_allowed_ranges_are_impossible():
     assert lp[0] == -np.inf and post.evaluations == 0
 
 
-@pytest.mark.slow
-def test_the_sampler_is_reproducible_and_reports_its_diagnostics():
-    """A small chain (2 dimensions, 6 walkers, 5 steps): shapes, seeds, ArviZ's figures."""
-    space = ParameterSpace(make_scenario(), knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
-    post = LogPosterior(space, load_targets())
-    start = initial_walkers(space, space.start, 6, np.random.default_rng(0))
-    first = sample(post, start, steps=5, burn=1, seed=3)
-    again = sample(post, start, steps=5, burn=1, seed=3)
-    np.testing.assert_array_equal(first.points, again.points)
-    assert first.points.shape == (4, 6, 2) and first.log_likelihood.shape == (4, 6)
-    assert np.isfinite(first.log_posterior).all()
-    assert 0 < first.acceptance <= 1
-    stats = diagnostics(first, space.names)
-    assert set(stats) == set(space.names)
-    assert all(v["ess_bulk"] > 0 and np.isfinite(v["r_hat"]) for v in stats.values())
-
-
-@pytest.mark.slow
-def test_a_small_posterior_run_writes_a_reproducible_ensemble_with_provenance(tmp_path):
-    """run_posterior + write_posterior on 2 dimensions: members, diagnostics, figures, and the
-    same files again from the same seed."""
-    import json
-
-    import pandas as pd
-
-    from chainsim.analysis.targets import DEFAULT_TARGETS
-    from chainsim.experiments.posterior import run_posterior
-    from chainsim.outputs.folders import write_posterior
-
-    sc = make_scenario()
-    targets = load_targets()
-
-    def once(out):
-        space = ParameterSpace(sc, knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
-        result = run_posterior(sc, targets, members=12, walkers=6, steps=4, burn=1,
-                               wave_size=4, seed=5, space=space)
-        return write_posterior(result, "short.toml", DEFAULT_TARGETS, targets, out)
-
-    doc = once(tmp_path / "a")
-    members = pd.read_parquet(tmp_path / "a" / "posterior.parquet")
-    assert len(members) == 12 == doc["members"]
-    assert {"signal_hazard.scale", "resume_share", "log_likelihood", "member"} <= set(members)
-    assert doc["settings"]["walkers"] == 6 and doc["seed"] == 5
-    assert doc["priors"]["resume_share"]["prior"] == "triangular"
-    assert doc["history_matching"]["points"] == 4
-    assert doc["status"]["converged"] is False  # 4 steps: provisional
-    table = pd.read_csv(tmp_path / "a" / "posterior_diagnostics.csv")
-    assert set(table["status"]) <= {"informed", "partly informed", "prior-dominated"}
-    for name in ("posterior.png", "posterior_pairs.png", "posterior.json"):
-        assert (tmp_path / "a" / name).stat().st_size > 0
-    assert json.loads((tmp_path / "a" / "posterior.json").read_text())["members"] == 12
-    once(tmp_path / "b")
-    pd.testing.assert_frame_equal(members, pd.read_parquet(tmp_path / "b" / "posterior.parquet"))
-
-
 def test_scale_knobs_keep_their_prior_on_the_hand_set_values():
     """A scale knob samples relative to the calibrated value; its bounds, times the
     calibration's own scale, are the knob's bounds on the hand-set value."""
@@ -166,25 +108,6 @@ def test_scores_do_not_depend_on_the_number_of_worker_processes():
         np.testing.assert_array_equal(parallel.score(points)[0], serial.score(points)[0])
     finally:
         parallel.close()
-
-
-def test_the_laplace_start_finds_the_mode_and_draws_walkers_inside_the_support():
-    """On 2 dimensions: the optimiser does not lose posterior, the covariance is positive
-    definite and no wider than the prior, every walker has a finite log posterior."""
-    from chainsim.experiments.posterior import laplace, laplace_walkers
-
-    space = ParameterSpace(make_scenario(), knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
-    post = LogPosterior(space, load_targets())
-    start_lp = post.score(space.start[None])[0][0]
-    approx = laplace(post, space.start, max_iter=5)
-    assert approx.log_posterior >= start_lp - 1e-9
-    values = np.linalg.eigvalsh(approx.covariance)
-    assert (values > 0).all()
-    width = np.array([hi - lo for lo, hi in (d.bounds for d in space.dimensions)])
-    assert (np.sqrt(np.diag(approx.covariance)) <= width / np.sqrt(12) + 1e-12).all()
-    walkers = laplace_walkers(post, approx, 8, np.random.default_rng(2))
-    assert walkers.shape == (8, 2)
-    assert np.isfinite(post.score(walkers)[0]).all()
 
 
 def test_the_status_says_converged_only_within_the_thresholds():

@@ -201,7 +201,7 @@ def test_a_reweighted_posterior_run_resamples_its_members_from_the_candidates(tm
     parameters are the space's (the reweighting's columns are not parameters)."""
     from chainsim.analysis.targets import DEFAULT_TARGETS
     from chainsim.experiments.ensemble import load_ensemble
-    from chainsim.experiments.posterior import run_posterior
+    from chainsim.experiments.posterior_run import run_posterior
     from chainsim.outputs.folders import write_posterior
 
     sc = make_scenario()

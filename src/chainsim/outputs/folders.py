@@ -306,7 +306,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     """
     from chainsim.chain.config import load_scenario
     from chainsim.experiments.checkpoint import CHECKPOINT_NAME
-    from chainsim.experiments.posterior import ParameterSpace, run_posterior
+    from chainsim.experiments.posterior import ParameterSpace
+    from chainsim.experiments.posterior_run import run_posterior
 
     scenario = load_scenario(scenario_path)
     targets_path = _relative(Path(targets_path))
@@ -375,7 +376,7 @@ def write_posterior(result, scenario_name: str, targets_path: Path, targets: dic
     """Write a posterior run's files (see :func:`posterior_to_directory`).
 
     Args:
-        result: A :class:`chainsim.experiments.posterior.PosteriorRun`.
+        result: A :class:`chainsim.experiments.posterior_run.PosteriorRun`.
         scenario_name: The scenario's file, for the provenance.
         targets_path: The targets file (hashed into the provenance).
         targets: Its targets.
