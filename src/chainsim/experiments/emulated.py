@@ -4,19 +4,27 @@
 emulator's predictions (:mod:`chainsim.experiments.emulator`); :func:`emulated_sampling` fits
 the emulator on twin runs in design waves and runs the chain on it. The reweighting with the
 full twin (:mod:`chainsim.experiments.reweight`) divides the emulated likelihood out again.
+:func:`joint_emulated_sampling` is the joint mode: the after-chain unknowns are sampled too,
+on an emulator of the full twin (each point with its own re-entries into offending), so the
+reweighting only corrects the emulator's error.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from chainsim.analysis.likelihood import log_likelihood
 from chainsim.analysis.targets import Target
 from chainsim.experiments.laplace import Laplace, laplace_design
-from chainsim.experiments.posterior import LogPosterior, ParameterSpace
+from chainsim.experiments.pool import map_ordered
+from chainsim.experiments.posterior import LogPosterior, ParameterSpace, full_twin_quantities
 from chainsim.experiments.sampler import Chain, sample
+
+if TYPE_CHECKING:
+    from chainsim.experiments.emulator import Design
 
 
 class EmulatedLogPosterior:
@@ -65,6 +73,32 @@ def design_runs(post: LogPosterior, points: np.ndarray):
     return Design.from_runs(points, metrics, trials, post.keys)
 
 
+def _full_run(shared: tuple, x: np.ndarray) -> tuple[dict | None, dict | None]:
+    """One point's full-twin quantities (a task of :func:`full_design_runs`)."""
+    space, keys = shared
+    return full_twin_quantities(space, keys, x)
+
+
+def full_design_runs(space: ParameterSpace, keys: list, points: np.ndarray,
+                     workers: int = 1):
+    """The full twin's runs at points of ``space`` as an emulator's design (the valid ones).
+
+    Each point runs with all its values (:func:`chainsim.experiments.posterior.
+    full_twin_quantities`), over ``workers`` processes; the results do not depend on their
+    number. Points whose values are invalid are dropped, as :meth:`Design.from_runs` does.
+
+    Args:
+        space: The parameter space (the joint one: every value is in the point).
+        keys: The targets' quantities.
+        points: ``(n, d)`` on the sampling scale.
+        workers: Processes running the full twin.
+    """
+    from chainsim.experiments.emulator import Design
+
+    runs = list(map_ordered(_full_run, list(points), workers=workers, shared=(space, keys)))
+    return Design.from_runs(points, [m for m, _ in runs], [tr for _, tr in runs], keys)
+
+
 EMULATOR_PILOT_STEPS = 3000
 """Steps of each pilot chain on the emulator (the first half discarded) that draws the
 next design wave."""
@@ -92,31 +126,101 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
         The chain, the emulated log posterior it sampled (the candidates' chain
         log-likelihood is its), and the provenance (design sizes, held-out errors, times).
     """
+    per_wave = _per_wave(design, waves)
+    first = laplace_design(post.space, approx, per_wave, LAPLACE_WIDENING, rng)
+    return _sample_in_waves(post.space, post.targets, lambda pts: design_runs(post, pts),
+                            first, start, waves, steps, burn, seed, rng, emulator_seed,
+                            progress)
+
+
+def joint_emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray,
+                            design: int, waves: int, steps: int, burn: int, seed: int,
+                            rng: np.random.Generator, workers: int = 1,
+                            emulator_seed: int | None = None,
+                            progress: Callable[[str], None] | None = None
+                            ) -> tuple[Chain, EmulatedLogPosterior, dict]:
+    """The chain of every dimension and the after-chain unknowns on an emulator of the full twin.
+
+    As :func:`emulated_sampling`, in the joint space (``post.space.joint_space()``: the
+    after-chain unknowns sampled too) and with the full twin, each point with its own
+    re-entries into offending (:func:`full_design_runs`, over ``workers`` processes).
+    Wave 1: the chain part from the widened Laplace approximation of ``post`` (the chain
+    mode's), the after-chain part from its prior. The walkers: ``start`` (the chain part,
+    from the Laplace approximation) with draws of the after-chain unknowns from their
+    prior. Pilot chains and the final chain run in the joint space.
+
+    Args:
+        post: The chain mode's log posterior (its space, targets and keys).
+        approx: Its Laplace approximation.
+        start: Walkers of the chain part ``(walkers, d)``.
+        design: Full-twin runs of the design in all.
+        waves: Design waves.
+        steps: Steps of the final chain (burn-in included).
+        burn: Steps discarded.
+        seed: Seed of the chains (and of the networks without ``emulator_seed``).
+        rng: Random numbers of the design and of the walkers' after-chain values.
+        workers: Processes running the full twin.
+        emulator_seed: Seed of the networks.
+        progress: Called with a line of text as each stage begins.
+
+    Returns:
+        The chain (joint points), the emulated log posterior it sampled (on the joint
+        space), and the provenance (with ``"twin": "full"``).
+    """
+    space = post.space
+    joint = space.joint_space()
+    per_wave = _per_wave(design, waves)
+    first = np.hstack([laplace_design(space, approx, per_wave, LAPLACE_WIDENING, rng),
+                       space.draw_free(rng, per_wave)])
+    walkers = np.hstack([start, space.draw_free(rng, len(start))])
+    chain, epost, doc = _sample_in_waves(
+        joint, post.targets, lambda pts: full_design_runs(joint, post.keys, pts, workers),
+        first, walkers, waves, steps, burn, seed, rng, emulator_seed, progress,
+        first_from=f"Laplace approximation x {LAPLACE_WIDENING}, after-chain unknowns "
+                   "from their prior")
+    return chain, epost, doc | {"twin": "full, with each point's own re-entries"}
+
+
+def _per_wave(design: int, waves: int) -> int:
+    """Twin runs of each design wave."""
+    return max(1, design // max(1, waves))
+
+
+def _sample_in_waves(space: ParameterSpace, targets: dict[str, Target],
+                     run_twin: Callable[[np.ndarray], Design], first: np.ndarray,
+                     start: np.ndarray, waves: int, steps: int, burn: int, seed: int,
+                     rng: np.random.Generator, emulator_seed: int | None,
+                     progress: Callable[[str], None] | None,
+                     first_from: str = f"Laplace approximation x {LAPLACE_WIDENING}"
+                     ) -> tuple[Chain, EmulatedLogPosterior, dict]:
+    """The design waves and the final chain on the emulator (both samplings' common part).
+
+    Wave 1 runs ``first`` with ``run_twin``; each further wave as many points of a pilot
+    chain on the emulator so far (see :func:`emulated_sampling`).
+    """
     import time
 
     from chainsim.experiments.emulator import Emulator, held_out_error
 
     seed_e = seed if emulator_seed is None else emulator_seed
-    log_inputs = tuple(not dim.log and dim.low > 0 for dim in post.space.dimensions)
+    log_inputs = tuple(not dim.log and dim.low > 0 for dim in space.dimensions)
 
-    def fitted(design_so_far) -> Emulator:
+    def fitted(design_so_far: Design) -> Emulator:
         return Emulator(seed=seed_e, log_inputs=log_inputs).fit(design_so_far)
 
-    per_wave = max(1, design // max(1, waves))
+    per_wave = len(first)
     say = progress or (lambda _text: None)
     t0 = time.perf_counter()
     say(f"emulator design wave 1: {per_wave} twin runs")
-    runs = design_runs(post, laplace_design(post.space, approx, per_wave, LAPLACE_WIDENING,
-                                            rng))
+    runs = run_twin(first)
     twin_seconds = time.perf_counter() - t0
     t1 = time.perf_counter()
     emulator = fitted(runs)
     fit_seconds = time.perf_counter() - t1
-    waves_doc = [{"wave": 1, "from": f"Laplace approximation x {LAPLACE_WIDENING}",
-                  "runs": len(runs)}]
+    waves_doc = [{"wave": 1, "from": first_from, "runs": len(runs)}]
     d = start.shape[1]
     for w in range(2, waves + 1):
-        epost = EmulatedLogPosterior(post.space, post.targets, emulator)
+        epost = EmulatedLogPosterior(space, targets, emulator)
         say(f"emulator pilot chain {w - 1}: {EMULATOR_PILOT_STEPS} steps")
         pilot = sample(epost, start, EMULATOR_PILOT_STEPS, EMULATOR_PILOT_STEPS // 2,
                        seed + w)
@@ -124,7 +228,7 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
         pick = rng.choice(len(pool), size=min(per_wave, len(pool)), replace=False)
         say(f"emulator design wave {w}: {len(pick)} twin runs")
         t = time.perf_counter()
-        new = design_runs(post, pool[np.sort(pick)])
+        new = run_twin(pool[np.sort(pick)])
         twin_seconds += time.perf_counter() - t
         error = held_out_error(emulator, new, epost.log_likelihood)
         waves_doc.append({"wave": w, "from": "the emulated posterior (pilot chain)",
@@ -133,7 +237,7 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
         t = time.perf_counter()
         emulator = fitted(runs)
         fit_seconds += time.perf_counter() - t
-    epost = EmulatedLogPosterior(post.space, post.targets, emulator)
+    epost = EmulatedLogPosterior(space, targets, emulator)
     say(f"final chain on the emulator: {steps} steps")
     t = time.perf_counter()
     chain = sample(epost, start, steps, burn, seed)
@@ -143,7 +247,7 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
                        "penalty": emulator.penalty,
                        "max_iterations": emulator.max_iterations, "seed": seed_e,
                        "log_inputs": [dim.name for dim, lg in
-                                      zip(post.space.dimensions, log_inputs, strict=True) if lg],
+                                      zip(space.dimensions, log_inputs, strict=True) if lg],
                        "library": "scikit-learn MLPRegressor (L-BFGS), predictions averaged"},
            "twin_seconds": round(twin_seconds, 1), "fit_seconds": round(fit_seconds, 1),
            "chain_seconds": round(time.perf_counter() - t, 1),

@@ -35,14 +35,16 @@ sampler, every step scoring all walkers in one batch; ArviZ reports R-hat and th
 effective sample size, emcee the autocorrelation time
 (:mod:`chainsim.experiments.sampler`). With an emulator's design the chain runs on an
 emulator of the twin instead (:mod:`chainsim.experiments.emulated`), and the reweighting
-corrects it.
+corrects it. In the joint mode (``ParameterSpace(joint=True)``) the after-chain unknowns are
+sampled too, on an emulator of the full twin with the point's own re-entries
+(:func:`full_twin_quantities`), and the reweighting corrects only the emulator's error.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from scipy.stats import qmc
@@ -146,16 +148,23 @@ class ParameterSpace:
             knobs are relative to ``scenario``'s (calibrated) values, so their bounds are
             divided by the calibration's own scale (the prior stays the same). Without
             it ``scenario``'s values are taken as the hand-set ones.
+        joint: Sample the after-chain unknowns too (the joint mode on an emulator of the
+            full twin, :func:`chainsim.experiments.emulated.joint_emulated_sampling`):
+            they become the last dimensions, with their triangular priors, and
+            :attr:`free` is empty.
 
     Attributes:
-        dimensions: Sampled dimensions (knobs, then unknowns).
-        free: Unknowns drawn from their prior (they act only after the chain).
+        dimensions: Sampled dimensions (knobs, then the chain's unknowns; with ``joint``
+            then the after-chain unknowns).
+        free: Unknowns drawn from their prior (they act only after the chain; none with
+            ``joint``).
     """
 
     scenario: Scenario
     knobs: tuple[Knob, ...] = DEFAULT_KNOBS
     unknowns: tuple[str, ...] | None = None
     hand_set: Scenario | None = None
+    joint: bool = False
     dimensions: list[Dimension] = field(init=False)
     free: list[Dimension] = field(init=False)
 
@@ -180,6 +189,12 @@ class ParameterSpace:
                 continue
             dim = Dimension(name, "unknown", e.low, e.high, e.central, False)
             (self.free if name in AFTER_CHAIN_ONLY else self.dimensions).append(dim)
+        if self.joint:  # the after-chain unknowns last, so a point's chain part comes first
+            self.dimensions, self.free = self.dimensions + self.free, []
+
+    def joint_space(self) -> ParameterSpace:
+        """The same space with the after-chain unknowns sampled too (``joint``)."""
+        return replace(self, joint=True)
 
     @property
     def names(self) -> list[str]:
@@ -231,6 +246,30 @@ class ParameterSpace:
             draws |= {d.name: float(v) for d, v in zip(self.free, free, strict=True)}
         sc = scenario_from_dict(copy.deepcopy(doc), "<posterior>")
         return resolve(sc, "<posterior>", draws=draws)
+
+
+def full_twin_quantities(space: ParameterSpace, keys: list, x: np.ndarray,
+                         free: np.ndarray | None = None) -> tuple[dict | None, dict | None]:
+    """The full twin's target quantities and share denominators at a point.
+
+    The twin runs in full mode with all the point's values (its own re-entries into
+    offending), as the reweighting and the joint mode's design need.
+
+    Args:
+        space: The parameter space.
+        keys: The targets' quantities (:func:`chainsim.analysis.fit.target_key`).
+        x: The point on the sampling scale.
+        free: Its after-chain unknowns (see :meth:`ParameterSpace.params`).
+
+    Returns:
+        ``(metrics, trials)`` by key; ``(None, None)`` if the point's values are invalid.
+    """
+    try:
+        params = space.params(x, free)
+    except InputError:
+        return None, None
+    ef = expected_flows(params)
+    return twin_metrics(ef, keys), twin_trials(ef, keys)
 
 
 def _calibrated_scale(doc: dict, hand_set: Scenario | None, knob: Knob) -> float:

@@ -27,7 +27,7 @@ from chainsim.experiments.checkpoint import (
     load_checkpoint,
     save_checkpoint,
 )
-from chainsim.experiments.emulated import emulated_sampling
+from chainsim.experiments.emulated import emulated_sampling, joint_emulated_sampling
 from chainsim.experiments.laplace import Laplace, laplace, laplace_walkers
 from chainsim.experiments.posterior import LogPosterior, ParameterSpace, Wave, history_match
 from chainsim.experiments.sampler import Chain, diagnostics, sample
@@ -38,7 +38,7 @@ class PosteriorRun:
     """A posterior run: its settings, chain, ensemble and diagnostics.
 
     Attributes:
-        space: The parameter space.
+        space: The parameter space sampled (the joint one in the joint mode).
         chain: The chain after burn-in.
         members: The ensemble: one row per member, the sampled dimensions and the free
             unknowns on the natural scale, with ``log_likelihood``, ``log_posterior``,
@@ -70,7 +70,8 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                   reweight: bool = False, draws: int = 1, thin: int | None = None,
                   on_candidate: Callable[[], None] | None = None, design: int = 0,
                   design_waves: int = 2, candidates: int | None = None,
-                  on_stage: Callable[[str], None] | None = None) -> PosteriorRun:
+                  on_stage: Callable[[str], None] | None = None,
+                  joint: bool = False) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
     Steps: a history-matching wave over the prior (reported: how much of the prior the
@@ -123,9 +124,17 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         candidates: At most this many thinned points become candidates (thinned more
             where the chain holds more; default: all).
         on_stage: Called with a line of text as each stage of an emulated run begins.
+        joint: The joint mode (needs a ``design``): the after-chain unknowns are sampled
+            too, on an emulator of the full twin with each point's own re-entries
+            (:func:`chainsim.experiments.emulated.joint_emulated_sampling`; ``walkers``
+            default ``2 d + 2`` of the joint space's ``d``). Each candidate is a thinned
+            chain point with its own after-chain values (one draw: the chain's), so the
+            weights carry only the emulator's error; the members, the diagnostics and
+            :attr:`PosteriorRun.space` cover every dimension.
 
     Raises:
-        ValueError: If the thinned chain holds fewer than ``members`` points (run longer).
+        ValueError: If the thinned chain holds fewer than ``members`` points (run longer),
+            or ``joint`` without a ``design`` or with ``draws`` above 1.
         InputError: If ``checkpoint`` holds another run's state.
     """
     import time
@@ -133,9 +142,11 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     import pandas as pd
 
     t0 = time.perf_counter()
+    _check_joint(joint, design, draws)
     space = space or ParameterSpace(scenario)
     post = LogPosterior(space, targets, evaluate=evaluate, on_batch=progress, workers=workers)
-    d = len(space.dimensions)
+    sampled = space.joint_space() if joint else space  # the chain's dimensions
+    d = len(sampled.dimensions)
     walkers = walkers or 2 * d + 2
     rng = np.random.default_rng(seed)
     digest = fingerprint({"seed": seed, "walkers": walkers, "wave_size": wave_size,
@@ -178,7 +189,11 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
             save_checkpoint(checkpoint, state)
 
         emulated = None
-        if design > 0:
+        if joint:
+            chain, _, emulated = joint_emulated_sampling(post, approx, start, design,
+                                                         design_waves, steps, burn, seed, rng,
+                                                         workers=workers, progress=on_stage)
+        elif design > 0:
             chain, _, emulated = emulated_sampling(post, approx, start, design,
                                                    design_waves, steps, burn, seed, rng,
                                                    progress=on_stage)
@@ -211,17 +226,17 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     if reweight:
         from chainsim.experiments.reweight import reweight as reweight_candidates
 
-        # draw by draw: the first draws are those of a run with one draw per candidate
-        free = np.stack([space.draw_free(rng, len(flat)) for _ in range(draws)], axis=1)
-        reweighting = reweight_candidates(space, targets, flat, free, ll, members, rng,
+        points, free = _candidates(space, flat, joint, draws, rng)
+        reweighting = reweight_candidates(space, targets, points, free, ll, members, rng,
                                           workers=workers, progress=on_candidate)
         chosen, drawn = reweighting.chosen, reweighting.chosen_draw
         member_free = free[chosen, drawn]
     else:
         chosen = np.arange(members)
-        member_free = space.draw_free(rng, members)
-    table = {dim.name: dim.to_value(flat[chosen, i]) for i, dim in enumerate(space.dimensions)}
-    table |= {dim.name: member_free[:, i] for i, dim in enumerate(space.free)}
+        member_free = sampled.draw_free(rng, members)
+    table = {dim.name: dim.to_value(flat[chosen, i])
+             for i, dim in enumerate(sampled.dimensions)}
+    table |= {dim.name: member_free[:, i] for i, dim in enumerate(sampled.free)}
     if reweighting is None:
         table |= {"log_likelihood": ll[chosen], "log_posterior": lp[chosen]}
     else:
@@ -245,7 +260,14 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                 "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
                         "the start",
                 "code_commits": commits}
-    if emulated is not None:
+    if joint:
+        settings["sampler"] = "emulator (joint)"
+        settings["emulator"] = emulated
+        settings["twin"] = ("an emulator of the full twin to " + CALIBRATION_END + " (each "
+                            "point with its own re-entries into offending), fitted on "
+                            f"{emulated['design_runs']} full twin runs; the after-chain "
+                            "unknowns sampled with the rest")
+    elif emulated is not None:
         settings["sampler"] = "emulator"
         settings["emulator"] = emulated
         settings["twin"] = ("an emulator of the twin's chain mode to " + CALIBRATION_END
@@ -255,5 +277,34 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         settings["sampler"] = "twin"
     if reweighting is not None:
         settings["reweighting"] = reweighting.summary()
-    return PosteriorRun(space, chain, frame, diagnostics(chain, space.names), wave, settings,
-                        post.evaluations, before + time.perf_counter() - t0)
+        if joint:
+            settings["reweighting"]["after_chain"] = ("each candidate's own values from the "
+                                                      "chain (one draw)")
+    evaluations = post.evaluations + (emulated["design_runs"] if joint else 0)
+    return PosteriorRun(sampled, chain, frame, diagnostics(chain, sampled.names), wave,
+                        settings, evaluations, before + time.perf_counter() - t0)
+
+
+def _check_joint(joint: bool, design: int, draws: int) -> None:
+    """The joint mode's conditions (a ``ValueError`` if one fails)."""
+    if joint and design <= 0:
+        raise ValueError("the joint mode samples an emulator of the full twin: it needs a "
+                         "design (design > 0)")
+    if joint and draws > 1:
+        raise ValueError(f"draws = {draws}: the joint mode's candidates carry their own "
+                         "after-chain values from the chain (one draw each)")
+
+
+def _candidates(space: ParameterSpace, flat: np.ndarray, joint: bool, draws: int,
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """The candidates' chain parts ``(n, d)`` and after-chain values ``(n, draws, f)``.
+
+    In the joint mode the chain's points are split: the after-chain values are each
+    point's own (one draw). Otherwise they are ``draws`` draws from their prior per point,
+    draw by draw (the first draws are those of a run with one draw per candidate).
+    """
+    if joint:
+        d = len(space.dimensions)
+        return flat[:, :d], flat[:, None, d:]
+    free = np.stack([space.draw_free(rng, len(flat)) for _ in range(draws)], axis=1)
+    return flat, free

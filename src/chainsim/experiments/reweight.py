@@ -50,12 +50,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from chainsim.analysis.fit import target_key, twin_metrics, twin_trials
+from chainsim.analysis.fit import target_key
 from chainsim.analysis.likelihood import log_likelihood
 from chainsim.analysis.targets import Target
-from chainsim.chain.errors import InputError
-from chainsim.engines.twin import expected_flows
 from chainsim.experiments.pool import map_ordered
+from chainsim.experiments.posterior import full_twin_quantities
 
 PARETO_K_LIMIT = 0.7
 """Largest Pareto ``k`` of reliable importance weights (Vehtari et al. 2024, for a few
@@ -149,12 +148,10 @@ def _own_log_likelihood(shared: tuple, task: tuple) -> float:
     """One candidate's log-likelihood with the full twin (``-inf`` if its values are invalid)."""
     space, targets, keys = shared
     x, free = task
-    try:
-        params = space.params(x, free)
-    except InputError:
+    metrics, trials = full_twin_quantities(space, keys, x, free)
+    if metrics is None:
         return -np.inf
-    ef = expected_flows(params)
-    total, _ = log_likelihood(targets, twin_metrics(ef, keys), twin_trials(ef, keys))
+    total, _ = log_likelihood(targets, metrics, trials)
     return float(total)
 
 

@@ -268,7 +268,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            backtest: bool = False, fresh: bool = False,
                            reweight: bool = True, draws: int = 1,
                            thin: int | None = None, design: int = 0, design_waves: int = 3,
-                           candidates: int | None = None) -> dict:
+                           candidates: int | None = None, joint: bool = False) -> dict:
     """Sample the posterior; write the ensemble (Parquet), its provenance and diagnostics.
 
     Files: ``posterior.parquet`` (one row per member: every sampled parameter and free
@@ -299,7 +299,10 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     ``design_waves`` waves (:mod:`chainsim.experiments.emulator`; no checkpoint: the whole
     run before the reweighting takes minutes) and the reweighting corrects it as well; its
     design and held-out errors are under ``settings.emulator``. ``candidates`` caps the
-    points reweighted (the chain is thinned more where it holds more).
+    points reweighted (the chain is thinned more where it holds more). With ``joint`` (and
+    a ``design``) the after-chain unknowns are sampled too, on an emulator of the full
+    twin, and each candidate is reweighted with its own values from the chain
+    (:func:`chainsim.experiments.posterior_run.run_posterior`'s joint mode).
 
     Returns:
         The ``posterior.json`` document.
@@ -338,7 +341,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            on_candidate=candidate_done, design=design,
                            design_waves=design_waves, candidates=candidates,
                            on_stage=(lambda text: bar.set_description(text)) if progress
-                           else None)
+                           else None, joint=joint)
     (bar if candidates is None else candidates).close()
     check = None
     if verify:
