@@ -225,6 +225,9 @@ def test_bad_options_exit_2_in_process(args, message, capsys):
         (["--emulator", "10"], "--emulator = 10: 0, or at least 276 twin runs"),
         (["--emulator", "300", "--waves", "4"], "at least 368 twin runs"),
         (["--candidates", "5"], "--candidates = 5: at least --members (1000)"),
+        (["--joint"], "--joint = True: only with --emulator RUNS"),
+        (["--emulator", "400", "--joint", "--draws", "2"], "--draws = 2: 1 with --joint"),
+        (["--emulator", "300", "--joint"], "0, or at least 324 twin runs (twice the 54"),
     ],
 )
 def test_bad_posterior_sampler_options_exit_2_before_any_work(args, message, tmp_path, capsys):

@@ -176,8 +176,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="--posterior --emulator: sample the after-chain unknowns too, on an "
                           "emulator of the full twin (each point with its own re-entries into "
                           "offending), so that the reweighting only corrects the emulator's "
-                          "error; the design's runs cost about 5 times as much, the "
-                          "reweighting needs far fewer (one run per candidate: --draws 1)")
+                          "error: the design's full-twin runs cost about 5 times as much, "
+                          "but the weights spread far less, so far fewer candidates give the "
+                          "same effective sample size (one run each: --draws 1)")
     cal.add_argument("--candidates", type=_positive_int, default=None,
                      help="--posterior: at most this many thinned chain points are reweighted "
                           "(the chain is thinned more where it holds more; default: all)")

@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 import chainsim.experiments.emulated as emulated
-from chainsim.analysis.targets import load_targets
-from chainsim.experiments.calibrate import DEFAULT_KNOBS
 from chainsim.analysis.fit import target_key
 from chainsim.analysis.likelihood import log_likelihood
+from chainsim.analysis.targets import load_targets
+from chainsim.experiments.calibrate import DEFAULT_KNOBS
 from chainsim.experiments.emulated import EmulatedLogPosterior, design_runs, full_design_runs
 from chainsim.experiments.emulator import Design
 from chainsim.experiments.posterior import LogPosterior, ParameterSpace
@@ -144,11 +144,16 @@ def test_full_design_runs_do_not_depend_on_the_workers():
 
 @pytest.mark.slow
 def test_a_joint_posterior_run_is_reproducible_and_its_members_carry_the_chains_values(
-        monkeypatch):
+        monkeypatch, tmp_path):
     """run_posterior(joint=True) on 3 dimensions (2 waves of 16 full-twin runs, short
     chains): the provenance says joint, every member's after-chain value is its
-    candidate's own from the chain, one draw each, and the same seed gives the same
-    members."""
+    candidate's own from the chain, one draw each, the files say every dimension was
+    sampled, and the same seed gives the same members."""
+    import json
+
+    from chainsim.analysis.targets import DEFAULT_TARGETS
+    from chainsim.outputs.folders import write_posterior
+
     monkeypatch.setattr(emulated, "EMULATOR_PILOT_STEPS", 20)
     sc = make_scenario()
     targets = load_targets()
@@ -174,6 +179,13 @@ def test_a_joint_posterior_run_is_reproducible_and_its_members_carry_the_chains_
                                   pts[members["candidate"].to_numpy(), 2])
     np.testing.assert_array_equal(members["resume_share"].to_numpy(),
                                   pts[members["candidate"].to_numpy(), 1])
+    x = np.column_stack([d.to_sample(members[d.name].to_numpy()) for d in run.space.dimensions])
+    np.testing.assert_allclose(members["log_posterior"] - members["log_likelihood"],
+                               run.space.log_prior(x), rtol=1e-9)
+    write_posterior(run, "short.toml", DEFAULT_TARGETS, targets, tmp_path)
+    doc = json.loads((tmp_path / "posterior.json").read_text(encoding="utf-8"))
+    assert doc["settings"]["sampler"] == "emulator (joint)"
+    assert all(p["sampled"] for p in doc["priors"].values())
     again = once()
     np.testing.assert_array_equal(members.to_numpy(float), again.members.to_numpy(float))
 
