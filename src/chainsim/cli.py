@@ -175,7 +175,7 @@ def build_parser() -> argparse.ArgumentParser:
     cal.add_argument("--joint", action="store_true",
                      help="--posterior --emulator: sample the after-chain unknowns too, on an "
                           "emulator of the full twin (each point with its own re-entries into "
-                          "offending), so that the reweighting only corrects the emulator's "
+                          "offending), so that the reweighting mainly corrects the emulator's "
                           "error: the design's full-twin runs cost about 5 times as much, "
                           "but the weights spread far less, so far fewer candidates give the "
                           "same effective sample size (one run each: --draws 1)")

@@ -12,7 +12,7 @@ from chainsim.analysis.targets import load_targets
 from chainsim.experiments.calibrate import DEFAULT_KNOBS
 from chainsim.experiments.emulated import EmulatedLogPosterior, design_runs, full_design_runs
 from chainsim.experiments.emulator import Design
-from chainsim.experiments.posterior import LogPosterior, ParameterSpace
+from chainsim.experiments.posterior import LogPosterior, ParameterSpace, full_twin_quantities
 from chainsim.experiments.posterior_run import run_posterior
 from chainsim.experiments.reweight import own_log_likelihoods
 from conftest import make_scenario
@@ -118,13 +118,11 @@ def test_the_joint_emulated_likelihood_is_the_full_twins_where_the_emulator_is_e
                                        robust_everywhere=robust).likelihood_at(pts)
     chain_space = ParameterSpace(make_scenario(), knobs=DEFAULT_KNOBS[:1],
                                  unknowns=("resume_share", "reoffend_hazard"))
-    if robust:  # the reweighting's own runs, scored with the defensive likelihood
-        design = full_design_runs(chain_space.joint_space(), keys, pts)
-        twin = [float(log_likelihood(
-            targets, dict(zip(design.metric_keys, design.metrics[i], strict=True)),
-            dict(zip(design.trial_keys, design.trials[i], strict=True)), True)[0])
-            for i in range(len(pts))]
-    else:
+    if robust:  # the reweighting's full-twin runs (chain part, after-chain values), defensive
+        twin = [float(log_likelihood(targets, *full_twin_quantities(chain_space, keys, x[:2],
+                                                                    x[2:]), True)[0])
+                for x in pts]
+    else:  # exactly as the reweighting scores a candidate
         twin = own_log_likelihoods(chain_space, targets, pts[:, :2], pts[:, 2:])
     np.testing.assert_allclose(emulated_ll, twin, rtol=1e-12)
     assert np.ptp(emulated_ll) > 0  # the after-chain unknown moves the figures

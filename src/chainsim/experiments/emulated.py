@@ -6,7 +6,7 @@ the emulator on twin runs in design waves and runs the chain on it. The reweight
 full twin (:mod:`chainsim.experiments.reweight`) divides the emulated likelihood out again.
 :func:`joint_emulated_sampling` is the joint mode: the after-chain unknowns are sampled too,
 on an emulator of the full twin (each point with its own re-entries into offending), so the
-reweighting only corrects the emulator's error.
+reweighting only corrects the emulator's error (and the likelihood's defensive form).
 """
 
 from __future__ import annotations

@@ -37,7 +37,8 @@ effective sample size, emcee the autocorrelation time
 emulator of the twin instead (:mod:`chainsim.experiments.emulated`), and the reweighting
 corrects it. In the joint mode (``ParameterSpace(joint=True)``) the after-chain unknowns are
 sampled too, on an emulator of the full twin with the point's own re-entries
-(:func:`full_twin_quantities`), and the reweighting corrects only the emulator's error.
+(:func:`full_twin_quantities`), and the reweighting corrects only the emulator's error (and the
+defensive likelihood).
 """
 
 from __future__ import annotations

@@ -190,6 +190,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
 
         emulated = None
         if joint:
+            post.close()  # the chain mode's scoring workers are not needed again
             chain, _, emulated = joint_emulated_sampling(post, approx, start, design,
                                                          design_waves, steps, burn, seed, rng,
                                                          workers=workers, progress=on_stage)
