@@ -153,8 +153,9 @@ def build_parser() -> argparse.ArgumentParser:
                      help="posterior sampler walkers (default 2 x dimensions + 2)")
     cal.add_argument("--fresh", action="store_true",
                      help="--posterior: start afresh instead of going on from the checkpoint "
-                          "in --out (the sampler saves its state every 20 steps; run again "
-                          "with the same settings to resume, with more --steps to extend)")
+                          "or journal in --out (the sampler saves its state every 20 steps, "
+                          "an --emulator run every step it finishes; run again with the same "
+                          "settings to resume, with more --steps to extend a twin chain)")
     cal.add_argument("--no-reweight", dest="reweight", action="store_false",
                      help="--posterior: keep the chain's latest points as the members instead "
                           "of reweighting them to the joint posterior with the after-chain "

@@ -18,8 +18,8 @@ import numpy as np
 
 from chainsim.analysis.likelihood import log_likelihood
 from chainsim.analysis.targets import Target
+from chainsim.experiments.journal import Journal
 from chainsim.experiments.laplace import Laplace, laplace_design
-from chainsim.experiments.pool import map_ordered
 from chainsim.experiments.posterior import LogPosterior, ParameterSpace, full_twin_quantities
 from chainsim.experiments.sampler import Chain, sample
 
@@ -65,11 +65,18 @@ class EmulatedLogPosterior:
     __call__ = LogPosterior.__call__
 
 
-def design_runs(post: LogPosterior, points: np.ndarray):
-    """The twin's runs at ``points`` as an emulator's design (the valid ones)."""
+def design_runs(post: LogPosterior, points: np.ndarray, journal: Journal | None = None,
+                step: str = "design"):
+    """The twin's runs at ``points`` as an emulator's design (the valid ones).
+
+    With a ``journal`` the runs are kept as the step ``step`` (and read back when kept).
+    """
     from chainsim.experiments.emulator import Design
 
-    metrics, trials = post.metrics(points)
+    journal = journal or Journal(None)
+    (metrics, trials), _ = journal.value(step, (points,), lambda: post.metrics(points))
+    if journal.last_reused:  # count them as the uninterrupted run did
+        post.evaluations += sum(m is not None for m in metrics)
     return Design.from_runs(points, metrics, trials, post.keys)
 
 
@@ -80,7 +87,8 @@ def _full_run(shared: tuple, x: np.ndarray) -> tuple[dict | None, dict | None]:
 
 
 def full_design_runs(space: ParameterSpace, keys: list, points: np.ndarray,
-                     workers: int = 1):
+                     workers: int = 1, journal: Journal | None = None,
+                     step: str = "design"):
     """The full twin's runs at points of ``space`` as an emulator's design (the valid ones).
 
     Each point runs with all its values (:func:`chainsim.experiments.posterior.
@@ -92,10 +100,15 @@ def full_design_runs(space: ParameterSpace, keys: list, points: np.ndarray,
         keys: The targets' quantities.
         points: ``(n, d)`` on the sampling scale.
         workers: Processes running the full twin.
+        journal: Keeps the runs as they finish, as the step ``step``
+            (:meth:`chainsim.experiments.journal.Journal.mapped`): an interrupted design
+            goes on from them.
+        step: The step's name in the journal.
     """
     from chainsim.experiments.emulator import Design
 
-    runs = list(map_ordered(_full_run, list(points), workers=workers, shared=(space, keys)))
+    runs = (journal or Journal(None)).mapped(step, (), _full_run, list(points),
+                                            workers=workers, shared=(space, keys))
     return Design.from_runs(points, [m for m, _ in runs], [tr for _, tr in runs], keys)
 
 
@@ -110,7 +123,8 @@ LAPLACE_WIDENING = 1.5
 def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, design: int,
                       waves: int, steps: int, burn: int, seed: int,
                       rng: np.random.Generator, emulator_seed: int | None = None,
-                      progress: Callable[[str], None] | None = None
+                      progress: Callable[[str], None] | None = None,
+                      journal: Journal | None = None
                       ) -> tuple[Chain, EmulatedLogPosterior, dict]:
     """The chain on an emulator of the twin, fitted in ``waves`` design waves.
 
@@ -120,7 +134,9 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
     emulator from ``start``, as many of its later points (drawn at random) run with the
     twin, predicted by the emulator first (the held-out error) and then added to the
     design, and the emulator fitted again. The final chain: ``steps`` steps from
-    ``start`` on the last emulator, ``burn`` of them discarded.
+    ``start`` on the last emulator, ``burn`` of them discarded. With a ``journal`` every
+    step (twin runs, fits, chains) is kept as it is done and read back when the run is
+    made again (:mod:`chainsim.experiments.journal`): the same result, bit for bit.
 
     Returns:
         The chain, the emulated log posterior it sampled (the candidates' chain
@@ -128,16 +144,18 @@ def emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray, de
     """
     per_wave = _per_wave(design, waves)
     first = laplace_design(post.space, approx, per_wave, LAPLACE_WIDENING, rng)
-    return _sample_in_waves(post.space, post.targets, lambda pts: design_runs(post, pts),
+    return _sample_in_waves(post.space, post.targets,
+                            lambda pts, step: design_runs(post, pts, journal, step),
                             first, start, waves, steps, burn, seed, rng, emulator_seed,
-                            progress)
+                            progress, journal=journal)
 
 
 def joint_emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarray,
                             design: int, waves: int, steps: int, burn: int, seed: int,
                             rng: np.random.Generator, workers: int = 1,
                             emulator_seed: int | None = None,
-                            progress: Callable[[str], None] | None = None
+                            progress: Callable[[str], None] | None = None,
+                            journal: Journal | None = None
                             ) -> tuple[Chain, EmulatedLogPosterior, dict]:
     """The chain of every dimension and the after-chain unknowns on an emulator of the full twin.
 
@@ -162,6 +180,7 @@ def joint_emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarr
         workers: Processes running the full twin.
         emulator_seed: Seed of the networks.
         progress: Called with a line of text as each stage begins.
+        journal: Keeps every step as it is done (see :func:`emulated_sampling`).
 
     Returns:
         The chain (joint points), the emulated log posterior it sampled (on the joint
@@ -174,10 +193,11 @@ def joint_emulated_sampling(post: LogPosterior, approx: Laplace, start: np.ndarr
                        space.draw_free(rng, per_wave)])
     walkers = np.hstack([start, space.draw_free(rng, len(start))])
     chain, epost, doc = _sample_in_waves(
-        joint, post.targets, lambda pts: full_design_runs(joint, post.keys, pts, workers),
+        joint, post.targets,
+        lambda pts, step: full_design_runs(joint, post.keys, pts, workers, journal, step),
         first, walkers, waves, steps, burn, seed, rng, emulator_seed, progress,
         first_from=f"Laplace approximation x {LAPLACE_WIDENING}, after-chain unknowns "
-                   "from their prior")
+                   "from their prior", journal=journal)
     return chain, epost, doc | {"twin": "full, with each point's own re-entries"}
 
 
@@ -187,60 +207,74 @@ def _per_wave(design: int, waves: int) -> int:
 
 
 def _sample_in_waves(space: ParameterSpace, targets: dict[str, Target],
-                     run_twin: Callable[[np.ndarray], Design], first: np.ndarray,
+                     run_twin: Callable[[np.ndarray, str], Design], first: np.ndarray,
                      start: np.ndarray, waves: int, steps: int, burn: int, seed: int,
                      rng: np.random.Generator, emulator_seed: int | None,
                      progress: Callable[[str], None] | None,
-                     first_from: str = f"Laplace approximation x {LAPLACE_WIDENING}"
+                     first_from: str = f"Laplace approximation x {LAPLACE_WIDENING}",
+                     journal: Journal | None = None
                      ) -> tuple[Chain, EmulatedLogPosterior, dict]:
     """The design waves and the final chain on the emulator (both samplings' common part).
 
-    Wave 1 runs ``first`` with ``run_twin``; each further wave as many points of a pilot
-    chain on the emulator so far (see :func:`emulated_sampling`).
+    Wave 1 runs ``first`` with ``run_twin(points, step)``; each further wave as many
+    points of a pilot chain on the emulator so far (see :func:`emulated_sampling`). The
+    fits and the chains are kept in ``journal`` (keyed by the design's points and the
+    chain's start and settings); the twin runs by ``run_twin``.
     """
-    import time
-
     from chainsim.experiments.emulator import Emulator, held_out_error
 
+    journal = journal or Journal(None)
     seed_e = seed if emulator_seed is None else emulator_seed
     log_inputs = tuple(not dim.log and dim.low > 0 for dim in space.dimensions)
+    seconds = {"twin": 0.0, "fit": 0.0}
 
-    def fitted(design_so_far: Design) -> Emulator:
-        return Emulator(seed=seed_e, log_inputs=log_inputs).fit(design_so_far)
+    def twin(points: np.ndarray, step: str) -> Design:
+        runs = run_twin(points, step)
+        seconds["twin"] += journal.last_seconds
+        return runs
+
+    def fitted(design_so_far: Design, step: str) -> Emulator:
+        emulator, took = journal.value(
+            step, (design_so_far.points, design_so_far.metrics, design_so_far.trials, seed_e,
+                   log_inputs),
+            lambda: Emulator(seed=seed_e, log_inputs=log_inputs).fit(design_so_far))
+        seconds["fit"] += took
+        return emulator
+
+    def chain_on(epost: EmulatedLogPosterior, design_so_far: Design, step: str, n: int,
+                 discard: int, chain_seed: int) -> tuple[Chain, float]:
+        def compute() -> tuple[Chain, int]:
+            return sample(epost, start, n, discard, chain_seed), epost.evaluations
+
+        (chain, evaluations), took = journal.value(
+            step, (design_so_far.points, seed_e, start, n, discard, chain_seed), compute)
+        epost.evaluations = evaluations
+        return chain, took
 
     per_wave = len(first)
     say = progress or (lambda _text: None)
-    t0 = time.perf_counter()
     say(f"emulator design wave 1: {per_wave} twin runs")
-    runs = run_twin(first)
-    twin_seconds = time.perf_counter() - t0
-    t1 = time.perf_counter()
-    emulator = fitted(runs)
-    fit_seconds = time.perf_counter() - t1
+    runs = twin(first, "design-1")
+    emulator = fitted(runs, "emulator-1")
     waves_doc = [{"wave": 1, "from": first_from, "runs": len(runs)}]
     d = start.shape[1]
     for w in range(2, waves + 1):
         epost = EmulatedLogPosterior(space, targets, emulator)
         say(f"emulator pilot chain {w - 1}: {EMULATOR_PILOT_STEPS} steps")
-        pilot = sample(epost, start, EMULATOR_PILOT_STEPS, EMULATOR_PILOT_STEPS // 2,
-                       seed + w)
+        pilot, _ = chain_on(epost, runs, f"pilot-{w - 1}", EMULATOR_PILOT_STEPS,
+                            EMULATOR_PILOT_STEPS // 2, seed + w)
         pool = pilot.points.reshape(-1, d)
         pick = rng.choice(len(pool), size=min(per_wave, len(pool)), replace=False)
         say(f"emulator design wave {w}: {len(pick)} twin runs")
-        t = time.perf_counter()
-        new = run_twin(pool[np.sort(pick)])
-        twin_seconds += time.perf_counter() - t
+        new = twin(pool[np.sort(pick)], f"design-{w}")
         error = held_out_error(emulator, new, epost.log_likelihood)
         waves_doc.append({"wave": w, "from": "the emulated posterior (pilot chain)",
                           "runs": len(new), "held_out": error.summary()})
         runs = runs + new
-        t = time.perf_counter()
-        emulator = fitted(runs)
-        fit_seconds += time.perf_counter() - t
+        emulator = fitted(runs, f"emulator-{w}")
     epost = EmulatedLogPosterior(space, targets, emulator)
     say(f"final chain on the emulator: {steps} steps")
-    t = time.perf_counter()
-    chain = sample(epost, start, steps, burn, seed)
+    chain, chain_seconds = chain_on(epost, runs, "chain", steps, burn, seed)
     doc = {"design_runs": len(runs), "waves": waves_doc,
            "network": {"networks": emulator.networks,
                        "hidden_layers": list(emulator.hidden), "activation": "tanh",
@@ -249,7 +283,7 @@ def _sample_in_waves(space: ParameterSpace, targets: dict[str, Target],
                        "log_inputs": [dim.name for dim, lg in
                                       zip(space.dimensions, log_inputs, strict=True) if lg],
                        "library": "scikit-learn MLPRegressor (L-BFGS), predictions averaged"},
-           "twin_seconds": round(twin_seconds, 1), "fit_seconds": round(fit_seconds, 1),
-           "chain_seconds": round(time.perf_counter() - t, 1),
+           "twin_seconds": round(seconds["twin"], 1), "fit_seconds": round(seconds["fit"], 1),
+           "chain_seconds": round(chain_seconds, 1),
            "emulator_evaluations": epost.evaluations}
     return chain, epost, doc

@@ -28,6 +28,7 @@ from chainsim.experiments.checkpoint import (
     save_checkpoint,
 )
 from chainsim.experiments.emulated import emulated_sampling, joint_emulated_sampling
+from chainsim.experiments.journal import Journal
 from chainsim.experiments.laplace import Laplace, laplace, laplace_walkers
 from chainsim.experiments.posterior import LogPosterior, ParameterSpace, Wave, history_match
 from chainsim.experiments.sampler import Chain, diagnostics, sample
@@ -71,7 +72,7 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                   on_candidate: Callable[[], None] | None = None, design: int = 0,
                   design_waves: int = 2, candidates: int | None = None,
                   on_stage: Callable[[str], None] | None = None,
-                  joint: bool = False) -> PosteriorRun:
+                  joint: bool = False, journal: Path | None = None) -> PosteriorRun:
     """Sample the joint posterior and take an ensemble of ``members`` from it.
 
     Steps: a history-matching wave over the prior (reported: how much of the prior the
@@ -116,10 +117,9 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         design: Twin runs of an emulator's design (0: the sampler runs on the twin
             itself). With a design the walkers sample an emulator of the twin fitted in
             ``design_waves`` waves
-            (:func:`chainsim.experiments.emulated.emulated_sampling`; no checkpoint is
-            kept: the twin runs take minutes, not hours), and the candidates' chain
-            log-likelihood is the emulated one, so ``reweight`` corrects the emulator's
-            error as well.
+            (:func:`chainsim.experiments.emulated.emulated_sampling`; ``checkpoint`` is
+            not used, ``journal`` is), and the candidates' chain log-likelihood is the
+            emulated one, so ``reweight`` corrects the emulator's error as well.
         design_waves: Waves of the emulator's design.
         candidates: At most this many thinned points become candidates (thinned more
             where the chain holds more; default: all).
@@ -131,6 +131,11 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
             chain point with its own after-chain values (one draw: the chain's), so the
             weights carry only the emulator's error; the members, the diagnostics and
             :attr:`PosteriorRun.space` cover every dimension.
+        journal: A folder to keep an emulated run's costly steps in as they are done
+            (:mod:`chainsim.experiments.journal`: the wave, the Laplace start, the twin
+            runs of the design and of the reweighting, the fits, the chains): run again,
+            the run goes on from them, to the uninterrupted run's result bit for bit.
+            Steps read back and the commits that computed them go into the settings.
 
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer),
@@ -153,16 +158,18 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                           "dimensions": [dataclasses.astuple(dim) for dim in space.dimensions],
                           "start": space.start.tolist(),
                           "targets": sorted((k, repr(v)) for k, v in targets.items())})
+    kept = Journal(journal if design > 0 else None, digest, commit or "unknown")
     if design > 0:
-        checkpoint = None  # an emulated run is short; its chain is not checkpointed
+        checkpoint = None  # an emulated run keeps its steps in the journal instead
     saved = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
     commits = (saved.commits if saved is not None else []) + [commit or "unknown"]
     before = saved.seconds if saved is not None else 0.0  # the earlier sittings' wall time
     try:
         post.refresh(space.start)
         if saved is None:
-            wave = history_match(post, wave_size, seed) if wave_size else None
-            approx = laplace(post, space.start)
+            wave = _counted(kept, post, "wave", (wave_size,),
+                            lambda: history_match(post, wave_size, seed)) if wave_size else None
+            approx = _counted(kept, post, "laplace", (), lambda: laplace(post, space.start))
             start = laplace_walkers(post, approx, walkers, rng)
             begun = {"mode": approx.mode, "covariance": approx.covariance,
                      "laplace": np.array([approx.log_posterior, approx.iterations,
@@ -193,11 +200,12 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
             post.close()  # the chain mode's scoring workers are not needed again
             chain, _, emulated = joint_emulated_sampling(post, approx, start, design,
                                                          design_waves, steps, burn, seed, rng,
-                                                         workers=workers, progress=on_stage)
+                                                         workers=workers, progress=on_stage,
+                                                         journal=kept)
         elif design > 0:
             chain, _, emulated = emulated_sampling(post, approx, start, design,
                                                    design_waves, steps, burn, seed, rng,
-                                                   progress=on_stage)
+                                                   progress=on_stage, journal=kept)
         else:
             chain = sample(post, start, steps, burn, seed, resume=saved,
                            on_checkpoint=keep if checkpoint is not None else None)
@@ -229,7 +237,8 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
 
         points, free = _candidates(space, flat, joint, draws, rng)
         reweighting = reweight_candidates(space, targets, points, free, ll, members, rng,
-                                          workers=workers, progress=on_candidate)
+                                          workers=workers, progress=on_candidate,
+                                          journal=kept)
         chosen, drawn = reweighting.chosen, reweighting.chosen_draw
         member_free = free[chosen, drawn]
     else:
@@ -261,6 +270,9 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                 "twin": "chain mode to " + CALIBRATION_END + ", re-entries of a full run at "
                         "the start",
                 "code_commits": commits}
+    if kept.reused:  # a run that went on from its journal says from which steps and code
+        settings["journal"] = {"steps_read_back": kept.reused,
+                               "code_commits": sorted(kept.commits)}
     if joint:
         settings["sampler"] = "emulator (joint)"
         settings["emulator"] = emulated
@@ -284,6 +296,19 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     evaluations = post.evaluations + (emulated["design_runs"] if joint else 0)
     return PosteriorRun(sampled, chain, frame, diagnostics(chain, sampled.names), wave,
                         settings, evaluations, before + time.perf_counter() - t0)
+
+
+def _counted(journal: Journal, post: LogPosterior, step: str, inputs: tuple,
+             compute: Callable):
+    """A step on the twin kept in ``journal``; read back, its twin evaluations still count."""
+    def run():
+        before = post.evaluations
+        return compute(), post.evaluations - before
+
+    (result, evaluations), _ = journal.value(step, inputs, run)
+    if journal.last_reused:
+        post.evaluations += evaluations
+    return result
 
 
 def _check_joint(joint: bool, design: int, draws: int) -> None:

@@ -53,7 +53,7 @@ import numpy as np
 from chainsim.analysis.fit import target_key
 from chainsim.analysis.likelihood import log_likelihood
 from chainsim.analysis.targets import Target
-from chainsim.experiments.pool import map_ordered
+from chainsim.experiments.journal import Journal
 from chainsim.experiments.posterior import full_twin_quantities
 
 PARETO_K_LIMIT = 0.7
@@ -157,7 +157,8 @@ def _own_log_likelihood(shared: tuple, task: tuple) -> float:
 
 def own_log_likelihoods(space, targets: dict[str, Target], points: np.ndarray,
                         free: np.ndarray, workers: int = 1,
-                        progress: Callable[[], None] | None = None) -> np.ndarray:
+                        progress: Callable[[], None] | None = None,
+                        journal: Journal | None = None) -> np.ndarray:
     """Each point's log-likelihood with the full twin and its after-chain values.
 
     Args:
@@ -167,16 +168,16 @@ def own_log_likelihoods(space, targets: dict[str, Target], points: np.ndarray,
         free: Their after-chain unknowns ``(n, len(space.free))``.
         workers: Processes (the results do not depend on it).
         progress: Called after every run.
+        journal: Keeps the runs as they finish (:class:`chainsim.experiments.journal.
+            Journal`), so an interrupted reweighting goes on from them.
     """
-    out = np.empty(len(points))
     keys = [target_key(t) for t in targets.values()]
     tasks = [(points[i], free[i]) for i in range(len(points))]
-    for i, ll in enumerate(map_ordered(_own_log_likelihood, tasks, workers=workers,
-                                       shared=(space, targets, keys))):
-        out[i] = ll
-        if progress is not None:
-            progress()
-    return out
+    results = (journal or Journal(None)).mapped(
+        "reweighting", (), _own_log_likelihood, tasks, workers=workers,
+        shared=(space, targets, keys),
+        on_result=(lambda _ll: progress()) if progress is not None else None)
+    return np.array(results, dtype=float).reshape(len(points))
 
 
 def systematic_resample(weights: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -223,7 +224,8 @@ def choose_draws(own: np.ndarray, chosen: np.ndarray, rng: np.random.Generator) 
 
 def reweight(space, targets: dict[str, Target], points: np.ndarray, free: np.ndarray,
              chain_log_likelihood: np.ndarray, members: int, rng: np.random.Generator,
-             workers: int = 1, progress: Callable[[], None] | None = None) -> Reweighting:
+             workers: int = 1, progress: Callable[[], None] | None = None,
+             journal: Journal | None = None) -> Reweighting:
     """Reweight the chain's candidates to the joint posterior and resample ``members``.
 
     Args:
@@ -237,6 +239,7 @@ def reweight(space, targets: dict[str, Target], points: np.ndarray, free: np.nda
         rng: Random numbers of the resampling and of the members' draws.
         workers: Processes running the full twin.
         progress: Called after every full-twin run.
+        journal: Keeps the full-twin runs as they finish (see :func:`own_log_likelihoods`).
 
     Raises:
         ValueError: If no candidate has a finite weight.
@@ -247,7 +250,8 @@ def reweight(space, targets: dict[str, Target], points: np.ndarray, free: np.nda
         free = free[:, None, :]
     n, m = free.shape[:2]
     own = own_log_likelihoods(space, targets, np.repeat(points, m, axis=0),
-                              free.reshape(n * m, -1), workers, progress).reshape(n, m)
+                              free.reshape(n * m, -1), workers, progress,
+                              journal).reshape(n, m)
     log_w = average_log_ratio(own, chain_log_likelihood)
     valid = np.isfinite(log_w)
     if not valid.any():

@@ -296,12 +296,16 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     the joint posterior with the after-chain unknowns
     (:mod:`chainsim.experiments.reweight`; its figures under ``settings.reweighting``).
     With ``design`` twin runs the walkers sample an emulator of the twin fitted on them in
-    ``design_waves`` waves (:mod:`chainsim.experiments.emulator`; no checkpoint: the whole
-    run before the reweighting takes minutes) and the reweighting corrects it as well; its
-    design and held-out errors are under ``settings.emulator``. ``candidates`` caps the
-    points reweighted (the chain is thinned more where it holds more). With ``joint`` (and
-    a ``design``) the after-chain unknowns are sampled too, on an emulator of the full
-    twin, and each candidate is reweighted with its own values from the chain
+    ``design_waves`` waves (:mod:`chainsim.experiments.emulator`) and the reweighting
+    corrects it as well; its design and held-out errors are under ``settings.emulator``.
+    Such a run keeps its costly steps (twin runs, fits, chains) in
+    ``.posterior_journal/`` in ``out`` as they are done
+    (:mod:`chainsim.experiments.journal`); run again with the same settings, it goes on
+    from them (bit for bit the uninterrupted run), and ``fresh`` removes them first.
+    ``candidates`` caps the points reweighted (the chain is thinned more where it holds
+    more). With ``joint`` (and a ``design``) the after-chain unknowns are sampled too, on
+    an emulator of the full twin, and each candidate is reweighted with its own values
+    from the chain
     (:func:`chainsim.experiments.posterior_run.run_posterior`'s joint mode).
 
     Returns:
@@ -309,6 +313,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     """
     from chainsim.chain.config import load_scenario
     from chainsim.experiments.checkpoint import CHECKPOINT_NAME
+    from chainsim.experiments.journal import JOURNAL_NAME, Journal
     from chainsim.experiments.posterior import ParameterSpace
     from chainsim.experiments.posterior_run import run_posterior
 
@@ -317,8 +322,10 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     targets = load_targets(targets_path)
     check_output_dir(Path(out))
     checkpoint = Path(out) / CHECKPOINT_NAME
+    journal = Path(out) / JOURNAL_NAME
     if fresh:
         checkpoint.unlink(missing_ok=True)
+        Journal(journal).clear()
     commit = _code_commit()
     space = ParameterSpace(scenario, hand_set=load_scenario(scenario_path, calibrated=False))
     workers = workers or os.cpu_count() or 1
@@ -341,7 +348,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            on_candidate=candidate_done, design=design,
                            design_waves=design_waves, candidates=candidates,
                            on_stage=(lambda text: bar.set_description(text)) if progress
-                           else None, joint=joint)
+                           else None, joint=joint, journal=journal)
     (bar if candidates is None else candidates).close()
     check = None
     if verify:
