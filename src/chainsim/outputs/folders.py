@@ -313,7 +313,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     """
     from chainsim.chain.config import load_scenario
     from chainsim.experiments.checkpoint import CHECKPOINT_NAME
-    from chainsim.experiments.journal import JOURNAL_NAME, Journal
+    from chainsim.experiments.journal import JOURNAL_NAME, Journal, digest
     from chainsim.experiments.posterior import ParameterSpace
     from chainsim.experiments.posterior_run import run_posterior
 
@@ -350,6 +350,10 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            on_stage=(lambda text: bar.set_description(text)) if progress
                            else None, joint=joint, journal=journal)
     (bar if candidates is None else candidates).close()
+    # an emulated run keeps its checks in its journal too (they take minutes each)
+    checks = Journal(journal if design > 0 else None, commit=commit or "unknown",
+                     run=digest(Path(scenario_path).read_bytes(), targets_path.read_bytes(),
+                                space.start, [repr(d) for d in space.dimensions]))
     check = None
     if verify:
         from chainsim.experiments.ensemble import Ensemble
@@ -361,17 +365,19 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
         ensemble = Ensemble(Path(out) / "posterior.parquet", knobs, unknowns,
                             result.members[list(knobs + unknowns)].to_numpy(float), {})
         vbar = progress_bar(verify * 4, "predictive check", "rep", progress)
-        check = predictive_check(scenario, targets, ensemble, members=verify, seed=seed,
-                                 workers=workers, on_replication=lambda: vbar.update(1))
+        check, _ = checks.value(
+            "predictive", (ensemble.values, knobs, unknowns, verify, seed),
+            lambda: predictive_check(scenario, targets, ensemble, members=verify, seed=seed,
+                                     workers=workers, on_replication=lambda: vbar.update(1)))
         vbar.close()
     held_out = None
     if backtest:
         from chainsim.experiments.backtest import DRAWS, posterior_backtest
 
         bbar = progress_bar(DRAWS, "back-test (prior draws)", "eval", progress)
-        held_out = posterior_backtest(
+        held_out, _ = checks.value("backtest", (seed,), lambda: posterior_backtest(
             scenario, targets, seed=seed, progress=lambda n: bbar.update(n), space=space,
-            workers=workers)  # the same space: sampling does not change it
+            workers=workers))  # the same space: sampling does not change it
         bbar.close()
     calibration = None
     if scenario.calibration:
