@@ -76,6 +76,25 @@ def test_an_interrupted_map_goes_on_from_the_tasks_done(tmp_path, monkeypatch):
     assert Journal(tmp_path, run="r").mapped("runs", (), _square, tasks[:4]) == [0, 1, 4, 9]
 
 
+def test_a_map_stopped_by_an_error_keeps_what_it_finished(tmp_path):
+    """No periodic save happens within a minute, yet the tasks done before an error are kept."""
+    with pytest.raises(_Stop):
+        Journal(tmp_path, run="r").mapped("runs", (), _square_unless, list(range(6)), shared=3)
+    resumed = Journal(tmp_path, run="r")
+    assert resumed.mapped("runs", (), _square_unless, list(range(6)), shared=-1) == [
+        0, 1, 4, 9, 16, 25]
+    assert resumed.reused == ["runs (3 of 6)"]
+
+
+def test_a_file_without_a_steps_fields_is_computed_again(tmp_path):
+    import pickle
+
+    Journal(tmp_path, run="r").value("fit", (), lambda: 1)
+    (path,) = tmp_path.iterdir()
+    path.write_bytes(pickle.dumps({"something": "else"}))
+    assert Journal(tmp_path, run="r").value("fit", (), lambda: 2)[0] == 2
+
+
 def test_the_digest_sees_every_byte_dtype_and_shape():
     a = np.arange(6, dtype=float)
     assert digest(a) == digest(a.copy())
@@ -90,10 +109,10 @@ def test_the_digest_sees_every_byte_dtype_and_shape():
 @pytest.mark.slow
 def test_an_emulated_run_interrupted_in_its_reweighting_goes_on_to_the_same_members(
         tmp_path, monkeypatch):
-    """A joint emulated run (3 dimensions, 2 design waves) stopped after 5 of its
-    reweighting's full-twin runs is run again with the same journal: it reads back the
-    design, fits, chains and the 5 runs, and its members are the uninterrupted run's, bit
-    for bit."""
+    """A joint emulated run (3 dimensions, 2 design waves) stopped in its reweighting (the
+    progress callback raises after the 6th full-twin run) is run again with the same
+    journal: it reads back the design, fits, chains and the 6 runs, and its members are the
+    uninterrupted run's, bit for bit."""
     from chainsim.analysis.targets import load_targets
     from chainsim.experiments.calibrate import DEFAULT_KNOBS
     from chainsim.experiments.posterior import ParameterSpace
@@ -101,7 +120,6 @@ def test_an_emulated_run_interrupted_in_its_reweighting_goes_on_to_the_same_memb
     from conftest import make_scenario
 
     monkeypatch.setattr(emulated, "EMULATOR_PILOT_STEPS", 20)
-    monkeypatch.setattr(journal_module, "SAVE_EVERY_SECONDS", 0.0)
     sc = make_scenario()
     targets = load_targets()
 
@@ -126,7 +144,7 @@ def test_an_emulated_run_interrupted_in_its_reweighting_goes_on_to_the_same_memb
     kept = resumed.settings["journal"]["steps_read_back"]
     assert kept[:2] == ["wave", "laplace"] and "design-1 (16 of 16)" in kept
     assert {"emulator-1", "pilot-1", "emulator-2", "chain"} <= set(kept)
-    assert kept[-1].startswith("reweighting (5 of ")
+    assert kept[-1].startswith("reweighting (6 of ")  # kept although the 6th's callback failed
     assert resumed.settings["journal"]["code_commits"] == ["abc"]
     whole = once()
     assert "journal" not in whole.settings

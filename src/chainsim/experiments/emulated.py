@@ -234,10 +234,12 @@ def _sample_in_waves(space: ParameterSpace, targets: dict[str, Target],
         return runs
 
     def fitted(design_so_far: Design, step: str) -> Emulator:
+        fresh = Emulator(seed=seed_e, log_inputs=log_inputs)
+        settings = (seed_e, log_inputs, fresh.networks, fresh.hidden, fresh.penalty,
+                    fresh.max_iterations)
         emulator, took = journal.value(
-            step, (design_so_far.points, design_so_far.metrics, design_so_far.trials, seed_e,
-                   log_inputs),
-            lambda: Emulator(seed=seed_e, log_inputs=log_inputs).fit(design_so_far))
+            step, (design_so_far.points, design_so_far.metrics, design_so_far.trials,
+                   settings), lambda: fresh.fit(design_so_far))
         seconds["fit"] += took
         return emulator
 

@@ -92,9 +92,12 @@ class Journal:
             return None
         try:
             with open(path, "rb") as fh:
-                return pickle.load(fh)
+                doc = pickle.load(fh)
         except Exception:  # any unreadable file: compute the step again
             return None
+        complete = isinstance(doc, dict) and ({"value", "seconds", "commit"} <= set(doc)
+                                              or {"results", "seconds", "commits"} <= set(doc))
+        return doc if complete else None
 
     def _write(self, path: Path | None, doc: dict) -> None:
         if path is None:
@@ -168,20 +171,23 @@ class Journal:
         if rest:
             self.commits.add(self.commit)
         kwargs = {"shared": shared} if shared is not None else {}
-        for r in map_ordered(fn, rest, workers=workers, **kwargs):
-            results.append(r)
-            if on_result is not None:
-                on_result(r)
-            now = time.perf_counter()
-            if now - last >= SAVE_EVERY_SECONDS and len(results) < len(tasks):
+        saved = done_before
+        try:
+            for r in map_ordered(fn, rest, workers=workers, **kwargs):
+                results.append(r)
+                now = time.perf_counter()
+                if now - last >= SAVE_EVERY_SECONDS and len(results) < len(tasks):
+                    self._write(path, {"results": results, "commits": commits,
+                                       "seconds": seconds + now - t0})
+                    saved, last = len(results), now
+                if on_result is not None:
+                    on_result(r)
+        finally:  # an error in a task or in on_result keeps what was done
+            self.last_seconds = seconds + time.perf_counter() - t0
+            if len(results) > saved:
                 self._write(path, {"results": results, "commits": commits,
-                                   "seconds": seconds + now - t0})
-                last = now
+                                   "seconds": self.last_seconds})
         self.last_reused = done_before > 0
-        self.last_seconds = seconds + time.perf_counter() - t0
-        if len(results) > done_before:
-            self._write(path, {"results": results, "commits": commits,
-                               "seconds": self.last_seconds})
         return results
 
     def clear(self) -> None:

@@ -29,6 +29,7 @@ from chainsim.experiments.checkpoint import (
 )
 from chainsim.experiments.emulated import emulated_sampling, joint_emulated_sampling
 from chainsim.experiments.journal import Journal
+from chainsim.experiments.journal import digest as journal_digest
 from chainsim.experiments.laplace import Laplace, laplace, laplace_walkers
 from chainsim.experiments.posterior import LogPosterior, ParameterSpace, Wave, history_match
 from chainsim.experiments.sampler import Chain, diagnostics, sample
@@ -158,7 +159,12 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                           "dimensions": [dataclasses.astuple(dim) for dim in space.dimensions],
                           "start": space.start.tolist(),
                           "targets": sorted((k, repr(v)) for k, v in targets.items())})
-    kept = Journal(journal if design > 0 else None, digest, commit or "unknown")
+    # the journal's steps also hang on everything the twin reads (the whole scenario) and
+    # on the figures' notes of conflict (the stated likelihood), which the digest leaves out
+    kept = Journal(journal if design > 0 else None,
+                   journal_digest(digest, scenario.model_dump_json(),
+                                  [t.model_dump_json() for t in targets.values()]),
+                   commit or "unknown")
     if design > 0:
         checkpoint = None  # an emulated run keeps its steps in the journal instead
     saved = load_checkpoint(checkpoint, digest) if checkpoint is not None else None

@@ -298,7 +298,8 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     With ``design`` twin runs the walkers sample an emulator of the twin fitted on them in
     ``design_waves`` waves (:mod:`chainsim.experiments.emulator`) and the reweighting
     corrects it as well; its design and held-out errors are under ``settings.emulator``.
-    Such a run keeps its costly steps (twin runs, fits, chains) in
+    Such a run keeps its costly steps (twin runs, fits, chains, the predictive check and
+    the back-test) in
     ``.posterior_journal/`` in ``out`` as they are done
     (:mod:`chainsim.experiments.journal`); run again with the same settings, it goes on
     from them (bit for bit the uninterrupted run), and ``fresh`` removes them first.
@@ -379,6 +380,11 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
             scenario, targets, seed=seed, progress=lambda n: bbar.update(n), space=space,
             workers=workers))  # the same space: sampling does not change it
         bbar.close()
+    if checks.reused:  # the provenance says which checks were read back
+        kept = result.settings.setdefault("journal", {"steps_read_back": [],
+                                                      "code_commits": []})
+        kept["steps_read_back"] = kept["steps_read_back"] + checks.reused
+        kept["code_commits"] = sorted(set(kept["code_commits"]) | checks.commits)
     calibration = None
     if scenario.calibration:
         calibration = (Path(scenario_path).parent / scenario.calibration).resolve()
