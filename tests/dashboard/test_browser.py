@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.slow  # a real browser: full suite only
@@ -266,6 +267,34 @@ def _open(browser, url, size, lang):
     return page
 
 
+def _settled_page_width(page, width: int) -> int:
+    """The page's scroll width once its layout has settled (at most 15 s).
+
+    On a loaded machine a chart's first render can be momentarily wider than the viewport
+    before its container is measured (CI of stop 29: 9,939 px at 390 px, passing alone): the
+    test is of the layout a reader sees, so it waits for the width to fit and reports the
+    width it ends with; a layout that stays too wide still fails.
+    """
+    try:
+        page.wait_for_function(
+            f"document.documentElement.scrollWidth <= {width + 1}", timeout=15_000)
+    except PlaywrightTimeout:
+        pass
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
+def _widest(page) -> str:
+    """The widest element's tag and class, for a failure's message."""
+    return page.evaluate("""() => {
+        let best = null, most = 0;
+        for (const el of document.querySelectorAll('body *')) {
+            const w = el.getBoundingClientRect().right;
+            if (w > most) { most = w; best = el; }
+        }
+        return best ? `${best.tagName}.${best.className} right=${Math.round(most)}` : '';
+    }""")
+
+
 def _smallest_font(page, selector: str) -> float:
     return page.evaluate("""sel => {
         let least = 99;
@@ -305,7 +334,7 @@ def test_layout_at_every_size_in_both_languages(browser, server, size, lang):
         width, height = size
         # no sideways scrolling of the page itself, no Solara banner, no heading under
         # the language button
-        assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
+        assert _settled_page_width(page, width) <= width + 1, _widest(page)
         assert page.get_by_text("runs on Solara").count() == 0
         assert not _overlaps(page, ".cs-title", ".btn-language")
         # the labels a room reads are at least 12 px
@@ -366,7 +395,7 @@ def test_layout_at_every_size_in_both_languages(browser, server, size, lang):
             else:
                 chart = {"chain": "funnel", "recid": "recid"}[name]
                 page.locator(f".chart-{chart} svg").wait_for()
-            assert page.evaluate("document.documentElement.scrollWidth") <= width + 1, name
+            assert _settled_page_width(page, width) <= width + 1, (name, _widest(page))
             time.sleep(0.3)  # field labels float in a short transition
             assert _smallest_field_label(page) >= 11.9, name
             docs_shot(page, f"{lang}_{width}x{height}_{name}")
