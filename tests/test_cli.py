@@ -239,6 +239,23 @@ def test_bad_posterior_sampler_options_exit_2_before_any_work(args, message, tmp
     assert not out.exists()
 
 
+def test_a_journal_of_another_scenario_exits_2_and_is_kept(tmp_path, capsys):
+    """An emulated run refuses a journal claimed by another scenario or other figures (the
+    steps' keys do not hold them) before any work, and leaves the folder as it was."""
+    from chainsim.experiments.journal import DEFINITION_NAME, JOURNAL_NAME
+
+    journal = tmp_path / JOURNAL_NAME
+    journal.mkdir()
+    (journal / DEFINITION_NAME).write_text("another\n", encoding="utf-8")
+    (journal / "design-1-0123.pkl").write_bytes(b"kept")
+    code = cli.main(["calibrate", "--posterior", "--emulator", "300", "--out", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "the steps of another scenario or other figures" in err and "--fresh" in err
+    assert sorted(p.name for p in tmp_path.iterdir()) == [JOURNAL_NAME]
+    assert (journal / "design-1-0123.pkl").read_bytes() == b"kept"
+
+
 def test_bad_input_in_process_writes_nothing(tmp_path, capsys):
     bad = write_bad_scenario(tmp_path)
     out = tmp_path / "never"

@@ -43,6 +43,17 @@ def test_a_kept_value_is_read_back_and_other_inputs_compute_afresh(tmp_path):
     assert len(calls) == 3
 
 
+def test_a_folder_is_claimed_for_one_definition(tmp_path):
+    from chainsim.chain.errors import InputError
+
+    Journal(None).claim("anything")  # no folder: nothing to claim
+    Journal(tmp_path, run="r").claim("scenario A")
+    Journal(tmp_path, run="other seed").claim("scenario A")  # the same scenario: fine
+    with pytest.raises(InputError, match="another scenario or other figures"):
+        Journal(tmp_path, run="r").claim("scenario B")
+    assert (tmp_path / "definition.txt").read_text(encoding="utf-8") == "scenario A\n"
+
+
 def test_without_a_folder_nothing_is_kept(tmp_path):
     calls = []
     for _ in range(2):

@@ -14,11 +14,13 @@ keeps the result of each step in a folder (in the run's output folder, not commi
 
 A step is found by its name and a digest of everything it depends on (the run's
 definition and the step's inputs, arrays byte for byte), so a step with other inputs is
-computed afresh, never mixed up with a kept one. Every step is a pure function of its
-inputs (each carries its seeds) and the random numbers between the steps are drawn as
-before, so a run that goes on from its journal gives the uninterrupted run's result, bit
-for bit (tested). The code's commit is recorded with each step: a run resumed under other
-code says so in its provenance (:attr:`Journal.commits`).
+computed afresh, never mixed up with a kept one; and the folder is claimed for one
+scenario and set of figures (:meth:`Journal.claim`), so another's journal is refused.
+Every step is a pure function of its inputs (each carries its seeds) and the random
+numbers between the steps are drawn as before, so a run that goes on from its journal
+gives the uninterrupted run's result, bit for bit (tested). The code's commit is recorded
+with each step: a run resumed under other code says so in its provenance
+(:attr:`Journal.commits`).
 
 The files are Python pickles the run wrote itself into its own output folder; a file that
 cannot be read (cut off by a crash before the atomic rename could not happen, or of
@@ -37,11 +39,15 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+from chainsim.chain.errors import InputError
 from chainsim.experiments.pool import map_ordered
 from chainsim.files import atomic_path
 
 JOURNAL_NAME = ".posterior_journal"
 """Folder of a posterior run's journal in its output folder (not committed)."""
+
+DEFINITION_NAME = "definition.txt"
+"""The file in a journal's folder that ties it to a scenario and figures (:meth:`Journal.claim`)."""
 
 SAVE_EVERY_SECONDS = 60.0
 """The longest a mapped step's finished tasks wait before they are saved."""
@@ -189,6 +195,29 @@ class Journal:
                                    "seconds": self.last_seconds})
         self.last_reused = done_before > 0
         return results
+
+    def claim(self, definition: str) -> None:
+        """Tie the folder to what every step depends on (e.g. the scenario and the figures).
+
+        The first claim writes ``definition`` (a digest) into the folder; a later one with
+        another is refused: the steps' keys need not hold it, so a journal is never read
+        back for another scenario or other figures. A folder without a definition (of
+        code before the claim) takes this one.
+
+        Raises:
+            InputError: The folder holds the journal of another definition.
+        """
+        if self.folder is None:
+            return
+        path = self.folder / DEFINITION_NAME
+        if path.exists() and path.read_text(encoding="utf-8").strip() != definition:
+            raise InputError.single(str(self.folder), "journal",
+                                    "the steps of another scenario or other figures",
+                                    "the journal of this scenario and these figures; "
+                                    "remove it or pass --fresh to start afresh")
+        if not path.exists():
+            with atomic_path(path) as tmp:
+                tmp.write_text(definition + "\n", encoding="utf-8")
 
     def clear(self) -> None:
         """Remove the journal's folder (``--fresh``)."""

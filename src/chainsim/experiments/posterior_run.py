@@ -141,7 +141,8 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     Raises:
         ValueError: If the thinned chain holds fewer than ``members`` points (run longer),
             or ``joint`` without a ``design`` or with ``draws`` above 1.
-        InputError: If ``checkpoint`` holds another run's state.
+        InputError: If ``checkpoint`` holds another run's state, or ``journal`` the steps
+            of another scenario or other figures.
     """
     import time
 
@@ -159,12 +160,12 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
                           "dimensions": [dataclasses.astuple(dim) for dim in space.dimensions],
                           "start": space.start.tolist(),
                           "targets": sorted((k, repr(v)) for k, v in targets.items())})
-    # the journal's steps also hang on everything the twin reads (the whole scenario) and
-    # on the figures' notes of conflict (the stated likelihood), which the digest leaves out
-    kept = Journal(journal if design > 0 else None,
-                   journal_digest(digest, scenario.model_dump_json(),
-                                  [t.model_dump_json() for t in targets.values()]),
-                   commit or "unknown")
+    kept = Journal(journal if design > 0 else None, digest, commit or "unknown")
+    # the steps also hang on everything the twin reads (the whole scenario) and on the
+    # figures' notes of conflict (the stated likelihood), which the digest leaves out: a
+    # journal of another scenario or other notes is refused
+    kept.claim(journal_digest(scenario.model_dump_json(),
+                              [t.model_dump_json() for t in targets.values()]))
     if design > 0:
         checkpoint = None  # an emulated run keeps its steps in the journal instead
     saved = load_checkpoint(checkpoint, digest) if checkpoint is not None else None
