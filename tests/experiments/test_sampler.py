@@ -27,3 +27,31 @@ def test_the_sampler_is_reproducible_and_reports_its_diagnostics():
     stats = diagnostics(first, space.names)
     assert set(stats) == set(space.names)
     assert all(v["ess_bulk"] > 0 and np.isfinite(v["r_hat"]) for v in stats.values())
+
+
+class _Gaussian:
+    """A vectorised log posterior (rows of log posterior and log likelihood) on a box."""
+
+    def __call__(self, xs):
+        ll = -0.5 * np.sum((xs / np.arange(1, xs.shape[1] + 1)) ** 2, axis=1)
+        lp = ll + np.where(np.all(np.abs(xs) < 3, axis=1), 0.0, -np.inf)
+        return np.stack([lp, ll], axis=1)
+
+
+def test_the_chain_and_its_acceptance_are_emcees_own():
+    """sample() keeps the chain itself (emcee's store off): the points, log posteriors and
+    the acceptance it counts (a walker that moved) are those emcee stores with the same
+    seed and moves."""
+    import emcee
+
+    start = np.random.default_rng(1).normal(size=(12, 5)) * 0.1
+    chain = sample(_Gaussian(), start, 300, 100, seed=3)
+    ref = emcee.EnsembleSampler(12, 5, _Gaussian(), vectorize=True, blobs_dtype=float,
+                                moves=[(emcee.moves.DEMove(), 0.8),
+                                       (emcee.moves.DESnookerMove(), 0.2)])
+    ref.random_state = np.random.RandomState(3).get_state()
+    ref.run_mcmc(start, 300)
+    np.testing.assert_array_equal(chain.points, ref.get_chain(discard=100))
+    np.testing.assert_array_equal(chain.log_posterior, ref.get_log_prob(discard=100))
+    np.testing.assert_array_equal(chain.log_likelihood, ref.get_blobs(discard=100))
+    assert chain.acceptance == pytest.approx(float(np.mean(ref.acceptance_fraction)), abs=1e-15)

@@ -82,41 +82,47 @@ def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: i
     sampler = emcee.EnsembleSampler(
         walkers, d, post, vectorize=True, blobs_dtype=float,
         moves=[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)])
+    # the chain is kept in arrays of its full length, filled step by step (emcee's own
+    # store is off): one copy of it in memory, not four (a chain of 100,000 steps of 110
+    # walkers in 54 dimensions is 4.8 GB)
+    points = np.empty((steps, walkers, d))
+    lp = np.empty((steps, walkers))
+    ll = np.empty((steps, walkers))
     if resume is not None and resume.steps > 0:
         if resume.steps > steps:
             raise ValueError(f"the checkpoint holds {resume.steps} steps, more than the "
                              f"{steps} asked for: ask for at least {resume.steps}")
-        points, lp, ll = resume.points, resume.log_posterior, resume.log_likelihood
-        accepted = resume.accepted.copy()
-        state = emcee.State(points[-1], log_prob=lp[-1], blobs=ll[-1],
+        held = resume.steps
+        points[:held], lp[:held], ll[:held] = (resume.points, resume.log_posterior,
+                                               resume.log_likelihood)
+        accepted = resume.accepted.astype(float)
+        state = emcee.State(points[held - 1], log_prob=lp[held - 1], blobs=ll[held - 1],
                             random_state=resume.random_state)
     else:
-        points = np.empty((0, walkers, d))
-        lp = ll = np.empty((0, walkers))
+        held = 0
         accepted = np.zeros(walkers)
         sampler.random_state = np.random.RandomState(seed).get_state()
         state = emcee.State(start)
-    todo = steps - len(points)
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    previous = np.array(state.coords, dtype=float)
 
-    def snapshot() -> SamplerCheckpoint:
-        nonlocal points, lp, ll, parts
-        if parts:
-            points = np.concatenate([points, np.stack([p for p, _, _ in parts])])
-            lp = np.concatenate([lp, np.stack([q for _, q, _ in parts])])
-            ll = np.concatenate([ll, np.stack([b for _, _, b in parts])])
-            parts = []
-        return SamplerCheckpoint("", points, lp, ll, accepted + sampler.backend.accepted,
+    def snapshot(done: int) -> SamplerCheckpoint:
+        return SamplerCheckpoint("", points[:done], lp[:done], ll[:done], accepted.copy(),
                                  sampler.random_state, {}, 0, [])
 
+    todo = steps - held
     if todo > 0:
-        for done, current in enumerate(sampler.sample(state, iterations=todo,
+        for done, current in enumerate(sampler.sample(state, iterations=todo, store=False,
                                                       progress=progress), start=1):
-            parts.append((current.coords.copy(), current.log_prob.copy(),
-                          np.asarray(current.blobs, dtype=float).copy()))
+            i = held + done - 1
+            points[i], lp[i], ll[i] = (current.coords, current.log_prob,
+                                       np.asarray(current.blobs, dtype=float))
+            # a walker that moved accepted its proposal (a differential-evolution proposal
+            # equals the walker's own point with probability 0)
+            accepted += np.any(points[i] != previous, axis=1)
+            previous = points[i]
             if on_checkpoint is not None and (done % every == 0 or done == todo):
-                on_checkpoint(snapshot())
-    final = snapshot()
+                on_checkpoint(snapshot(i + 1))
+    final = snapshot(steps)
     kept = final.points[burn:]
     tau = emcee.autocorr.integrated_time(kept, quiet=True, tol=0) if len(kept) else \
         np.full(d, np.nan)
