@@ -73,10 +73,8 @@ def design_runs(post: LogPosterior, points: np.ndarray, journal: Journal | None 
     """
     from chainsim.experiments.emulator import Design
 
-    journal = journal or Journal(None)
-    (metrics, trials), _ = journal.value(step, (points,), lambda: post.metrics(points))
-    if journal.last_reused:  # count them as the uninterrupted run did
-        post.evaluations += sum(m is not None for m in metrics)
+    (metrics, trials), _ = (journal or Journal(None)).counted(
+        step, (points,), lambda: post.metrics(points), post)
     return Design.from_runs(points, metrics, trials, post.keys)
 
 
@@ -245,13 +243,9 @@ def _sample_in_waves(space: ParameterSpace, targets: dict[str, Target],
 
     def chain_on(epost: EmulatedLogPosterior, design_so_far: Design, step: str, n: int,
                  discard: int, chain_seed: int) -> tuple[Chain, float]:
-        def compute() -> tuple[Chain, int]:
-            return sample(epost, start, n, discard, chain_seed), epost.evaluations
-
-        (chain, evaluations), took = journal.value(
-            step, (design_so_far.points, seed_e, start, n, discard, chain_seed), compute)
-        epost.evaluations = evaluations
-        return chain, took
+        return journal.counted(step, (design_so_far.points, seed_e, start, n, discard,
+                                      chain_seed),
+                               lambda: sample(epost, start, n, discard, chain_seed), epost)
 
     per_wave = len(first)
     say = progress or (lambda _text: None)

@@ -138,6 +138,22 @@ class Journal:
         self.last_seconds = seconds
         return result, seconds
 
+    def counted(self, step: str, inputs: tuple, compute: Callable[[], T],
+                counter: Any) -> tuple[T, float]:
+        """As :meth:`value`, for a step that adds to ``counter.evaluations``.
+
+        The evaluations the step used are kept with it; read back, they are added to
+        ``counter`` as the computation would have added them.
+        """
+        def run() -> tuple[T, int]:
+            before = counter.evaluations
+            return compute(), counter.evaluations - before
+
+        (result, used), seconds = self.value(step, inputs, run)
+        if self.last_reused:
+            counter.evaluations += used
+        return result, seconds
+
     def mapped(self, step: str, inputs: tuple, fn: Callable, tasks: Sequence,
                workers: int = 1, shared: Any = None,
                on_result: Callable[[Any], None] | None = None) -> list:

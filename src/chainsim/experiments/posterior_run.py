@@ -174,9 +174,9 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     try:
         post.refresh(space.start)
         if saved is None:
-            wave = _counted(kept, post, "wave", (wave_size,),
-                            lambda: history_match(post, wave_size, seed)) if wave_size else None
-            approx = _counted(kept, post, "laplace", (), lambda: laplace(post, space.start))
+            wave = kept.counted("wave", (wave_size,), lambda: history_match(post, wave_size, seed),
+                                post)[0] if wave_size else None
+            approx = kept.counted("laplace", (), lambda: laplace(post, space.start), post)[0]
             start = laplace_walkers(post, approx, walkers, rng)
             begun = {"mode": approx.mode, "covariance": approx.covariance,
                      "laplace": np.array([approx.log_posterior, approx.iterations,
@@ -303,19 +303,6 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
     evaluations = post.evaluations + (emulated["design_runs"] if joint else 0)
     return PosteriorRun(sampled, chain, frame, diagnostics(chain, sampled.names), wave,
                         settings, evaluations, before + time.perf_counter() - t0)
-
-
-def _counted(journal: Journal, post: LogPosterior, step: str, inputs: tuple,
-             compute: Callable):
-    """A step on the twin kept in ``journal``; read back, its twin evaluations still count."""
-    def run():
-        before = post.evaluations
-        return compute(), post.evaluations - before
-
-    (result, evaluations), _ = journal.value(step, inputs, run)
-    if journal.last_reused:
-        post.evaluations += evaluations
-    return result
 
 
 def _check_joint(joint: bool, design: int, draws: int) -> None:

@@ -314,7 +314,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     """
     from chainsim.chain.config import load_scenario
     from chainsim.experiments.checkpoint import CHECKPOINT_NAME
-    from chainsim.experiments.journal import JOURNAL_NAME, Journal, digest
+    from chainsim.experiments.journal import JOURNAL_NAME, Journal
     from chainsim.experiments.posterior import ParameterSpace
     from chainsim.experiments.posterior_run import run_posterior
 
@@ -351,10 +351,9 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            on_stage=(lambda text: bar.set_description(text)) if progress
                            else None, joint=joint, journal=journal)
     (bar if candidates is None else candidates).close()
-    # an emulated run keeps its checks in its journal too (they take minutes each)
-    checks = Journal(journal if design > 0 else None, commit=commit or "unknown",
-                     run=digest(Path(scenario_path).read_bytes(), targets_path.read_bytes(),
-                                space.start, [repr(d) for d in space.dimensions]))
+    # an emulated run keeps its checks in its journal too (they take minutes each); the
+    # folder is claimed for this scenario and these figures (run_posterior)
+    checks = Journal(journal if design > 0 else None, commit=commit or "unknown")
     check = None
     if verify:
         from chainsim.experiments.ensemble import Ensemble
