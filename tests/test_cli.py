@@ -13,6 +13,7 @@ import pytest
 
 from chainsim import cli
 from chainsim.chain.streams import replication_seeds
+from chainsim.chain.errors import InputError
 from chainsim.engines.model import ChainModel
 from conftest import BASELINE, ROOT, SHORT
 
@@ -254,6 +255,29 @@ def test_a_journal_of_another_scenario_exits_2_and_is_kept(tmp_path, capsys):
     assert "the steps of another scenario or other figures" in err and "--fresh" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == [JOURNAL_NAME]
     assert (journal / "design-1-0123.pkl").read_bytes() == b"kept"
+
+
+def test_posterior_sampler_options_reach_the_run(tmp_path, monkeypatch):
+    """The sampler's options are passed on as given (``--candidates`` was once shadowed by
+    the progress bar and silently dropped). The run is stopped at its start: this checks
+    the command line's plumbing, the run itself is tested in tests/experiments."""
+    import chainsim.experiments.posterior_run as posterior_run
+
+    seen = {}
+
+    def record(scenario, targets, **kwargs):
+        seen.update(kwargs)
+        raise InputError.single("<test>", "stop", "here", "nothing")
+
+    monkeypatch.setattr(posterior_run, "run_posterior", record)
+    code = cli.main(["calibrate", "--posterior", "--members", "1000", "--emulator", "400",
+                     "--joint", "--candidates", "1500", "--thin", "7", "--steps", "5000",
+                     "--burn", "1000", "--waves", "2", "--seed", "3", "--out", str(tmp_path)])
+    assert code == 2
+    assert {k: seen[k] for k in ("candidates", "thin", "design", "design_waves", "joint",
+                                 "steps", "burn", "seed", "members")} == {
+        "candidates": 1500, "thin": 7, "design": 400, "design_waves": 2, "joint": True,
+        "steps": 5000, "burn": 1000, "seed": 3, "members": 1000}
 
 
 def test_bad_input_in_process_writes_nothing(tmp_path, capsys):

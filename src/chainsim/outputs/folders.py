@@ -331,15 +331,15 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
     space = ParameterSpace(scenario, hand_set=load_scenario(scenario_path, calibrated=False))
     workers = workers or os.cpu_count() or 1
     bar = progress_bar(None, "posterior (twin evaluations)", "eval", progress)
-    candidates = None
+    reweighting_bar = None
 
     def candidate_done() -> None:
-        nonlocal candidates
-        if candidates is None:
+        nonlocal reweighting_bar
+        if reweighting_bar is None:
             bar.close()
-            candidates = progress_bar(None, "reweighting (full twin per candidate and draw)",
-                                      "run", progress)
-        candidates.update(1)
+            reweighting_bar = progress_bar(None, "reweighting (full twin per candidate and "
+                                           "draw)", "run", progress)
+        reweighting_bar.update(1)
 
     result = run_posterior(scenario, targets, members=members, walkers=walkers, steps=steps,
                            burn=burn, wave_size=wave_size, seed=seed,
@@ -350,7 +350,7 @@ def posterior_to_directory(scenario_path: Path, targets_path: Path, out: Path,
                            design_waves=design_waves, candidates=candidates,
                            on_stage=(lambda text: bar.set_description(text)) if progress
                            else None, joint=joint, journal=journal)
-    (bar if candidates is None else candidates).close()
+    (bar if reweighting_bar is None else reweighting_bar).close()
     # an emulated run keeps its checks in its journal too (they take minutes each); the
     # folder is claimed for this scenario and these figures (run_posterior)
     checks = Journal(journal if design > 0 else None, commit=commit or "unknown")
