@@ -12,8 +12,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from chainsim import cli
-from chainsim.chain.streams import replication_seeds
 from chainsim.chain.errors import InputError
+from chainsim.chain.streams import replication_seeds
 from chainsim.engines.model import ChainModel
 from conftest import BASELINE, ROOT, SHORT
 
