@@ -51,6 +51,27 @@ def test_the_emulated_posterior_scores_as_the_twin_where_the_emulator_is_exact()
 
 
 @pytest.mark.slow
+def test_a_long_emulated_chain_kept_one_step_in_k_gives_the_same_candidates(monkeypatch):
+    """A final chain longer than MAX_KEPT_STEPS keeps one step in k; thinned to the same
+    steps, its members are those of the chain kept whole (the candidates are the same
+    points, at the same steps)."""
+    monkeypatch.setattr(emulated, "EMULATOR_PILOT_STEPS", 30)
+    sc = make_scenario()
+    targets = load_targets()
+
+    def run(max_kept):
+        monkeypatch.setattr(emulated, "MAX_KEPT_STEPS", max_kept)
+        space = ParameterSpace(sc, knobs=DEFAULT_KNOBS[:1], unknowns=("resume_share",))
+        return run_posterior(sc, targets, members=12, walkers=6, steps=40, burn=10,
+                             wave_size=0, seed=5, space=space, design=40, design_waves=2,
+                             thin=4, reweight=False)
+
+    whole, kept = run(1000), run(35)  # the pilot chains (30 steps) are whole in both
+    assert emulated.kept_every(40) == 2 and kept.settings["thin"] == whole.settings["thin"] == 4
+    np.testing.assert_array_equal(kept.members.to_numpy(float), whole.members.to_numpy(float))
+
+
+@pytest.mark.slow
 def test_a_posterior_run_on_an_emulator_is_reproducible_and_says_how_it_was_made(monkeypatch):
     """run_posterior with an emulator (2 dimensions, 2 waves of 20 twin runs, short chains):
     the provenance holds the design and the held-out error, the candidates' chain

@@ -55,3 +55,27 @@ def test_the_chain_and_its_acceptance_are_emcees_own():
     np.testing.assert_array_equal(chain.log_posterior, ref.get_log_prob(discard=100))
     np.testing.assert_array_equal(chain.log_likelihood, ref.get_blobs(discard=100))
     assert chain.acceptance == pytest.approx(float(np.mean(ref.acceptance_fraction)), abs=1e-15)
+
+
+@pytest.mark.parametrize("steps, burn, keep", [(300, 100, 3), (301, 100, 4), (300, 0, 7)])
+def test_a_chain_keeping_one_step_in_k_is_the_full_chains_rows(steps, burn, keep):
+    """keep_every k holds the steps counted back from the last (the last always), those
+    at or after the burn-in, exactly as the full chain has them; the acceptance counts
+    every step and the autocorrelation time stays in steps."""
+    start = np.random.default_rng(1).normal(size=(12, 5)) * 0.1
+    full = sample(_Gaussian(), start, steps, burn, seed=3)
+    kept = sample(_Gaussian(), start, steps, burn, seed=3, keep_every=keep)
+    which = np.arange(steps - 1, burn - 1, -keep)[::-1] - burn  # rows of the full chain
+    np.testing.assert_array_equal(kept.points, full.points[which])
+    np.testing.assert_array_equal(kept.log_posterior, full.log_posterior[which])
+    np.testing.assert_array_equal(kept.log_likelihood, full.log_likelihood[which])
+    assert kept.every == keep and full.every == 1
+    assert kept.acceptance == full.acceptance
+    # emcee's estimate on every k-th step, times k: the same time within its own noise
+    assert np.allclose(kept.autocorrelation, full.autocorrelation, rtol=0.5)
+
+
+def test_keeping_one_step_in_k_refuses_checkpoints():
+    start = np.random.default_rng(1).normal(size=(12, 5)) * 0.1
+    with pytest.raises(ValueError, match="keep_every"):
+        sample(_Gaussian(), start, 10, 0, seed=3, keep_every=2, on_checkpoint=lambda s: None)

@@ -204,6 +204,21 @@ def _per_wave(design: int, waves: int) -> int:
     return max(1, design // max(1, waves))
 
 
+MAX_KEPT_STEPS = 100_000
+"""Rows of a chain on the emulator held in memory (110 walkers in 54 dimensions: 4.8 GB);
+a longer chain keeps one step in :func:`kept_every` of them."""
+
+
+def kept_every(steps: int) -> int:
+    """Keep one step in this many of an emulated chain of ``steps`` steps.
+
+    At most :data:`MAX_KEPT_STEPS` rows are held. The posterior's autocorrelation time is
+    hundreds to thousands of steps, so keeping one in a few loses nothing the thinning
+    for the candidates would keep.
+    """
+    return max(1, -(-steps // MAX_KEPT_STEPS))
+
+
 def _sample_in_waves(space: ParameterSpace, targets: dict[str, Target],
                      run_twin: Callable[[np.ndarray, str], Design], first: np.ndarray,
                      start: np.ndarray, waves: int, steps: int, burn: int, seed: int,
@@ -243,9 +258,13 @@ def _sample_in_waves(space: ParameterSpace, targets: dict[str, Target],
 
     def chain_on(epost: EmulatedLogPosterior, design_so_far: Design, step: str, n: int,
                  discard: int, chain_seed: int) -> tuple[Chain, float]:
+        keep = kept_every(n)
+        # keep_every enters the key only above 1: the keys of shorter chains stay as they were
+        extra = (keep,) if keep > 1 else ()
         return journal.counted(step, (design_so_far.points, seed_e, start, n, discard,
-                                      chain_seed),
-                               lambda: sample(epost, start, n, discard, chain_seed), epost)
+                                      chain_seed, *extra),
+                               lambda: sample(epost, start, n, discard, chain_seed,
+                                              keep_every=keep), epost)
 
     per_wave = len(first)
     say = progress or (lambda _text: None)

@@ -223,13 +223,17 @@ def run_posterior(scenario: Scenario, targets: dict[str, Target], members: int =
         wanted = thin
     else:
         wanted = max(1, int(np.ceil(np.nanmax(tau) / 2))) if np.isfinite(tau).any() else 1
-    # a chain too short for that thinning keeps more correlated points (stated in settings)
-    thin = max(1, min(wanted, chain.points.shape[0] * walkers // members))
+    # in rows of the chain as kept (one per chain.every steps); a chain too short for
+    # that thinning keeps more correlated points (stated in settings)
+    every = chain.every
+    rows = chain.points.shape[0]
+    stride = max(1, min(int(np.ceil(wanted / every)), rows * walkers // members))
     if candidates is not None:  # no more candidates than asked for
-        thin = max(thin, int(np.ceil(chain.points.shape[0] * walkers / max(candidates, 1))))
-    pts = chain.points[::-1][::thin]  # latest first
-    lp = chain.log_posterior[::-1][::thin]
-    ll = chain.log_likelihood[::-1][::thin]
+        stride = max(stride, int(np.ceil(rows * walkers / max(candidates, 1))))
+    thin = stride * every  # in steps
+    pts = chain.points[::-1][::stride]  # latest first
+    lp = chain.log_posterior[::-1][::stride]
+    ll = chain.log_likelihood[::-1][::stride]
     n_steps = pts.shape[0]
     if n_steps * walkers < members:
         raise ValueError(f"the thinned chain has {n_steps * walkers} points, fewer than the "

@@ -32,6 +32,7 @@ class Chain:
         acceptance: Mean acceptance fraction of the walkers.
         autocorrelation: Integrated autocorrelation time per dimension (steps; emcee's
             estimate, ``nan`` where the chain is too short to estimate it).
+        every: Steps between the rows kept (the last step is always kept).
     """
 
     points: np.ndarray
@@ -39,6 +40,7 @@ class Chain:
     log_likelihood: np.ndarray
     acceptance: float
     autocorrelation: np.ndarray
+    every: int = 1
 
 
 def initial_walkers(space: ParameterSpace, centre: np.ndarray, walkers: int,
@@ -53,7 +55,7 @@ def initial_walkers(space: ParameterSpace, centre: np.ndarray, walkers: int,
 def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: int,
            progress: bool = False, resume: SamplerCheckpoint | None = None,
            on_checkpoint: Callable[[SamplerCheckpoint], None] | None = None,
-           every: int = 20) -> Chain:
+           every: int = 20, keep_every: int = 1) -> Chain:
     """Run emcee's ensemble sampler from walkers ``start`` ``(walkers, d)``.
 
     Differential-evolution moves (80 %, with 20 % snooker moves) suit correlated,
@@ -75,19 +77,26 @@ def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: i
             (``start``, ``fingerprint``, ``evaluations`` and ``commits`` are the caller's
             to fill in).
         every: Steps between checkpoints.
+        keep_every: Keep one step in this many (counted back from the last), so that a
+            chain far longer than its autocorrelation time fits in memory; the
+            autocorrelation time is still in steps. Not with checkpoints.
     """
     import emcee
 
     walkers, d = start.shape
+    if keep_every > 1 and (resume is not None or on_checkpoint is not None):
+        raise ValueError("keep_every above 1 is not for a chain with checkpoints")
     sampler = emcee.EnsembleSampler(
         walkers, d, post, vectorize=True, blobs_dtype=float,
         moves=[(emcee.moves.DEMove(), 0.8), (emcee.moves.DESnookerMove(), 0.2)])
     # the chain is kept in arrays of its full length, filled step by step (emcee's own
     # store is off): one copy of it in memory, not four (a chain of 100,000 steps of 110
-    # walkers in 54 dimensions is 4.8 GB)
-    points = np.empty((steps, walkers, d))
-    lp = np.empty((steps, walkers))
-    ll = np.empty((steps, walkers))
+    # walkers in 54 dimensions is 4.8 GB); with keep_every > 1 one row per keep_every steps
+    rows = -(-steps // keep_every)
+    first_kept = steps - 1 - (rows - 1) * keep_every  # the step of row 0
+    points = np.empty((rows, walkers, d))
+    lp = np.empty((rows, walkers))
+    ll = np.empty((rows, walkers))
     if resume is not None and resume.steps > 0:
         if resume.steps > steps:
             raise ValueError(f"the checkpoint holds {resume.steps} steps, more than the "
@@ -114,22 +123,24 @@ def sample(post: LogPosterior, start: np.ndarray, steps: int, burn: int, seed: i
         for done, current in enumerate(sampler.sample(state, iterations=todo, store=False,
                                                       progress=progress), start=1):
             i = held + done - 1
-            points[i], lp[i], ll[i] = (current.coords, current.log_prob,
-                                       np.asarray(current.blobs, dtype=float))
+            coords = np.asarray(current.coords, dtype=float)
             # a walker that moved accepted its proposal (a differential-evolution proposal
             # equals the walker's own point with probability 0)
-            accepted += np.any(points[i] != previous, axis=1)
-            previous = points[i]
+            accepted += np.any(coords != previous, axis=1)
+            previous = coords.copy()
+            if i >= first_kept and (i - first_kept) % keep_every == 0:
+                row = (i - first_kept) // keep_every
+                points[row], lp[row], ll[row] = (coords, current.log_prob,
+                                                 np.asarray(current.blobs, dtype=float))
             if on_checkpoint is not None and (done % every == 0 or done == todo):
                 on_checkpoint(snapshot(i + 1))
-    final = snapshot(steps)
-    kept = final.points[burn:]
-    tau = emcee.autocorr.integrated_time(kept, quiet=True, tol=0) if len(kept) else \
-        np.full(d, np.nan)
-    return Chain(points=kept, log_posterior=final.log_posterior[burn:],
-                 log_likelihood=final.log_likelihood[burn:],
-                 acceptance=float(np.mean(final.accepted / max(len(final.points), 1))),
-                 autocorrelation=np.asarray(tau, dtype=float))
+    kept_from = max(0, -(-(burn - first_kept) // keep_every))  # rows of steps >= burn
+    kept = points[kept_from:]
+    tau = emcee.autocorr.integrated_time(kept, quiet=True, tol=0) * keep_every \
+        if len(kept) else np.full(d, np.nan)
+    return Chain(points=kept, log_posterior=lp[kept_from:], log_likelihood=ll[kept_from:],
+                 acceptance=float(np.mean(accepted / max(steps, 1))),
+                 autocorrelation=np.asarray(tau, dtype=float), every=keep_every)
 
 
 def diagnostics(chain: Chain, names: list[str]) -> dict[str, dict[str, float]]:
