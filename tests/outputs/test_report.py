@@ -272,3 +272,16 @@ def test_a_report_of_one_replication_says_there_is_no_interval(tmp_path):
     assert "one replication: no interval" in _section(text, "Summary")
     assert "needs two or more replications" in text
     assert len(DATA_URI.findall(text)) == 4
+
+
+def test_the_split_of_the_spread_says_how_firm_it_is():
+    """50 repeated members (200 replications) are rough; 100 (400 replications) are firm."""
+    from chainsim.experiments.compare import FIRM_SPLIT_REPS, monte_carlo_repeats
+    from chainsim.outputs.report import split_caution
+
+    rough = split_caution(monte_carlo_repeats(200))
+    assert "50 members run twice" in rough and "about 20 % of it" in rough
+    assert f"run at least {FIRM_SPLIT_REPS} replications" in rough
+    firm = split_caution(monte_carlo_repeats(FIRM_SPLIT_REPS))
+    assert "100 members run twice" in firm and "about 14 % of it" in firm
+    assert "rough" not in firm

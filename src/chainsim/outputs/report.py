@@ -689,6 +689,28 @@ def costs_section(doc: dict) -> str:
             f"<span class=note>Basis: {_esc(costs.get('note', ''))}</span></p>")
 
 
+def split_caution(repeats: int) -> str:
+    """How firm the split of an effect's spread into parameters and chance is, in words.
+
+    The chance part is estimated from the ``repeats`` members run twice; below the pairs of
+    :data:`chainsim.experiments.compare.FIRM_SPLIT_REPS` replications the sentence says to
+    read the split as rough and how many replications make it firm.
+    """
+    from chainsim.experiments.compare import (
+        FIRM_SPLIT_REPS,
+        monte_carlo_precision,
+        monte_carlo_repeats,
+    )
+
+    text = (f"The chance part comes from {format_count(repeats, 'member', 'members')} run "
+            f"twice (its standard error is about "
+            f"{format_percent(monte_carlo_precision(repeats), decimals=0)} of it)")
+    if repeats < monte_carlo_repeats(FIRM_SPLIT_REPS):
+        return (text + ": read the share from parameters as rough, and run at least "
+                f"{FIRM_SPLIT_REPS} replications before saying which uncertainty dominates.")
+    return text + "."
+
+
 def _uncertainty_section(doc: dict) -> str:
     """The effects over the posterior (``compare --uncertainty``), or a line saying how."""
     if not doc.get("ensemble_repeats"):
@@ -734,7 +756,8 @@ says how large the effect may be given what the data leave open (chance variatio
 open about the average kept in). <b>P(reduction)</b> is the share of that spread below zero; where
 the members' effects do not differ beyond chance, it is the confidence that the average effect is
 a reduction. <b>From parameters</b>: the share of the spread of
-single-replication effects that comes from the parameters rather than chance.</p>
+single-replication effects that comes from the parameters rather than chance.
+{_esc(split_caution(doc['ensemble_repeats']))}</p>
 <table>{head}{''.join(rows)}</table>""")
 
 

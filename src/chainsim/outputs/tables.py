@@ -255,6 +255,8 @@ def compare_table(doc: dict) -> str:
     probability of a reduction and the share of the spread from the parameters, with a
     line saying which interval is which.
     """
+    from chainsim.outputs.report import split_caution
+
     posterior = bool(doc.get("ensemble_repeats"))
     how = (", one posterior member per replication" if posterior
            else ", unknowns sampled" if doc["uncertainty"] else "")
@@ -308,7 +310,7 @@ def compare_table(doc: dict) -> str:
             + (f" (after '/': by more than {format_percent(doc['min_effect'], decimals=0)} of "
                "the baseline level)" if doc.get("min_effect") else "")
             + ". From parameters: the share of the effect's spread that comes from the "
-              "parameters rather than chance.")
+              "parameters rather than chance. " + split_caution(doc["ensemble_repeats"]))
     return render(*items)
 
 
