@@ -511,7 +511,7 @@ def test_compare_under_uncertainty_reports_the_posterior_spread(tmp_path):
     assert "90 % interval over the posterior" in report and "P(reduction &gt; 1 %)" in report
     assert "comes from the policy, not from chance" not in report
     # 12 replications repeat 10 members: the split of the spread is rough, and both say so
-    advice = "run at least 400 replications before saying which uncertainty dominates"
+    advice = "Run at least 400 replications before saying how large the effect may be"
     assert advice in " ".join(report.split()) and advice in " ".join(proc.stdout.split())
     for key in ("recid_true_2y", "recid_observed_general_2y", "active_offender_months"):
         assert key not in report  # labels, also in the uncertainty section

@@ -2,11 +2,11 @@
 
 Why. The sampler needs some 50 autocorrelation times of its ensemble for its chain to
 mix (emcee's rule); in the 46 dimensions of the joint posterior the chain's
-autocorrelation time is about 270 steps of 94 walkers, so about 1.3 million
-evaluations. The twin in chain mode costs 60-110 ms an evaluation on these 2 cores
-(``benchmarks/bench_twin_batch.py``): 20-40 hours. The twin chain of 7,500 steps
-stopped at about 14 autocorrelation times (R-hat up to 1.27); the emulated chain of 400,000
-steps now committed measures the time at up to ~4,500 steps of 110 walkers (R-hat 1.007).
+autocorrelation time is up to ~4,500 steps (measured by the emulated chain of 400,000 steps
+of 110 walkers now committed, R-hat 1.007), so some 20 million evaluations. The twin in
+chain mode costs 60-110 ms an evaluation on these 2 cores
+(``benchmarks/bench_twin_batch.py``): weeks. The twin chain of 7,500 steps stopped at a
+few of those autocorrelation times (R-hat up to 1.27).
 
 What. A regression of every figure's model quantity, and of the shares' numbers of
 cases, on the point: an ensemble of :data:`NETWORKS` small multi-layer perceptrons

@@ -26,7 +26,7 @@ approximation exactly as the number of candidates grows, and with it the after-c
 unknowns are learnt from the data where the re-entries carry information.
 
 Several draws per candidate. Most of the weights' spread comes from the after-chain
-draw, not from the chain's point (on the committed chain, within a point the log
+draw, not from the chain's point (on the twin chain committed until e587895, within a point the log
 weights of different draws spread by 1.6, between points' averages by 1.2), and a lucky
 draw makes a heavy candidate. With ``M`` draws ``phi_1..phi_M`` per point the point's
 weight is their average,

@@ -692,9 +692,11 @@ def costs_section(doc: dict) -> str:
 def split_caution(repeats: int) -> str:
     """How firm the split of an effect's spread into parameters and chance is, in words.
 
-    The chance part is estimated from the ``repeats`` members run twice; below the pairs of
-    :data:`chainsim.experiments.compare.FIRM_SPLIT_REPS` replications the sentence says to
-    read the split as rough and how many replications make it firm.
+    The chance part is estimated from the ``repeats`` members run twice, and the 90 %
+    interval over the posterior and the probabilities shrink the members' effects by it
+    (:func:`chainsim.analysis.effects.effect_summary`). With fewer repeats than
+    :data:`chainsim.experiments.compare.FIRM_SPLIT_REPS` replications give, the sentence
+    says to read all three as rough and how many replications to run.
     """
     from chainsim.experiments.compare import (
         FIRM_SPLIT_REPS,
@@ -702,12 +704,14 @@ def split_caution(repeats: int) -> str:
         monte_carlo_repeats,
     )
 
-    text = (f"The chance part comes from {format_count(repeats, 'member', 'members')} run "
-            f"twice (its standard error is about "
-            f"{format_percent(monte_carlo_precision(repeats), decimals=0)} of it)")
+    text = (f"Chance variation is measured on {format_count(repeats, 'member', 'members')} "
+            f"run twice (relative standard error about "
+            f"{format_percent(monte_carlo_precision(repeats), decimals=0)})")
     if repeats < monte_carlo_repeats(FIRM_SPLIT_REPS):
-        return (text + ": read the share from parameters as rough, and run at least "
-                f"{FIRM_SPLIT_REPS} replications before saying which uncertainty dominates.")
+        return (text + ": with so few, the share from parameters, and with it the interval "
+                "over the posterior and the probabilities, are rough. Run at least "
+                f"{FIRM_SPLIT_REPS} replications before saying how large the effect may be "
+                "or which uncertainty dominates.")
     return text + "."
 
 
@@ -751,12 +755,11 @@ posterior ensemble: parameter sets (calibrated values and unknowns together) tha
 Dadermonitor's figures. Two intervals answer two questions. The <b>95 % interval of
 the mean</b> says how precisely {format_count(doc['reps'], 'replication', 'replications')} pin
 down the <i>average</i> effect over the posterior. The <b>90 % interval over the posterior</b>
-says how large the effect may be given what the data leave open (chance variation removed, using
-{format_count(doc['ensemble_repeats'], 'member', 'members')} run twice; what the replications leave
-open about the average kept in). <b>P(reduction)</b> is the share of that spread below zero; where
-the members' effects do not differ beyond chance, it is the confidence that the average effect is
-a reduction. <b>From parameters</b>: the share of the spread of
-single-replication effects that comes from the parameters rather than chance.
+says how large the effect may be given what the data leave open (chance variation removed; what
+the replications leave open about the average kept in). <b>P(reduction)</b> is the share of
+that spread below zero; where the members' effects do not differ beyond chance, it is the
+confidence that the average effect is a reduction. <b>From parameters</b>: the share of the
+spread of single-replication effects that comes from the parameters rather than chance.
 {_esc(split_caution(doc['ensemble_repeats']))}</p>
 <table>{head}{''.join(rows)}</table>""")
 
