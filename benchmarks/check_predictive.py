@@ -13,8 +13,8 @@ figure with their binomial standard errors, and the share of the first 200. Abou
 member on 2 cores.
 
 It then prints, per figure, the members' standardised gap of the joint criterion ``z`` (the
-member's mean minus the figure, over the observation model's sd with the member's Monte Carlo
-error: :func:`chainsim.experiments.ppc.predictive_check`): its mean and sd over members, and
+check's ``joint_z``: the member's mean minus the figure, over the observation model's sd with
+the member's Monte Carlo error): its mean and sd over members, and
 the share beyond the joint tolerance beside what a normal ``z`` of that mean and sd would
 give. For a posterior true to the data, ``z`` is about standard normal and each figure is
 missed by at most ``0.10 / 21``, about 0.5 % of the members.
@@ -30,7 +30,12 @@ import numpy as np
 from chainsim.analysis.targets import load_targets
 from chainsim.chain.config import load_scenario
 from chainsim.experiments.ensemble import load_ensemble
-from chainsim.experiments.ppc import PredictiveCheck, joint_tolerance, predictive_check
+from chainsim.experiments.ppc import (
+    JOINT_COVERAGE,
+    PredictiveCheck,
+    joint_tolerance,
+    predictive_check,
+)
 
 COMMITTED_MEMBERS = 200
 """Members of the committed check (``--verify 200``)."""
@@ -66,19 +71,15 @@ def print_gaps(check: PredictiveCheck) -> None:
     """Per figure: the joint criterion's standardised gap over members, worst first."""
     from scipy.stats import norm
 
-    table = check.table
-    sd = table["target"].map({name: t.sd for name, t in check.targets.items()})
-    z = (table["residual"] * sd
-         / np.sqrt(table["observation_sd"] ** 2 + table["monte_carlo_sd"] ** 2))
     tolerance = joint_tolerance(len(check.targets))
     rows = []
-    for name, gaps in z.groupby(table["target"], sort=False):
+    for name, gaps in check.table.groupby("target", sort=False)["joint_z"]:
         mean, spread = float(gaps.mean()), float(gaps.std())
         normal = norm.sf((tolerance - mean) / spread) + norm.cdf((-tolerance - mean) / spread)
         rows.append((float((gaps.abs() > tolerance).mean()), name, mean, spread, normal))
     print(f"\nPer figure, the standardised gap z over members (missed: |z| > {tolerance:.2f}; "
           f"a posterior true to the data: z about N(0, 1), missed by <= "
-          f"{0.10 / len(rows):.2%}):")
+          f"{(1 - JOINT_COVERAGE) / len(rows):.2%}):")
     print(f"  {'figure':<32} {'mean z':>7} {'sd z':>6} {'missed':>7} {'normal z':>9}")
     for missed, name, mean, spread, normal in sorted(rows, reverse=True):
         print(f"  {name:<32} {mean:+7.2f} {spread:6.2f} {missed:7.1%} {normal:9.1%}")

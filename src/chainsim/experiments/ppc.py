@@ -78,7 +78,8 @@ class PredictiveCheck:
         table: One row per member and figure: ``member``, ``target``, ``value`` and
             ``trials`` (the member's means; ``trials`` the number of cases of a share, NaN
             for the others), ``residual``, ``met``, ``observation_sd``, ``met_observation``,
-            ``monte_carlo_sd``, ``met_jointly``.
+            ``monte_carlo_sd``, ``joint_z`` (the member's gap to the figure in sds of the
+            observation model with the member's Monte Carlo error), ``met_jointly``.
         draws: One row per replication and figure: ``member``, ``target``, ``value``,
             ``trials``.
         targets: The figures.
@@ -206,5 +207,6 @@ def predictive_check(scenario: Scenario, targets: dict[str, Target], ensemble: E
     # the joint criterion: the observation model's variance plus the member's Monte Carlo error
     mc = means["target"].map(monte_carlo_variance(draws, reps)).fillna(0.0)
     means["monte_carlo_sd"] = np.sqrt(mc)
-    means["met_jointly"] = (gap / np.sqrt(obs**2 + mc)).abs() <= joint_tolerance(len(targets))
+    means["joint_z"] = gap / np.sqrt(obs**2 + mc)
+    means["met_jointly"] = means["joint_z"].abs() <= joint_tolerance(len(targets))
     return PredictiveCheck(members, reps, means, draws, targets)
